@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "isim/error.h"
+
+void isim_error_clear(struct isim_error *err)
+{
+	if (err)
+		memset(err, 0, sizeof(*err));
+}
+
+int isim_error_setv(struct isim_error *err, int code, const char *fmt, va_list ap)
+{
+	if (!err)
+		return -1;
+	err->code = code ? code : ISIM_EXIT_SOFTWARE;
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return -1;
+}
+
+int isim_error_set(struct isim_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	isim_error_setv(err, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int isim_error_errno(struct isim_error *err, int code, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	isim_error_setv(err, code, fmt, ap);
+	va_end(ap);
+	n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errnum));
+	return -1;
+}
+
+void isim_error_at(struct isim_error *err, const char *path, int line, int column)
+{
+	if (!err)
+		return;
+	if (path)
+		snprintf(err->path, sizeof(err->path), "%s", path);
+	err->line = line;
+	err->column = column;
+}
+
+void isim_error_pointer(struct isim_error *err, const char *pointer)
+{
+	if (err)
+		snprintf(err->pointer, sizeof(err->pointer), "%s", pointer ? pointer : "");
+}
+
+void isim_sanitize(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	if (!size)
+		return;
+	for (i = 0; src[i] && i + 1 < size; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+void isim_error_format(const struct isim_error *err, char *buf, size_t size)
+{
+	char raw[2200];
+	size_t n = 0;
+
+	raw[0] = '\0';
+	if (err->path[0]) {
+		n += snprintf(raw + n, sizeof(raw) - n, "%s:", err->path);
+		if (err->line > 0 && n < sizeof(raw))
+			n += snprintf(raw + n, sizeof(raw) - n, "%d:", err->line);
+		if (err->line > 0 && err->column > 0 && n < sizeof(raw))
+			n += snprintf(raw + n, sizeof(raw) - n, "%d:", err->column);
+		if (n < sizeof(raw))
+			n += snprintf(raw + n, sizeof(raw) - n, " ");
+	}
+	if (err->pointer[0] && n < sizeof(raw))
+		n += snprintf(raw + n, sizeof(raw) - n, "%s: ", err->pointer);
+	if (n < sizeof(raw))
+		snprintf(raw + n, sizeof(raw) - n, "%s", err->msg[0] ? err->msg : "unknown error");
+	isim_sanitize(buf, size, raw);
+}

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "isim/file.h"
+
+int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err)
+{
+	int fd = -1, ret = -1;
+	char *buf = NULL, *nbuf;
+	size_t cap = 0, n = 0;
+	ssize_t r;
+
+	*out = NULL;
+	*len = 0;
+	if (strcmp(path, "-") == 0) {
+		fd = STDIN_FILENO;
+	} else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			isim_error_at(err, path, 0, 0);
+			return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT,
+						errno, "cannot open");
+		}
+	}
+	for (;;) {
+		if (n + 1 >= cap) {
+			cap = cap ? cap * 2 : 8192;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				isim_error_at(err, path, 0, 0);
+				isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+				goto out;
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			isim_error_at(err, path, 0, 0);
+			isim_error_errno(err, errno == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_IOERR, errno,
+					 "cannot read");
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			isim_error_at(err, path, 0, 0);
+			isim_error_set(err, ISIM_EXIT_DATAERR, "file is larger than %zu bytes", max);
+			goto out;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	ret = 0;
+out:
+	if (fd >= 0 && fd != STDIN_FILENO)
+		close(fd);
+	free(buf);
+	return ret;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static void dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == path)
+		snprintf(dir, size, "/");
+	else
+		snprintf(dir, size, "%.*s", (int)(slash - path), path);
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			   struct isim_error *err)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd = -1, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
+		isim_error_at(err, path, 0, 0);
+		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT,
+					errno, "cannot create");
+	}
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto fail;
+	dir_of(path, dir, sizeof(dir));
+	fsync_dir(dir);
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	isim_error_at(err, path, 0, 0);
+	return isim_error_errno(err, ISIM_EXIT_IOERR, saved, "cannot write");
+}
+
+int isim_mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		if (i < n)
+			buf[i] = '/';
+	}
+	return 0;
+}
+
+static int rmtree_at(int dfd, const char *name)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, ret = 0;
+
+	if (unlinkat(dfd, name, 0) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		int r;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		r = rmtree_at(dirfd(d), de->d_name);
+		if (r < 0 && !ret)
+			ret = r;
+	}
+	closedir(d);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && !ret)
+		ret = -errno;
+	return ret;
+}
+
+int isim_rmtree(const char *path)
+{
+	return rmtree_at(AT_FDCWD, path);
+}
+
+int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_error *err)
+{
+	char parent[PATH_MAX];
+	const char *base;
+	int r;
+
+	memset(sd, 0, sizeof(*sd));
+	if (snprintf(sd->final, sizeof(sd->final), "%s", final) >= (int)sizeof(sd->final)) {
+		isim_error_at(err, final, 0, 0);
+		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+	}
+	while (strlen(sd->final) > 1 && sd->final[strlen(sd->final) - 1] == '/')
+		sd->final[strlen(sd->final) - 1] = '\0';
+	dir_of(sd->final, parent, sizeof(parent));
+	base = strrchr(sd->final, '/');
+	base = base ? base + 1 : sd->final;
+	r = isim_mkdirs(parent, 0755);
+	if (r < 0) {
+		isim_error_at(err, parent, 0, 0);
+		return isim_error_errno(err, r == -EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, -r,
+					"cannot create directory");
+	}
+	snprintf(sd->tmp, sizeof(sd->tmp), "%s/.%s.tmp.XXXXXX", parent, base);
+	if (!mkdtemp(sd->tmp)) {
+		int e = errno;
+
+		sd->tmp[0] = '\0';
+		isim_error_at(err, parent, 0, 0);
+		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+					"cannot create directory");
+	}
+	if (chmod(sd->tmp, 0755) < 0) {
+		int e = errno;
+
+		isim_dir_abort(sd);
+		isim_error_at(err, parent, 0, 0);
+		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, e, "cannot set directory mode");
+	}
+	return 0;
+}
+
+int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len,
+		 mode_t mode, struct isim_error *err)
+{
+	char path[PATH_MAX];
+	int fd, e;
+
+	snprintf(path, sizeof(path), "%s/%s", sd->tmp, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	isim_error_at(err, sd->final, 0, 0);
+	return isim_error_errno(err, e == ENOSPC ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT, e,
+				"cannot write %s", name);
+}
+
+int isim_dir_commit(struct isim_staged_dir *sd, struct isim_error *err)
+{
+	char parent[PATH_MAX];
+	int e;
+
+	if (fsync_dir(sd->tmp) < 0) {
+		e = errno;
+		goto fail;
+	}
+	if (rename(sd->tmp, sd->final) == 0)
+		goto done;
+	if (errno != ENOTEMPTY && errno != EEXIST && errno != EISDIR) {
+		e = errno;
+		goto fail;
+	}
+	/* An older directory is in the way: swap the two atomically, then
+	 * remove the older one from its temporary name. */
+	if (renameat2(AT_FDCWD, sd->tmp, AT_FDCWD, sd->final, RENAME_EXCHANGE) < 0) {
+		e = errno;
+		goto fail;
+	}
+	isim_rmtree(sd->tmp);
+done:
+	sd->tmp[0] = '\0';
+	dir_of(sd->final, parent, sizeof(parent));
+	fsync_dir(parent);
+	return 0;
+fail:
+	isim_error_at(err, sd->final, 0, 0);
+	return isim_error_errno(err, ISIM_EXIT_CANTCREAT, e, "cannot put output directory in place");
+}
+
+void isim_dir_abort(struct isim_staged_dir *sd)
+{
+	if (sd && sd->tmp[0]) {
+		isim_rmtree(sd->tmp);
+		sd->tmp[0] = '\0';
+	}
+}

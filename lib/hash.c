@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "isim/hash.h"
+
+int isim_sha256(const void *data, size_t len, uint8_t out[static ISIM_SHA256_BYTES])
+{
+	unsigned int n = 0;
+
+	return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+void isim_hex(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+int isim_sha256_hex(const void *data, size_t len, char out[static ISIM_SHA256_HEX])
+{
+	uint8_t d[ISIM_SHA256_BYTES];
+
+	if (isim_sha256(data, len, d) < 0)
+		return -1;
+	isim_hex(d, sizeof(d), out);
+	return 0;
+}
+
+int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], struct isim_error *err)
+{
+	static uint8_t buf[1 << 20];
+	EVP_MD_CTX *ctx = NULL;
+	unsigned int n = 0;
+	int fd, ret = -1;
+	ssize_t r;
+
+	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+					"cannot open");
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 is unavailable");
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			isim_error_at(err, path, 0, 0);
+			isim_error_errno(err, errno == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_IOERR, errno,
+					 "cannot read");
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {
+			isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 failed");
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, out, &n) != 1) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 failed");
+		goto out;
+	}
+	ret = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return ret;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ISIM_FILE_H
+#define ISIM_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "isim/error.h"
+
+/* Largest document file the tools read into memory. */
+#define ISIM_FILE_MAX (16u << 20)
+
+/* Read a whole file into a NUL-terminated malloc'd buffer; "-" is stdin.
+ * Files larger than max are refused (ISIM_EXIT_DATAERR); a missing or
+ * unreadable file is ISIM_EXIT_NOINPUT. */
+int isim_file_read(const char *path, size_t max, char **out, size_t *len,
+		   struct isim_error *err) ISIM_MUST_CHECK;
+
+/* Write data to path atomically: a temporary file in the same directory,
+ * fsync, rename, fsync of the directory. On failure nothing is left. */
+int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+			   struct isim_error *err) ISIM_MUST_CHECK;
+
+/* A directory filled under a temporary name beside its final place, then
+ * put there in one rename (swapping out any older directory, which is then
+ * removed). Until commit, the older directory is untouched. */
+struct isim_staged_dir {
+	char final[4096];
+	char tmp[4096];
+};
+
+int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_error *err) ISIM_MUST_CHECK;
+/* Write one file inside the staged directory (name is a plain file name). */
+int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len,
+		 mode_t mode, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_dir_commit(struct isim_staged_dir *sd, struct isim_error *err) ISIM_MUST_CHECK;
+/* Remove the staged directory; safe after commit and on a zeroed struct. */
+void isim_dir_abort(struct isim_staged_dir *sd);
+
+/* Remove a directory tree (no symlinks followed). 0 or -errno. */
+int isim_rmtree(const char *path);
+/* mkdir -p; 0 or -errno. */
+int isim_mkdirs(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ISIM_JSON_H
+#define ISIM_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "isim/error.h"
+
+/* Parse one JSON document strictly: no trailing garbage, no duplicate object
+ * keys (RFC 8259 section 4 leaves them undefined; we refuse them). On error,
+ * err names path, line and column. name is used in messages only. */
+int isim_json_parse(const char *text, size_t len, const char *name, cJSON **out,
+		    struct isim_error *err) ISIM_MUST_CHECK;
+int isim_json_load_file(const char *path, cJSON **out, struct isim_error *err) ISIM_MUST_CHECK;
+
+/* Write doc to f as one indented document ending in a newline. */
+int isim_json_write(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;
+/* Write doc to f as one JSON Lines record and flush it. */
+int isim_json_write_line(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;
+/* Indented text of doc ending in a newline; free() it. NULL on no memory. */
+char *isim_json_text(const cJSON *doc);
+
+/* Append one RFC 6901 reference token (escaping '~' and '/') to the pointer
+ * in buf. Returns false if it would not fit. */
+bool isim_json_pointer_push(char *buf, size_t size, const char *token);
+bool isim_json_pointer_push_index(char *buf, size_t size, int index);
+/* The value at pointer in doc, or NULL. */
+cJSON *isim_json_pointer_get(cJSON *doc, const char *pointer);
+
+/* True when the number is integral and exactly representable. */
+bool isim_json_is_integer(const cJSON *item);
+
+#endif

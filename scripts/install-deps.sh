@@ -1,0 +1,35 @@
+#!/bin/sh
+# Install every Debian package infrasim needs to build, test and run its
+# tests against real parts. Idempotent: packages already present are skipped,
+# and apt is touched only when something is missing.
+set -eu
+
+PACKAGES="
+build-essential pkg-config clang llvm libclang-rt-14-dev
+libcjson-dev libyaml-dev libsodium-dev libssl-dev libsqlite3-dev
+libmnl-dev libarchive-dev libcbor-dev libcmocka-dev libpcre2-dev
+jq nftables iproute2 mandoc shellcheck cppcheck clang-format hyperfine
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing Debian packages:$missing" >&2
+	echo "install-deps: run this script as root (or: sudo apt-get install$missing)" >&2
+	exit 77
+fi
+
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2
