@@ -231,7 +231,11 @@ int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_er
 		return isim_error_errno(err, r == -EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, -r,
 					"cannot create directory");
 	}
-	snprintf(sd->tmp, sizeof(sd->tmp), "%s/.%s.tmp.XXXXXX", parent, base);
+	if (snprintf(sd->tmp, sizeof(sd->tmp), "%s/.%s.tmp.XXXXXX", parent, base) >= (int)sizeof(sd->tmp)) {
+		sd->tmp[0] = '\0';
+		isim_error_at(err, final, 0, 0);
+		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+	}
 	if (!mkdtemp(sd->tmp)) {
 		int e = errno;
 
@@ -256,7 +260,10 @@ int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data,
 	char path[PATH_MAX];
 	int fd, e;
 
-	snprintf(path, sizeof(path), "%s/%s", sd->tmp, name);
+	if (snprintf(path, sizeof(path), "%s/%s", sd->tmp, name) >= (int)sizeof(path)) {
+		e = ENAMETOOLONG;
+		goto fail;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0) {
 		e = errno;

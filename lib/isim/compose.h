@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ISIM_COMPOSE_H
+#define ISIM_COMPOSE_H
+
+#include <cjson/cJSON.h>
+
+#include "isim/catalog.h"
+#include "isim/error.h"
+
+#define ISIM_SELFTEST_DIR "/usr/share/infrasim/selftest"
+
+/* The five outputs of composing a profile (isim-formats(5)). */
+struct isim_composition {
+	char *packages_txt;
+	char *files_txt;
+	char *firewall_nft;
+	char *selftests_txt;
+	char *manifest_json;
+	cJSON *manifest;
+};
+
+/* Resolve the profile's features (requires, transitively, depth first in
+ * the order written), check conflicts, merge packages, files, firewall
+ * fragments, selftests, services, inputs and feature_config, and build the
+ * manifest. Nothing is written. Errors name the file, line and column. */
+int isim_compose(struct isim_catalog *cat, const struct isim_profile *profile,
+		 struct isim_composition *out, struct isim_error *err) ISIM_MUST_CHECK;
+void isim_composition_free(struct isim_composition *c);
+
+/* Write the outputs into dir atomically: all of them or none, an older
+ * directory left as it was on failure. */
+int isim_composition_write(const struct isim_composition *c, const char *dir,
+			   struct isim_error *err) ISIM_MUST_CHECK;
+
+#endif
