@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -17,6 +18,22 @@ static char *join(const char *a, const char *b)
 	if (asprintf(&s, "%s/%s", a, b) < 0)
 		return NULL;
 	return s;
+}
+
+const char *isim_catalog_dir(const char *opt, const char *env, const char *sub, char *buf, size_t size)
+{
+	const char *e = getenv(env);
+	struct stat st;
+
+	if (opt)
+		return opt;
+	if (e && *e)
+		return e;
+	if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(buf, size, "%s", sub);
+	else
+		snprintf(buf, size, "%s/%s", ISIM_DATADIR, sub);
+	return buf;
 }
 
 static int load_schema(const char *dir, const char *name, cJSON **out, struct isim_error *err)

@@ -41,6 +41,11 @@ struct isim_catalog {
 	size_t nfeatures, cap;
 };
 
+/* A catalog folder (sub is "features", "profiles" or "schemas"): opt when
+ * given, else the environment variable env, else ./sub when it is a folder
+ * (a source checkout), else the installed DATADIR/sub. Returns buf or opt. */
+const char *isim_catalog_dir(const char *opt, const char *env, const char *sub, char *buf, size_t size);
+
 int isim_catalog_open(struct isim_catalog **out, const char *features_dir, const char *profiles_dir,
 		      const char *schemas_dir, struct isim_error *err) ISIM_MUST_CHECK;
 void isim_catalog_free(struct isim_catalog *cat);

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compose.h"
+#include "isim/catalog.h"
+#include "isim/compose.h"
+#include "isim/json.h"
+#include "common/cli.h"
+
+#define PROG "isim-compose"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [options] PROFILE\n"
+		   "       " PROG " --list\n"
+		   "\n"
+		   "Compose PROFILE (a name under the profiles folder, or a path to its YAML\n"
+		   "file) from its features into OUT/{packages.txt,files.txt,firewall.nft,\n"
+		   "selftests.txt,manifest.json} and print the manifest.\n"
+		   "\n"
+		   "  -o, --out DIR          output folder (default build/PROFILE)\n"
+		   "  -n, --validate-only    check everything, write nothing\n"
+		   "  -l, --list             print the catalog (features and profiles) as JSON\n"
+		   "  -q, --quiet            do not print the manifest\n"
+		   "      --features-dir DIR features folder (ISIM_FEATURES_DIR)\n"
+		   "      --profiles-dir DIR profiles folder (ISIM_PROFILES_DIR)\n"
+		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR)\n"
+		   "  -h, --help             this text\n"
+		   "  -V, --version          print the version\n"
+		   "\n"
+		   "Exit status: 0 composed, 64 usage, 65 bad catalog or profile, 66 missing\n"
+		   "input, 73 cannot write the output; see isim(7).\n");
+}
+
+static int fail(const struct isim_error *err)
+{
+	isim_print_error(PROG, err);
+	return err->code ? err->code : 70;
+}
+
+int isim_compose_main(int argc, char *argv[])
+{
+	enum { OPT_FEATURES = 256, OPT_PROFILES, OPT_SCHEMAS };
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "validate-only", no_argument, NULL, 'n' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "features-dir", required_argument, NULL, OPT_FEATURES },
+		{ "profiles-dir", required_argument, NULL, OPT_PROFILES },
+		{ "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out_dir = NULL, *fdir = NULL, *pdir = NULL, *sdir = NULL;
+	char fbuf[4096], pbuf[4096], sbuf[4096], obuf[4096];
+	bool validate_only = false, list = false, quiet = false;
+	struct isim_composition comp = { 0 };
+	struct isim_catalog *cat = NULL;
+	struct isim_profile *profile = NULL;
+	struct isim_error err;
+	cJSON *doc = NULL;
+	int c, ret = ISIM_EXIT_SOFTWARE;
+
+	isim_error_clear(&err);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:nlqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (out_dir)
+				return isim_usage_error(PROG, "--out given twice");
+			out_dir = optarg;
+			break;
+		case 'n':
+			validate_only = true;
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_FEATURES:
+			fdir = optarg;
+			break;
+		case OPT_PROFILES:
+			pdir = optarg;
+			break;
+		case OPT_SCHEMAS:
+			sdir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return isim_close_stdout(PROG);
+		case 'V':
+			printf(PROG " %s\n", ISIM_VERSION);
+			return isim_close_stdout(PROG);
+		default:
+			return isim_bad_option(PROG, argv, optopt);
+		}
+	}
+	if (list ? optind != argc : optind + 1 != argc) {
+		fprintf(stderr, PROG ": %s\n", list ? "--list takes no profile" : "expected one PROFILE");
+		usage(stderr);
+		return ISIM_EXIT_USAGE;
+	}
+	if (list && (out_dir || validate_only))
+		return isim_usage_error(PROG, "--list goes with neither --out nor --validate-only");
+	fdir = isim_catalog_dir(fdir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
+	pdir = isim_catalog_dir(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
+	sdir = isim_catalog_dir(sdir, "ISIM_SCHEMAS_DIR", "schemas", sbuf, sizeof(sbuf));
+	if (isim_catalog_open(&cat, fdir, pdir, sdir, &err) < 0)
+		goto fail;
+	if (list) {
+		if (isim_catalog_list(cat, &doc, &err) < 0)
+			goto fail;
+		ret = isim_json_write(stdout, doc) < 0 ? ISIM_EXIT_IOERR : isim_close_stdout(PROG);
+		goto out;
+	}
+	if (isim_profile_load(cat, argv[optind], &profile, &err) < 0 ||
+	    isim_compose(cat, profile, &comp, &err) < 0)
+		goto fail;
+	if (!validate_only) {
+		if (!out_dir) {
+			snprintf(obuf, sizeof(obuf), "build/%s", profile->name);
+			out_dir = obuf;
+		}
+		if (isim_composition_write(&comp, out_dir, &err) < 0)
+			goto fail;
+	}
+	if (!quiet && fputs(comp.manifest_json, stdout) == EOF) {
+		ret = ISIM_EXIT_IOERR;
+		goto out;
+	}
+	ret = isim_close_stdout(PROG);
+	goto out;
+fail:
+	ret = fail(&err);
+out:
+	cJSON_Delete(doc);
+	isim_composition_free(&comp);
+	isim_profile_free(profile);
+	isim_catalog_free(cat);
+	return ret;
+}
