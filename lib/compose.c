@@ -33,8 +33,8 @@ struct ctx {
 	struct isim_error *err;
 	struct isim_feature **order; /* dependencies first */
 	size_t n, cap;
-	struct isim_feature *stack[64]; /* the requires chain being resolved */
-	size_t depth;
+	struct isim_feature **stack; /* the requires chain being resolved */
+	size_t depth, scap;
 	struct file_ent *files;
 	size_t nfiles, fcap;
 	cJSON *config; /* feature name -> resolved feature_config */
@@ -140,9 +140,15 @@ static int visit(struct ctx *c, struct isim_feature *f, const struct isim_featur
 {
 	if (f->mark == DONE)
 		return 0;
-	if (c->depth == sizeof(c->stack) / sizeof(c->stack[0]))
-		return isim_error_set(c->err, ISIM_EXIT_DATAERR, "requires chain deeper than %zu features",
-				      c->depth);
+	if (c->depth == c->scap) {
+		size_t ncap = c->scap ? c->scap * 2 : 16;
+		struct isim_feature **nv = realloc(c->stack, ncap * sizeof(*nv));
+
+		if (!nv)
+			return oom(c);
+		c->stack = nv;
+		c->scap = ncap;
+	}
 	f->mark = ACTIVE;
 	f->via = via;
 	c->stack[c->depth++] = f;
@@ -936,6 +942,7 @@ static void ctx_free(struct ctx *c)
 	}
 	free(c->files);
 	free(c->order);
+	free(c->stack);
 	cJSON_Delete(c->config);
 }
 

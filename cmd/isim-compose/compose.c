@@ -68,7 +68,7 @@ int isim_compose_main(int argc, char *argv[])
 	int c, ret = ISIM_EXIT_SOFTWARE;
 
 	isim_error_clear(&err);
-	optind = 1;
+	optind = 0; /* glibc: start afresh, so tests can call this again */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "o:nlqhV", opts, NULL)) != -1) {
 		switch (c) {
@@ -105,11 +105,11 @@ int isim_compose_main(int argc, char *argv[])
 			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
-	if (list ? optind != argc : optind + 1 != argc) {
-		fprintf(stderr, PROG ": %s\n", list ? "--list takes no profile" : "expected one PROFILE");
-		usage(stderr);
-		return ISIM_EXIT_USAGE;
-	}
+	if (list && optind != argc)
+		return isim_usage_error(PROG, "--list takes no profile");
+	if (!list && optind + 1 != argc)
+		return isim_usage_error(PROG, optind == argc ? "no PROFILE given" : "one PROFILE only, got '%s' too",
+					optind < argc ? argv[optind + 1] : "");
 	if (list && (out_dir || validate_only))
 		return isim_usage_error(PROG, "--list goes with neither --out nor --validate-only");
 	fdir = isim_catalog_dir(fdir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));

@@ -1,0 +1,85 @@
+# shellcheck shell=sh
+# A small assertion library for the shell integration tests: each check
+# prints one TAP line; `finish` prints the plan and sets the exit status.
+# Tests get the built tools in $ISIM_BIN and the source tree in $ISIM_ROOT.
+
+: "${ISIM_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${ISIM_BIN:=$ISIM_ROOT/build/release/bin}"
+PATH=$ISIM_BIN:$PATH
+export ISIM_ROOT ISIM_BIN PATH
+
+t_n=0
+t_failed=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/isim-test.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+
+ok() { # description
+	t_n=$((t_n + 1))
+	echo "ok $t_n - $1"
+}
+
+not_ok() { # description [detail...]
+	t_n=$((t_n + 1))
+	t_failed=$((t_failed + 1))
+	echo "not ok $t_n - $1"
+	shift
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/# /'
+	done
+}
+
+skip() { # description reason
+	t_n=$((t_n + 1))
+	echo "ok $t_n - $1 # SKIP $2"
+}
+
+check() { # description command...: passes when the command exits 0
+	d=$1
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$d"
+	else
+		not_ok "$d" "command: $*" "$out"
+	fi
+}
+
+# expect CODE DESCRIPTION command...: runs it with stdout in $T/out and
+# stderr in $T/err, and passes when it exits CODE.
+expect() {
+	code=$1
+	d=$2
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	if [ "$rc" -eq "$code" ]; then
+		ok "$d"
+	else
+		not_ok "$d" "command: $*" "exit $rc, expected $code" "$(head -c 2000 "$T/err")"
+	fi
+}
+
+# same DESCRIPTION EXPECTED ACTUAL
+same() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "expected: $2" "actual:   $3"
+	fi
+}
+
+# contains DESCRIPTION FILE TEXT: FILE has TEXT (fixed string)
+contains() {
+	if grep -qF -- "$3" "$2"; then
+		ok "$1"
+	else
+		not_ok "$1" "'$3' not in $2:" "$(head -c 2000 "$2")"
+	fi
+}
+
+need_root() { [ "$(id -u)" -eq 0 ]; }
+
+finish() {
+	echo "1..$t_n"
+	[ "$t_failed" -eq 0 ]
+}

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: MIT */
+/* isim-compose driven in-process over small catalogs written for each test:
+ * the composition a good profile yields, and the one message, exit code and
+ * untouched output folder that each kind of bad input gets. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "compose.h"
+#include "isim/file.h"
+
+#define MAX_FILES 6
+#define MAX_ARGS 8
+
+struct file {
+	const char *path;
+	const char *text; /* NULL: remove the baseline's file */
+};
+
+static const struct file baseline[] = {
+	{ "features/base/feature.yaml",
+	  "# The base every other test feature stands on.\n"
+	  "name: base\n"
+	  "version: 1.0.0\n"
+	  "description: Base system\n"
+	  "packages: [openssh, busybox]\n"
+	  "files:\n"
+	  "  - source: files/motd\n"
+	  "    destination: /etc/motd\n"
+	  "    mode: \"0644\"\n"
+	  "firewall_fragment:\n"
+	  "  input: |\n"
+	  "    iif lo accept\n"
+	  "    tcp dport $base_ssh_port accept\n"
+	  "selftest: [test_base]\n"
+	  "services: [sshd]\n"
+	  "config_schema:\n"
+	  "  type: object\n"
+	  "  additionalProperties: false\n"
+	  "  properties:\n"
+	  "    ssh_port: {type: integer, minimum: 1, maximum: 65535, default: 22}\n" },
+	{ "features/base/files/motd", "welcome\n" },
+	{ "features/base/selftest/test_base.sh", "#!/bin/sh\necho 1..1\necho ok 1 - base\n" },
+	{ "features/vpn/feature.yaml",
+	  "name: vpn\n"
+	  "version: 2.1.0\n"
+	  "description: Mesh VPN\n"
+	  "requires: [base]\n"
+	  "packages: [wireguard-tools, busybox]\n"
+	  "files:\n"
+	  "  - source: files/up.sh\n"
+	  "    destination: /usr/local/bin/vpn-up\n"
+	  "    mode: \"0755\"\n"
+	  "firewall_fragment:\n"
+	  "  input: |\n"
+	  "    udp dport $vpn_listen_port accept\n"
+	  "  forward: |\n"
+	  "    ip saddr $vpn_network_cidr accept\n"
+	  "inputs:\n"
+	  "  - name: mesh_secret\n"
+	  "    description: shared mesh secret\n"
+	  "    destination: /etc/infrasim/mesh.conf\n"
+	  "config_schema:\n"
+	  "  type: object\n"
+	  "  additionalProperties: false\n"
+	  "  properties:\n"
+	  "    listen_port: {type: integer, minimum: 1, maximum: 65535, default: 51820}\n"
+	  "    network_cidr: {type: string, format: cidr, default: 10.100.0.0/16}\n"
+	  "    label: {type: string, default: mesh}\n" },
+	{ "features/vpn/files/up.sh", "#!/bin/sh\nexec wg-quick up wg0\n" },
+	{ "features/extra/feature.yaml",
+	  "name: extra\n"
+	  "version: 0.1.0\n"
+	  "description: Extra tools\n"
+	  "requires: [vpn]\n"
+	  "conflicts: [legacy]\n"
+	  "packages: [jq]\n" },
+	{ "features/legacy/feature.yaml",
+	  "name: legacy\n"
+	  "version: 0.0.1\n"
+	  "description: Legacy tools\n"
+	  "packages: [telnet]\n" },
+	{ "profiles/good.yaml",
+	  "name: good\n"
+	  "version: 1.0.0\n"
+	  "base: alpine:3.19\n"
+	  "features: [extra]\n"
+	  "feature_config:\n"
+	  "  vpn:\n"
+	  "    listen_port: 51999\n"
+	  "test_requirements: [boot_successful]\n" },
+};
+
+static char schemas[PATH_MAX];
+static char origin[PATH_MAX];
+
+static void write_text(const char *path, const char *text)
+{
+	char dir[PATH_MAX], *slash;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		assert_int_equal(isim_mkdirs(dir, 0755), 0);
+	}
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static char *read_text(const char *path)
+{
+	struct isim_error err;
+	char *text = NULL;
+	size_t len;
+
+	isim_error_clear(&err);
+	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err) < 0)
+		return NULL;
+	return text;
+}
+
+/* A fresh catalog in a scratch folder, made the working directory, with
+ * the files of over replacing or removing the baseline's. */
+static int setup_catalog(void **state)
+{
+	char tmpl[] = "/tmp/isim-compose-test.XXXXXX";
+	char *dir = mkdtemp(tmpl);
+	size_t i;
+
+	assert_non_null(dir);
+	*state = strdup(dir);
+	assert_int_equal(chdir(dir), 0);
+	for (i = 0; i < sizeof(baseline) / sizeof(baseline[0]); i++)
+		write_text(baseline[i].path, baseline[i].text);
+	return 0;
+}
+
+static int teardown_catalog(void **state)
+{
+	assert_int_equal(chdir(origin), 0);
+	isim_rmtree(*state);
+	free(*state);
+	return 0;
+}
+
+struct run {
+	int code;
+	char *out;
+	char *err;
+};
+
+static int capture_into(int target, const char *path)
+{
+	int saved = dup(target), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, target), target);
+	close(fd);
+	return saved;
+}
+
+/* isim-compose --schemas-dir <repo>/schemas args..., with stdout and stderr
+ * caught. */
+static struct run compose(const char *const *args)
+{
+	char *argv[MAX_ARGS + 4];
+	struct run r;
+	int argc = 0, so, se;
+
+	argv[argc++] = (char *)"isim-compose";
+	argv[argc++] = (char *)"--schemas-dir";
+	argv[argc++] = schemas;
+	for (; args && *args && argc < MAX_ARGS + 3; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	so = capture_into(STDOUT_FILENO, ".stdout");
+	se = capture_into(STDERR_FILENO, ".stderr");
+	r.code = isim_compose_main(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, STDOUT_FILENO);
+	dup2(se, STDERR_FILENO);
+	close(so);
+	close(se);
+	r.out = read_text(".stdout");
+	r.err = read_text(".stderr");
+	unlink(".stdout");
+	unlink(".stderr");
+	assert_non_null(r.out);
+	assert_non_null(r.err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static void assert_file(const char *path, const char *expected)
+{
+	char *text = read_text(path);
+
+	assert_non_null(text);
+	assert_string_equal(text, expected);
+	free(text);
+}
+
+static void test_good_profile(void **state)
+{
+	static const char *const args[] = { "good", NULL };
+	struct run r;
+
+	(void)state;
+	r = compose(args);
+	assert_string_equal(r.err, "");
+	assert_int_equal(r.code, 0);
+	/* Each feature after what it requires; sorted, unique packages. */
+	assert_file("build/good/packages.txt", "busybox\njq\nopenssh\nwireguard-tools\n");
+	assert_file("build/good/selftests.txt",
+		    "base test_base /usr/share/infrasim/selftest/base/test_base.sh\n");
+	assert_file("build/good/files.txt",
+		    "0644 c7f5e4ba7e0c14c9ab9d0ff14bcb7c0e4e8a3aac8a5ab1d5f5ba6e0ab3e1b0bb /etc/motd base/files/motd\n");
+	assert_file("build/good/manifest.json", r.out);
+	run_free(&r);
+}
+
+struct bad_case {
+	const char *name;
+	struct file files[MAX_FILES];
+	const char *args[MAX_ARGS];
+	int code;
+	const char *message; /* stderr without the "isim-compose: " prefix */
+};
+
+/* Each case changes the baseline catalog and names the one message it must
+ * get. */
+static const struct bad_case bad_cases[] = {
+	{ "profile names an unknown feature",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base, vpn-wireguad]\n" } },
+	  { "good" }, 65, "?" },
+	{ "requires an unknown feature",
+	  { { "features/extra/feature.yaml", "name: extra\nversion: 0.1.0\ndescription: x\nrequires: [vpn, nope]\n" } },
+	  { "good" }, 65, "?" },
+	{ "requires cycle",
+	  { { "features/base/feature.yaml", "name: base\nversion: 1.0.0\ndescription: x\nrequires: [extra]\n" } },
+	  { "good" }, 65, "?" },
+	{ "conflicting features",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy, extra]\n" } },
+	  { "good" }, 65, "?" },
+	{ "malformed YAML",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\n  base: alpine:3.19\n" } },
+	  { "good" }, 65, "?" },
+	{ "duplicate key",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\nbase: debian:bookworm\n" } },
+	  { "good" }, 65, "?" },
+	{ "features is not a list",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: base\n" } },
+	  { "good" }, 65, "?" },
+	{ "unknown key in a profile",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\nfeatures_config: {}\n" } },
+	  { "good" }, 65, "?" },
+	{ "unknown key in a feature",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\npackage: [telnet]\n" } },
+	  { "good" }, 65, "?" },
+	{ "unknown base",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: ubuntu:22.04\nfeatures: [base]\n" } },
+	  { "good" }, 65, "?" },
+	{ "a feature listed twice",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base, vpn, base]\n" } },
+	  { "good" }, 65, "?" },
+	{ "profile name differs from its file",
+	  { { "profiles/good.yaml", "name: best\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\n" } },
+	  { "good" }, 65, "?" },
+	{ "feature name differs from its folder",
+	  { { "features/legacy/feature.yaml", "name: legacy2\nversion: 0.0.1\ndescription: x\n" } },
+	  { "--list" }, 65, "?" },
+	{ "missing source file", { { "features/vpn/files/up.sh", NULL } }, { "good" }, 65, "?" },
+	{ "missing selftest script", { { "features/base/selftest/test_base.sh", NULL } }, { "good" }, 65, "?" },
+	{ "source outside files/",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
+					      "  - {source: files/../../vpn/files/up.sh, destination: /x, mode: \"0644\"}\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "relative destination",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
+					      "  - {source: files/a, destination: etc/a, mode: \"0644\"}\n" },
+	    { "features/legacy/files/a", "a\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "destination with ..",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
+					      "  - {source: files/a, destination: /etc/../root/a, mode: \"0644\"}\n" },
+	    { "features/legacy/files/a", "a\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "invalid mode",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
+					      "  - {source: files/a, destination: /etc/a, mode: \"0999\"}\n" },
+	    { "features/legacy/files/a", "a\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "two features write one destination differently",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
+					      "  - {source: files/motd, destination: /etc/motd, mode: \"0644\"}\n" },
+	    { "features/legacy/files/motd", "another welcome\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base, legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "port out of range",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
+				    "feature_config:\n  vpn:\n    listen_port: 70000\n" } },
+	  { "good" }, 65, "?" },
+	{ "port of the wrong type",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
+				    "feature_config:\n  vpn:\n    listen_port: \"51820\"\n" } },
+	  { "good" }, 65, "?" },
+	{ "bad CIDR",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
+				    "feature_config:\n  vpn:\n    network_cidr: 10.100.0.0/33\n" } },
+	  { "good" }, 65, "?" },
+	{ "unknown config key",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
+				    "feature_config:\n  vpn:\n    listen_prot: 5000\n" } },
+	  { "good" }, 65, "?" },
+	{ "config for a feature not in the profile",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\n"
+				    "feature_config:\n  vpn:\n    listen_port: 5000\n" } },
+	  { "good" }, 65, "?" },
+	{ "invalid default in a feature",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nconfig_schema:\n"
+					      "  type: object\n  properties:\n    port: {type: integer, maximum: 10, default: 11}\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "config value unusable in the firewall",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
+				    "feature_config:\n  vpn:\n    label: 'a\"; flush ruleset'\n" } },
+	  { "good" }, 65, "?" },
+	{ "firewall fragment closing its chain",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfirewall_fragment:\n"
+					      "  input: |\n    accept\n  }\n  chain evil {\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "an input sent to two places",
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\ninputs:\n"
+					      "  - {name: mesh_secret, description: s, destination: /etc/other.conf}\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn, legacy]\n" } },
+	  { "good" }, 65, "?" },
+	{ "YAML alias", 
+	  { { "profiles/good.yaml", "name: &n good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\ntest_requirements: [*n]\n" } },
+	  { "good" }, 65, "?" },
+	{ "missing profile", { { NULL } }, { "nosuch" }, 66, "?" },
+	{ "missing features folder", { { NULL } }, { "--features-dir", "nowhere", "good" }, 66, "?" },
+	{ "no profile given", { { NULL } }, { NULL }, 64, "?" },
+	{ "unknown option", { { NULL } }, { "--frobnicate", "good" }, 64, "?" },
+	{ "profile name that is neither a name nor a path", { { NULL } }, { "Good!" }, 64, "?" },
+};
+
+static bool dir_is(const char *dir, const char *only)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, only);
+	return stat(path, &st) == 0;
+}
+
+static void test_bad_input(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		const struct file *f;
+		char expected[2048], *old;
+		struct run r;
+
+		teardown_catalog(state);
+		setup_catalog(state);
+		for (f = c->files; f < c->files + MAX_FILES && f->path; f++) {
+			if (f->text)
+				write_text(f->path, f->text);
+			else
+				assert_int_equal(unlink(f->path), 0);
+		}
+		/* An earlier output that a failed run must leave alone. */
+		write_text("build/good/manifest.json", "earlier\n");
+		r = compose(c->args);
+		snprintf(expected, sizeof(expected), "isim-compose: %s\n", c->message);
+		if (strcmp(r.err, expected) || r.code != c->code)
+			print_message("case %zu (%s): exit %d, stderr: %s", i, c->name, r.code, r.err);
+		assert_string_equal(r.err, expected);
+		assert_int_equal(r.code, c->code);
+		assert_string_equal(r.out, "");
+		old = read_text("build/good/manifest.json");
+		assert_non_null(old);
+		assert_string_equal(old, "earlier\n");
+		free(old);
+		assert_false(dir_is("build/good", "packages.txt"));
+		run_free(&r);
+	}
+	print_message("# %zu bad-input cases\n", i);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good_profile, setup_catalog, teardown_catalog),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup_catalog, teardown_catalog),
+	};
+	const char *root = getenv("ISIM_ROOT");
+
+	assert_non_null(getcwd(origin, sizeof(origin)));
+	snprintf(schemas, sizeof(schemas), "%s/schemas", root ? root : origin);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
