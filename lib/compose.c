@@ -61,7 +61,7 @@ static int fail_in(const struct isim_doc *doc, const char *pointer, struct isim_
 /* "profile wg-mesh-ipv6 -> a -> b": how f came to be in the composition. */
 static void chain_text(const struct isim_feature *f, char *buf, size_t size)
 {
-	const struct isim_feature *v[MAX_CHAIN];
+	const struct isim_feature *v[MAX_CHAIN] = { NULL };
 	size_t n = 0, len;
 
 	for (; f && n < MAX_CHAIN; f = f->via)

@@ -3,6 +3,7 @@
 # (what a user would otherwise script with); then generated catalogs of 250,
 # 500 and 1,000 features to show the growth is linear.
 set -eu
+# shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 C=$ISIM_BIN/isim-compose
 cd "$ISIM_ROOT"

@@ -3,6 +3,7 @@
 # outputs match their manifest, the manifest matches its schema (checked by
 # an independent validator), the firewall is accepted by the real nft, and
 # the output is byte-identical whatever the working directory or run.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 PROFILES="no-vpn-minimal wg-mesh-ipv6 ts-managed dual-vpn-separated wg-bonjour ts-mtls"
