@@ -1098,21 +1098,26 @@ static int conv_fail(struct conv *c, int depth, const char *fmt, ...) ISIM_PRINT
 
 static int conv_fail(struct conv *c, int depth, const char *fmt, ...)
 {
-	char ptr[sizeof(c->err->pointer)] = "";
+	char ptr[sizeof(c->err->pointer)] = "", next[sizeof(ptr)];
 	const cJSON *it;
+	bool ok = true;
 	va_list ap;
 	int l, i;
 
 	if (!c->err)
 		return -1;
-	for (l = 1; l <= depth; l++) {
+	/* A pointer too long for err keeps its first tokens. */
+	for (l = 1; l <= depth && ok; l++) {
+		memcpy(next, ptr, sizeof(ptr));
 		if (cJSON_IsObject(c->stack[l - 1])) {
-			isim_json_pointer_push(ptr, sizeof(ptr), c->stack[l]->string);
-			continue;
+			ok = isim_json_pointer_push(next, sizeof(next), c->stack[l]->string);
+		} else {
+			for (i = 0, it = c->stack[l - 1]->child; it && it != c->stack[l]; it = it->next)
+				i++;
+			ok = isim_json_pointer_push_index(next, sizeof(next), i);
 		}
-		for (i = 0, it = c->stack[l - 1]->child; it && it != c->stack[l]; it = it->next)
-			i++;
-		isim_json_pointer_push_index(ptr, sizeof(ptr), i);
+		if (ok)
+			memcpy(ptr, next, sizeof(ptr));
 	}
 	isim_error_pointer(c->err, ptr);
 	va_start(ap, fmt);
