@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Canonical JSON from untrusted input. Whatever is accepted must be a fixed
+ * point (its canonical form canonicalizes to the same bytes), and the cJSON
+ * route must accept the same documents and give the same bytes. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isim/jcs.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void same_or_abort(const struct isim_buf *a, const struct isim_buf *b)
+{
+	if (a->len != b->len || memcmp(a->s, b->s, a->len) != 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *in = (const char *)data;
+	struct isim_buf once = { 0 }, twice = { 0 }, tree = { 0 };
+	struct isim_error err;
+	bool has_nul;
+	cJSON *doc;
+	int ok;
+
+	ok = isim_jcs_canonicalize(in, size, "fuzz", &once, &err) == 0;
+	doc = isim_jcs_parse(in, size, "fuzz", &err);
+	if (ok) {
+		if (isim_jcs_canonicalize(once.s, once.len, "fuzz", &twice, &err) < 0)
+			abort();
+		same_or_abort(&once, &twice);
+		/* cJSON cannot hold U+0000, which canonical text escapes. */
+		has_nul = memmem(once.s, once.len, "\\u0000", 6) != NULL;
+		if (!doc != has_nul)
+			abort();
+	} else if (doc) {
+		abort();
+	}
+	if (doc) {
+		if (isim_jcs_from_cjson(doc, &tree, &err) < 0)
+			abort();
+		same_or_abort(&once, &tree);
+	}
+	cJSON_Delete(doc);
+	isim_buf_free(&once);
+	isim_buf_free(&twice);
+	isim_buf_free(&tree);
+	return 0;
+}
