@@ -506,32 +506,73 @@ static void nearest(double v, int p, char dig[18], int *e)
 	*e = (int)strtol(t + 1, NULL, 10);
 }
 
-/* ECMA-262 Number::toString step 5: the fewest digits s (k of them, value
- * 0.s * 10^n) that read back as v, the closest to v when several do. The
- * nearest p-digit decimal may miss v's rounding interval while its
- * neighbour, on the wider side of a power of two, still hits it. */
-static int shortest(double v, char dig[18], int *n)
+/* Whether some p-digit decimal reads back as v: the nearest one, or its
+ * neighbour on the wider side of a power of two, whose rounding interval
+ * is lopsided. On success dig and *e hold it. */
+static bool digits_at(double v, int p, char dig[18], int *e)
 {
 	char alt[18];
-	int p, e, ae, d, k;
+	int d, ae;
 
-	for (p = 1; p <= 17; p++) {
-		nearest(v, p, dig, &e);
-		if (round_trips(dig, p, e, v))
-			break;
-		for (d = -1; d <= 1; d += 2) {
-			memcpy(alt, dig, 18);
-			ae = e;
-			step(alt, p, &ae, d);
-			if (round_trips(alt, p, ae, v)) {
-				memcpy(dig, alt, 18);
-				e = ae;
-				break;
-			}
+	nearest(v, p, dig, e);
+	if (round_trips(dig, p, *e, v))
+		return true;
+	for (d = -1; d <= 1; d += 2) {
+		memcpy(alt, dig, 18);
+		ae = *e;
+		step(alt, p, &ae, d);
+		if (round_trips(alt, p, ae, v)) {
+			memcpy(dig, alt, 18);
+			*e = ae;
+			return true;
 		}
-		if (d <= 1)
-			break;
 	}
+	return false;
+}
+
+/* Integers below 2^53 are exact, so their own digits are the shortest. */
+static bool integer_digits(double v, char dig[18], int *e)
+{
+	uint64_t u;
+	char tmp[20];
+	int n = 0, i;
+
+	if (v >= 9007199254740992.0 || v != floor(v))
+		return false;
+	for (u = (uint64_t)v; u; u /= 10)
+		tmp[n++] = (char)('0' + u % 10);
+	*e = n - 1;
+	for (i = 0; i < n; i++)
+		dig[i] = tmp[n - 1 - i];
+	dig[n] = '\0';
+	return true;
+}
+
+/* ECMA-262 Number::toString step 5: the fewest digits s (k of them, value
+ * 0.s * 10^n) that read back as v, the closest to v when several do. A
+ * finer grid of decimals contains the coarser one, so whether p digits
+ * suffice grows with p and a binary search finds the least p. */
+static int shortest(double v, char dig[18], int *n)
+{
+	char got[18];
+	int lo = 1, hi = 17, e = 0, ge = 0, found = 0, k;
+
+	if (integer_digits(v, dig, &e))
+		goto trim;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (digits_at(v, mid, got, &ge)) {
+			hi = found = mid;
+			memcpy(dig, got, 18);
+			e = ge;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	if (found != hi)
+		digits_at(v, hi, dig, &e);
+trim:
 	k = (int)strlen(dig);
 	while (k > 1 && dig[k - 1] == '0')
 		dig[--k] = '\0';
