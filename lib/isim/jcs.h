@@ -21,6 +21,10 @@
  * characters in strings, a byte order mark, anything after the value, and
  * arrays and objects nested more than ISIM_JCS_MAX_DEPTH deep.
  *
+ * Excess precision is rounded (RFC 8785 section 3.2.2 reads
+ * 333333333.33333329 as 333333333.3333333), and noncharacters such as
+ * U+FFFF are kept, as the reference implementation does.
+ *
  * Errors carry ISIM_EXIT_DATAERR (ISIM_EXIT_SOFTWARE when out of memory),
  * the name given by the caller as path, and the 1-based line and column of
  * the offending byte; columns count bytes.

@@ -2,6 +2,7 @@
 /* Canonical JSON from untrusted input. Whatever is accepted must be a fixed
  * point (its canonical form canonicalizes to the same bytes), and the cJSON
  * route must accept the same documents and give the same bytes. */
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +11,33 @@
 #include "isim/jcs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The first 8 bytes as a double: its text must read back as it and be
+ * canonical already. */
+static void check_number(const uint8_t *data, size_t size)
+{
+	char text[ISIM_JCS_NUMBER_MAX];
+	struct isim_buf b = { 0 };
+	struct isim_error err;
+	double v;
+	int n;
+
+	if (size < sizeof(v))
+		return;
+	memcpy(&v, data, sizeof(v));
+	n = isim_jcs_format_number(v, text);
+	if (n < 0) {
+		if (isfinite(v))
+			abort();
+		return;
+	}
+	if ((size_t)n != strlen(text) || strtod(text, NULL) != v)
+		abort();
+	if (isim_jcs_canonicalize(text, (size_t)n, "fuzz", &b, &err) < 0 || b.len != (size_t)n ||
+	    memcmp(b.s, text, (size_t)n) != 0)
+		abort();
+	isim_buf_free(&b);
+}
 
 static void same_or_abort(const struct isim_buf *a, const struct isim_buf *b)
 {
@@ -44,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		same_or_abort(&once, &tree);
 	}
 	cJSON_Delete(doc);
+	check_number(data, size);
 	isim_buf_free(&once);
 	isim_buf_free(&twice);
 	isim_buf_free(&tree);
