@@ -153,16 +153,27 @@ int isim_mkdirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	size_t i, n = strlen(path);
+	struct stat st;
 
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0)
+		return -ENOENT;
+	if (n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, n + 1);
 	for (i = 1; i <= n; i++) {
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
+		if (mkdir(buf, mode) < 0) {
+			/* EEXIST says nothing of what exists: a file there
+			 * is not the folder asked for. */
+			if (errno != EEXIST)
+				return -errno;
+			if (stat(buf, &st) < 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		}
 		if (i < n)
 			buf[i] = '/';
 	}
@@ -260,6 +271,10 @@ int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data,
 	char path[PATH_MAX];
 	int fd, e;
 
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		isim_error_at(err, sd->final, 0, 0);
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "'%.64s' is not a plain file name", name);
+	}
 	if (snprintf(path, sizeof(path), "%s/%s", sd->tmp, name) >= (int)sizeof(path)) {
 		e = ENAMETOOLONG;
 		goto fail;

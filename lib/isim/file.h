@@ -30,7 +30,8 @@ struct isim_staged_dir {
 };
 
 int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_error *err) ISIM_MUST_CHECK;
-/* Write one file inside the staged directory (name is a plain file name). */
+/* Write one file inside the staged directory; name is a plain file name
+ * (no '/', not "." or ".."), anything else is refused. */
 int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len,
 		 mode_t mode, struct isim_error *err) ISIM_MUST_CHECK;
 int isim_dir_commit(struct isim_staged_dir *sd, struct isim_error *err) ISIM_MUST_CHECK;
@@ -39,7 +40,7 @@ void isim_dir_abort(struct isim_staged_dir *sd);
 
 /* Remove a directory tree (no symlinks followed). 0 or -errno. */
 int isim_rmtree(const char *path);
-/* mkdir -p; 0 or -errno. */
+/* mkdir -p; 0 or -errno (-ENOTDIR when a file is in the way). */
 int isim_mkdirs(const char *path, mode_t mode);
 
 #endif
