@@ -115,7 +115,8 @@ static int at(struct isim_error *err, const char *name, int line, int column)
 	return -1;
 }
 
-/* Split text into at most max lines. Each ends at LF, a CR just before it
+/* Split text into lines, at most max + 1 of them (one more than a record
+ * has, for extra_lines to report). Each ends at LF, a CR just before it
  * dropped; the last may lack its LF. NUL bytes and other CRs are refused,
  * since minisign's reader would cut the line there and verify a different
  * comment. Returns the count, or -1. */
@@ -125,15 +126,11 @@ static int split_lines(const char *text, size_t len, const char *name, struct li
 	size_t i = 0;
 	int n = 0;
 
-	while (i < len) {
+	while (i < len && n <= max) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t end = nl ? (size_t)(nl - text) : len;
 		size_t k, m = end - i;
 
-		if (n == max) {
-			at(err, name, n + 1, 1);
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "unexpected text after line %d", max);
-		}
 		if (nl && m > 0 && text[end - 1] == '\r')
 			m--;
 		for (k = 0; k < m; k++) {
@@ -150,6 +147,14 @@ static int split_lines(const char *text, size_t len, const char *name, struct li
 		i = nl ? end + 1 : len;
 	}
 	return n;
+}
+
+static int extra_lines(int n, int max, const char *name, struct isim_error *err)
+{
+	if (n <= max)
+		return 0;
+	at(err, name, max + 1, 1);
+	return isim_error_set(err, ISIM_EXIT_DATAERR, "unexpected text after line %d", max);
 }
 
 static int comment_line(const struct line *l, const char *prefix, size_t max, char *out, const char *name,
@@ -219,7 +224,7 @@ static int b64_line(const struct line *l, uint8_t *out, size_t bytes, const char
 	if (sodium_base642bin(out, bytes, l->p, l->n, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    got != bytes || end != l->p + l->n) {
 		at(err, name, l->no, end ? (int)(end - l->p) + 1 : 1);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "%s: invalid base64", what);
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "%s: invalid base64 (bad padding, or unused bits not zero)", what);
 	}
 	sodium_bin2base64(canon, sizeof(canon), out, bytes, sodium_base64_VARIANT_ORIGINAL);
 	if (memcmp(canon, l->p, l->n) != 0) {
@@ -231,7 +236,7 @@ static int b64_line(const struct line *l, uint8_t *out, size_t bytes, const char
 
 static int missing_line(const char *name, int n, const char *what, struct isim_error *err)
 {
-	at(err, name, n, 0);
+	at(err, name, n == 1 ? 0 : n, 0);
 	if (n == 1)
 		return isim_error_set(err, ISIM_EXIT_DATAERR, "empty; expected %s", what);
 	return isim_error_set(err, ISIM_EXIT_DATAERR, "ends after line %d; expected %s", n - 1, what);
@@ -268,7 +273,7 @@ static int pubkey_record(const struct line *l, const char *name, struct isim_ms_
 int isim_ms_pubkey_parse(const char *text, size_t len, const char *name, struct isim_ms_pubkey *pk,
 			 struct isim_error *err)
 {
-	struct line lines[2];
+	struct line lines[3];
 	int n;
 
 	memset(pk, 0, sizeof(*pk));
@@ -283,7 +288,9 @@ int isim_ms_pubkey_parse(const char *text, size_t len, const char *name, struct 
 		return -1;
 	if (n < 2)
 		return missing_line(name, 2, "the public key's base64 line", err);
-	return pubkey_record(&lines[1], name, pk, err);
+	if (pubkey_record(&lines[1], name, pk, err) < 0)
+		return -1;
+	return extra_lines(n, 2, name, err);
 }
 
 int isim_ms_pubkey_parse_base64(const char *b64, const char *name, struct isim_ms_pubkey *pk,
@@ -507,7 +514,7 @@ int isim_ms_seckey_parse(const char *text, size_t len, const char *name, struct 
 {
 	struct isim_ms_seckey *sk = NULL;
 	uint8_t *bin = NULL;
-	struct line lines[2];
+	struct line lines[3];
 	int n, ret = -1;
 
 	*out = NULL;
@@ -531,7 +538,7 @@ int isim_ms_seckey_parse(const char *text, size_t len, const char *name, struct 
 		goto out;
 	}
 	if (b64_line(&lines[1], bin, SECKEY_BYTES, "a secret key", name, err) < 0 ||
-	    seckey_record(sk, bin, name, 2, err) < 0)
+	    seckey_record(sk, bin, name, 2, err) < 0 || extra_lines(n, 2, name, err) < 0)
 		goto out;
 	*out = sk;
 	sk = NULL;
@@ -736,7 +743,7 @@ int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isi
 		      struct isim_error *err)
 {
 	uint8_t bin[SIG_BYTES];
-	struct line lines[4];
+	struct line lines[5];
 	int n;
 
 	memset(sig, 0, sizeof(*sig));
@@ -770,7 +777,9 @@ int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isi
 		return -1;
 	if (n < 4)
 		return missing_line(name, 4, "the global signature's base64 line", err);
-	return b64_line(&lines[3], sig->global_sig, ISIM_MS_SIG_BYTES, "a global signature", name, err);
+	if (b64_line(&lines[3], sig->global_sig, ISIM_MS_SIG_BYTES, "a global signature", name, err) < 0)
+		return -1;
+	return extra_lines(n, 4, name, err);
 }
 
 int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_error *err)
@@ -951,7 +960,7 @@ int isim_ms_sign_prehashed(const struct isim_ms_seckey *sk, const uint8_t hash[s
 				      ISIM_MS_TRUSTED_MAX);
 	memcpy(out->alg, ALG_PREHASHED, 2);
 	memcpy(out->keyid, sk->keyid, ISIM_MS_KEYID_BYTES);
-	snprintf(out->comment, sizeof(out->comment), "%s", comment);
+	snprintf(out->comment, sizeof(out->comment), "%s", *comment ? comment : DEFAULT_SIG_COMMENT);
 	snprintf(out->trusted, sizeof(out->trusted), "%s", trusted);
 	crypto_sign_detached(out->sig, NULL, hash, ISIM_MS_HASH_BYTES, sk->sk);
 	m = global_message(out->sig, out->trusted, &mlen);

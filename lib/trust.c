@@ -321,6 +321,17 @@ int isim_trust_signer(const struct isim_trust *t, const uint8_t keyid[static ISI
 			      hex, t->nkeys, t->nkeys == 1 ? "" : "s", t->dir);
 }
 
+int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
+		      struct isim_error *err)
+{
+	const struct isim_trust_key *key;
+
+	if (isim_trust_signer(ctx, keyid, &key, err) < 0)
+		return -1;
+	memcpy(pk, key->pk.pk, ISIM_MS_PK_BYTES);
+	return 0;
+}
+
 int isim_trust_verify_file(const struct isim_trust *t, const struct isim_ms_sig *sig, const char *path,
 			   const struct isim_trust_key **signer, struct isim_error *err)
 {

@@ -57,6 +57,10 @@ const struct isim_trust_key *isim_trust_find(const struct isim_trust *t,
  * trusted signer"). */
 int isim_trust_signer(const struct isim_trust *t, const uint8_t keyid[static ISIM_MS_KEYID_BYTES],
 		      const struct isim_trust_key **key, struct isim_error *err) ISIM_MUST_CHECK;
+/* The same as a callback for signed documents (isim_signer_lookup_fn of
+ * descriptor.h): ctx is the struct isim_trust, pk gets the Ed25519 key. */
+int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
+		      struct isim_error *err) ISIM_MUST_CHECK;
 /* isim_trust_signer, then isim_ms_verify_*: the signer is found before the
  * (possibly large) content is read. *signer is set when one was found, even
  * if the signature then fails. */
