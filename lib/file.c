@@ -339,3 +339,83 @@ void isim_dir_abort(struct isim_staged_dir *sd)
 		sd->tmp[0] = '\0';
 	}
 }
+
+int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *data, size_t len, mode_t mode,
+		    struct isim_error *err)
+{
+	int fd, e;
+
+	memset(sf, 0, sizeof(*sf));
+	if (snprintf(sf->final, sizeof(sf->final), "%s", path) >= (int)sizeof(sf->final) ||
+	    snprintf(sf->tmp, sizeof(sf->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(sf->tmp)) {
+		sf->tmp[0] = '\0';
+		isim_error_at(err, path, 0, 0);
+		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+	}
+	/* mkostemp creates the file with mode 0600, so a secret is never
+	 * readable by others, even before the fchmod. */
+	fd = mkostemp(sf->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		sf->tmp[0] = '\0';
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+					"cannot create");
+	}
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	isim_file_abort(sf);
+	isim_error_at(err, path, 0, 0);
+	return isim_error_errno(err, e == ENOSPC ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT, e, "cannot write");
+}
+
+/* Put tmp at final unless something is there: RENAME_NOREPLACE, or where
+ * the file system lacks it, link(2), which also never replaces. */
+static int rename_noreplace(const char *tmp, const char *final)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(tmp, final) < 0)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+int isim_file_commit(struct isim_staged_file *sf, bool replace, struct isim_error *err)
+{
+	char dir[PATH_MAX];
+	int e;
+
+	if ((replace ? rename(sf->tmp, sf->final) : rename_noreplace(sf->tmp, sf->final)) < 0) {
+		e = errno;
+		isim_file_abort(sf);
+		isim_error_at(err, sf->final, 0, 0);
+		if (e == EEXIST)
+			return isim_error_set(err, ISIM_EXIT_CANTCREAT, "already exists; not replaced");
+		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+					"cannot put in place");
+	}
+	sf->tmp[0] = '\0';
+	dir_of(sf->final, dir, sizeof(dir));
+	fsync_dir(dir);
+	return 0;
+}
+
+void isim_file_abort(struct isim_staged_file *sf)
+{
+	if (sf && sf->tmp[0]) {
+		unlink(sf->tmp);
+		sf->tmp[0] = '\0';
+	}
+}
