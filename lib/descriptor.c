@@ -10,45 +10,6 @@
 #include "isim/jcs.h"
 #include "isim/schema.h"
 
-void isim_keyid_format(const uint8_t id[static ISIM_KEYID_BYTES], char out[static ISIM_KEYID_HEX])
-{
-	static const char digits[] = "0123456789ABCDEF";
-	int i;
-
-	for (i = 0; i < ISIM_KEYID_BYTES; i++) {
-		out[2 * i] = digits[id[ISIM_KEYID_BYTES - 1 - i] >> 4];
-		out[2 * i + 1] = digits[id[ISIM_KEYID_BYTES - 1 - i] & 15];
-	}
-	out[2 * ISIM_KEYID_BYTES] = '\0';
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int isim_keyid_parse(const char *s, uint8_t id[static ISIM_KEYID_BYTES])
-{
-	int i, hi, lo;
-
-	if (strlen(s) != 2 * ISIM_KEYID_BYTES)
-		return -1;
-	for (i = 0; i < ISIM_KEYID_BYTES; i++) {
-		hi = hexval(s[2 * i]);
-		lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		id[ISIM_KEYID_BYTES - 1 - i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 static int digits(const char **p, int n, int *out)
 {
 	int v = 0;
@@ -133,13 +94,13 @@ int isim_descriptor_payload(const cJSON *desc, struct isim_buf *out, struct isim
 	return ret;
 }
 
-int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t keyid[static ISIM_KEYID_BYTES],
+int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t keyid[static ISIM_MS_KEYID_BYTES],
 			 struct isim_error *err)
 {
 	struct isim_buf payload = { 0 };
 	uint8_t sig[crypto_sign_BYTES];
 	char sig64[sodium_base64_ENCODED_LEN(crypto_sign_BYTES, sodium_base64_VARIANT_ORIGINAL)];
-	char id[ISIM_KEYID_HEX];
+	char id[ISIM_MS_KEYID_HEX];
 	cJSON *att = NULL;
 
 	if (isim_descriptor_payload(desc, &payload, err) < 0)
@@ -151,7 +112,7 @@ int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t
 	crypto_sign_detached(sig, NULL, (const uint8_t *)payload.s, payload.len, sk);
 	isim_buf_free(&payload);
 	sodium_bin2base64(sig64, sizeof(sig64), sig, sizeof(sig), sodium_base64_VARIANT_ORIGINAL);
-	isim_keyid_format(keyid, id);
+	isim_ms_keyid_hex(keyid, id);
 	att = cJSON_CreateObject();
 	if (!att || !cJSON_AddStringToObject(att, "key_id", id) || !cJSON_AddStringToObject(att, "signature", sig64)) {
 		cJSON_Delete(att);
@@ -205,7 +166,7 @@ int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, is
 	const cJSON *att = cJSON_GetObjectItemCaseSensitive(desc, "attestation");
 	const char *node = text_of(desc, "node_id"), *id, *sig64;
 	struct isim_buf payload = { 0 };
-	uint8_t keyid[ISIM_KEYID_BYTES], pk[32], sig[crypto_sign_BYTES];
+	uint8_t keyid[ISIM_MS_KEYID_BYTES], pk[32], sig[crypto_sign_BYTES];
 	size_t siglen;
 	const char *end;
 	int ok;
@@ -218,9 +179,9 @@ int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, is
 	if (!cJSON_IsObject(att))
 		return refuse(err, "/attestation", "the descriptor is not attested");
 	id = text_of(att, "key_id");
-	if (!id || isim_keyid_parse(id, keyid) < 0)
+	if (!id || !isim_ms_keyid_parse(id, keyid))
 		return refuse(err, "/attestation/key_id", "expected 16 hexadecimal digits");
-	isim_keyid_format(keyid, v->key_id);
+	isim_ms_keyid_hex(keyid, v->key_id);
 	sig64 = text_of(att, "signature");
 	if (!sig64 || sodium_base642bin(sig, sizeof(sig), sig64, strlen(sig64), NULL, &siglen, &end,
 					sodium_base64_VARIANT_ORIGINAL) < 0 ||

@@ -9,24 +9,22 @@
 
 #include "isim/buf.h"
 #include "isim/error.h"
+#include "isim/minisign.h"
 
 /* Node descriptors (isim-formats(5)): a node's identity and endpoints,
  * attested by a trusted signer. The attestation's Ed25519 signature covers
  * the RFC 8785 canonical form of the descriptor without its "attestation"
  * member; its key_id is the signer's minisign key id. */
 
-#define ISIM_KEYID_BYTES 8
-#define ISIM_KEYID_HEX 17 /* 16 uppercase digits and NUL */
-
 /* A signer's public key by key id: 0 and pk filled when trusted; -1 with
  * err->code ISIM_EXIT_VERDICT and a reason ("key ... is revoked", "key ...
  * is not a trusted signer") otherwise. */
-typedef int (*isim_signer_lookup_fn)(void *ctx, const uint8_t keyid[static ISIM_KEYID_BYTES],
+typedef int (*isim_signer_lookup_fn)(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES],
 				     uint8_t pk[static 32], struct isim_error *err);
 
 struct isim_descriptor_verdict {
 	char node_id[128];
-	char key_id[ISIM_KEYID_HEX];
+	char key_id[ISIM_MS_KEYID_HEX];
 };
 
 /* The bytes an attestation signs: JCS of desc without "attestation". */
@@ -34,7 +32,7 @@ int isim_descriptor_payload(const cJSON *desc, struct isim_buf *out, struct isim
 
 /* Replace desc's attestation with one by the secret key sk whose key id is
  * keyid. */
-int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t keyid[static ISIM_KEYID_BYTES],
+int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t keyid[static ISIM_MS_KEYID_BYTES],
 			 struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Check desc against schema (when not NULL), then its signer through
@@ -49,9 +47,5 @@ int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, is
  * allowed; fractions are dropped) to seconds since the epoch. */
 int isim_parse_rfc3339(const char *s, time_t *out) ISIM_MUST_CHECK;
 
-/* Key ids as minisign prints them: the 8 bytes read as a little-endian
- * integer, in 16 uppercase hexadecimal digits. */
-void isim_keyid_format(const uint8_t id[static ISIM_KEYID_BYTES], char out[static ISIM_KEYID_HEX]);
-int isim_keyid_parse(const char *s, uint8_t id[static ISIM_KEYID_BYTES]) ISIM_MUST_CHECK;
 
 #endif

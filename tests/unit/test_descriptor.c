@@ -24,16 +24,16 @@ static const char descriptor_text[] =
 	"\"issued_at\":\"2026-01-01T00:00:00Z\",\"expires_at\":\"2026-01-02T00:00:00Z\"}";
 
 static uint8_t pk[32], sk[64];
-static const uint8_t keyid[ISIM_KEYID_BYTES] = { 0x71, 0x02, 0xe9, 0x18, 0x3a, 0xb0, 0x4e, 0x2c };
+static const uint8_t keyid[ISIM_MS_KEYID_BYTES] = { 0x71, 0x02, 0xe9, 0x18, 0x3a, 0xb0, 0x4e, 0x2c };
 static bool revoked;
 
-static int lookup(void *ctx, const uint8_t id[static ISIM_KEYID_BYTES], uint8_t out[static 32],
+static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8_t out[static 32],
 		  struct isim_error *err)
 {
-	char hex[ISIM_KEYID_HEX];
+	char hex[ISIM_MS_KEYID_HEX];
 
 	(void)ctx;
-	isim_keyid_format(id, hex);
+	isim_ms_keyid_hex(id, hex);
 	if (memcmp(id, keyid, sizeof(keyid)) != 0)
 		return isim_error_set(err, ISIM_EXIT_VERDICT, "key %s is not a trusted signer", hex);
 	if (revoked)
@@ -69,19 +69,19 @@ static int verify(const cJSON *d, const char *when, struct isim_descriptor_verdi
 
 static void test_keyid(void **state)
 {
-	char hex[ISIM_KEYID_HEX];
-	uint8_t id[ISIM_KEYID_BYTES];
+	char hex[ISIM_MS_KEYID_HEX];
+	uint8_t id[ISIM_MS_KEYID_BYTES];
 
 	(void)state;
 	/* As minisign prints the key of tests/vectors/provenance/signer.pub. */
-	isim_keyid_format(keyid, hex);
+	isim_ms_keyid_hex(keyid, hex);
 	assert_string_equal(hex, "2C4EB03A18E90271");
-	assert_int_equal(isim_keyid_parse("2C4EB03A18E90271", id), 0);
+	assert_true(isim_ms_keyid_parse("2C4EB03A18E90271", id));
 	assert_memory_equal(id, keyid, sizeof(id));
-	assert_int_equal(isim_keyid_parse("2c4eb03a18e90271", id), 0);
-	assert_int_equal(isim_keyid_parse("2C4EB03A18E9027", id), -1);
-	assert_int_equal(isim_keyid_parse("2C4EB03A18E9027G", id), -1);
-	assert_int_equal(isim_keyid_parse("2C4EB03A18E902710", id), -1);
+	assert_true(isim_ms_keyid_parse("2c4eb03a18e90271", id));
+	assert_false(isim_ms_keyid_parse("2C4EB03A18E9027", id));
+	assert_false(isim_ms_keyid_parse("2C4EB03A18E9027G", id));
+	assert_false(isim_ms_keyid_parse("2C4EB03A18E902710", id));
 }
 
 static void test_rfc3339(void **state)
