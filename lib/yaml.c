@@ -212,12 +212,16 @@ static int convert(struct conv *c, yaml_node_t *node, int depth, cJSON **out)
 			yaml_node_t *v = yaml_document_get_node(c->ydoc, *it);
 			cJSON *child = NULL;
 
-			if (!v)
-				return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "malformed YAML node graph");
-			if (!isim_json_pointer_push_index(c->ptr, sizeof(c->ptr), i))
-				return fail_at(c, v, "document nested too deeply");
+			if (!v) {
+				isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "malformed YAML node graph");
+				goto fail;
+			}
+			if (!isim_json_pointer_push_index(c->ptr, sizeof(c->ptr), i)) {
+				fail_at(c, v, "document nested too deeply");
+				goto fail;
+			}
 			if (convert(c, v, depth + 1, &child) < 0)
-				return -1;
+				goto fail;
 			cJSON_AddItemToArray(*out, child);
 			c->ptr[len] = '\0';
 		}
@@ -226,11 +230,18 @@ static int convert(struct conv *c, yaml_node_t *node, int depth, cJSON **out)
 		*out = cJSON_CreateObject();
 		if (!*out)
 			return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "out of memory");
-		return mapping(c, node, depth, *out);
+		if (mapping(c, node, depth, *out) < 0)
+			goto fail;
+		return 0;
 	case YAML_NO_NODE:
 		break;
 	}
 	return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "unexpected YAML node");
+fail:
+	/* What was built so far is not attached anywhere yet. */
+	cJSON_Delete(*out);
+	*out = NULL;
+	return -1;
 }
 
 void isim_doc_free(struct isim_doc *doc)
