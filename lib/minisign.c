@@ -549,25 +549,17 @@ out:
 	return ret;
 }
 
-static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct isim_error *err)
+static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct stat *st, struct isim_error *err)
 {
-	struct stat st;
 	ssize_t r;
 
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, st) < 0) {
 		at(err, path, 0, 0);
 		return isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot stat secret key");
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		at(err, path, 0, 0);
 		return isim_error_set(err, ISIM_EXIT_NOINPUT, "is a directory, not a secret key file");
-	}
-	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_NOPERM,
-				      "secret key file is accessible by group or others (mode %04o); "
-				      "refusing it until 'chmod 600' is run on it",
-				      (unsigned)(st.st_mode & 07777));
 	}
 	*len = 0;
 	while (*len < SECKEY_FILE_MAX) {
@@ -589,6 +581,7 @@ static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct 
 
 int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct isim_error *err)
 {
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, ret = -1;
@@ -607,9 +600,21 @@ int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct is
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
 		goto out;
 	}
-	if (seckey_read(fd, path, buf, &len, err) < 0)
+	if (seckey_read(fd, path, buf, &len, &st, err) < 0 || isim_ms_seckey_parse(buf, len, path, out, err) < 0)
 		goto out;
-	ret = isim_ms_seckey_parse(buf, len, path, out, err);
+	/* Checked once the file is known to be a secret key, so that a public
+	 * key given by mistake is named as such. */
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+		isim_ms_seckey_free(*out);
+		*out = NULL;
+		at(err, path, 0, 0);
+		isim_error_set(err, ISIM_EXIT_NOPERM,
+			       "secret key file is accessible by group or others (mode %04o); "
+			       "refusing it until 'chmod 600' is run on it",
+			       (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	ret = 0;
 out:
 	sodium_free(buf);
 	if (fd != STDIN_FILENO)
