@@ -274,7 +274,7 @@ static const struct bad_case bad_cases[] = {
 	  { "good" }, 65, "profiles/good.yaml:3:7: invalid YAML: mapping values are not allowed in this context" },
 	{ "duplicate key",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\nbase: debian:bookworm\n" } },
-	  { "good" }, 65, "profiles/good.yaml:5:1: duplicate key 'base' (first at line 3)" },
+	  { "good" }, 65, "profiles/good.yaml:5:1: duplicate key 'base' (first at line 3, column 1)" },
 	{ "features is not a list",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: base\n" } },
 	  { "good" }, 65, "profiles/good.yaml:4:11: /features: type: expected array, got string" },
@@ -375,7 +375,7 @@ static const struct bad_case bad_cases[] = {
 				    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
 				    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
 				    "f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n" } },
-	  { "good" }, 65, "profiles/good.yaml:5:17: more than 200000 nodes after alias expansion" },
+	  { "good" }, 65, "profiles/good.yaml:10:5: more than 200000 nodes after alias expansion" },
 	{ "missing profile", { { NULL } }, { "nosuch" }, 66, "profiles/nosuch.yaml: cannot open: No such file or directory" },
 	{ "missing features folder", { { NULL } }, { "--features-dir", "nowhere", "good" }, 66, "nowhere: features directory not found" },
 	{ "no profile given", { { NULL } }, { NULL }, 64, "no PROFILE given\nTry 'isim-compose --help'." },
