@@ -9,5 +9,7 @@ int isim_sign_main(int argc, char *argv[]);
  * also called with the tool's own argv when no subcommand is named). */
 int sign_keygen_main(int argc, char *argv[]);
 int sign_files_main(int argc, char *argv[]);
+int sign_descriptor_main(int argc, char *argv[]);
+int sign_dsse_main(int argc, char *argv[]);
 
 #endif

@@ -14,6 +14,8 @@ static const struct {
 } cmds[] = {
 	{ "keygen", sign_keygen_main, "make a key pair (minisign's formats): PATH and PATH.pub" },
 	{ "sign", sign_files_main, "sign files: FILE.sig in minisign's format (the default command)" },
+	{ "descriptor", sign_descriptor_main, "attest node descriptors (JSON, or JSON Lines with --stream)" },
+	{ "dsse", sign_dsse_main, "wrap a payload in a signed DSSE envelope" },
 };
 
 static void usage(FILE *f)
@@ -25,7 +27,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n"
 		   "'" PROG " COMMAND --help' describes a command. -h, --help: this text;\n"
 		   "-V, --version: the version. Exit status: see isim-sign(1) and isim(7).\n");

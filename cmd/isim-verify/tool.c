@@ -13,6 +13,9 @@ static const struct {
 	const char *summary;
 } cmds[] = {
 	{ "file", verify_file_main, "check a file's minisign signature (FILE.sig) against trusted signers" },
+	{ "descriptor", verify_descriptor_main, "check signed node descriptors (one, or a JSON Lines stream)" },
+	{ "dsse", verify_dsse_main, "check a DSSE envelope and print its payload" },
+	{ "provenance", verify_provenance_main, "check an image's signed provenance statement" },
 };
 
 static void usage(FILE *f)
@@ -23,7 +26,7 @@ static void usage(FILE *f)
 		   "\n"
 		   "Commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n"
 		   "'" PROG " COMMAND --help' describes a command. -h, --help: this text;\n"
 		   "-V, --version: the version. Each command prints a JSON verdict; exit\n"

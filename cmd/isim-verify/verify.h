@@ -7,5 +7,8 @@ int isim_verify_main(int argc, char *argv[]);
 
 /* Its subcommands, called with argv[0] the subcommand's name. */
 int verify_file_main(int argc, char *argv[]);
+int verify_descriptor_main(int argc, char *argv[]);
+int verify_dsse_main(int argc, char *argv[]);
+int verify_provenance_main(int argc, char *argv[]);
 
 #endif

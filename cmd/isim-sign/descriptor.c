@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/secret.h"
+#include "isim/catalog.h"
+#include "isim/descriptor.h"
+#include "isim/json.h"
+#include "isim/schema.h"
+#include "sign.h"
+
+#define PROG "isim-sign descriptor"
+#define SCHEMA_FILE "node-descriptor.schema.json"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [-k KEY] [--password-fd N] [--stream] [FILE]\n"
+		   "\n"
+		   "Attest node descriptors (FILE, or standard input): each is checked against\n"
+		   "" SCHEMA_FILE ", then gets an \"attestation\" with the key id of\n"
+		   "KEY and an Ed25519 signature over its RFC 8785 form without the\n"
+		   "attestation; an attestation already there is replaced. Prints the signed\n"
+		   "descriptor.\n"
+		   "\n"
+		   "  -k, --key KEY          secret key (minisign format; default $ISIM_SIGN_KEY)\n"
+		   "      --password-fd N    read the key's password from descriptor N\n"
+		   "  -s, --stream           JSON Lines in and out, one descriptor a line\n"
+		   "      --schemas-dir DIR  where " SCHEMA_FILE " is\n"
+		   "  -h, --help             this text\n"
+		   "\n"
+		   "Exit status: 0 signed, 64 usage, 65 malformed descriptor (nothing is\n"
+		   "printed for it), 66 missing file, 77 key not readable or wrong password.\n");
+}
+
+static int fail(const struct isim_error *err)
+{
+	isim_print_error(PROG, err);
+	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+}
+
+static int sign_one(const cJSON *schema, const struct isim_ms_seckey *sk, cJSON *doc, bool line,
+		    struct isim_error *err)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "attestation");
+	if (isim_schema_validate(schema, doc, err) < 0)
+		return -1;
+	if (isim_descriptor_sign(doc, sk->sk, sk->keyid, err) < 0)
+		return -1;
+	if ((line ? isim_json_write_line(stdout, doc) : isim_json_write(stdout, doc)) < 0)
+		return isim_error_set(err, ISIM_EXIT_IOERR, "cannot write standard output");
+	return 0;
+}
+
+int sign_descriptor_main(int argc, char *argv[])
+{
+	enum { OPT_PWFD = 256, OPT_SCHEMAS };
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "password-fd", required_argument, NULL, OPT_PWFD },
+		{ "stream", no_argument, NULL, 's' },
+		{ "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *key = NULL, *schemas = NULL, *path, *name;
+	char sdir[4096], spath[4200];
+	struct isim_ms_seckey *sk = NULL;
+	struct isim_error err;
+	cJSON *schema = NULL, *doc = NULL;
+	bool stream = false;
+	int c, pwfd = -1, ret = 0, got;
+
+	isim_error_clear(&err);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "k:sh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			key = optarg;
+			break;
+		case OPT_PWFD:
+			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
+				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number", optarg);
+			break;
+		case 's':
+			stream = true;
+			break;
+		case OPT_SCHEMAS:
+			schemas = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return isim_close_stdout(PROG);
+		default:
+			return isim_bad_option(PROG, argv, optopt);
+		}
+	}
+	if (!key)
+		key = getenv("ISIM_SIGN_KEY");
+	if (!key || !*key)
+		return isim_usage_error(PROG, "no secret key: give -k KEY or set ISIM_SIGN_KEY");
+	if (argc - optind > 1)
+		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
+	path = optind < argc ? argv[optind] : "-";
+	name = strcmp(path, "-") ? path : "<stdin>";
+	snprintf(spath, sizeof(spath), "%s/" SCHEMA_FILE,
+		 isim_catalog_dir(schemas, "ISIM_SCHEMAS_DIR", "schemas", sdir, sizeof(sdir)));
+	if (isim_json_load_file(spath, &schema, &err) < 0) {
+		if (err.code == ISIM_EXIT_DATAERR)
+			err.code = ISIM_EXIT_CONFIG;
+		return fail(&err);
+	}
+	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key, pwfd, &sk, &err) < 0) {
+		ret = fail(&err);
+		goto out;
+	}
+	if (!stream) {
+		if (isim_json_load_file(path, &doc, &err) < 0 || sign_one(schema, sk, doc, false, &err) < 0) {
+			isim_error_at(&err, name, err.line, err.column);
+			ret = fail(&err);
+		}
+		cJSON_Delete(doc);
+	} else {
+		FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+		struct isim_jsonl rd;
+
+		if (!in) {
+			isim_error_at(&err, path, 0, 0);
+			isim_error_errno(&err, ISIM_EXIT_NOINPUT, errno, "cannot open");
+			ret = fail(&err);
+			goto out;
+		}
+		isim_jsonl_init(&rd, in, name);
+		while ((got = isim_jsonl_next(&rd, &doc, &err)) != 0) {
+			if (got > 0 && sign_one(schema, sk, doc, true, &err) < 0)
+				isim_error_at(&err, name, rd.line, 0);
+			cJSON_Delete(doc);
+			doc = NULL;
+			if (err.code) {
+				/* A malformed line is skipped and told; others stop. */
+				c = fail(&err);
+				if (c != ISIM_EXIT_DATAERR) {
+					ret = c;
+					break;
+				}
+				ret = c;
+				isim_error_clear(&err);
+			}
+		}
+		isim_jsonl_free(&rd);
+		if (in != stdin)
+			fclose(in);
+	}
+out:
+	isim_ms_seckey_free(sk);
+	cJSON_Delete(schema);
+	c = isim_close_stdout(PROG);
+	return c ? c : ret;
+}

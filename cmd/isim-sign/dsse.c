@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/secret.h"
+#include "isim/dsse.h"
+#include "isim/file.h"
+#include "sign.h"
+
+#define PROG "isim-sign dsse"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [-k KEY] [--password-fd N] --type TYPE [FILE]\n"
+		   "\n"
+		   "Wrap FILE (or standard input, at most 64 MiB) in a DSSE envelope signed\n"
+		   "with KEY: Ed25519 over the pre-authentication encoding of TYPE and the\n"
+		   "payload, keyid the key's id. Prints the envelope.\n"
+		   "\n"
+		   "  -k, --key KEY        secret key (minisign format; default $ISIM_SIGN_KEY)\n"
+		   "      --password-fd N  read the key's password from descriptor N\n"
+		   "  -T, --type TYPE      the payloadType, e.g. application/vnd.in-toto+json\n"
+		   "  -h, --help           this text\n"
+		   "\n"
+		   "Exit status: 0 signed, 64 usage, 65 payload too large, 66 missing file,\n"
+		   "77 key not readable or wrong password.\n");
+}
+
+static int fail(const struct isim_error *err)
+{
+	isim_print_error(PROG, err);
+	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+}
+
+int sign_dsse_main(int argc, char *argv[])
+{
+	enum { OPT_PWFD = 256 };
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "password-fd", required_argument, NULL, OPT_PWFD },
+		{ "type", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *key = NULL, *type = NULL, *path;
+	struct isim_ms_seckey *sk = NULL;
+	struct isim_error err;
+	char hex[ISIM_MS_KEYID_HEX], *payload = NULL, *out = NULL;
+	size_t len;
+	int c, pwfd = -1, ret = 0;
+
+	isim_error_clear(&err);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "k:T:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			key = optarg;
+			break;
+		case OPT_PWFD:
+			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
+				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number", optarg);
+			break;
+		case 'T':
+			type = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return isim_close_stdout(PROG);
+		default:
+			return isim_bad_option(PROG, argv, optopt);
+		}
+	}
+	if (!key)
+		key = getenv("ISIM_SIGN_KEY");
+	if (!key || !*key)
+		return isim_usage_error(PROG, "no secret key: give -k KEY or set ISIM_SIGN_KEY");
+	if (!type || !*type)
+		return isim_usage_error(PROG, "no --type given");
+	if (argc - optind > 1)
+		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
+	path = optind < argc ? argv[optind] : "-";
+	if (isim_file_read(path, ISIM_DSSE_PAYLOAD_MAX, &payload, &len, &err) < 0)
+		return fail(&err);
+	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key, pwfd, &sk, &err) < 0) {
+		ret = fail(&err);
+		goto out;
+	}
+	isim_ms_keyid_hex(sk->keyid, hex);
+	if (isim_dsse_sign(type, (const uint8_t *)payload, len, sk->sk, hex, &out, &err) < 0) {
+		ret = fail(&err);
+		goto out;
+	}
+	if (fputs(out, stdout) < 0) {
+		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+		ret = fail(&err);
+		goto out;
+	}
+	ret = isim_close_stdout(PROG);
+out:
+	isim_ms_seckey_free(sk);
+	free(payload);
+	free(out);
+	return ret;
+}

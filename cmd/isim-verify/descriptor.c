@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/cli.h"
+#include "isim/catalog.h"
+#include "isim/descriptor.h"
+#include "isim/json.h"
+#include "isim/schema.h"
+#include "isim/trust.h"
+#include "verify.h"
+
+#define PROG "isim-verify descriptor"
+#define SCHEMA_FILE "node-descriptor.schema.json"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [--trust DIR | --pub KEY.pub] [--at TIME] [--stream] [FILE]\n"
+		   "\n"
+		   "Check a node descriptor (FILE, or standard input): its schema, that its\n"
+		   "attestation names a trusted signer that is not revoked, that the signature\n"
+		   "over its RFC 8785 form verifies, and that it is valid now (or at TIME).\n"
+		   "Prints a JSON verdict {\"ok\", \"node_id\", \"key_id\", \"reason\"}.\n"
+		   "\n"
+		   "  -d, --trust DIR        trusted signers: DIR/*.pub and DIR/revoked (default\n"
+		   "                         $ISIM_TRUST_DIR, else " ISIM_TRUST_DIR_DEFAULT ")\n"
+		   "  -p, --pub KEY.pub      trust this one public key instead\n"
+		   "  -t, --at TIME          check validity at TIME (RFC 3339, or @SECONDS)\n"
+		   "  -s, --stream           JSON Lines in and out: one descriptor a line, one\n"
+		   "                         verdict a line, in order; a malformed line gets a\n"
+		   "                         verdict too, with \"line\"\n"
+		   "      --schemas-dir DIR  where " SCHEMA_FILE " is\n"
+		   "  -h, --help             this text\n"
+		   "\n"
+		   "Exit status: 0 valid (with --stream: all valid), 1 refused (see \"reason\"),\n"
+		   "64 usage, 65 malformed descriptor, 66 missing file, 78 bad trusted signers\n"
+		   "directory or schema; see isim(7).\n");
+}
+
+static int fail(const struct isim_error *err)
+{
+	isim_print_error(PROG, err);
+	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+}
+
+static int lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
+		  struct isim_error *err)
+{
+	const struct isim_trust_key *key = NULL;
+
+	if (isim_trust_signer(ctx, keyid, &key, err) < 0)
+		return -1;
+	memcpy(pk, key->pk.pk, 32);
+	return 0;
+}
+
+static int print_verdict(const struct isim_descriptor_verdict *v, int line, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	int ret = -1;
+
+	if (o && cJSON_AddBoolToObject(o, "ok", !reason) &&
+	    (v->node_id[0] ? cJSON_AddStringToObject(o, "node_id", v->node_id) : cJSON_AddNullToObject(o, "node_id")) &&
+	    (v->key_id[0] ? cJSON_AddStringToObject(o, "key_id", v->key_id) : cJSON_AddNullToObject(o, "key_id")) &&
+	    (reason ? cJSON_AddStringToObject(o, "reason", reason) : cJSON_AddNullToObject(o, "reason")) &&
+	    (!line || cJSON_AddNumberToObject(o, "line", line)))
+		ret = isim_json_write_line(stdout, o);
+	cJSON_Delete(o);
+	return ret;
+}
+
+/* The reason a verdict gives: the message with the JSON pointer. */
+static void reason_of(const struct isim_error *err, char *buf, size_t size)
+{
+	if (err->pointer[0])
+		snprintf(buf, size, "%s: %s", err->pointer, err->msg);
+	else
+		snprintf(buf, size, "%s", err->msg);
+}
+
+struct run {
+	const cJSON *schema;
+	struct isim_trust *trust;
+	time_t at;
+};
+
+/* 0 valid, 1 refused, 65 malformed (in which case err says why), other
+ * codes for errors that stop the run. */
+static int check(const struct run *r, const cJSON *doc, int line, struct isim_error *err)
+{
+	struct isim_descriptor_verdict v;
+	char reason[1600];
+
+	isim_error_clear(err);
+	if (isim_descriptor_verify(r->schema, doc, r->at, lookup, r->trust, &v, err) == 0)
+		return print_verdict(&v, line, NULL) < 0 ? ISIM_EXIT_IOERR : 0;
+	if (err->code != ISIM_EXIT_VERDICT && err->code != ISIM_EXIT_DATAERR)
+		return err->code;
+	reason_of(err, reason, sizeof(reason));
+	if (print_verdict(&v, line, reason) < 0)
+		return ISIM_EXIT_IOERR;
+	return err->code;
+}
+
+static int run_stream(const struct run *r, FILE *in, const char *name)
+{
+	struct isim_jsonl rd;
+	struct isim_error err;
+	struct isim_descriptor_verdict none = { 0 };
+	char reason[1600];
+	cJSON *doc;
+	int got, c, worst = 0;
+
+	isim_jsonl_init(&rd, in, name);
+	for (;;) {
+		isim_error_clear(&err);
+		got = isim_jsonl_next(&rd, &doc, &err);
+		if (got == 0)
+			break;
+		if (got < 0) {
+			if (err.code != ISIM_EXIT_DATAERR) {
+				worst = fail(&err);
+				break;
+			}
+			/* One bad line does not stop the peers after it. */
+			isim_print_error(PROG, &err);
+			reason_of(&err, reason, sizeof(reason));
+			if (print_verdict(&none, rd.line, reason) < 0) {
+				worst = ISIM_EXIT_IOERR;
+				break;
+			}
+			c = ISIM_EXIT_DATAERR;
+		} else {
+			c = check(r, doc, rd.line, &err);
+			cJSON_Delete(doc);
+			if (c == ISIM_EXIT_DATAERR) {
+				isim_error_at(&err, name, rd.line, 0);
+				isim_print_error(PROG, &err);
+			}
+			else if (c > ISIM_EXIT_DATAERR) {
+				worst = c == ISIM_EXIT_IOERR ? c : fail(&err);
+				break;
+			}
+		}
+		if (c > worst)
+			worst = c;
+	}
+	isim_jsonl_free(&rd);
+	return worst;
+}
+
+static int run_one(const struct run *r, const char *path)
+{
+	struct isim_error err;
+	cJSON *doc = NULL;
+	int c;
+
+	isim_error_clear(&err);
+	if (isim_json_load_file(path, &doc, &err) < 0)
+		return fail(&err);
+	c = check(r, doc, 0, &err);
+	cJSON_Delete(doc);
+	if (c >= ISIM_EXIT_DATAERR) {
+		isim_error_at(&err, path, 0, 0);
+		return c == ISIM_EXIT_IOERR ? c : fail(&err);
+	}
+	return c;
+}
+
+static int parse_at(const char *s, time_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s[0] == '@') {
+		v = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || *end || v < 0)
+			return -1;
+		*out = (time_t)v;
+		return 0;
+	}
+	return isim_parse_rfc3339(s, out);
+}
+
+int verify_descriptor_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "trust", required_argument, NULL, 'd' },
+		{ "pub", required_argument, NULL, 'p' },
+		{ "at", required_argument, NULL, 't' },
+		{ "stream", no_argument, NULL, 's' },
+		{ "schemas-dir", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = NULL, *pub = NULL, *at = NULL, *schemas = NULL, *path;
+	char sdir[4096], spath[4200];
+	struct run r = { 0 };
+	struct isim_error err;
+	bool stream = false;
+	cJSON *schema = NULL;
+	int c, ret, rc;
+
+	isim_error_clear(&err);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "d:p:t:sh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (dir)
+				return isim_usage_error(PROG, "--trust given twice");
+			dir = optarg;
+			break;
+		case 'p':
+			if (pub)
+				return isim_usage_error(PROG, "--pub given twice");
+			pub = optarg;
+			break;
+		case 't':
+			at = optarg;
+			break;
+		case 's':
+			stream = true;
+			break;
+		case 'S':
+			schemas = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return isim_close_stdout(PROG);
+		default:
+			return isim_bad_option(PROG, argv, optopt);
+		}
+	}
+	if (argc - optind > 1)
+		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
+	if (dir && pub)
+		return isim_usage_error(PROG, "--trust and --pub exclude each other");
+	if (at && parse_at(at, &r.at) < 0)
+		return isim_usage_error(PROG, "--at '%.64s' is not an RFC 3339 time nor @SECONDS", at);
+	if (!at)
+		r.at = time(NULL);
+	path = optind < argc ? argv[optind] : "-";
+	snprintf(spath, sizeof(spath), "%s/" SCHEMA_FILE,
+		 isim_catalog_dir(schemas, "ISIM_SCHEMAS_DIR", "schemas", sdir, sizeof(sdir)));
+	if (isim_json_load_file(spath, &schema, &err) < 0) {
+		if (err.code == ISIM_EXIT_DATAERR)
+			err.code = ISIM_EXIT_CONFIG;
+		return fail(&err);
+	}
+	r.schema = schema;
+	if ((pub ? isim_trust_from_pubkey(pub, &r.trust, &err) : isim_trust_load(isim_trust_dir(dir), &r.trust, &err)) <
+	    0) {
+		cJSON_Delete(schema);
+		return fail(&err);
+	}
+	if (stream) {
+		FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+
+		if (!in) {
+			isim_error_at(&err, path, 0, 0);
+			isim_error_errno(&err, ISIM_EXIT_NOINPUT, errno, "cannot open");
+			ret = fail(&err);
+		} else {
+			ret = run_stream(&r, in, strcmp(path, "-") ? path : "<stdin>");
+			if (in != stdin)
+				fclose(in);
+		}
+	} else {
+		ret = run_one(&r, path);
+	}
+	isim_trust_free(r.trust);
+	cJSON_Delete(schema);
+	rc = isim_close_stdout(PROG);
+	return rc ? rc : ret;
+}
