@@ -1172,14 +1172,61 @@ static const char *ecma_class(char c, bool in_class)
 	}
 }
 
+/* ECMA-262's long General_Category names, which PCRE2 10.42 only knows by
+ * their short names (Unicode's PropertyValueAliases.txt). */
+static const char *const gc_names[][2] = {
+	{ "Cased_Letter", "L&" },	    { "Close_Punctuation", "Pe" },     { "Combining_Mark", "M" },
+	{ "Connector_Punctuation", "Pc" }, { "Control", "Cc" },	       { "Currency_Symbol", "Sc" },
+	{ "Dash_Punctuation", "Pd" },	    { "Decimal_Number", "Nd" },	       { "Enclosing_Mark", "Me" },
+	{ "Final_Punctuation", "Pf" },	    { "Format", "Cf" },		       { "Initial_Punctuation", "Pi" },
+	{ "Letter", "L" },		    { "Letter_Number", "Nl" },	       { "Line_Separator", "Zl" },
+	{ "Lowercase_Letter", "Ll" },	    { "Mark", "M" },		       { "Math_Symbol", "Sm" },
+	{ "Modifier_Letter", "Lm" },	    { "Modifier_Symbol", "Sk" },       { "Nonspacing_Mark", "Mn" },
+	{ "Number", "N" },		    { "Open_Punctuation", "Ps" },      { "Other", "C" },
+	{ "Other_Letter", "Lo" },	    { "Other_Number", "No" },	       { "Other_Punctuation", "Po" },
+	{ "Other_Symbol", "So" },	    { "Paragraph_Separator", "Zp" },   { "Private_Use", "Co" },
+	{ "Punctuation", "P" },		    { "Separator", "Z" },	       { "Space_Separator", "Zs" },
+	{ "Spacing_Mark", "Mc" },	    { "Surrogate", "Cs" },	       { "Symbol", "S" },
+	{ "Titlecase_Letter", "Lt" },	    { "Unassigned", "Cn" },	       { "Uppercase_Letter", "Lu" },
+	{ "cntrl", "Cc" },		    { "digit", "Nd" },		       { "punct", "P" },
+};
+
+/* \p{...} or \P{...} at src; the length it takes, 0 if it is not one. */
+static size_t ecma_property(struct isim_buf *out, const char *src)
+{
+	const char *name = src + 3, *end;
+	size_t i, n;
+
+	if ((src[1] != 'p' && src[1] != 'P') || src[2] != '{' || !(end = strchr(name, '}')))
+		return 0;
+	if (!strncmp(name, "General_Category=", 17))
+		name += 17;
+	else if (!strncmp(name, "gc=", 3))
+		name += 3;
+	n = (size_t)(end - name);
+	for (i = 0; i < sizeof(gc_names) / sizeof(gc_names[0]); i++) {
+		if (strlen(gc_names[i][0]) != n || strncmp(gc_names[i][0], name, n))
+			continue;
+		isim_buf_putn(out, src, 3);
+		isim_buf_puts(out, gc_names[i][1]);
+		isim_buf_puts(out, "}");
+		return (size_t)(end - src) + 1;
+	}
+	isim_buf_putn(out, src, (size_t)(end - src) + 1);
+	return (size_t)(end - src) + 1;
+}
+
 static char *ecma_translate(const char *src)
 {
 	struct isim_buf out = { 0 };
 	bool in_class = false;
 	const char *rep;
+	size_t n;
 
 	for (; *src; src++) {
-		if (*src == '\\' && src[1]) {
+		if (*src == '\\' && (n = ecma_property(&out, src)) > 0) {
+			src += n - 1;
+		} else if (*src == '\\' && src[1]) {
 			rep = ecma_class(src[1], in_class);
 			if (rep)
 				isim_buf_puts(&out, rep);
