@@ -1085,7 +1085,7 @@ static int add_resource(struct comp *cp, char *uri, const cJSON *root, uint32_t 
 /* $id: a new base URI for this subschema and the ones inside it. */
 static int set_id(struct comp *cp, const cJSON *node, const cJSON *v, uint32_t *res)
 {
-	char q[SHOW_MAX + 8], *uri, *hash;
+	char q[SHOW_MAX + 1], *uri, *hash;
 
 	if (!cJSON_IsString(v))
 		return bad(cp, "$id", "expected a string");
@@ -1123,7 +1123,7 @@ static int add_anchor(struct comp *cp, const struct snode *sn, int k)
 	struct isim_schema *s = cp->s;
 	const cJSON *v = sn->kw[k];
 	struct anchor *na;
-	char q[SHOW_MAX + 8];
+	char q[SHOW_MAX + 1];
 
 	if (!cJSON_IsString(v) || !anchor_name_ok(v->valuestring))
 		return bad(cp, kws[k].name, "expected a name of letters, digits, '-', '_' and '.'");
@@ -1253,7 +1253,7 @@ static char *ecma_translate(const char *src)
 
 static int regex_compile(struct comp *cp, const char *kw, const char *src, pcre2_code **out)
 {
-	char *t, q[SHOW_MAX + 8];
+	char *t, q[SHOW_MAX + 1];
 	PCRE2_UCHAR msg[256];
 	PCRE2_SIZE off;
 	int code;
@@ -1463,7 +1463,7 @@ static int resolve(struct comp *cp, const struct snode *sn, int k, const cJSON *
 		   const struct anchor **anc)
 {
 	const char *ref = sn->kw[k]->valuestring;
-	char *uri, *frag, q[SHOW_MAX + 8];
+	char *uri, *frag, q[SHOW_MAX + 1];
 	int ri, ret = -1;
 
 	*anc = NULL;
@@ -1787,6 +1787,7 @@ static bool multiple_of(double x, double m)
 
 static int regex_match(struct vctx *c, const pcre2_code *re, const cJSON *where, const char *s, bool *hit)
 {
+	char q[SHOW_MAX + 1];
 	PCRE2_UCHAR msg[256];
 	int rc;
 
@@ -1806,7 +1807,7 @@ static int regex_match(struct vctx *c, const pcre2_code *re, const cJSON *where,
 		return 0;
 	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
 		snprintf((char *)msg, sizeof(msg), "error %d", rc);
-	return eval_bad(c, where, NULL, "the pattern cannot be matched against %s (%s)", show(c, 0, where),
+	return eval_bad(c, where, NULL, "the pattern cannot be matched against '%s' (%s)", quote(q, sizeof(q), s),
 			(char *)msg);
 }
 
@@ -2239,12 +2240,13 @@ static int eval_if(struct vctx *c, const struct snode *sn, const cJSON *inst, st
  * would be applied again and again. */
 static int eval_ref(struct vctx *c, const cJSON *target, const cJSON *inst, struct evald *ev, const cJSON *from)
 {
+	char q[SHOW_MAX + 1];
 	int i;
 
 	for (i = 0; i < c->depth; i++)
 		if (c->stk[i].schema == target && c->stk[i].inst == inst)
 			return eval_bad(c, from, NULL, "reference loop: '%s' leads back to a schema already being "
-						       "applied to the same value", clip(c, 0, from->valuestring, SHOW_MAX));
+						       "applied to the same value", quote(q, sizeof(q), from->valuestring));
 	return eval(c, target, inst, ev);
 }
 
