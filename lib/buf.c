@@ -1,23 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "isim/buf.h"
 
+/* Room for extra more bytes and the NUL. No object may be larger than
+ * PTRDIFF_MAX, so a size beyond it is refused before any arithmetic can
+ * wrap. */
 static bool reserve(struct isim_buf *b, size_t extra)
 {
-	size_t ncap;
+	size_t need, ncap;
 	char *n;
 
 	if (b->oom)
 		return false;
-	if (b->len + extra + 1 <= b->cap)
+	if (extra > (size_t)PTRDIFF_MAX - 1 - b->len) {
+		b->oom = true;
+		return false;
+	}
+	need = b->len + extra + 1;
+	if (need <= b->cap)
 		return true;
 	ncap = b->cap ? b->cap : 256;
-	while (ncap < b->len + extra + 1)
-		ncap *= 2;
+	while (ncap < need)
+		ncap = ncap > (size_t)PTRDIFF_MAX / 2 ? need : ncap * 2;
 	n = realloc(b->s, ncap);
 	if (!n) {
 		b->oom = true;
@@ -50,6 +59,8 @@ void isim_buf_printf(struct isim_buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
+	if (n < 0)
+		b->oom = true;
 	if (n < 0 || !reserve(b, (size_t)n))
 		return;
 	va_start(ap, fmt);

@@ -63,16 +63,24 @@ void isim_error_pointer(struct isim_error *err, const char *pointer)
 
 void isim_sanitize(char *dst, size_t size, const char *src)
 {
-	size_t i;
+	size_t i = 0, o = 0;
 
 	if (!size)
 		return;
-	for (i = 0; src[i] && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)src[i];
+	while (src[i] && o + 1 < size) {
+		unsigned char c = (unsigned char)src[i], next = (unsigned char)src[i + 1];
 
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		/* C1 controls (U+0080 to U+009F) in UTF-8: xterm obeys U+009B
+		 * as CSI just as it does ESC [. */
+		if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+			dst[o++] = '?';
+			i += 2;
+			continue;
+		}
+		dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		i++;
 	}
-	dst[i] = '\0';
+	dst[o] = '\0';
 }
 
 void isim_error_format(const struct isim_error *err, char *buf, size_t size)

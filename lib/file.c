@@ -153,16 +153,27 @@ int isim_mkdirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	size_t i, n = strlen(path);
+	struct stat st;
 
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0)
+		return -ENOENT;
+	if (n >= sizeof(buf))
 		return -ENAMETOOLONG;
 	memcpy(buf, path, n + 1);
 	for (i = 1; i <= n; i++) {
 		if (buf[i] != '/' && buf[i] != '\0')
 			continue;
 		buf[i] = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
+		if (mkdir(buf, mode) < 0) {
+			/* EEXIST says nothing of what exists: a file there
+			 * is not the folder asked for. */
+			if (errno != EEXIST)
+				return -errno;
+			if (stat(buf, &st) < 0)
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+		}
 		if (i < n)
 			buf[i] = '/';
 	}
@@ -260,6 +271,10 @@ int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data,
 	char path[PATH_MAX];
 	int fd, e;
 
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
+		isim_error_at(err, sd->final, 0, 0);
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "'%.64s' is not a plain file name", name);
+	}
 	if (snprintf(path, sizeof(path), "%s/%s", sd->tmp, name) >= (int)sizeof(path)) {
 		e = ENAMETOOLONG;
 		goto fail;
@@ -322,5 +337,85 @@ void isim_dir_abort(struct isim_staged_dir *sd)
 	if (sd && sd->tmp[0]) {
 		isim_rmtree(sd->tmp);
 		sd->tmp[0] = '\0';
+	}
+}
+
+int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *data, size_t len, mode_t mode,
+		    struct isim_error *err)
+{
+	int fd, e;
+
+	memset(sf, 0, sizeof(*sf));
+	if (snprintf(sf->final, sizeof(sf->final), "%s", path) >= (int)sizeof(sf->final) ||
+	    snprintf(sf->tmp, sizeof(sf->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(sf->tmp)) {
+		sf->tmp[0] = '\0';
+		isim_error_at(err, path, 0, 0);
+		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+	}
+	/* mkostemp creates the file with mode 0600, so a secret is never
+	 * readable by others, even before the fchmod. */
+	fd = mkostemp(sf->tmp, O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		sf->tmp[0] = '\0';
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+					"cannot create");
+	}
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		e = errno;
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		e = errno;
+		goto fail;
+	}
+	return 0;
+fail:
+	isim_file_abort(sf);
+	isim_error_at(err, path, 0, 0);
+	return isim_error_errno(err, e == ENOSPC ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT, e, "cannot write");
+}
+
+/* Put tmp at final unless something is there: RENAME_NOREPLACE, or where
+ * the file system lacks it, link(2), which also never replaces. */
+static int rename_noreplace(const char *tmp, const char *final)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (link(tmp, final) < 0)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+int isim_file_commit(struct isim_staged_file *sf, bool replace, struct isim_error *err)
+{
+	char dir[PATH_MAX];
+	int e;
+
+	if ((replace ? rename(sf->tmp, sf->final) : rename_noreplace(sf->tmp, sf->final)) < 0) {
+		e = errno;
+		isim_file_abort(sf);
+		isim_error_at(err, sf->final, 0, 0);
+		if (e == EEXIST)
+			return isim_error_set(err, ISIM_EXIT_CANTCREAT, "already exists; not replaced");
+		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+					"cannot put in place");
+	}
+	sf->tmp[0] = '\0';
+	dir_of(sf->final, dir, sizeof(dir));
+	fsync_dir(dir);
+	return 0;
+}
+
+void isim_file_abort(struct isim_staged_file *sf)
+{
+	if (sf && sf->tmp[0]) {
+		unlink(sf->tmp);
+		sf->tmp[0] = '\0';
 	}
 }

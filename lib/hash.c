@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,8 +40,9 @@ int isim_sha256_hex(const void *data, size_t len, char out[static ISIM_SHA256_HE
 
 int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], struct isim_error *err)
 {
-	static uint8_t buf[1 << 20];
+	const size_t size = 1 << 20;
 	EVP_MD_CTX *ctx = NULL;
+	uint8_t *buf = NULL;
 	unsigned int n = 0;
 	int fd, ret = -1;
 	ssize_t r;
@@ -52,13 +54,16 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 					"cannot open");
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* A buffer per call, not a static one: callers may hash from several
+	 * threads. */
+	buf = malloc(size);
 	ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+	if (!buf || !ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 is unavailable");
 		goto out;
 	}
 	for (;;) {
-		r = read(fd, buf, sizeof(buf));
+		r = read(fd, buf, size);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -81,6 +86,7 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 	ret = 0;
 out:
 	EVP_MD_CTX_free(ctx);
+	free(buf);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return ret;

@@ -5,93 +5,18 @@
 #include <string.h>
 
 #include "isim/file.h"
+#include "isim/jcs.h"
 #include "isim/json.h"
 
-static void offset_to_position(const char *text, size_t off, int *line, int *col)
-{
-	size_t i;
-
-	*line = 1;
-	*col = 1;
-	for (i = 0; i < off && text[i]; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
-static int check_duplicates(const cJSON *item, char *ptr, size_t size, const char *name,
-			    struct isim_error *err)
-{
-	const cJSON *a, *b;
-	size_t len = strlen(ptr);
-	int i = 0;
-
-	if (cJSON_IsObject(item)) {
-		for (a = item->child; a; a = a->next) {
-			for (b = a->next; b; b = b->next) {
-				if (strcmp(a->string, b->string) == 0) {
-					isim_error_at(err, name, 0, 0);
-					isim_error_pointer(err, ptr[0] ? ptr : "/");
-					return isim_error_set(err, ISIM_EXIT_DATAERR,
-							      "duplicate object key '%s'", a->string);
-				}
-			}
-		}
-	}
-	for (a = item->child; a; a = a->next, i++) {
-		bool ok = cJSON_IsObject(item) ? isim_json_pointer_push(ptr, size, a->string)
-					       : isim_json_pointer_push_index(ptr, size, i);
-		if (!ok) {
-			isim_error_at(err, name, 0, 0);
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "document nested too deeply");
-		}
-		if (check_duplicates(a, ptr, size, name, err) < 0)
-			return -1;
-		ptr[len] = '\0';
-	}
-	return 0;
-}
-
+/* The I-JSON reader behind canonical JSON is strict where cJSON is lax
+ * (leading zeros, "1.", raw control characters, invalid UTF-8, U+0000 that
+ * cJSON would cut a string at, names duplicated once unescaped), and it
+ * says at which line and column each fault is. */
 int isim_json_parse(const char *text, size_t len, const char *name, cJSON **out,
 		    struct isim_error *err)
 {
-	const char *end = NULL;
-	char ptr[512] = "";
-	cJSON *doc;
-	int line, col;
-
-	*out = NULL;
-	if (memchr(text, '\0', len)) {
-		isim_error_at(err, name, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "NUL byte in JSON text");
-	}
-	doc = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!doc) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = (at && at >= text && at <= text + len) ? (size_t)(at - text) : 0;
-
-		offset_to_position(text, off, &line, &col);
-		isim_error_at(err, name, line, col);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "invalid JSON");
-	}
-	while (end && end < text + len && strchr(" \t\r\n", *end))
-		end++;
-	if (end && end < text + len) {
-		offset_to_position(text, (size_t)(end - text), &line, &col);
-		isim_error_at(err, name, line, col);
-		cJSON_Delete(doc);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "trailing data after JSON document");
-	}
-	if (check_duplicates(doc, ptr, sizeof(ptr), name, err) < 0) {
-		cJSON_Delete(doc);
-		return -1;
-	}
-	*out = doc;
-	return 0;
+	*out = isim_jcs_parse(text, len, name, err);
+	return *out ? 0 : -1;
 }
 
 int isim_json_load_file(const char *path, cJSON **out, struct isim_error *err)
@@ -106,6 +31,85 @@ int isim_json_load_file(const char *path, cJSON **out, struct isim_error *err)
 	ret = isim_json_parse(text, len, path, out, err);
 	free(text);
 	return ret;
+}
+
+void isim_jsonl_init(struct isim_jsonl *r, FILE *f, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->name = name;
+}
+
+void isim_jsonl_free(struct isim_jsonl *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = 0;
+}
+
+/* Read one line without its '\n' into r->buf. 1 when there is one, 0 at
+ * the end, -1 on a read error; *too_long when the line was cut, having
+ * been read to its end all the same. */
+static int read_line(struct isim_jsonl *r, size_t *len, bool *too_long)
+{
+	size_t n = 0;
+	int ch;
+
+	*too_long = false;
+	while ((ch = getc(r->f)) != EOF && ch != '\n') {
+		if (n >= ISIM_JSONL_MAX) {
+			*too_long = true;
+			continue;
+		}
+		if (n + 1 >= r->cap) {
+			size_t ncap = r->cap ? r->cap * 2 : 4096;
+			char *nbuf = realloc(r->buf, ncap);
+
+			if (!nbuf)
+				return -2;
+			r->buf = nbuf;
+			r->cap = ncap;
+		}
+		r->buf[n++] = (char)ch;
+	}
+	if (r->buf)
+		r->buf[n] = '\0';
+	if (ch == EOF && ferror(r->f))
+		return -1;
+	if (ch == EOF && n == 0 && !*too_long)
+		return 0;
+	*len = n;
+	return 1;
+}
+
+int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err)
+{
+	bool too_long;
+	size_t len = 0;
+	int got;
+
+	*out = NULL;
+	errno = 0;
+	got = read_line(r, &len, &too_long);
+	if (got == 0)
+		return 0;
+	if (got == -2)
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	r->line++;
+	isim_error_at(err, r->name, r->line, 0);
+	if (got < 0)
+		return isim_error_errno(err, ISIM_EXIT_IOERR, errno ? errno : EIO, "cannot read");
+	if (too_long)
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "line is longer than %u bytes", ISIM_JSONL_MAX);
+	if (len == 0 || strspn(r->buf, " \t\r") == len)
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "empty line (expected one JSON value)");
+	if (isim_json_parse(r->buf, len, r->name, out, err) < 0) {
+		/* The parser counted within the line. */
+		if (err)
+			isim_error_at(err, r->name, r->line, err->column);
+		return -1;
+	}
+	return 1;
 }
 
 char *isim_json_text(const cJSON *doc)
@@ -154,7 +158,7 @@ int isim_json_write_line(FILE *f, const cJSON *doc)
 
 bool isim_json_pointer_push(char *buf, size_t size, const char *token)
 {
-	size_t n = strlen(buf);
+	size_t start = strlen(buf), n = start;
 
 	if (n + 1 >= size)
 		return false;
@@ -164,7 +168,7 @@ bool isim_json_pointer_push(char *buf, size_t size, const char *token)
 		size_t k = rep ? 2 : 1;
 
 		if (n + k >= size) {
-			buf[0] = '\0';
+			buf[start] = '\0';
 			return false;
 		}
 		if (rep) {

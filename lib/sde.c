@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "isim/sde.h"
 
@@ -16,10 +17,11 @@ int isim_sde_now(time_t *out, bool *from_env, struct isim_error *err)
 		*out = time(NULL);
 		return 0;
 	}
+	/* Digits only: strtoull alone would take a sign and leading white
+	 * space. */
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (!*s || *end || errno || s[0] == '-' || s[0] == '+' || s[0] == ' ' ||
-	    v > 253402300799ULL) {
+	if (!*s || strspn(s, "0123456789") != strlen(s) || *end || errno || v > 253402300799ULL) {
 		isim_error_pointer(err, "");
 		return isim_error_set(err, ISIM_EXIT_CONFIG,
 				      "SOURCE_DATE_EPOCH='%.40s' is not a number of seconds "

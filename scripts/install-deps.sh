@@ -9,7 +9,7 @@ build-essential pkg-config clang llvm libclang-rt-14-dev
 libcjson-dev libyaml-dev libsodium-dev libssl-dev libsqlite3-dev
 libmnl-dev libarchive-dev libcbor-dev libcmocka-dev libpcre2-dev
 jq nftables iproute2 mandoc shellcheck cppcheck clang-format hyperfine
-python3 python3-yaml python3-jsonschema
+python3 python3-yaml python3-jsonschema minisign
 "
 
 missing=""
@@ -31,6 +31,7 @@ fi
 
 echo "install-deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2
+# Several builds may start at once; wait for apt's lock rather than fail.
+apt-get -o DPkg::Lock::Timeout=900 update -qq >&2
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >&2
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >&2

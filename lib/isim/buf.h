@@ -7,8 +7,9 @@
 
 #include "isim/error.h"
 
-/* A growing text buffer; a failed allocation sets oom and later appends do
- * nothing, so callers check once at the end. */
+/* A growing text buffer; a failed allocation (or a format that cannot be
+ * converted) sets oom and later appends do nothing, so callers check once
+ * at the end. A zeroed struct is an empty buffer. */
 struct isim_buf {
 	char *s;
 	size_t len, cap;

@@ -50,8 +50,8 @@ void isim_error_pointer(struct isim_error *err, const char *pointer);
  * characters replaced, into buf (always NUL-terminated). */
 void isim_error_format(const struct isim_error *err, char *buf, size_t size);
 
-/* Copy src into dst (size bytes), replacing control characters and
- * DEL with '?', so untrusted text cannot drive a terminal. */
+/* Copy src into dst (size bytes), replacing control characters (C0, DEL,
+ * and C1 as UTF-8) with '?', so untrusted text cannot drive a terminal. */
 void isim_sanitize(char *dst, size_t size, const char *src);
 
 #endif

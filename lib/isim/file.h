@@ -2,6 +2,7 @@
 #ifndef ISIM_FILE_H
 #define ISIM_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,22 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len,
 int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			   struct isim_error *err) ISIM_MUST_CHECK;
 
+/* A file written under a temporary name beside its final place (created
+ * mode 0600, then given mode, and fsync'ed), put there by isim_file_commit
+ * in one rename. With replace false the commit never replaces an existing
+ * file (ISIM_EXIT_CANTCREAT, "already exists"): creating the final name is
+ * as exclusive as O_EXCL, yet no partial file is ever seen there. */
+struct isim_staged_file {
+	char final[4096];
+	char tmp[4096];
+};
+
+int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *data, size_t len, mode_t mode,
+		    struct isim_error *err) ISIM_MUST_CHECK;
+int isim_file_commit(struct isim_staged_file *sf, bool replace, struct isim_error *err) ISIM_MUST_CHECK;
+/* Remove the temporary file; safe after commit and on a zeroed struct. */
+void isim_file_abort(struct isim_staged_file *sf);
+
 /* A directory filled under a temporary name beside its final place, then
  * put there in one rename (swapping out any older directory, which is then
  * removed). Until commit, the older directory is untouched. */
@@ -30,7 +47,8 @@ struct isim_staged_dir {
 };
 
 int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_error *err) ISIM_MUST_CHECK;
-/* Write one file inside the staged directory (name is a plain file name). */
+/* Write one file inside the staged directory; name is a plain file name
+ * (no '/', not "." or ".."), anything else is refused. */
 int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len,
 		 mode_t mode, struct isim_error *err) ISIM_MUST_CHECK;
 int isim_dir_commit(struct isim_staged_dir *sd, struct isim_error *err) ISIM_MUST_CHECK;
@@ -39,7 +57,7 @@ void isim_dir_abort(struct isim_staged_dir *sd);
 
 /* Remove a directory tree (no symlinks followed). 0 or -errno. */
 int isim_rmtree(const char *path);
-/* mkdir -p; 0 or -errno. */
+/* mkdir -p; 0 or -errno (-ENOTDIR when a file is in the way). */
 int isim_mkdirs(const char *path, mode_t mode);
 
 #endif

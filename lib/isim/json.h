@@ -9,12 +9,35 @@
 
 #include "isim/error.h"
 
-/* Parse one JSON document strictly: no trailing garbage, no duplicate object
- * keys (RFC 8259 section 4 leaves them undefined; we refuse them). On error,
- * err names path, line and column. name is used in messages only. */
+/* Parse one JSON document strictly, as I-JSON (RFC 7493) with the checks
+ * isim_jcs_parse lists: no trailing garbage, no duplicate object keys
+ * (RFC 8259 section 4 leaves them undefined; we refuse them), no invalid
+ * UTF-8, no number beyond a double. On error, err names path, line and
+ * column (ISIM_EXIT_DATAERR). name is used in messages only. */
 int isim_json_parse(const char *text, size_t len, const char *name, cJSON **out,
 		    struct isim_error *err) ISIM_MUST_CHECK;
 int isim_json_load_file(const char *path, cJSON **out, struct isim_error *err) ISIM_MUST_CHECK;
+
+/* A JSON Lines reader (jsonlines.org): one JSON value on each line, parsed
+ * as isim_json_parse does. A line ends at '\n' (a '\r' before it is white
+ * space); the last one may lack it. Empty lines, and lines longer than
+ * ISIM_JSONL_MAX bytes, are errors. After an error the next call reads on
+ * from the following line, so a caller may skip bad records. */
+#define ISIM_JSONL_MAX (1u << 20)
+
+struct isim_jsonl {
+	FILE *f;
+	const char *name; /* used in messages; the caller keeps it */
+	int line;	  /* of the record last read */
+	char *buf;
+	size_t cap;
+};
+
+void isim_jsonl_init(struct isim_jsonl *r, FILE *f, const char *name);
+/* 1 with the next record in *out, 0 at the end of input, -1 with err naming
+ * name:line:column. */
+int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err) ISIM_MUST_CHECK;
+void isim_jsonl_free(struct isim_jsonl *r);
 
 /* Write doc to f as one indented document ending in a newline. */
 int isim_json_write(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;
@@ -24,7 +47,7 @@ int isim_json_write_line(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;
 char *isim_json_text(const cJSON *doc);
 
 /* Append one RFC 6901 reference token (escaping '~' and '/') to the pointer
- * in buf. Returns false if it would not fit. */
+ * in buf. Returns false, buf unchanged, if it would not fit. */
 bool isim_json_pointer_push(char *buf, size_t size, const char *token);
 bool isim_json_pointer_push_index(char *buf, size_t size, int index);
 /* The value at pointer in doc, or NULL. */

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "compose.h"
+#include "isim-compose/compose.h"
 #include "isim/file.h"
 
 #define MAX_FILES 6
@@ -101,7 +102,7 @@ static const struct file baseline[] = {
 	  "test_requirements: [boot_successful]\n" },
 };
 
-static char schemas[PATH_MAX];
+static char schemas[PATH_MAX + 16];
 static char origin[PATH_MAX];
 
 static void write_text(const char *path, const char *text)

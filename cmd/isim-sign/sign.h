@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ISIM_SIGN_CMD_H
+#define ISIM_SIGN_CMD_H
+
+/* The whole isim-sign command, callable in-process by tests. */
+int isim_sign_main(int argc, char *argv[]);
+
+/* Its subcommands, called with argv[0] the subcommand's name ("sign" is
+ * also called with the tool's own argv when no subcommand is named). */
+int sign_keygen_main(int argc, char *argv[]);
+int sign_files_main(int argc, char *argv[]);
+
+#endif

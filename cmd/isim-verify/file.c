@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cli.h"
+#include "isim/json.h"
+#include "isim/minisign.h"
+#include "isim/trust.h"
+#include "verify.h"
+
+#define PROG "isim-verify file"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [-x SIGFILE] [--trust DIR | --pub KEY.pub] FILE...\n"
+		   "\n"
+		   "Check each FILE's minisign signature (FILE.sig, else FILE.minisig) and its\n"
+		   "trusted comment, by a key of the trusted signers directory that is not\n"
+		   "revoked, or by the one public key given. Prints one JSON verdict a file:\n"
+		   "{\"ok\", \"file\", \"signature\", \"key_id\", \"signer\", \"trusted_comment\", \"reason\"}.\n"
+		   "\n"
+		   "  -x, --sig-file SIGFILE  the signature (one FILE only)\n"
+		   "  -d, --trust DIR         trusted signers: DIR/*.pub and DIR/revoked (default\n"
+		   "                          $ISIM_TRUST_DIR, else " ISIM_TRUST_DIR_DEFAULT ")\n"
+		   "  -p, --pub KEY.pub       trust this one public key instead\n"
+		   "  -h, --help              this text\n"
+		   "\n"
+		   "Exit status: 0 every signature valid, 1 one is not (see \"reason\"), 64 usage,\n"
+		   "65 malformed signature or key, 66 missing file, 77 permission, 78 bad\n"
+		   "trusted signers directory; see isim(7).\n");
+}
+
+static int fail(const struct isim_error *err)
+{
+	isim_print_error(PROG, err);
+	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+}
+
+/* FILE.sig, or minisign's FILE.minisig when only that one exists. */
+static char *sig_path(const char *file, const char *opt)
+{
+	char *a = NULL, *b = NULL;
+
+	if (opt)
+		return strdup(opt);
+	if (asprintf(&a, "%s.sig", file) < 0)
+		return NULL;
+	if (access(a, F_OK) == 0 || errno != ENOENT)
+		return a;
+	if (asprintf(&b, "%s.minisig", file) < 0)
+		return a;
+	if (access(b, F_OK) == 0) {
+		free(a);
+		return b;
+	}
+	free(b);
+	return a;
+}
+
+static int print_verdict(const char *file, const char *sig_file, const struct isim_ms_sig *sig,
+			 const struct isim_trust_key *signer, const char *reason)
+{
+	char hex[ISIM_MS_KEYID_HEX];
+	cJSON *o = cJSON_CreateObject();
+	bool ok = !reason;
+	int ret = -1;
+
+	isim_ms_keyid_hex(sig->keyid, hex);
+	if (o && cJSON_AddBoolToObject(o, "ok", ok) && cJSON_AddStringToObject(o, "file", file) &&
+	    cJSON_AddStringToObject(o, "signature", sig_file) && cJSON_AddStringToObject(o, "key_id", hex) &&
+	    (signer ? cJSON_AddStringToObject(o, "signer", signer->path) : cJSON_AddNullToObject(o, "signer")) &&
+	    /* The trusted comment is only worth reading once it has verified. */
+	    (ok ? cJSON_AddStringToObject(o, "trusted_comment", sig->trusted)
+		: cJSON_AddNullToObject(o, "trusted_comment")) &&
+	    (ok ? cJSON_AddNullToObject(o, "reason") : cJSON_AddStringToObject(o, "reason", reason)))
+		ret = isim_json_write_line(stdout, o);
+	cJSON_Delete(o);
+	return ret;
+}
+
+/* 0 valid, 1 a negative verdict, else an exit code for an error. */
+static int verify_one(const struct isim_trust *t, const char *file, const char *opt)
+{
+	const struct isim_trust_key *signer = NULL;
+	struct isim_ms_sig *sig = NULL;
+	struct isim_error err;
+	char *path = sig_path(file, opt);
+	int ret;
+
+	isim_error_clear(&err);
+	sig = malloc(sizeof(*sig));
+	if (!path || !sig) {
+		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+		ret = fail(&err);
+		goto out;
+	}
+	if (isim_ms_sig_load(path, sig, &err) < 0) {
+		ret = fail(&err);
+		goto out;
+	}
+	if (isim_trust_verify_file(t, sig, file, &signer, &err) < 0 && err.code != ISIM_EXIT_VERDICT) {
+		ret = fail(&err);
+		goto out;
+	}
+	ret = err.code == ISIM_EXIT_VERDICT ? ISIM_EXIT_VERDICT : 0;
+	if (print_verdict(file, path, sig, signer, ret ? err.msg : NULL) < 0) {
+		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+		ret = fail(&err);
+	}
+out:
+	free(sig);
+	free(path);
+	return ret;
+}
+
+int verify_file_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "sig-file", required_argument, NULL, 'x' },
+		{ "trust", required_argument, NULL, 'd' },
+		{ "pub", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sig_file = NULL, *dir = NULL, *pub = NULL;
+	struct isim_trust *t = NULL;
+	struct isim_error err;
+	int c, i, r, ret = 0;
+
+	isim_error_clear(&err);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "x:d:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			if (sig_file)
+				return isim_usage_error(PROG, "--sig-file given twice");
+			sig_file = optarg;
+			break;
+		case 'd':
+			if (dir)
+				return isim_usage_error(PROG, "--trust given twice");
+			dir = optarg;
+			break;
+		case 'p':
+			if (pub)
+				return isim_usage_error(PROG, "--pub given twice");
+			pub = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return isim_close_stdout(PROG);
+		default:
+			return isim_bad_option(PROG, argv, optopt);
+		}
+	}
+	if (optind == argc)
+		return isim_usage_error(PROG, "no FILE to verify");
+	if (sig_file && argc - optind > 1)
+		return isim_usage_error(PROG, "--sig-file goes with one FILE only, got %d", argc - optind);
+	if (dir && pub)
+		return isim_usage_error(PROG, "--trust and --pub exclude each other");
+	if ((pub ? isim_trust_from_pubkey(pub, &t, &err) : isim_trust_load(isim_trust_dir(dir), &t, &err)) < 0)
+		return fail(&err);
+	/* Errors that stopped a check outrank a negative verdict. */
+	for (i = optind; i < argc; i++) {
+		r = verify_one(t, argv[i], sig_file);
+		if (r > ISIM_EXIT_VERDICT && ret <= ISIM_EXIT_VERDICT)
+			ret = r;
+		else if (r == ISIM_EXIT_VERDICT && ret == 0)
+			ret = r;
+	}
+	isim_trust_free(t);
+	r = isim_close_stdout(PROG);
+	return r ? r : ret;
+}

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/* Files: whole reads with their limits and errors, atomic writes that leave
+ * the old file whole when they fail, modes, staged output folders, mkdir -p
+ * and rm -r. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "isim/file.h"
+#include "testutil.h"
+
+static int make_dir(void **state)
+{
+	*state = tu_tmpdir();
+	return 0;
+}
+
+static int remove_dir(void **state)
+{
+	assert_int_equal(isim_rmtree(*state), 0);
+	free(*state);
+	return 0;
+}
+
+/* The names in dir, sorted and joined with spaces ("" when empty). */
+static const char *listing(const char *dir)
+{
+	static char out[4096];
+	struct dirent **names;
+	int i, n = scandir(dir, &names, NULL, alphasort);
+
+	assert_true(n >= 0);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+			if (out[0])
+				strcat(out, " ");
+			strcat(out, names[i]->d_name);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return out;
+}
+
+static mode_t mode_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 07777;
+}
+
+/* "path: what: strerror(errnum)" */
+static char *expect_error(const char *path, const char *what, int errnum)
+{
+	static char buf[PATH_MAX + 200];
+
+	snprintf(buf, sizeof(buf), "%s: %s: %s", path, what, strerror(errnum));
+	return buf;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static void test_read_whole(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char *text = NULL, path[PATH_MAX];
+	size_t len = 99;
+	FILE *f;
+
+	isim_error_clear(&err);
+	snprintf(path, sizeof(path), "%s/bin", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite("a\0b\nc", 1, 5, f), 5);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(text, "a\0b\nc", 6);
+	free(text);
+
+	tu_write(dir, "empty", "");
+	assert_int_equal(isim_file_read(tu_path(dir, "empty"), ISIM_FILE_MAX, &text, &len, &err), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(text, "");
+	free(text);
+}
+
+static void test_read_limit(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char *text = (char *)"unchanged", path[PATH_MAX];
+	size_t len = 1;
+
+	tu_write(dir, "ten", "0123456789");
+	snprintf(path, sizeof(path), "%s/ten", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, 10, &text, &len, &err), 0);
+	assert_string_equal(text, "0123456789");
+	free(text);
+
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, 9, &text, &len, &err), -1);
+	assert_null(text);
+	assert_int_equal(len, 0);
+	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	snprintf(path, sizeof(path), "%s/ten: file is larger than 9 bytes", dir);
+	assert_string_equal(tu_msg(&err), path);
+
+	/* An endless input stops at the limit. */
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read("/dev/zero", 100000, &text, &len, &err), -1);
+	assert_string_equal(tu_msg(&err), "/dev/zero: file is larger than 100000 bytes");
+}
+
+static void test_read_errors(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char path[PATH_MAX], *text;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_string_equal(tu_msg(&err), expect_error(path, "cannot open", ENOENT));
+
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(dir, ISIM_FILE_MAX, &text, &len, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_string_equal(tu_msg(&err), expect_error(dir, "cannot read", EISDIR));
+}
+
+static void test_read_unreadable(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char path[PATH_MAX], *text;
+	size_t len;
+
+	if (geteuid() == 0)
+		skip(); /* root reads mode 0000 files */
+	tu_write(dir, "secret", "x");
+	snprintf(path, sizeof(path), "%s/secret", dir);
+	assert_int_equal(chmod(path, 0), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_NOPERM);
+	assert_string_equal(tu_msg(&err), expect_error(path, "cannot open", EACCES));
+}
+
+static void test_read_stdin(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	int fd, saved;
+	char *text;
+	size_t len;
+
+	tu_write(dir, "in", "from stdin\n");
+	fd = open(tu_path(dir, "in"), O_RDONLY);
+	assert_true(fd >= 0);
+	saved = dup(STDIN_FILENO);
+	assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read("-", ISIM_FILE_MAX, &text, &len, &err), 0);
+	/* stdin is left open for the caller. */
+	assert_true(fcntl(STDIN_FILENO, F_GETFD) >= 0);
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+	assert_string_equal(text, "from stdin\n");
+	assert_int_equal(len, 11);
+	free(text);
+}
+
+/* ---- atomic writes ------------------------------------------------------ */
+
+static void test_write_new_and_replace(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char path[PATH_MAX], *text;
+	mode_t old = umask(077);
+
+	snprintf(path, sizeof(path), "%s/out.json", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "{\"a\": 1}\n", 9, 0644, &err), 0);
+	/* The mode asked for, whatever the umask. */
+	assert_int_equal(mode_of(path), 0644);
+	text = tu_read(path);
+	assert_string_equal(text, "{\"a\": 1}\n");
+	free(text);
+
+	/* A shorter replacement leaves nothing of the old text, and takes the
+	 * new mode. */
+	assert_int_equal(isim_file_write_atomic(path, "{}\n", 3, 0600, &err), 0);
+	assert_int_equal(mode_of(path), 0600);
+	text = tu_read(path);
+	assert_string_equal(text, "{}\n");
+	free(text);
+
+	assert_int_equal(isim_file_write_atomic(path, "", 0, 0755, &err), 0);
+	assert_int_equal(mode_of(path), 0755);
+	text = tu_read(path);
+	assert_string_equal(text, "");
+	free(text);
+	umask(old);
+	assert_string_equal(listing(dir), "out.json");
+}
+
+/* Writing fails part way (the file size limit stands for a full disk):
+ * the old file is whole and no temporary file is left. */
+static void test_write_fails_midway(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	struct rlimit saved, small;
+	void (*old_handler)(int);
+	char path[PATH_MAX], *text, *big;
+	const size_t n = 1 << 20;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	tu_write(dir, "state.json", "old state\n");
+	big = malloc(n);
+	assert_non_null(big);
+	memset(big, 'n', n);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	small = saved;
+	small.rlim_cur = 4096;
+	old_handler = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	isim_error_clear(&err);
+	r = isim_file_write_atomic(path, big, n, 0644, &err);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	signal(SIGXFSZ, old_handler);
+	free(big);
+
+	assert_int_equal(r, -1);
+	assert_int_equal(err.code, ISIM_EXIT_IOERR);
+	assert_string_equal(tu_msg(&err), expect_error(path, "cannot write", EFBIG));
+	text = tu_read(path);
+	assert_string_equal(text, "old state\n");
+	free(text);
+	assert_string_equal(listing(dir), "state.json");
+}
+
+/* No file descriptor left for the temporary file. */
+static void test_write_no_fd(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	struct rlimit saved, small;
+	char path[PATH_MAX], *text;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	tu_write(dir, "state.json", "old state\n");
+	fd = open("/dev/null", O_RDONLY);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+	small = saved;
+	small.rlim_cur = (rlim_t)fd;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &small), 0);
+	isim_error_clear(&err);
+	r = isim_file_write_atomic(path, "new\n", 4, 0644, &err);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+	assert_int_equal(r, -1);
+	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_string_equal(tu_msg(&err), expect_error(path, "cannot create", EMFILE));
+	text = tu_read(path);
+	assert_string_equal(text, "old state\n");
+	free(text);
+	assert_string_equal(listing(dir), "state.json");
+}
+
+static void test_write_missing_dir(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/nosuch/out.json", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_string_equal(tu_msg(&err), expect_error(path, "cannot create", ENOENT));
+	assert_string_equal(listing(dir), "");
+}
+
+/* A folder where the file should go is not replaced, and the temporary
+ * file is removed. */
+static void test_write_over_directory(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char path[PATH_MAX];
+
+	tu_write(dir, "out.json/keep", "kept\n");
+	snprintf(path, sizeof(path), "%s/out.json", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_IOERR);
+	assert_string_equal(tu_msg(&err), expect_error(path, "cannot write", EISDIR));
+	assert_string_equal(listing(dir), "out.json");
+	assert_string_equal(listing(path), "keep");
+}
+
+static void test_write_unwritable_dir(void **state)
+{
+	const char *dir = *state;
+	struct isim_error err;
+	char sub[PATH_MAX], path[PATH_MAX + 16], *text;
+
+	if (geteuid() == 0)
+		skip(); /* root writes anywhere; the cases above cover failure */
+	snprintf(sub, sizeof(sub), "%s/ro", dir);
+	tu_write(dir, "ro/out.json", "old\n");
+	snprintf(path, sizeof(path), "%s/out.json", sub);
+	assert_int_equal(chmod(sub, 0555), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "new\n", 4, 0644, &err), -1);
+	assert_int_equal(chmod(sub, 0755), 0);
+	assert_int_equal(err.code, ISIM_EXIT_NOPERM);
+	assert_string_equal(tu_msg(&err), expect_error(path, "cannot create", EACCES));
+	text = tu_read(path);
+	assert_string_equal(text, "old\n");
+	free(text);
+	assert_string_equal(listing(sub), "out.json");
+}
+
+/* ---- staged folders ------------------------------------------------------ */
+
+static void test_stage_new(void **state)
+{
+	const char *dir = *state;
+	struct isim_staged_dir sd;
+	struct isim_error err;
+	char final[PATH_MAX], *text;
+
+	/* Missing parents are made. */
+	snprintf(final, sizeof(final), "%s/build/p", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_dir_stage(&sd, final, &err), 0);
+	assert_int_equal(isim_dir_put(&sd, "manifest.json", "{}\n", 3, 0644, &err), 0);
+	assert_int_equal(isim_dir_put(&sd, "run.sh", "#!/bin/sh\n", 10, 0755, &err), 0);
+	/* Nothing is at the final place before commit. */
+	assert_int_equal(access(final, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(isim_dir_commit(&sd, &err), 0);
+	assert_string_equal(listing(tu_path(dir, "build")), "p");
+	assert_string_equal(listing(final), "manifest.json run.sh");
+	assert_int_equal(mode_of(tu_path(final, "run.sh")), 0755);
+	assert_int_equal(mode_of(tu_path(final, "manifest.json")), 0644);
+	assert_int_equal(mode_of(final), 0755);
+	text = tu_read(tu_path(final, "manifest.json"));
+	assert_string_equal(text, "{}\n");
+	free(text);
+	/* Abort after commit does nothing. */
+	isim_dir_abort(&sd);
+	assert_string_equal(listing(final), "manifest.json run.sh");
+}
+
+static void test_stage_replaces_old(void **state)
+{
+	const char *dir = *state;
+	struct isim_staged_dir sd;
+	struct isim_error err;
+	char final[PATH_MAX], *text;
+
+	tu_write(dir, "out/old.txt", "old\n");
+	tu_write(dir, "out/sub/deep.txt", "old\n");
+	snprintf(final, sizeof(final), "%s/out/", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_dir_stage(&sd, final, &err), 0);
+	assert_int_equal(isim_dir_put(&sd, "new.txt", "new\n", 4, 0600, &err), 0);
+	assert_int_equal(isim_dir_commit(&sd, &err), 0);
+	assert_string_equal(listing(dir), "out");
+	assert_string_equal(listing(tu_path(dir, "out")), "new.txt");
+	text = tu_read(tu_path(dir, "out/new.txt"));
+	assert_string_equal(text, "new\n");
+	free(text);
+}
+
+static void test_stage_abort(void **state)
+{
+	const char *dir = *state;
+	struct isim_staged_dir sd, zero;
+	struct isim_error err;
+	char final[PATH_MAX];
+
+	memset(&zero, 0, sizeof(zero));
+	isim_dir_abort(&zero);
+	isim_dir_abort(NULL);
+	tu_write(dir, "out/old.txt", "old\n");
+	snprintf(final, sizeof(final), "%s/out", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_dir_stage(&sd, final, &err), 0);
+	assert_int_equal(isim_dir_put(&sd, "new.txt", "new\n", 4, 0644, &err), 0);
+	isim_dir_abort(&sd);
+	isim_dir_abort(&sd);
+	assert_string_equal(listing(dir), "out");
+	assert_string_equal(listing(final), "old.txt");
+}
+
+static void test_stage_put_refuses_paths(void **state)
+{
+	static const char *const bad[] = { "", ".", "..", "../escape", "a/b", "/etc/passwd" };
+	const char *dir = *state;
+	struct isim_staged_dir sd;
+	struct isim_error err;
+	char final[PATH_MAX], expected[PATH_MAX + 100];
+	size_t i;
+
+	snprintf(final, sizeof(final), "%s/out", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_dir_stage(&sd, final, &err), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		isim_error_clear(&err);
+		assert_int_equal(isim_dir_put(&sd, bad[i], "x", 1, 0644, &err), -1);
+		snprintf(expected, sizeof(expected), "%s: '%s' is not a plain file name", final, bad[i]);
+		assert_string_equal(tu_msg(&err), expected);
+	}
+	/* Both the same name twice and the names above left nothing behind. */
+	assert_int_equal(isim_dir_put(&sd, "a", "x", 1, 0644, &err), 0);
+	assert_int_equal(isim_dir_put(&sd, "a", "y", 1, 0644, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	isim_dir_abort(&sd);
+	assert_string_equal(listing(dir), "");
+}
+
+static void test_stage_parent_is_file(void **state)
+{
+	const char *dir = *state;
+	struct isim_staged_dir sd;
+	struct isim_error err;
+	char final[PATH_MAX], parent[PATH_MAX];
+
+	tu_write(dir, "build", "a file\n");
+	snprintf(final, sizeof(final), "%s/build/p", dir);
+	snprintf(parent, sizeof(parent), "%s/build", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_dir_stage(&sd, final, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_string_equal(tu_msg(&err), expect_error(parent, "cannot create directory", ENOTDIR));
+	isim_dir_abort(&sd);
+	assert_string_equal(listing(dir), "build");
+}
+
+/* ---- mkdir -p, rm -r ------------------------------------------------------ */
+
+static void test_mkdirs(void **state)
+{
+	const char *dir = *state;
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/a/b//c/", dir);
+	assert_int_equal(isim_mkdirs(path, 0755), 0);
+	assert_int_equal(stat(tu_path(dir, "a/b/c"), &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	/* Again: already there is fine. */
+	assert_int_equal(isim_mkdirs(path, 0755), 0);
+
+	tu_write(dir, "file", "x");
+	snprintf(path, sizeof(path), "%s/file", dir);
+	assert_int_equal(isim_mkdirs(path, 0755), -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/file/sub", dir);
+	assert_int_equal(isim_mkdirs(path, 0755), -ENOTDIR);
+	assert_int_equal(isim_mkdirs("", 0755), -ENOENT);
+}
+
+static void test_rmtree(void **state)
+{
+	const char *dir = *state;
+	char target[PATH_MAX], link[PATH_MAX], *text;
+
+	tu_write(dir, "outside/precious", "keep me\n");
+	tu_write(dir, "tree/a/b/c.txt", "x");
+	tu_write(dir, "tree/d.txt", "y");
+	snprintf(target, sizeof(target), "%s/outside", dir);
+	snprintf(link, sizeof(link), "%s/tree/a/link", dir);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(isim_rmtree(tu_path(dir, "tree")), 0);
+	/* The link went, not what it pointed to. */
+	assert_string_equal(listing(dir), "outside");
+	text = tu_read(tu_path(dir, "outside/precious"));
+	assert_string_equal(text, "keep me\n");
+	free(text);
+	assert_int_equal(isim_rmtree(tu_path(dir, "tree")), 0);
+	assert_int_equal(isim_rmtree(tu_path(dir, "outside/precious")), 0);
+	assert_string_equal(listing(tu_path(dir, "outside")), "");
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_read_whole),
+		T(test_read_limit),
+		T(test_read_errors),
+		T(test_read_unreadable),
+		T(test_read_stdin),
+		T(test_write_new_and_replace),
+		T(test_write_fails_midway),
+		T(test_write_no_fd),
+		T(test_write_missing_dir),
+		T(test_write_over_directory),
+		T(test_write_unwritable_dir),
+		T(test_stage_new),
+		T(test_stage_replaces_old),
+		T(test_stage_abort),
+		T(test_stage_put_refuses_paths),
+		T(test_stage_parent_is_file),
+		T(test_mkdirs),
+		T(test_rmtree),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the unit tests: scratch folders, whole-file reads and
+ * writes, and an error as the user would read it. */
+#ifndef ISIM_TESTUTIL_H
+#define ISIM_TESTUTIL_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isim/error.h"
+#include "isim/file.h"
+
+/* A fresh folder under /tmp; free() the name, isim_rmtree() the folder. */
+static inline char *tu_tmpdir(void)
+{
+	char tmpl[] = "/tmp/isim-unit.XXXXXX";
+	char *dir = mkdtemp(tmpl);
+
+	assert_non_null(dir);
+	dir = strdup(dir);
+	assert_non_null(dir);
+	return dir;
+}
+
+/* dir/rel joined into a static buffer (one at a time). */
+static inline const char *tu_path(const char *dir, const char *rel)
+{
+	static char buf[PATH_MAX];
+
+	assert_true(snprintf(buf, sizeof(buf), "%s/%s", dir, rel) < (int)sizeof(buf));
+	return buf;
+}
+
+/* Write text to dir/rel, creating the folders on the way. */
+static inline void tu_write(const char *dir, const char *rel, const char *text)
+{
+	char path[PATH_MAX], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	assert_int_equal(isim_mkdirs(path, 0755), 0);
+	*slash = '/';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The whole file, or NULL when it cannot be read; free() it. */
+static inline char *tu_read(const char *path)
+{
+	struct isim_error err;
+	char *text = NULL;
+	size_t len;
+
+	isim_error_clear(&err);
+	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err) < 0)
+		return NULL;
+	return text;
+}
+
+/* The error as a tool prints it after its name (static buffer). */
+static inline const char *tu_msg(const struct isim_error *err)
+{
+	static char buf[4096];
+
+	isim_error_format(err, buf, sizeof(buf));
+	return buf;
+}
+
+#endif
