@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "isim/file.h"
 #include "isim/json.h"
 #include "isim/schema.h"
 
@@ -47,7 +48,10 @@ static const struct skip {
 	{ "format.json", "ipv6 format", "invalid ipv6 string is only an annotation by default", "assertion" },
 	{ "format.json", "date-time format", "invalid date-time string is only an annotation by default",
 	  "assertion" },
-	/* A cJSON string ends at its first NUL. */
+	/* A cJSON string ends at its first NUL, and our JSON reader refuses
+	 * \u0000: such strings never reach the validator. */
+	{ "const.json", "nul characters in strings", NULL, "nul" },
+	{ "enum.json", "nul characters in strings", NULL, "nul" },
 	{ "optional/format/ipv4.json", "validation of IP addresses", "additional content after an embedded NUL byte",
 	  "nul" },
 	{ "optional/format/date.json", NULL, NULL, "format" },
@@ -128,9 +132,10 @@ static void run_group(const char *file, const cJSON *g, struct tally *t)
 
 static void run_file(const char *dir, const char *rel, struct tally *t)
 {
-	char path[1600];
+	char path[1600], *text = NULL;
 	struct isim_error err;
 	cJSON *doc = NULL;
+	size_t len;
 	const cJSON *g;
 
 	if (find_skip(rel, NULL, NULL)) {
@@ -141,14 +146,17 @@ static void run_file(const char *dir, const char *rel, struct tally *t)
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	memset(&err, 0, sizeof(err));
-	if (isim_json_load_file(path, &doc, &err) < 0) {
-		printf("# %s: %s\n", path, err.msg);
+	/* Plain cJSON: isim_json_parse refuses the suite's \u0000 strings. */
+	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err) < 0 || !(doc = cJSON_ParseWithLength(text, len))) {
+		printf("# %s: cannot load: %s\n", path, err.msg);
 		t->failed++;
+		free(text);
 		return;
 	}
 	cJSON_ArrayForEach(g, doc)
 		run_group(rel, g, t);
 	cJSON_Delete(doc);
+	free(text);
 }
 
 static int json_name(const struct dirent *de)
