@@ -30,7 +30,8 @@
 #define MAX_DEPTH ISIM_SCHEMA_MAX_DEPTH
 #define SHOW_MAX 60	      /* longest value quoted in a message */
 #define LIST_MAX 300	      /* longest list of values in a message */
-#define MATCH_LIMIT 1000000   /* PCRE2 backtracking steps for one match */
+#define MATCH_LIMIT 100000    /* PCRE2 backtracking steps for one match */
+#define MAX_STEPS (1L << 23)  /* subschemas one validation may apply */
 #define CHUNK 16	      /* subschemas allocated at once */
 
 enum kw {
@@ -1611,6 +1612,7 @@ struct vctx {
 	pcre2_match_data *md;
 	int quiet;		      /* > 0 below not, if, contains: failures need no message */
 	int depth;
+	long steps;
 	struct frame stk[MAX_DEPTH];  /* the schemas being applied, to stop $ref loops */
 	uint32_t scope[MAX_DEPTH];    /* the dynamic scope: resources entered, outermost first */
 	int nscope;
@@ -2355,6 +2357,10 @@ static int eval(struct vctx *c, const cJSON *schema, const cJSON *inst, struct e
 		return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "schema: subschema was not compiled");
 	if (c->depth >= MAX_DEPTH)
 		return eval_bad(c, schema, NULL, "validation is nested deeper than %d schemas", MAX_DEPTH);
+	/* Alternatives that refer to alternatives can take exponential time
+	 * well within the depth bound. */
+	if (++c->steps > MAX_STEPS)
+		return eval_bad(c, schema, NULL, "validation takes more than %ld steps", MAX_STEPS);
 	c->stk[c->depth].schema = schema;
 	c->stk[c->depth].inst = inst;
 	c->depth++;
@@ -2395,6 +2401,7 @@ int isim_schema_check(const struct isim_schema *s, const cJSON *instance, struct
 	c.md = NULL;
 	c.quiet = 0;
 	c.depth = 0;
+	c.steps = 0;
 	c.nscope = 0;
 	c.ptr.len = 0;
 	c.ptr.depth = 0;

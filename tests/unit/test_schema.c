@@ -466,6 +466,32 @@ static void test_depth_bound(void **state)
 	cJSON_Delete(schema);
 }
 
+/* Alternatives of alternatives that all fail: 2^40 paths, cut short. */
+static void test_step_bound(void **state)
+{
+	char text[4096];
+	struct isim_error err;
+	cJSON *schema, *inst;
+	size_t len;
+	int n;
+
+	(void)state;
+	len = (size_t)snprintf(text, sizeof(text), "{\"$ref\":\"#/$defs/d0\",\"$defs\":{");
+	for (n = 0; n < 40; n++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"\"d%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/d%d\"},{\"$ref\":\"#/$defs/d%d\"}]},", n,
+					n + 1, n + 1);
+	snprintf(text + len, sizeof(text) - len, "\"d40\":false}}");
+	schema = parse(text);
+	inst = parse("1");
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(isim_schema_validate(schema, inst, &err), -1);
+	assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+	assert_non_null(strstr(err.msg, ": validation takes more than 8388608 steps"));
+	cJSON_Delete(schema);
+	cJSON_Delete(inst);
+}
+
 /* Subschemas nested past the bound are refused when compiling. */
 static void test_nesting_bound(void **state)
 {
@@ -579,7 +605,7 @@ int main(void)
 		cmocka_unit_test(test_suite),	     cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_config_errors), cmocka_unit_test(test_depth_bound),
 		cmocka_unit_test(test_nesting_bound), cmocka_unit_test(test_compiled),
-		cmocka_unit_test(test_shipped_schemas),
+		cmocka_unit_test(test_step_bound),    cmocka_unit_test(test_shipped_schemas),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
