@@ -1038,7 +1038,7 @@ static int kw_find(const char *name)
 	int k;
 
 	for (k = 0; k < KW_N; k++)
-		if (!strcmp(kws[k].name, name))
+		if (kws[k].name[0] == name[0] && !strcmp(kws[k].name, name))
 			return k;
 	return -1;
 }
