@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "isim/catalog.h"
+#include "isim/file.h"
 #include "isim/json.h"
 #include "isim/schema.h"
 
@@ -249,14 +250,26 @@ static struct isim_feature *find(struct isim_catalog *cat, const char *name, siz
 	return NULL;
 }
 
-static int digest_file(const char *path, char hex[static ISIM_SHA256_HEX], struct isim_error *err)
+/* Read a YAML file once, so that its digest is of the very text parsed
+ * even if the file changes meanwhile. */
+static int load_yaml(const char *path, struct isim_doc **doc, char hex[static ISIM_SHA256_HEX],
+		     struct isim_error *err)
 {
-	uint8_t d[ISIM_SHA256_BYTES];
+	char *text = NULL;
+	size_t len;
+	int ret = -1;
 
-	if (isim_sha256_file(path, d, err) < 0)
+	*doc = NULL;
+	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0)
 		return -1;
-	isim_hex(d, sizeof(d), hex);
-	return 0;
+	if (isim_sha256_hex(text, len, hex) < 0) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 is unavailable");
+		goto out;
+	}
+	ret = isim_yaml_parse(text, len, path, doc, err);
+out:
+	free(text);
+	return ret;
 }
 
 int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim_feature **out,
@@ -283,11 +296,19 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
 		goto fail;
 	}
-	if (isim_yaml_load_file(f->yaml_path, &f->doc, err) < 0 ||
-	    isim_doc_validate(f->doc, cat->feature_schema, err) < 0 ||
-	    digest_file(f->yaml_path, f->sha256, err) < 0)
+	if (load_yaml(f->yaml_path, &f->doc, f->sha256, err) < 0 ||
+	    isim_doc_validate(f->doc, cat->feature_schema, err) < 0)
 		goto fail;
+	/* The schema should have required a string; a catalog given its own
+	 * schemas may not, and must not crash for it. */
 	jname = cJSON_GetObjectItemCaseSensitive(f->doc->root, "name");
+	if (!cJSON_IsString(jname)) {
+		isim_error_pointer(err, cJSON_IsObject(f->doc->root) ? "/name" : "");
+		isim_error_set(err, ISIM_EXIT_DATAERR, "expected a 'name' string equal to the folder name '%s'",
+			       name);
+		isim_doc_locate_error(f->doc, err);
+		goto fail;
+	}
 	if (strcmp(jname->valuestring, name) != 0) {
 		isim_error_pointer(err, "/name");
 		isim_error_set(err, ISIM_EXIT_DATAERR, "name '%.64s' differs from its folder name '%s'",
@@ -360,12 +381,17 @@ int isim_profile_load(struct isim_catalog *cat, const char *name_or_path, struct
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
 		goto out;
 	}
-	if (isim_yaml_load_file(path, &p->doc, err) < 0)
-		goto out;
-	if (isim_doc_validate(p->doc, cat->profile_schema, err) < 0 || digest_file(path, p->sha256, err) < 0)
+	if (load_yaml(path, &p->doc, p->sha256, err) < 0 || isim_doc_validate(p->doc, cat->profile_schema, err) < 0)
 		goto out;
 	jname = cJSON_GetObjectItemCaseSensitive(p->doc->root, "name");
 	n = strlen(p->source);
+	if (!cJSON_IsString(jname)) {
+		isim_error_pointer(err, cJSON_IsObject(p->doc->root) ? "/name" : "");
+		isim_error_set(err, ISIM_EXIT_DATAERR, "expected a 'name' string equal to the file name '%.64s'",
+			       p->source);
+		isim_doc_locate_error(p->doc, err);
+		goto out;
+	}
 	if (n <= 5 || strcmp(p->source + n - 5, ".yaml") || strlen(jname->valuestring) != n - 5 ||
 	    strncmp(jname->valuestring, p->source, n - 5)) {
 		isim_error_pointer(err, "/name");
@@ -429,7 +455,7 @@ int isim_catalog_list(struct isim_catalog *cat, cJSON **out, struct isim_error *
 		schema = cJSON_GetObjectItemCaseSensitive(f->doc->root, "config_schema");
 		props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
 		cfg = cJSON_AddObjectToObject(o, "config");
-		for (props = props ? props->child : NULL; props; props = props->next) {
+		for (props = cJSON_IsObject(props) ? props->child : NULL; props; props = props->next) {
 			const cJSON *def = cJSON_GetObjectItemCaseSensitive(props, "default");
 
 			cJSON_AddItemToObject(cfg, props->string,

@@ -518,10 +518,13 @@ static bool nft_identifier(const char *s)
  * written bare, one it can read quoted is quoted; 0 when neither. */
 static int nft_string_form(const char *s, bool *bare)
 {
-	static const char word[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.:/_-";
+	/* Addresses, prefixes and numbers go bare so that rules can match on
+	 * them; anything else is a quoted string, never a symbol nft would
+	 * try to resolve. */
+	static const char addr[] = "0123456789abcdefABCDEF.:/";
 	const char *t;
 
-	*bare = *s && strspn(s, word) == strlen(s);
+	*bare = *s && strspn(s, addr) == strlen(s) && strpbrk(s, "0123456789");
 	for (t = s; *t; t++)
 		if ((unsigned char)*t < ' ' || *t == 0x7f || *t == '"' || *t == '\\' || *t == '$')
 			return -1;

@@ -112,9 +112,49 @@ int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err)
 	return 1;
 }
 
+/* Turn each number below item into raw text in the shortest form that
+ * reads back to the same double, as ECMAScript writes numbers (RFC 8785
+ * section 3.2.2.3); a number that has none (NaN, infinities) becomes null,
+ * as cJSON would print it. */
+static int exact_numbers(cJSON *item)
+{
+	char num[ISIM_JCS_NUMBER_MAX];
+
+	for (; item; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			char *raw;
+
+			if (isim_jcs_format_number(item->valuedouble, num) < 0)
+				memcpy(num, "null", 5);
+			raw = strdup(num);
+			if (!raw)
+				return -1;
+			item->type = cJSON_Raw;
+			item->valuestring = raw;
+		} else if (item->child && exact_numbers(item->child) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* cJSON prints numbers with 15 significant digits whenever that reads back
+ * nearly equal, so 9007199254740992 would come out as 9.00719925474099e+15
+ * and 0.1 + 0.2 as 0.3. Print a copy with exact numbers instead. */
+static char *print(const cJSON *doc, bool formatted)
+{
+	cJSON *copy = cJSON_Duplicate(doc, true);
+	char *s = NULL;
+
+	if (copy && exact_numbers(copy) == 0)
+		s = formatted ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
+	return s;
+}
+
 char *isim_json_text(const cJSON *doc)
 {
-	char *s = cJSON_Print(doc), *t;
+	char *s = print(doc, true), *t;
 	size_t n;
 
 	if (!s)
@@ -145,7 +185,7 @@ int isim_json_write(FILE *f, const cJSON *doc)
 
 int isim_json_write_line(FILE *f, const cJSON *doc)
 {
-	char *s = cJSON_PrintUnformatted(doc);
+	char *s = print(doc, false);
 	int ret = -1;
 
 	if (!s)

@@ -354,17 +354,13 @@ void isim_ms_pubkey_base64(const struct isim_ms_pubkey *pk, char out[static ISIM
 
 int isim_ms_pubkey_format(const struct isim_ms_pubkey *pk, char *buf, size_t size)
 {
-	char b64[ISIM_MS_PUBKEY_B64], hex[ISIM_MS_KEYID_HEX];
+	char b64[ISIM_MS_PUBKEY_B64];
 	int n;
 
 	if (!isim_ms_comment_ok(pk->comment, ISIM_MS_COMMENT_MAX))
 		return -1;
 	isim_ms_pubkey_base64(pk, b64);
-	isim_ms_keyid_hex(pk->keyid, hex);
-	if (pk->comment[0])
-		n = snprintf(buf, size, PREFIX_UNTRUSTED "%s\n%s\n", pk->comment, b64);
-	else
-		n = snprintf(buf, size, PREFIX_UNTRUSTED "minisign public key %s\n%s\n", hex, b64);
+	n = snprintf(buf, size, PREFIX_UNTRUSTED "%s\n%s\n", pk->comment, b64);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -419,9 +415,13 @@ int isim_ms_seckey_from_seed(const uint8_t seed[static crypto_sign_SEEDBYTES],
 
 void isim_ms_seckey_pubkey(const struct isim_ms_seckey *sk, struct isim_ms_pubkey *pk)
 {
+	char hex[ISIM_MS_KEYID_HEX];
+
 	memset(pk, 0, sizeof(*pk));
 	memcpy(pk->keyid, sk->keyid, ISIM_MS_KEYID_BYTES);
 	crypto_sign_ed25519_sk_to_pk(pk->pk, sk->sk);
+	isim_ms_keyid_hex(pk->keyid, hex);
+	snprintf(pk->comment, sizeof(pk->comment), "minisign public key %s", hex);
 }
 
 /* BLAKE2b-256("Ed" keyid sk), minisign's check of a decrypted key. */
@@ -549,25 +549,17 @@ out:
 	return ret;
 }
 
-static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct isim_error *err)
+static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct stat *st, struct isim_error *err)
 {
-	struct stat st;
 	ssize_t r;
 
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, st) < 0) {
 		at(err, path, 0, 0);
 		return isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot stat secret key");
 	}
-	if (S_ISDIR(st.st_mode)) {
+	if (S_ISDIR(st->st_mode)) {
 		at(err, path, 0, 0);
 		return isim_error_set(err, ISIM_EXIT_NOINPUT, "is a directory, not a secret key file");
-	}
-	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
-		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_NOPERM,
-				      "secret key file is accessible by group or others (mode %04o); "
-				      "refusing it until 'chmod 600' is run on it",
-				      (unsigned)(st.st_mode & 07777));
 	}
 	*len = 0;
 	while (*len < SECKEY_FILE_MAX) {
@@ -589,6 +581,7 @@ static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct 
 
 int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct isim_error *err)
 {
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, ret = -1;
@@ -607,9 +600,21 @@ int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct is
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
 		goto out;
 	}
-	if (seckey_read(fd, path, buf, &len, err) < 0)
+	if (seckey_read(fd, path, buf, &len, &st, err) < 0 || isim_ms_seckey_parse(buf, len, path, out, err) < 0)
 		goto out;
-	ret = isim_ms_seckey_parse(buf, len, path, out, err);
+	/* Checked once the file is known to be a secret key, so that a public
+	 * key given by mistake is named as such. */
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+		isim_ms_seckey_free(*out);
+		*out = NULL;
+		at(err, path, 0, 0);
+		isim_error_set(err, ISIM_EXIT_NOPERM,
+			       "secret key file is accessible by group or others (mode %04o); "
+			       "refusing it until 'chmod 600' is run on it",
+			       (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
+	ret = 0;
 out:
 	sodium_free(buf);
 	if (fd != STDIN_FILENO)
@@ -839,8 +844,8 @@ char *isim_ms_sig_format(const struct isim_ms_sig *sig, size_t *len)
 	memcpy(bin + 2 + ISIM_MS_KEYID_BYTES, sig->sig, ISIM_MS_SIG_BYTES);
 	sodium_bin2base64(b64, sizeof(b64), bin, sizeof(bin), sodium_base64_VARIANT_ORIGINAL);
 	sodium_bin2base64(gb64, sizeof(gb64), sig->global_sig, ISIM_MS_SIG_BYTES, sodium_base64_VARIANT_ORIGINAL);
-	n = asprintf(&out, PREFIX_UNTRUSTED "%s\n%s\n" PREFIX_TRUSTED "%s\n%s\n",
-		     sig->comment[0] ? sig->comment : DEFAULT_SIG_COMMENT, b64, sig->trusted, gb64);
+	n = asprintf(&out, PREFIX_UNTRUSTED "%s\n%s\n" PREFIX_TRUSTED "%s\n%s\n", sig->comment, b64, sig->trusted,
+		     gb64);
 	if (n < 0)
 		return NULL;
 	if (len)

@@ -94,7 +94,8 @@ static int make_keys(const char *sk_path, const char *pk_path, bool nopass, int 
 	if (isim_ms_seckey_new(&sk, err) < 0 || isim_ms_seckey_format(sk, pw, pwlen, 0, 0, &text, &tlen, err) < 0)
 		goto out;
 	isim_ms_seckey_pubkey(sk, pk);
-	snprintf(pk->comment, sizeof(pk->comment), "%s", comment ? comment : "");
+	if (comment)
+		snprintf(pk->comment, sizeof(pk->comment), "%s", comment);
 	n = isim_ms_pubkey_format(pk, pub, sizeof(pub));
 	if (n < 0) {
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot format the public key");

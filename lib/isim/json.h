@@ -39,7 +39,11 @@ void isim_jsonl_init(struct isim_jsonl *r, FILE *f, const char *name);
 int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err) ISIM_MUST_CHECK;
 void isim_jsonl_free(struct isim_jsonl *r);
 
-/* Write doc to f as one indented document ending in a newline. */
+/* Output keeps every number exact: each is written in the shortest form
+ * that reads back to the same double (as ECMAScript and RFC 8785 write
+ * numbers), where cJSON alone would round to 15 digits.
+ *
+ * Write doc to f as one indented document ending in a newline. */
 int isim_json_write(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;
 /* Write doc to f as one JSON Lines record and flush it. */
 int isim_json_write_line(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;

@@ -100,8 +100,8 @@ int isim_ms_pubkey_parse_base64(const char *b64, const char *name, struct isim_m
 				struct isim_error *err) ISIM_MUST_CHECK;
 int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim_error *err) ISIM_MUST_CHECK;
 /* The file text into buf; returns its length, or -1 if size is too small
- * (ISIM_MS_COMMENT_MAX + 100 always suffices). An empty comment becomes
- * minisign's "minisign public key <KEYID>". */
+ * (ISIM_MS_COMMENT_MAX + 100 always suffices) or the comment is not one
+ * line of at most ISIM_MS_COMMENT_MAX bytes. */
 int isim_ms_pubkey_format(const struct isim_ms_pubkey *pk, char *buf, size_t size) ISIM_MUST_CHECK;
 /* The bare base64 line (57 bytes with its NUL). */
 #define ISIM_MS_PUBKEY_B64 57
@@ -134,14 +134,16 @@ int isim_ms_seckey_unlock(struct isim_ms_seckey *sk, const char *password, size_
  * minisign does). An empty comment becomes minisign's. */
 int isim_ms_seckey_format(const struct isim_ms_seckey *sk, const char *password, size_t pwlen, uint64_t opslimit,
 			  uint64_t memlimit, char **out, size_t *outlen, struct isim_error *err) ISIM_MUST_CHECK;
-/* The public half, with the default comment. sk must be unlocked. */
+/* The public half, with minisign's comment "minisign public key <KEYID>".
+ * sk must be unlocked. */
 void isim_ms_seckey_pubkey(const struct isim_ms_seckey *sk, struct isim_ms_pubkey *pk);
 
 /* Signatures. */
 int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isim_ms_sig *sig,
 		      struct isim_error *err) ISIM_MUST_CHECK;
 int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_error *err) ISIM_MUST_CHECK;
-/* The four lines into a malloc'd NUL-terminated string; NULL on no memory. */
+/* The four lines into a malloc'd NUL-terminated string; NULL on no memory.
+ * Comments are written as they are (isim_ms_sign_* fill them). */
 char *isim_ms_sig_format(const struct isim_ms_sig *sig, size_t *len);
 
 /* BLAKE2b-512 of a file, streamed once ("-" is stdin), or of an open fd. */

@@ -8,9 +8,11 @@
 
 #include "isim/error.h"
 
-/* Limits that keep hostile YAML bounded: the node count after alias
- * expansion ("billion laughs") and the nesting depth (recursive aliases). */
+/* Limits that keep hostile YAML bounded: the node count and the bytes of
+ * text (scalars, keys, pointers) after alias expansion ("billion laughs",
+ * also with long scalars), and the nesting depth. */
 #define ISIM_YAML_MAX_NODES 200000
+#define ISIM_YAML_MAX_BYTES (64u << 20)
 #define ISIM_YAML_MAX_DEPTH 64
 
 struct isim_yaml_pos;
@@ -24,10 +26,14 @@ struct isim_doc {
 };
 
 /* Parse one YAML document with the YAML 1.2 core schema: plain scalars
- * resolve to null, booleans, integers and floats; quoted ones are strings.
- * Refused: duplicate keys, non-scalar keys, merge keys, unknown tags,
- * several documents, .inf/.nan, integers beyond 2^53 and decimal integers
- * with a leading zero (octal in YAML 1.1, decimal in 1.2: ambiguous). */
+ * resolve to null, booleans, integers and floats; quoted ones, and those
+ * tagged !!str or "!", are strings; a scalar tagged !!null, !!bool, !!int
+ * or !!float must resolve to that type. Keys are always strings.
+ * Refused: duplicate keys (the message gives both places), non-scalar keys,
+ * merge keys, other tags, aliases to no earlier anchor or to the node they
+ * are in, several documents, .inf/.nan, integers beyond 2^53 and decimal
+ * integers with a leading zero (octal in YAML 1.1, decimal in 1.2:
+ * ambiguous), and anything past the limits above. Empty text is null. */
 int isim_yaml_parse(const char *text, size_t len, const char *name, struct isim_doc **out,
 		    struct isim_error *err) ISIM_MUST_CHECK;
 int isim_yaml_load_file(const char *path, struct isim_doc **out, struct isim_error *err) ISIM_MUST_CHECK;

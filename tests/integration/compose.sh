@@ -18,6 +18,13 @@ check "features validate against feature.schema.json (python3-jsonschema)" \
 check "profiles validate against profile.schema.json (python3-jsonschema)" \
 	$V schemas/profile.schema.json profiles/*.yaml
 
+# Guest scripts: selftests and scripts installed by features parse as POSIX
+# sh (dash, Debian's /bin/sh) and are executable.
+for f in features/*/selftest/*.sh $(grep -l '^#!' features/*/files/*); do
+	check "$f parses as POSIX sh" dash -n "$f"
+	check "$f is executable" test -x "$f"
+done
+
 for p in $PROFILES; do
 	out=$T/a/$p
 	expect 0 "$p: composes" isim-compose -o "$out" "$p"

@@ -24,8 +24,8 @@ not_ok() { # description [detail...]
 	t_failed=$((t_failed + 1))
 	echo "not ok $t_n - $1"
 	shift
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/# /'
+	for t_line in "$@"; do
+		printf '%s\n' "$t_line" | sed 's/^/# /'
 	done
 }
 
@@ -35,27 +35,27 @@ skip() { # description reason
 }
 
 check() { # description command...: passes when the command exits 0
-	d=$1
+	t_d=$1
 	shift
-	if out=$("$@" 2>&1); then
-		ok "$d"
+	if t_output=$("$@" 2>&1); then
+		ok "$t_d"
 	else
-		not_ok "$d" "command: $*" "$out"
+		not_ok "$t_d" "command: $*" "$t_output"
 	fi
 }
 
 # expect CODE DESCRIPTION command...: runs it with stdout in $T/out and
 # stderr in $T/err, and passes when it exits CODE.
 expect() {
-	code=$1
-	d=$2
+	t_code=$1
+	t_d=$2
 	shift 2
 	"$@" >"$T/out" 2>"$T/err"
-	rc=$?
-	if [ "$rc" -eq "$code" ]; then
-		ok "$d"
+	t_rc=$?
+	if [ "$t_rc" -eq "$t_code" ]; then
+		ok "$t_d"
 	else
-		not_ok "$d" "command: $*" "exit $rc, expected $code" "$(head -c 2000 "$T/err")"
+		not_ok "$t_d" "command: $*" "exit $t_rc, expected $t_code" "$(head -c 2000 "$T/err")"
 	fi
 }
 

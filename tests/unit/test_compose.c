@@ -237,7 +237,11 @@ static void test_good_profile(void **state)
 	assert_file("build/good/selftests.txt",
 		    "base test_base /usr/share/infrasim/selftest/base/test_base.sh\n");
 	assert_file("build/good/files.txt",
-		    "0644 c7f5e4ba7e0c14c9ab9d0ff14bcb7c0e4e8a3aac8a5ab1d5f5ba6e0ab3e1b0bb /etc/motd base/files/motd\n");
+		    "0644 77f44b9024fd19a6674a62d98939f4e7f1b77f64eac4c7559414c46bdaec494c /etc/motd base/files/motd\n"
+		    "0755 d9448aa79d97bb20e5698fc73083f02ded23c763ded265dfe8eb98854734b273 /usr/local/bin/vpn-up "
+		    "vpn/files/up.sh\n"
+		    "0755 2639efeb31b336369e60e76506e6595958330582727a29801d9edcf92c463a63 "
+		    "/usr/share/infrasim/selftest/base/test_base.sh base/selftest/test_base.sh\n");
 	assert_file("build/good/manifest.json", r.out);
 	run_free(&r);
 }
@@ -255,121 +259,128 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{ "profile names an unknown feature",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base, vpn-wireguad]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:4:18: /features/1: feature 'vpn-wireguad' is not defined (known: base, extra, legacy, vpn)" },
 	{ "requires an unknown feature",
 	  { { "features/extra/feature.yaml", "name: extra\nversion: 0.1.0\ndescription: x\nrequires: [vpn, nope]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/extra/feature.yaml:4:17: /requires/1: feature 'nope' is not defined (known: base, extra, legacy, vpn) (required by profile -> extra)" },
 	{ "requires cycle",
 	  { { "features/base/feature.yaml", "name: base\nversion: 1.0.0\ndescription: x\nrequires: [extra]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/base/feature.yaml:4:12: /requires/0: requires cycle: extra -> vpn -> base -> extra" },
 	{ "conflicting features",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy, extra]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/extra/feature.yaml:5:13: /conflicts/0: feature 'extra' conflicts with 'legacy' (profile -> extra; profile -> legacy)" },
 	{ "malformed YAML",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\n  base: alpine:3.19\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:3:7: invalid YAML: mapping values are not allowed in this context" },
 	{ "duplicate key",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\nbase: debian:bookworm\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:5:1: duplicate key 'base' (first at line 3, column 1)" },
 	{ "features is not a list",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: base\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:4:11: /features: type: expected array, got string" },
 	{ "unknown key in a profile",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\nfeatures_config: {}\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:5:18: /features_config: additionalProperties: property 'features_config' is not allowed" },
 	{ "unknown key in a feature",
-	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\npackage: [telnet]\n" } },
-	  { "good" }, 65, "?" },
+	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\npackage: [telnet]\n" },
+	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
+	  { "good" }, 65, "features/legacy/feature.yaml:4:10: /package: additionalProperties: property 'package' is not allowed" },
 	{ "unknown base",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: ubuntu:22.04\nfeatures: [base]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:3:7: /base: pattern: \"ubuntu:22.04\" does not match '^(alpine:[0-9]+\\.[0-9]+|debian:bookworm)$'" },
 	{ "a feature listed twice",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base, vpn, base]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:4:23: /features/2: uniqueItems: item 2 equals item 0" },
 	{ "profile name differs from its file",
 	  { { "profiles/good.yaml", "name: best\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:1:7: /name: profile name 'best' differs from its file name 'good.yaml'" },
 	{ "feature name differs from its folder",
 	  { { "features/legacy/feature.yaml", "name: legacy2\nversion: 0.0.1\ndescription: x\n" } },
-	  { "--list" }, 65, "?" },
-	{ "missing source file", { { "features/vpn/files/up.sh", NULL } }, { "good" }, 65, "?" },
-	{ "missing selftest script", { { "features/base/selftest/test_base.sh", NULL } }, { "good" }, 65, "?" },
+	  { "--list" }, 65, "features/legacy/feature.yaml:1:7: /name: name 'legacy2' differs from its folder name 'legacy'" },
+	{ "missing source file", { { "features/vpn/files/up.sh", NULL } }, { "good" }, 65, "features/vpn/feature.yaml:7:13: /files/0/source: source 'files/up.sh' cannot be read: No such file or directory" },
+	{ "missing selftest script", { { "features/base/selftest/test_base.sh", NULL } }, { "good" }, 65, "features/base/feature.yaml:14:12: /selftest/0: source 'selftest/test_base.sh' cannot be read: No such file or directory" },
 	{ "source outside files/",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
 					      "  - {source: files/../../vpn/files/up.sh, destination: /x, mode: \"0644\"}\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:14: /files/0/source: source 'files/../../vpn/files/up.sh' must be a relative path under files/ without '..'" },
 	{ "relative destination",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
 					      "  - {source: files/a, destination: etc/a, mode: \"0644\"}\n" },
 	    { "features/legacy/files/a", "a\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:36: /files/0/destination: destination 'etc/a' must be an absolute path without '..', '.', '//' or spaces" },
 	{ "destination with ..",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
 					      "  - {source: files/a, destination: /etc/../root/a, mode: \"0644\"}\n" },
 	    { "features/legacy/files/a", "a\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:36: /files/0/destination: destination '/etc/../root/a' must be an absolute path without '..', '.', '//' or spaces" },
 	{ "invalid mode",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
 					      "  - {source: files/a, destination: /etc/a, mode: \"0999\"}\n" },
 	    { "features/legacy/files/a", "a\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:50: /files/0/mode: mode '0999' is not an octal mode like \"0644\"" },
 	{ "two features write one destination differently",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
 					      "  - {source: files/motd, destination: /etc/motd, mode: \"0644\"}\n" },
 	    { "features/legacy/files/motd", "another welcome\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base, legacy]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:14: /files/0/source: destination '/etc/motd' is also installed by feature 'base' (base/files/motd) with other content" },
 	{ "port out of range",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
 				    "feature_config:\n  vpn:\n    listen_port: 70000\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:7:18: /feature_config/vpn/listen_port: maximum: 70000 is greater than 65535" },
 	{ "port of the wrong type",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
 				    "feature_config:\n  vpn:\n    listen_port: \"51820\"\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:7:18: /feature_config/vpn/listen_port: type: expected integer, got string" },
 	{ "bad CIDR",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
 				    "feature_config:\n  vpn:\n    network_cidr: 10.100.0.0/33\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:7:19: /feature_config/vpn/network_cidr: format: \"10.100.0.0/33\" is not a valid cidr" },
 	{ "unknown config key",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
 				    "feature_config:\n  vpn:\n    listen_prot: 5000\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:7:18: /feature_config/vpn/listen_prot: additionalProperties: property 'listen_prot' is not allowed" },
 	{ "config for a feature not in the profile",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\n"
 				    "feature_config:\n  vpn:\n    listen_port: 5000\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:7:5: /feature_config/vpn: feature 'vpn' is not part of this profile (features: base)" },
 	{ "invalid default in a feature",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nconfig_schema:\n"
 					      "  type: object\n  properties:\n    port: {type: integer, maximum: 10, default: 11}\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:7:49: /feature_config/legacy/port: maximum: 11 is greater than 10" },
 	{ "config value unusable in the firewall",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
 				    "feature_config:\n  vpn:\n    label: 'a\"; flush ruleset'\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "profiles/good.yaml:7:12: /feature_config/vpn/label: value 'a\"; flush ruleset' cannot be used in the firewall ruleset (quote, '$', '\\' or control character)" },
 	{ "firewall fragment closing its chain",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfirewall_fragment:\n"
-					      "  input: |\n    accept\n  }\n  chain evil {\n" },
+					      "  input: |\n    accept\n    }\n    chain evil {\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:10: /firewall_fragment/input: firewall fragment has unbalanced braces or quotes" },
 	{ "an input sent to two places",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\ninputs:\n"
 					      "  - {name: mesh_secret, description: s, destination: /etc/other.conf}\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn, legacy]\n" } },
-	  { "good" }, 65, "?" },
-	{ "YAML alias", 
-	  { { "profiles/good.yaml", "name: &n good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\ntest_requirements: [*n]\n" } },
-	  { "good" }, 65, "?" },
-	{ "missing profile", { { NULL } }, { "nosuch" }, 66, "?" },
-	{ "missing features folder", { { NULL } }, { "--features-dir", "nowhere", "good" }, 66, "?" },
-	{ "no profile given", { { NULL } }, { NULL }, 64, "?" },
-	{ "unknown option", { { NULL } }, { "--frobnicate", "good" }, 64, "?" },
-	{ "profile name that is neither a name nor a path", { { NULL } }, { "Good!" }, 64, "?" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:54: /inputs/0/destination: input 'mesh_secret' goes to '/etc/other.conf' here but to '/etc/infrasim/mesh.conf' in feature 'vpn'" },
+	{ "YAML aliases expanding without bound",
+	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base]\n"
+				    "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+				    "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+				    "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+				    "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+				    "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+				    "f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n" } },
+	  { "good" }, 65, "profiles/good.yaml:10:5: more than 200000 nodes after alias expansion" },
+	{ "missing profile", { { NULL } }, { "nosuch" }, 66, "profiles/nosuch.yaml: cannot open: No such file or directory" },
+	{ "missing features folder", { { NULL } }, { "--features-dir", "nowhere", "good" }, 66, "nowhere: features directory not found" },
+	{ "no profile given", { { NULL } }, { NULL }, 64, "no PROFILE given\nTry 'isim-compose --help'." },
+	{ "unknown option", { { NULL } }, { "--frobnicate", "good" }, 64, "bad option '--frobnicate' (unknown, or missing its value)\nTry 'isim-compose --help'." },
+	{ "profile name that is neither a name nor a path", { { NULL } }, { "Good!" }, 64, "'Good!' is not a profile name ([a-z][a-z0-9-]*) nor a path" },
 };
 
 static bool dir_is(const char *dir, const char *only)

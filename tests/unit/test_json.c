@@ -411,6 +411,48 @@ static void test_text_and_write(void **state)
 	cJSON_Delete(doc);
 }
 
+/* Numbers come out as they went in, not rounded to 15 digits. */
+static void test_exact_numbers(void **state)
+{
+	static const char text[] = "[9007199254740992,0.30000000000000004,1e21,1e-7,123456789012345678,-0,"
+				   "0.1,100,-1.5,333333333.3333333]";
+	static const char expected[] = "[9007199254740992,0.30000000000000004,1e+21,1e-7,123456789012345680,0,"
+				       "0.1,100,-1.5,333333333.3333333]\n";
+	struct isim_error err;
+	cJSON *doc, *odd;
+	char *out = NULL, *text_out;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_json_parse(text, strlen(text), "t.json", &doc, &err), 0);
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	assert_int_equal(isim_json_write_line(f, doc), 0);
+	fclose(f);
+	assert_string_equal(out, expected);
+	free(out);
+	/* The indented form too, and the document itself is left as it was. */
+	text_out = isim_json_text(doc);
+	assert_non_null(strstr(text_out, "9007199254740992,"));
+	assert_non_null(strstr(text_out, "0.30000000000000004,"));
+	free(text_out);
+	assert_true(cJSON_IsNumber(cJSON_GetArrayItem(doc, 0)));
+	/* Numbers JSON cannot hold are written as null, as cJSON does. */
+	odd = cJSON_CreateArray();
+	cJSON_AddItemToArray(odd, cJSON_CreateNumber(1.0 / 0.0));
+	cJSON_AddItemToArray(odd, cJSON_CreateNumber(0.0 / 0.0));
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	assert_int_equal(isim_json_write_line(f, odd), 0);
+	fclose(f);
+	assert_string_equal(out, "[null,null]\n");
+	free(out);
+	cJSON_Delete(odd);
+	cJSON_Delete(doc);
+}
+
 /* ---- pointers ------------------------------------------------------------- */
 
 static void test_pointer_push(void **state)
@@ -530,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_write_line),
 		cmocka_unit_test(test_write_full_device),
 		cmocka_unit_test(test_text_and_write),
+		cmocka_unit_test(test_exact_numbers),
 		cmocka_unit_test(test_pointer_push),
 		cmocka_unit_test(test_pointer_get),
 		cmocka_unit_test(test_is_integer),

@@ -39,7 +39,7 @@ static inline void tu_write(const char *dir, const char *rel, const char *text)
 	char path[PATH_MAX], *slash;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	assert_true(snprintf(path, sizeof(path), "%s/%s", dir, rel) < (int)sizeof(path));
 	slash = strrchr(path, '/');
 	*slash = '\0';
 	assert_int_equal(isim_mkdirs(path, 0755), 0);

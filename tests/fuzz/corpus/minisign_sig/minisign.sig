@@ -1,0 +1,4 @@
+untrusted comment: signature from minisign secret key
+RUR1rVPYQGwIWwfuP2sKjmVT7U/6lJc9rcKPIBlTL2jqySfFlgSsi6GLTwEzovMyanMgMT8whgT4VjuEesu5ovg7mkWp5iwdhwM=
+trusted comment: timestamp:1700000000	file:minisign.txt	hashed
+/plac/nTTIaFSCD00ahRaz81zLnbEtekbh/TWumzIzwg46k4KIo0FRWwA/5Krkfcgd7gYBJg57JKrNikaT1rCA==
