@@ -30,7 +30,8 @@
 #define MAX_DEPTH ISIM_SCHEMA_MAX_DEPTH
 #define SHOW_MAX 60	      /* longest value quoted in a message */
 #define LIST_MAX 300	      /* longest list of values in a message */
-#define MATCH_LIMIT 1000000   /* PCRE2 backtracking steps for one match */
+#define MATCH_LIMIT 100000    /* PCRE2 backtracking steps for one match */
+#define MAX_STEPS (1L << 23)  /* subschemas one validation may apply */
 #define CHUNK 16	      /* subschemas allocated at once */
 
 enum kw {
@@ -1037,7 +1038,7 @@ static int kw_find(const char *name)
 	int k;
 
 	for (k = 0; k < KW_N; k++)
-		if (!strcmp(kws[k].name, name))
+		if (kws[k].name[0] == name[0] && !strcmp(kws[k].name, name))
 			return k;
 	return -1;
 }
@@ -1085,7 +1086,7 @@ static int add_resource(struct comp *cp, char *uri, const cJSON *root, uint32_t 
 /* $id: a new base URI for this subschema and the ones inside it. */
 static int set_id(struct comp *cp, const cJSON *node, const cJSON *v, uint32_t *res)
 {
-	char q[SHOW_MAX + 8], *uri, *hash;
+	char q[SHOW_MAX + 1], *uri, *hash;
 
 	if (!cJSON_IsString(v))
 		return bad(cp, "$id", "expected a string");
@@ -1123,7 +1124,7 @@ static int add_anchor(struct comp *cp, const struct snode *sn, int k)
 	struct isim_schema *s = cp->s;
 	const cJSON *v = sn->kw[k];
 	struct anchor *na;
-	char q[SHOW_MAX + 8];
+	char q[SHOW_MAX + 1];
 
 	if (!cJSON_IsString(v) || !anchor_name_ok(v->valuestring))
 		return bad(cp, kws[k].name, "expected a name of letters, digits, '-', '_' and '.'");
@@ -1172,14 +1173,61 @@ static const char *ecma_class(char c, bool in_class)
 	}
 }
 
+/* ECMA-262's long General_Category names, which PCRE2 10.42 only knows by
+ * their short names (Unicode's PropertyValueAliases.txt). */
+static const char *const gc_names[][2] = {
+	{ "Cased_Letter", "L&" },	    { "Close_Punctuation", "Pe" },     { "Combining_Mark", "M" },
+	{ "Connector_Punctuation", "Pc" }, { "Control", "Cc" },	       { "Currency_Symbol", "Sc" },
+	{ "Dash_Punctuation", "Pd" },	    { "Decimal_Number", "Nd" },	       { "Enclosing_Mark", "Me" },
+	{ "Final_Punctuation", "Pf" },	    { "Format", "Cf" },		       { "Initial_Punctuation", "Pi" },
+	{ "Letter", "L" },		    { "Letter_Number", "Nl" },	       { "Line_Separator", "Zl" },
+	{ "Lowercase_Letter", "Ll" },	    { "Mark", "M" },		       { "Math_Symbol", "Sm" },
+	{ "Modifier_Letter", "Lm" },	    { "Modifier_Symbol", "Sk" },       { "Nonspacing_Mark", "Mn" },
+	{ "Number", "N" },		    { "Open_Punctuation", "Ps" },      { "Other", "C" },
+	{ "Other_Letter", "Lo" },	    { "Other_Number", "No" },	       { "Other_Punctuation", "Po" },
+	{ "Other_Symbol", "So" },	    { "Paragraph_Separator", "Zp" },   { "Private_Use", "Co" },
+	{ "Punctuation", "P" },		    { "Separator", "Z" },	       { "Space_Separator", "Zs" },
+	{ "Spacing_Mark", "Mc" },	    { "Surrogate", "Cs" },	       { "Symbol", "S" },
+	{ "Titlecase_Letter", "Lt" },	    { "Unassigned", "Cn" },	       { "Uppercase_Letter", "Lu" },
+	{ "cntrl", "Cc" },		    { "digit", "Nd" },		       { "punct", "P" },
+};
+
+/* \p{...} or \P{...} at src; the length it takes, 0 if it is not one. */
+static size_t ecma_property(struct isim_buf *out, const char *src)
+{
+	const char *name = src + 3, *end;
+	size_t i, n;
+
+	if ((src[1] != 'p' && src[1] != 'P') || src[2] != '{' || !(end = strchr(name, '}')))
+		return 0;
+	if (!strncmp(name, "General_Category=", 17))
+		name += 17;
+	else if (!strncmp(name, "gc=", 3))
+		name += 3;
+	n = (size_t)(end - name);
+	for (i = 0; i < sizeof(gc_names) / sizeof(gc_names[0]); i++) {
+		if (strlen(gc_names[i][0]) != n || strncmp(gc_names[i][0], name, n))
+			continue;
+		isim_buf_putn(out, src, 3);
+		isim_buf_puts(out, gc_names[i][1]);
+		isim_buf_puts(out, "}");
+		return (size_t)(end - src) + 1;
+	}
+	isim_buf_putn(out, src, (size_t)(end - src) + 1);
+	return (size_t)(end - src) + 1;
+}
+
 static char *ecma_translate(const char *src)
 {
 	struct isim_buf out = { 0 };
 	bool in_class = false;
 	const char *rep;
+	size_t n;
 
 	for (; *src; src++) {
-		if (*src == '\\' && src[1]) {
+		if (*src == '\\' && (n = ecma_property(&out, src)) > 0) {
+			src += n - 1;
+		} else if (*src == '\\' && src[1]) {
 			rep = ecma_class(src[1], in_class);
 			if (rep)
 				isim_buf_puts(&out, rep);
@@ -1206,7 +1254,7 @@ static char *ecma_translate(const char *src)
 
 static int regex_compile(struct comp *cp, const char *kw, const char *src, pcre2_code **out)
 {
-	char *t, q[SHOW_MAX + 8];
+	char *t, q[SHOW_MAX + 1];
 	PCRE2_UCHAR msg[256];
 	PCRE2_SIZE off;
 	int code;
@@ -1416,7 +1464,7 @@ static int resolve(struct comp *cp, const struct snode *sn, int k, const cJSON *
 		   const struct anchor **anc)
 {
 	const char *ref = sn->kw[k]->valuestring;
-	char *uri, *frag, q[SHOW_MAX + 8];
+	char *uri, *frag, q[SHOW_MAX + 1];
 	int ri, ret = -1;
 
 	*anc = NULL;
@@ -1564,6 +1612,7 @@ struct vctx {
 	pcre2_match_data *md;
 	int quiet;		      /* > 0 below not, if, contains: failures need no message */
 	int depth;
+	long steps;
 	struct frame stk[MAX_DEPTH];  /* the schemas being applied, to stop $ref loops */
 	uint32_t scope[MAX_DEPTH];    /* the dynamic scope: resources entered, outermost first */
 	int nscope;
@@ -1740,6 +1789,7 @@ static bool multiple_of(double x, double m)
 
 static int regex_match(struct vctx *c, const pcre2_code *re, const cJSON *where, const char *s, bool *hit)
 {
+	char q[SHOW_MAX + 1];
 	PCRE2_UCHAR msg[256];
 	int rc;
 
@@ -1759,7 +1809,7 @@ static int regex_match(struct vctx *c, const pcre2_code *re, const cJSON *where,
 		return 0;
 	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
 		snprintf((char *)msg, sizeof(msg), "error %d", rc);
-	return eval_bad(c, where, NULL, "the pattern cannot be matched against %s (%s)", show(c, 0, where),
+	return eval_bad(c, where, NULL, "the pattern cannot be matched against '%s' (%s)", quote(q, sizeof(q), s),
 			(char *)msg);
 }
 
@@ -2192,12 +2242,13 @@ static int eval_if(struct vctx *c, const struct snode *sn, const cJSON *inst, st
  * would be applied again and again. */
 static int eval_ref(struct vctx *c, const cJSON *target, const cJSON *inst, struct evald *ev, const cJSON *from)
 {
+	char q[SHOW_MAX + 1];
 	int i;
 
 	for (i = 0; i < c->depth; i++)
 		if (c->stk[i].schema == target && c->stk[i].inst == inst)
 			return eval_bad(c, from, NULL, "reference loop: '%s' leads back to a schema already being "
-						       "applied to the same value", clip(c, 0, from->valuestring, SHOW_MAX));
+						       "applied to the same value", quote(q, sizeof(q), from->valuestring));
 	return eval(c, target, inst, ev);
 }
 
@@ -2306,6 +2357,10 @@ static int eval(struct vctx *c, const cJSON *schema, const cJSON *inst, struct e
 		return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "schema: subschema was not compiled");
 	if (c->depth >= MAX_DEPTH)
 		return eval_bad(c, schema, NULL, "validation is nested deeper than %d schemas", MAX_DEPTH);
+	/* Alternatives that refer to alternatives can take exponential time
+	 * well within the depth bound. */
+	if (++c->steps > MAX_STEPS)
+		return eval_bad(c, schema, NULL, "validation takes more than %ld steps", MAX_STEPS);
 	c->stk[c->depth].schema = schema;
 	c->stk[c->depth].inst = inst;
 	c->depth++;
@@ -2346,6 +2401,7 @@ int isim_schema_check(const struct isim_schema *s, const cJSON *instance, struct
 	c.md = NULL;
 	c.quiet = 0;
 	c.depth = 0;
+	c.steps = 0;
 	c.nscope = 0;
 	c.ptr.len = 0;
 	c.ptr.depth = 0;
