@@ -1,11 +1,7 @@
 #!/bin/sh
 # base-minimal: the system is up, reachable over SSH only with keys, and
 # behind its firewall.
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+. /usr/local/lib/infrasim/tap.sh
 
 echo "1..8"
 check "loopback is up" ip link show lo up
@@ -21,4 +17,4 @@ for k in /etc/ssh/ssh_host_*_key; do
 	case $(stat -c %a "$k") in 600 | 400) ;; *) bad="$bad $k" ;; esac
 done
 if [ -z "$bad" ]; then ok "SSH host keys are private"; else not_ok "SSH host keys are private:$bad"; fi
-exit $fail
+finish

@@ -1,11 +1,7 @@
 #!/bin/sh
 # rendezvous-ipv6: the secret delivered privately, the daemon running, a
 # link-local address on the rendezvous interface, and the derivation stable.
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+. /usr/local/lib/infrasim/tap.sh
 
 . /usr/local/lib/infrasim/config.sh
 iface=$(isim_config rendezvous-ipv6 interface 2>/dev/null) || iface=eth0
@@ -23,4 +19,4 @@ case $a in
 fe80::*:*:*:*) if [ "$a" = "$b" ] && [ "$a" != "$c" ]; then ok "slot addresses are stable and distinct"; else not_ok "slot addresses are stable and distinct"; fi ;;
 *) not_ok "slot addresses are stable and distinct (got '$a')" ;;
 esac
-exit $fail
+finish

@@ -1,11 +1,7 @@
 #!/bin/sh
 # vpn-tailscale: tailscaled installed and enabled, the auth key delivered
 # privately or already used.
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+. /usr/local/lib/infrasim/tap.sh
 
 key=/etc/infrasim/secrets/tailscale_auth_key
 echo "1..4"
@@ -13,4 +9,4 @@ check "tailscale is installed" command -v tailscale
 check "tailscaled is enabled" test -e /etc/runlevels/default/tailscale
 check "the join service is enabled" test -e /etc/runlevels/default/infrasim-tailscale
 if [ ! -e "$key" ] || [ "$(stat -c %a "$key")" = 600 ]; then ok "the auth key is private or used"; else not_ok "the auth key is private or used"; fi
-exit $fail
+finish

@@ -1,11 +1,7 @@
 #!/bin/sh
 # vpn-wireguard: keys made and private, the interface up on its port, and
 # the tools of admission in place.
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+. /usr/local/lib/infrasim/tap.sh
 
 . /usr/local/lib/infrasim/config.sh
 ifname=$(isim_config vpn-wireguard interface 2>/dev/null) || ifname=wg0
@@ -18,4 +14,4 @@ if [ "$(stat -c %a /etc/wireguard/private.key 2>/dev/null)" = 600 ]; then ok "th
 check "interface $ifname is up" ip link show "$ifname" up
 if [ "$(wg show "$ifname" listen-port 2>/dev/null)" = "$port" ]; then ok "$ifname listens on port $port"; else not_ok "$ifname listens on port $port"; fi
 check "apply-peers.sh is executable" test -x /usr/local/bin/apply-peers.sh
-exit $fail
+finish
