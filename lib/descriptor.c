@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,18 +122,6 @@ int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t
 	return 0;
 }
 
-static int refuse(struct isim_error *err, const char *pointer, const char *fmt, ...) ISIM_PRINTF(3, 4);
-static int refuse(struct isim_error *err, const char *pointer, const char *fmt, ...)
-{
-	va_list ap;
-
-	isim_error_pointer(err, pointer);
-	va_start(ap, fmt);
-	isim_error_setv(err, ISIM_EXIT_VERDICT, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static const char *text_of(const cJSON *o, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -148,15 +135,15 @@ static int check_times(const cJSON *desc, time_t at, struct isim_error *err)
 	time_t t_issued, t_expires;
 
 	if (!issued || isim_parse_rfc3339(issued, &t_issued) < 0)
-		return refuse(err, "/issued_at", "issued_at is not an RFC 3339 date-time");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/issued_at", "issued_at is not an RFC 3339 date-time");
 	if (!expires || isim_parse_rfc3339(expires, &t_expires) < 0)
-		return refuse(err, "/expires_at", "expires_at is not an RFC 3339 date-time");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at", "expires_at is not an RFC 3339 date-time");
 	if (t_expires <= t_issued)
-		return refuse(err, "/expires_at", "expires_at %s is not after issued_at %s", expires, issued);
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at", "expires_at %s is not after issued_at %s", expires, issued);
 	if (at < t_issued)
-		return refuse(err, "/issued_at", "not valid before %s", issued);
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/issued_at", "not valid before %s", issued);
 	if (at >= t_expires)
-		return refuse(err, "/expires_at", "expired at %s", expires);
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at", "expired at %s", expires);
 	return 0;
 }
 
@@ -177,16 +164,16 @@ int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, is
 	if (schema && isim_schema_validate(schema, desc, err) < 0)
 		return -1;
 	if (!cJSON_IsObject(att))
-		return refuse(err, "/attestation", "the descriptor is not attested");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation", "the descriptor is not attested");
 	id = text_of(att, "key_id");
 	if (!id || !isim_ms_keyid_parse(id, keyid))
-		return refuse(err, "/attestation/key_id", "expected 16 hexadecimal digits");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/key_id", "expected 16 hexadecimal digits");
 	isim_ms_keyid_hex(keyid, v->key_id);
 	sig64 = text_of(att, "signature");
 	if (!sig64 || sodium_base642bin(sig, sizeof(sig), sig64, strlen(sig64), NULL, &siglen, &end,
 					sodium_base64_VARIANT_ORIGINAL) < 0 ||
 	    *end || siglen != sizeof(sig))
-		return refuse(err, "/attestation/signature", "expected the base64 text of a 64-byte Ed25519 signature");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature", "expected the base64 text of a 64-byte Ed25519 signature");
 	if (lookup(ctx, keyid, pk, err) < 0) {
 		isim_error_pointer(err, "/attestation/key_id");
 		return -1;
@@ -200,6 +187,6 @@ int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, is
 	ok = crypto_sign_verify_detached(sig, (const uint8_t *)payload.s, payload.len, pk) == 0;
 	isim_buf_free(&payload);
 	if (!ok)
-		return refuse(err, "/attestation/signature", "signature by %s does not verify", v->key_id);
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature", "signature by %s does not verify", v->key_id);
 	return check_times(desc, at, err);
 }

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,18 +44,6 @@ static int b64_decode(const char *in, uint8_t **out, size_t *outlen, size_t max)
 	return -1;
 }
 
-static int bad(struct isim_error *err, const char *pointer, const char *fmt, ...) ISIM_PRINTF(3, 4);
-static int bad(struct isim_error *err, const char *pointer, const char *fmt, ...)
-{
-	va_list ap;
-
-	isim_error_pointer(err, pointer);
-	va_start(ap, fmt);
-	isim_error_setv(err, ISIM_EXIT_DATAERR, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static bool only_members(const cJSON *o, const char *const *names, const char **extra)
 {
 	const cJSON *m;
@@ -86,24 +73,24 @@ static int parse_sig(const cJSON *s, size_t i, struct isim_dsse_sig *out, struct
 
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu", i);
 	if (!cJSON_IsObject(s))
-		return bad(err, ptr, "%s", "expected an object with keyid and sig");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "expected an object with keyid and sig");
 	if (!only_members(s, names, &extra))
-		return bad(err, ptr, "unknown member '%s' (expected keyid, sig)", extra);
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "unknown member '%s' (expected keyid, sig)", extra);
 	memset(out, 0, sizeof(*out));
 	if (keyid) {
 		snprintf(ptr, sizeof(ptr), "/signatures/%zu/keyid", i);
 		if (!cJSON_IsString(keyid))
-			return bad(err, ptr, "%s", "expected a string");
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "expected a string");
 		if (strlen(keyid->valuestring) >= sizeof(out->keyid))
-			return bad(err, ptr, "%s", "key id is longer than 127 bytes");
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "key id is longer than 127 bytes");
 		memcpy(out->keyid, keyid->valuestring, strlen(keyid->valuestring) + 1);
 	}
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu/sig", i);
 	if (!cJSON_IsString(sig))
-		return bad(err, ptr, "%s", sig ? "expected a base64 string" : "missing signature");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", sig ? "expected a base64 string" : "missing signature");
 	if (b64_decode(sig->valuestring, &raw, &len, 64) < 0 || len != 64) {
 		free(raw);
-		return bad(err, ptr, "%s", "expected the base64 text of a 64-byte Ed25519 signature");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "expected the base64 text of a 64-byte Ed25519 signature");
 	}
 	memcpy(out->sig, raw, 64);
 	free(raw);
@@ -124,30 +111,30 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 		return -1;
 	isim_error_at(err, name, 0, 0);
 	if (!cJSON_IsObject(doc)) {
-		bad(err, "", "%s", "expected a DSSE envelope object");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "", "%s", "expected a DSSE envelope object");
 		goto out;
 	}
 	if (!only_members(doc, names, &extra)) {
-		bad(err, "", "unknown member '%s' (expected payloadType, payload, signatures)", extra);
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "", "unknown member '%s' (expected payloadType, payload, signatures)", extra);
 		goto out;
 	}
 	type = cJSON_GetObjectItemCaseSensitive(doc, "payloadType");
 	payload = cJSON_GetObjectItemCaseSensitive(doc, "payload");
 	sigs = cJSON_GetObjectItemCaseSensitive(doc, "signatures");
 	if (!cJSON_IsString(type) || !*type->valuestring) {
-		bad(err, "/payloadType", "%s", type ? "expected a non-empty string" : "missing payloadType");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payloadType", "%s", type ? "expected a non-empty string" : "missing payloadType");
 		goto out;
 	}
 	if (!cJSON_IsString(payload)) {
-		bad(err, "/payload", "%s", payload ? "expected a base64 string" : "missing payload");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s", payload ? "expected a base64 string" : "missing payload");
 		goto out;
 	}
 	if (!cJSON_IsArray(sigs) || cJSON_GetArraySize(sigs) == 0) {
-		bad(err, "/signatures", "%s", sigs ? "expected a non-empty list" : "missing signatures");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/signatures", "%s", sigs ? "expected a non-empty list" : "missing signatures");
 		goto out;
 	}
 	if (cJSON_GetArraySize(sigs) > ISIM_DSSE_MAX_SIGS) {
-		bad(err, "/signatures", "%s", "more than 16 signatures");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/signatures", "%s", "more than 16 signatures");
 		goto out;
 	}
 	env->payload_type = strdup(type->valuestring);
@@ -156,7 +143,7 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 		goto out;
 	}
 	if (b64_decode(payload->valuestring, &env->payload, &env->payload_len, ISIM_DSSE_PAYLOAD_MAX) < 0) {
-		bad(err, "/payload", "%s", "not valid base64 (or larger than 64 MiB)");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s", "not valid base64 (or larger than 64 MiB)");
 		goto out;
 	}
 	cJSON_ArrayForEach(s, sigs) {

@@ -104,3 +104,14 @@ void isim_error_format(const struct isim_error *err, char *buf, size_t size)
 		snprintf(raw + n, sizeof(raw) - n, "%s", err->msg[0] ? err->msg : "unknown error");
 	isim_sanitize(buf, size, raw);
 }
+
+int isim_error_at_pointer(struct isim_error *err, int code, const char *pointer, const char *fmt, ...)
+{
+	va_list ap;
+
+	isim_error_pointer(err, pointer);
+	va_start(ap, fmt);
+	isim_error_setv(err, code, fmt, ap);
+	va_end(ap);
+	return -1;
+}

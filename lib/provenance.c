@@ -1,22 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "isim/provenance.h"
-
-static int malformed(struct isim_error *err, const char *pointer, const char *fmt, ...) ISIM_PRINTF(3, 4);
-static int malformed(struct isim_error *err, const char *pointer, const char *fmt, ...)
-{
-	va_list ap;
-
-	isim_error_pointer(err, pointer);
-	va_start(ap, fmt);
-	isim_error_setv(err, ISIM_EXIT_DATAERR, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const cJSON *member(const cJSON *o, const char *name)
 {
@@ -39,13 +26,13 @@ static int check_slsa(const cJSON *pred, struct isim_error *err)
 	const cJSON *builder = member(run, "builder");
 
 	if (!cJSON_IsObject(def))
-		return malformed(err, "/predicate/buildDefinition", "expected an object (SLSA Provenance v1)");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition", "expected an object (SLSA Provenance v1)");
 	if (!cJSON_IsString(member(def, "buildType")))
-		return malformed(err, "/predicate/buildDefinition/buildType", "expected a string");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition/buildType", "expected a string");
 	if (!cJSON_IsObject(run))
-		return malformed(err, "/predicate/runDetails", "expected an object (SLSA Provenance v1)");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails", "expected an object (SLSA Provenance v1)");
 	if (!cJSON_IsObject(builder) || !cJSON_IsString(member(builder, "id")))
-		return malformed(err, "/predicate/runDetails/builder/id", "expected a string");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails/builder/id", "expected a string");
 	return 0;
 }
 
@@ -57,32 +44,32 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 	bool found = false;
 
 	if (!cJSON_IsObject(stmt))
-		return malformed(err, "", "expected an in-toto Statement object");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "", "expected an in-toto Statement object");
 	type = member(stmt, "_type");
 	if (!cJSON_IsString(type) || strcmp(type->valuestring, ISIM_INTOTO_STATEMENT_V1) != 0)
-		return malformed(err, "/_type", "expected \"%s\"", ISIM_INTOTO_STATEMENT_V1);
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/_type", "expected \"%s\"", ISIM_INTOTO_STATEMENT_V1);
 	ptype = member(stmt, "predicateType");
 	if (!cJSON_IsString(ptype) || !*ptype->valuestring)
-		return malformed(err, "/predicateType", "expected a non-empty string");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicateType", "expected a non-empty string");
 	pred = member(stmt, "predicate");
 	if (pred && !cJSON_IsObject(pred))
-		return malformed(err, "/predicate", "expected an object");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate", "expected an object");
 	if (strcmp(ptype->valuestring, ISIM_SLSA_PROVENANCE_V1) == 0 && check_slsa(pred, err) < 0)
 		return -1;
 	subjects = member(stmt, "subject");
 	if (!cJSON_IsArray(subjects) || cJSON_GetArraySize(subjects) == 0)
-		return malformed(err, "/subject", "expected a non-empty list");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/subject", "expected a non-empty list");
 	isim_hex(digest, ISIM_SHA256_BYTES, want);
 	cJSON_ArrayForEach(s, subjects) {
 		const cJSON *d = member(s, "digest"), *sha;
 
 		snprintf(ptr, sizeof(ptr), "/subject/%d/digest", i);
 		if (!cJSON_IsObject(s) || !cJSON_IsObject(d) || cJSON_GetArraySize(d) == 0)
-			return malformed(err, ptr, "expected an object of digests");
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected an object of digests");
 		sha = member(d, "sha256");
 		snprintf(ptr, sizeof(ptr), "/subject/%d/digest/sha256", i);
 		if (sha && (!cJSON_IsString(sha) || !is_sha256_hex(sha->valuestring)))
-			return malformed(err, ptr, "expected 64 lowercase hexadecimal digits");
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected 64 lowercase hexadecimal digits");
 		if (sha && !*first)
 			memcpy(first, sha->valuestring, sizeof(first));
 		if (sha && strcmp(sha->valuestring, want) == 0)

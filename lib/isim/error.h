@@ -45,6 +45,10 @@ int isim_error_errno(struct isim_error *err, int code, int errnum, const char *f
 
 void isim_error_at(struct isim_error *err, const char *path, int line, int column);
 void isim_error_pointer(struct isim_error *err, const char *pointer);
+/* isim_error_pointer, then isim_error_set: an error about the value at
+ * pointer. Returns -1. */
+int isim_error_at_pointer(struct isim_error *err, int code, const char *pointer, const char *fmt, ...)
+	ISIM_PRINTF(4, 5);
 
 /* "path:line:column: pointer: msg" with the parts that are known, control
  * characters replaced, into buf (always NUL-terminated). */
