@@ -1065,3 +1065,21 @@ int isim_ms_verify_data(const struct isim_ms_pubkey *pk, const struct isim_ms_si
 	crypto_generichash(hash, sizeof(hash), data, len, NULL, 0);
 	return isim_ms_verify_prehashed(pk, sig, hash, err);
 }
+
+char *isim_ms_sig_path(const char *file)
+{
+	char *a = NULL, *b = NULL;
+
+	if (asprintf(&a, "%s.sig", file) < 0)
+		return NULL;
+	if (access(a, F_OK) == 0 || errno != ENOENT)
+		return a;
+	if (asprintf(&b, "%s.minisig", file) < 0)
+		return a;
+	if (access(b, F_OK) == 0) {
+		free(a);
+		return b;
+	}
+	free(b);
+	return a;
+}

@@ -347,3 +347,10 @@ int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig 
 		return -1;
 	return isim_ms_verify_data(&(*signer)->pk, sig, data, len, err);
 }
+
+int isim_trust_open(const char *dir, const char *pub, struct isim_trust **out, struct isim_error *err)
+{
+	if (pub)
+		return isim_trust_from_pubkey(pub, out, err);
+	return isim_trust_load(isim_trust_dir(dir), out, err);
+}

@@ -44,3 +44,51 @@ int isim_close_stdout(const char *prog)
 	fprintf(stderr, "%s: cannot write standard output: %s\n", prog, strerror(errno ? errno : EIO));
 	return ISIM_EXIT_IOERR;
 }
+
+int isim_fail(const char *prog, const struct isim_error *err)
+{
+	isim_print_error(prog, err);
+	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+}
+
+static void tool_usage(const struct isim_tool *t, FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: %s COMMAND [options] [ARG...]\n%s\nCommands:\n", t->prog,
+		t->synopsis ? t->synopsis : "");
+	for (i = 0; i < t->ncmds; i++)
+		fprintf(f, "  %-11s %s\n", t->cmds[i].name, t->cmds[i].summary);
+	fprintf(f, "\n'%s COMMAND --help' describes a command. -h, --help: this text;\n"
+		   "-V, --version: the version.%s%s\n",
+		t->prog, t->epilog ? " " : "", t->epilog ? t->epilog : "");
+}
+
+int isim_tool_main(const struct isim_tool *t, int argc, char *argv[])
+{
+	size_t i;
+
+	if (argc < 2) {
+		tool_usage(t, stderr);
+		return ISIM_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		tool_usage(t, stdout);
+		return isim_close_stdout(t->prog);
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("%s %s\n", t->prog, ISIM_VERSION);
+		return isim_close_stdout(t->prog);
+	}
+	for (i = 0; i < t->ncmds; i++)
+		if (!strcmp(argv[1], t->cmds[i].name))
+			return t->cmds[i].fn(argc - 1, argv + 1);
+	if (t->fallback && argv[1][0] == '-')
+		return t->fallback(argc, argv);
+	/* A bare word is never taken for the fallback's argument, so that
+	 * adding a command later cannot change what a script does. */
+	if (t->fallback)
+		return isim_usage_error(t->prog, "unknown command '%s' (to %s a file of that name: '%s %s %s')",
+					argv[1], t->fallback_name, t->prog, t->fallback_name, argv[1]);
+	return isim_usage_error(t->prog, "unknown command '%s'", argv[1]);
+}

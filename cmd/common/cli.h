@@ -2,6 +2,9 @@
 #ifndef ISIM_CLI_H
 #define ISIM_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include "isim/error.h"
 
 /* What every tool does at its edge: turn errors into one line on stderr
@@ -15,5 +18,29 @@ int isim_bad_option(const char *prog, char *const argv[], int opt);
 /* Flush stdout and check it, so a full disk never yields a truncated
  * document with status 0. Returns 0 or ISIM_EXIT_IOERR. */
 int isim_close_stdout(const char *prog);
+/* isim_print_error, and the exit code that goes with err. */
+int isim_fail(const char *prog, const struct isim_error *err);
+
+/* A tool made of subcommands, run as `prog COMMAND [ARG...]`. */
+struct isim_cmd {
+	const char *name;
+	int (*fn)(int argc, char *argv[]); /* called with argv[0] the name */
+	const char *summary;
+};
+
+struct isim_tool {
+	const char *prog;
+	const struct isim_cmd *cmds;
+	size_t ncmds;
+	const char *synopsis; /* extra usage lines, or NULL */
+	const char *epilog;   /* after the list of commands */
+	/* When argv[1] is an option and no command: run this (or NULL),
+	 * the command called fallback_name. */
+	int (*fallback)(int argc, char *argv[]);
+	const char *fallback_name;
+};
+
+/* -h/--help, -V/--version, then the named command (exact names only). */
+int isim_tool_main(const struct isim_tool *t, int argc, char *argv[]);
 
 #endif

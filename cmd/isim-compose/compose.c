@@ -36,12 +36,6 @@ static void usage(FILE *f)
 		   "input, 73 cannot write the output; see isim(7).\n");
 }
 
-static int fail(const struct isim_error *err)
-{
-	isim_print_error(PROG, err);
-	return err->code ? err->code : 70;
-}
-
 int isim_compose_main(int argc, char *argv[])
 {
 	enum { OPT_FEATURES = 256, OPT_PROFILES, OPT_SCHEMAS };
@@ -141,7 +135,7 @@ int isim_compose_main(int argc, char *argv[])
 	ret = isim_close_stdout(PROG);
 	goto out;
 fail:
-	ret = fail(&err);
+	ret = isim_fail(PROG, &err);
 out:
 	cJSON_Delete(doc);
 	isim_composition_free(&comp);

@@ -29,12 +29,6 @@ static void usage(FILE *f)
 		   "77 key not readable or wrong password.\n");
 }
 
-static int fail(const struct isim_error *err)
-{
-	isim_print_error(PROG, err);
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
-}
-
 int sign_dsse_main(int argc, char *argv[])
 {
 	enum { OPT_PWFD = 256 };
@@ -84,19 +78,19 @@ int sign_dsse_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
 	path = optind < argc ? argv[optind] : "-";
 	if (isim_file_read(path, ISIM_DSSE_PAYLOAD_MAX, &payload, &len, &err) < 0)
-		return fail(&err);
+		return isim_fail(PROG, &err);
 	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key, pwfd, &sk, &err) < 0) {
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	isim_ms_keyid_hex(sk->keyid, hex);
 	if (isim_dsse_sign(type, (const uint8_t *)payload, len, sk->sk, hex, &out, &err) < 0) {
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (fputs(out, stdout) < 0) {
 		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	ret = isim_close_stdout(PROG);

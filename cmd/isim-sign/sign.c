@@ -34,12 +34,6 @@ static void usage(FILE *f, const char *prog)
 		prog);
 }
 
-static int fail(const char *prog, const struct isim_error *err)
-{
-	isim_print_error(prog, err);
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
-}
-
 static int print_result(const char *file, const char *sigpath, const struct isim_ms_sig *sig)
 {
 	char hex[ISIM_MS_KEYID_HEX];
@@ -73,18 +67,18 @@ static int write_all(const char *prog, char **files, int n, const char *sigfile,
 			free(path);
 			free(text);
 			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
-			return fail(prog, &err);
+			return isim_fail(prog, &err);
 		}
 		r = isim_file_write_atomic(path, text, len, 0644, &err);
 		free(text);
 		if (r == 0 && print_result(files[i], path, &sigs[i]) < 0) {
 			free(path);
 			isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
-			return fail(prog, &err);
+			return isim_fail(prog, &err);
 		}
 		free(path);
 		if (r < 0)
-			return fail(prog, &err);
+			return isim_fail(prog, &err);
 	}
 	return isim_close_stdout(prog);
 }
@@ -111,7 +105,7 @@ static int sign_all(const char *prog, const char *key, int pwfd, char **files, i
 	ret = 0;
 out:
 	isim_ms_seckey_free(sk);
-	return ret < 0 ? fail(prog, &err) : 0;
+	return ret < 0 ? isim_fail(prog, &err) : 0;
 }
 
 int sign_files_main(int argc, char *argv[])

@@ -35,12 +35,6 @@ static void usage(FILE *f)
 		   "65 malformed envelope, 66 missing file, 78 bad trusted signers directory.\n");
 }
 
-static int fail(const struct isim_error *err)
-{
-	isim_print_error(PROG, err);
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
-}
-
 /* 0 when signature i verifies under a usable trusted key; -1 with the
  * reason in err otherwise. */
 static int check_sig(const struct isim_trust *t, const struct isim_dsse *env, size_t i, char *signer, size_t size,
@@ -115,18 +109,18 @@ int verify_dsse_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "--trust and --pub exclude each other");
 	path = optind < argc ? argv[optind] : "-";
 	if (isim_file_read(path, ISIM_DSSE_PAYLOAD_MAX * 2, &text, &len, &err) < 0)
-		return fail(&err);
+		return isim_fail(PROG, &err);
 	if (isim_dsse_parse(text, len, strcmp(path, "-") ? path : "<stdin>", &env, &err) < 0) {
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if ((pub ? isim_trust_from_pubkey(pub, &t, &err) : isim_trust_load(isim_trust_dir(dir), &t, &err)) < 0) {
-		ret = fail(&err);
+	if (isim_trust_open(dir, pub, &t, &err) < 0) {
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (type && strcmp(type, env.payload_type) != 0) {
 		isim_error_set(&err, ISIM_EXIT_VERDICT, "payloadType '%.80s' is not '%.80s'", env.payload_type, type);
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	ret = ISIM_EXIT_VERDICT;
@@ -139,12 +133,12 @@ int verify_dsse_main(int argc, char *argv[])
 	}
 	if (ret) {
 		isim_error_at(&err, strcmp(path, "-") ? path : "<stdin>", 0, 0);
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (fwrite(env.payload, 1, env.payload_len, stdout) != env.payload_len) {
 		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	ret = isim_close_stdout(PROG);

@@ -35,31 +35,10 @@ static void usage(FILE *f)
 		   "trusted signers directory; see isim(7).\n");
 }
 
-static int fail(const struct isim_error *err)
-{
-	isim_print_error(PROG, err);
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
-}
-
-/* FILE.sig, or minisign's FILE.minisig when only that one exists. */
+/* -x SIG, else FILE.sig or FILE.minisig. */
 static char *sig_path(const char *file, const char *opt)
 {
-	char *a = NULL, *b = NULL;
-
-	if (opt)
-		return strdup(opt);
-	if (asprintf(&a, "%s.sig", file) < 0)
-		return NULL;
-	if (access(a, F_OK) == 0 || errno != ENOENT)
-		return a;
-	if (asprintf(&b, "%s.minisig", file) < 0)
-		return a;
-	if (access(b, F_OK) == 0) {
-		free(a);
-		return b;
-	}
-	free(b);
-	return a;
+	return opt ? strdup(opt) : isim_ms_sig_path(file);
 }
 
 static int print_verdict(const char *file, const char *sig_file, const struct isim_ms_sig *sig,
@@ -96,21 +75,21 @@ static int verify_one(const struct isim_trust *t, const char *file, const char *
 	sig = malloc(sizeof(*sig));
 	if (!path || !sig) {
 		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (isim_ms_sig_load(path, sig, &err) < 0) {
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (isim_trust_verify_file(t, sig, file, &signer, &err) < 0 && err.code != ISIM_EXIT_VERDICT) {
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	ret = err.code == ISIM_EXIT_VERDICT ? ISIM_EXIT_VERDICT : 0;
 	if (print_verdict(file, path, sig, signer, ret ? err.msg : NULL) < 0) {
 		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 	}
 out:
 	free(sig);
@@ -165,8 +144,8 @@ int verify_file_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "--sig-file goes with one FILE only, got %d", argc - optind);
 	if (dir && pub)
 		return isim_usage_error(PROG, "--trust and --pub exclude each other");
-	if ((pub ? isim_trust_from_pubkey(pub, &t, &err) : isim_trust_load(isim_trust_dir(dir), &t, &err)) < 0)
-		return fail(&err);
+	if (isim_trust_open(dir, pub, &t, &err) < 0)
+		return isim_fail(PROG, &err);
 	/* Errors that stopped a check outrank a negative verdict. */
 	for (i = optind; i < argc; i++) {
 		r = verify_one(t, argv[i], sig_file);

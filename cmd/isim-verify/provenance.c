@@ -39,12 +39,6 @@ static void usage(FILE *f)
 		   "statement or signature, 66 missing file, 78 bad trusted signers directory.\n");
 }
 
-static int fail(const struct isim_error *err)
-{
-	isim_print_error(PROG, err);
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
-}
-
 /* dir/name.ext -> dir/name.provenance.json */
 static char *statement_path(const char *image)
 {
@@ -55,24 +49,6 @@ static char *statement_path(const char *image)
 	if (asprintf(&out, "%.*s.provenance.json", (int)n, image) < 0)
 		return NULL;
 	return out;
-}
-
-static char *sig_path(const char *statement)
-{
-	char *a = NULL, *b = NULL;
-
-	if (asprintf(&a, "%s.sig", statement) < 0)
-		return NULL;
-	if (access(a, F_OK) == 0 || errno != ENOENT)
-		return a;
-	if (asprintf(&b, "%s.minisig", statement) < 0)
-		return a;
-	if (access(b, F_OK) == 0) {
-		free(a);
-		return b;
-	}
-	free(b);
-	return a;
 }
 
 struct verdict {
@@ -197,20 +173,20 @@ int verify_provenance_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "--trust and --pub exclude each other");
 	v.image = argv[optind];
 	stmt = stmt_opt ? strdup(stmt_opt) : statement_path(v.image);
-	sig = stmt ? (sig_opt ? strdup(sig_opt) : sig_path(stmt)) : NULL;
+	sig = stmt ? (sig_opt ? strdup(sig_opt) : isim_ms_sig_path(stmt)) : NULL;
 	if (!stmt || !sig) {
 		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	v.statement = stmt;
 	v.signature = sig;
-	if ((pub ? isim_trust_from_pubkey(pub, &t, &err) : isim_trust_load(isim_trust_dir(dir), &t, &err)) < 0) {
-		ret = fail(&err);
+	if (isim_trust_open(dir, pub, &t, &err) < 0) {
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (check(t, &v, &err) < 0 && err.code != ISIM_EXIT_VERDICT) {
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	ret = err.code == ISIM_EXIT_VERDICT ? ISIM_EXIT_VERDICT : 0;

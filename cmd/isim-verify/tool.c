@@ -1,56 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdio.h>
-#include <string.h>
-
 #include "common/cli.h"
 #include "verify.h"
 
-#define PROG "isim-verify"
-
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char *argv[]);
-	const char *summary;
-} cmds[] = {
+static const struct isim_cmd cmds[] = {
 	{ "file", verify_file_main, "check a file's minisign signature (FILE.sig) against trusted signers" },
 	{ "descriptor", verify_descriptor_main, "check signed node descriptors (one, or a JSON Lines stream)" },
 	{ "dsse", verify_dsse_main, "check a DSSE envelope and print its payload" },
 	{ "provenance", verify_provenance_main, "check an image's signed provenance statement" },
 };
 
-static void usage(FILE *f)
-{
-	size_t i;
-
-	fprintf(f, "usage: " PROG " COMMAND [options] [ARG...]\n"
-		   "\n"
-		   "Commands:\n");
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\n"
-		   "'" PROG " COMMAND --help' describes a command. -h, --help: this text;\n"
-		   "-V, --version: the version. Each command prints a JSON verdict; exit\n"
-		   "status 0 valid, 1 not valid, 64 and up could not check (isim(7)).\n");
-}
+static const struct isim_tool tool = {
+	.prog = "isim-verify",
+	.cmds = cmds,
+	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	.epilog = "Each command prints a JSON verdict;\nexit status 0 valid, 1 not valid, 64 and up could not check (isim(7)).",
+};
 
 int isim_verify_main(int argc, char *argv[])
 {
-	size_t i;
-
-	if (argc < 2) {
-		usage(stderr);
-		return ISIM_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		usage(stdout);
-		return isim_close_stdout(PROG);
-	}
-	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-		printf(PROG " %s\n", ISIM_VERSION);
-		return isim_close_stdout(PROG);
-	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	return isim_usage_error(PROG, "unknown command '%s'", argv[1]);
+	return isim_tool_main(&tool, argc, argv);
 }

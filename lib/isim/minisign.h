@@ -139,6 +139,9 @@ int isim_ms_seckey_format(const struct isim_ms_seckey *sk, const char *password,
 void isim_ms_seckey_pubkey(const struct isim_ms_seckey *sk, struct isim_ms_pubkey *pk);
 
 /* Signatures. */
+/* Where FILE's signature is: FILE.sig, or minisign's FILE.minisig when
+ * only that one exists. malloc'd; NULL on no memory. */
+char *isim_ms_sig_path(const char *file);
 int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isim_ms_sig *sig,
 		      struct isim_error *err) ISIM_MUST_CHECK;
 int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_error *err) ISIM_MUST_CHECK;

@@ -46,6 +46,10 @@ const char *isim_trust_dir(const char *dir);
 int isim_trust_load(const char *dir, struct isim_trust **out, struct isim_error *err) ISIM_MUST_CHECK;
 /* A trust of one public key file, without revocation list (--pub). */
 int isim_trust_from_pubkey(const char *path, struct isim_trust **out, struct isim_error *err) ISIM_MUST_CHECK;
+/* The trust a command was given: the one key of pub when not NULL, else
+ * the directory isim_trust_dir(dir). */
+int isim_trust_open(const char *dir, const char *pub, struct isim_trust **out,
+		    struct isim_error *err) ISIM_MUST_CHECK;
 void isim_trust_free(struct isim_trust *t);
 
 bool isim_trust_is_revoked(const struct isim_trust *t, const uint8_t keyid[static ISIM_MS_KEYID_BYTES]);
