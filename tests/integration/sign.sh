@@ -78,6 +78,20 @@ check "... same key, same comment, same bytes (Ed25519 is deterministic)" cmp c.
 expect 0 "sign with an encrypted key and --password-fd" isim-sign -k e --password-fd 3 -x e.sig a.txt 3<pw1
 expect 0 "... verifies" isim-verify file a.txt -x e.sig --trust trust
 same "... by operator.pub" "true trust/operator.pub $ekid" "$(json '"\(.ok) \(.signer) \(.key_id)"')"
+# While it waits for the password, the key is loaded: no core file then,
+# though it was started with core files allowed.
+mkfifo pwfifo
+(ulimit -c unlimited && exec isim-sign -k e --password-fd 3 -x fifo.sig a.txt 3<>pwfifo >/dev/null 2>&1) &
+pid=$!
+n=0
+while [ "$n" -lt 50 ] && ! grep -q '^Max core file size *0 *0 ' "/proc/$pid/limits" 2>/dev/null; do
+	sleep 0.1
+	n=$((n + 1))
+done
+same "core files are off while a secret key is loaded" yes "$([ "$n" -lt 50 ] && echo yes)"
+printf 'pw-one\n' >pwfifo
+wait "$pid"
+same "... and the password then read from the pipe signs" 0 "$?"
 expect 77 "a wrong password is refused" isim-sign -k e --password-fd 3 -x e2.sig a.txt 3<pwbad
 contains "... with a clear message" "$T/err" "isim-sign: e: wrong password for this secret key"
 same "... and no signature" no "$([ -e e2.sig ] && echo yes || echo no)"
