@@ -48,6 +48,23 @@ if command -v setsid >/dev/null; then
 else
 	skip "keygen without a terminal" "no setsid"
 fi
+# On a terminal (a pseudo-terminal from script(1)): asked twice, no echo.
+# The pauses let each prompt come first; the terminal drops what was typed
+# before the prompt, as readpassphrase(3) does.
+if command -v script >/dev/null; then
+	(sleep 2; printf 'tty-pass\n'; sleep 2; printf 'tty-pass\n') |
+		script -qec "isim-sign keygen -o tty.key" /dev/null >tty.out 2>&1
+	same "keygen asks the password twice on the terminal" yes \
+		"$(grep -q 'Password for the new secret key:' tty.out && grep -q 'Password (again):' tty.out && echo yes)"
+	same "... without echoing it" no "$(grep -q tty-pass tty.out && echo yes || echo no)"
+	same "... and writes an encrypted key" RWRTY0Iy "$(sed -n 2p tty.key | cut -c1-8)"
+	(sleep 2; printf 'one\n'; sleep 2; printf 'two\n') |
+		script -qec "isim-sign keygen -o tty2.key" /dev/null >tty.out 2>&1
+	same "two different passwords are refused" yes \
+		"$(grep -q 'the two passwords differ' tty.out && [ ! -e tty2.key ] && echo yes)"
+else
+	skip "keygen on a terminal" "no script(1)"
+fi
 expect 64 "keygen -W with --password-fd" isim-sign keygen -o x -W --password-fd 3
 expect 64 "keygen comment of two lines" isim-sign keygen -o x -W -c "$(printf 'a\nb')"
 
@@ -78,6 +95,20 @@ check "... same key, same comment, same bytes (Ed25519 is deterministic)" cmp c.
 expect 0 "sign with an encrypted key and --password-fd" isim-sign -k e --password-fd 3 -x e.sig a.txt 3<pw1
 expect 0 "... verifies" isim-verify file a.txt -x e.sig --trust trust
 same "... by operator.pub" "true trust/operator.pub $ekid" "$(json '"\(.ok) \(.signer) \(.key_id)"')"
+# While it waits for the password, the key is loaded: no core file then,
+# though it was started with core files allowed.
+mkfifo pwfifo
+prlimit --core=unlimited isim-sign -k e --password-fd 3 -x fifo.sig a.txt 3<>pwfifo >/dev/null 2>&1 &
+pid=$!
+n=0
+while [ "$n" -lt 50 ] && ! grep -q '^Max core file size *0 *0 ' "/proc/$pid/limits" 2>/dev/null; do
+	sleep 0.1
+	n=$((n + 1))
+done
+same "core files are off while a secret key is loaded" yes "$([ "$n" -lt 50 ] && echo yes)"
+printf 'pw-one\n' >pwfifo
+wait "$pid"
+same "... and the password then read from the pipe signs" 0 "$?"
 expect 77 "a wrong password is refused" isim-sign -k e --password-fd 3 -x e2.sig a.txt 3<pwbad
 contains "... with a clear message" "$T/err" "isim-sign: e: wrong password for this secret key"
 same "... and no signature" no "$([ -e e2.sig ] && echo yes || echo no)"
