@@ -109,6 +109,20 @@ static bool blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* A key id as people copy it: minisign 0.11 prints the number without
+ * leading zeros ("%" PRIX64), so 1 to 16 hex digits are read as one. */
+static bool keyid_of_text(const char *s, uint8_t keyid[ISIM_MS_KEYID_BYTES])
+{
+	char full[ISIM_MS_KEYID_HEX];
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 16)
+		return false;
+	memset(full, '0', 16 - n);
+	memcpy(full + 16 - n, s, n + 1);
+	return isim_ms_keyid_parse(full, keyid);
+}
+
 /* One line of the revocation list, without its LF. */
 static int revoked_line(struct isim_trust *t, const char *path, int no, char *s, struct isim_error *err)
 {
@@ -125,10 +139,10 @@ static int revoked_line(struct isim_trust *t, const char *path, int no, char *s,
 		end++;
 	c = *end;
 	*end = '\0';
-	if (!isim_ms_keyid_parse(p, keyid)) {
+	if (!keyid_of_text(p, keyid)) {
 		isim_error_at(err, path, no, (int)(p - s) + 1);
 		return isim_error_set(err, ISIM_EXIT_CONFIG,
-				      "expected a key id of 16 hex digits, as minisign prints it; got '%.40s'", p);
+				      "expected a key id of up to 16 hex digits, as minisign prints it; got '%.40s'", p);
 	}
 	*end = c;
 	while (blank(*end))

@@ -14,7 +14,8 @@
  * "*.pub" file (names starting with '.' are skipped), and in the same
  * directory an optional file "revoked" listing key ids that are refused even
  * if their key is still there. Its format (isim-formats(5)): one key id a
- * line, 16 hex digits as minisign prints them, optionally followed by blanks
+ * line, 16 hex digits as minisign prints them (or fewer: minisign 0.11
+ * leaves out leading zeros), optionally followed by blanks
  * and a '#' comment; blank lines and lines starting with '#' are ignored.
  *
  * The directory is configuration: a malformed key or list, two files with

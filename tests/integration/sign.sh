@@ -168,7 +168,7 @@ expect 77 "a world-writable trusted signers directory" isim-verify file a.txt --
 chmod 755 other
 printf 'not a key id\n' >other/revoked
 expect 78 "a malformed revocation list" isim-verify file a.txt --trust other
-contains "... where and why" "$T/err" "other/revoked:1:1: expected a key id of 16 hex digits"
+contains "... where and why" "$T/err" "other/revoked:1:1: expected a key id of up to 16 hex digits"
 rm other/revoked
 expect 64 "isim-sign without arguments" isim-sign
 expect 64 "isim-sign with a bare word" isim-sign a.txt
@@ -205,7 +205,9 @@ else
 fi
 
 minisign -G -W -p m.pub -s m.key >/dev/null 2>&1
+# minisign 0.11 prints the key id without leading zeros; we print all 16.
 mkid=$(head -n1 m.pub | sed 's/.* //')
+while [ ${#mkid} -lt 16 ]; do mkid=0$mkid; done
 cp a.txt m.txt
 minisign -S -s m.key -m m.txt >/dev/null 2>&1
 expect 0 "we verify minisign -S output (FILE.minisig found by itself)" isim-verify file m.txt --pub m.pub

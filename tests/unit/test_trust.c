@@ -133,11 +133,12 @@ static void test_revoked(void **state)
 	    "  " MINISIGN "   # laptop lost 2026-03-01\n"
 	    "efcdab8967452301\n"
 	    "EFCDAB8967452301\r\n"
-	    "0000000000000001#no blank before the comment\n",
+	    "0000000000000001#no blank before the comment\n"
+	    "7E6ABA5A7C1915D # minisign 0.11 leaves out leading zeros\n",
 	    0644);
 	assert_int_equal(isim_trust_load(dir, &t, &err), 0);
 	assert_int_equal(t->nkeys, 2);
-	assert_int_equal(t->nrevoked, 3);
+	assert_int_equal(t->nrevoked, 4);
 	id(MINISIGN, keyid);
 	assert_true(isim_trust_is_revoked(t, keyid));
 	/* Still in the directory, but refused. */
@@ -149,6 +150,8 @@ static void test_revoked(void **state)
 	assert_int_equal(isim_trust_lookup(t, keyid, pk, &err), -1);
 	expect_error(&err, ISIM_EXIT_VERDICT, "key " GOLDEN " is revoked");
 	id("0000000000000001", keyid);
+	assert_true(isim_trust_is_revoked(t, keyid));
+	id("07E6ABA5A7C1915D", keyid);
 	assert_true(isim_trust_is_revoked(t, keyid));
 	isim_trust_free(t);
 }
@@ -163,12 +166,14 @@ struct bad_dir {
 };
 
 static const struct bad_dir bad_dirs[] = {
-	{ "revoked", "EFCDAB896745230\n", NULL, 0644, ISIM_EXIT_CONFIG,
-	  "revoked:1:1: expected a key id of 16 hex digits, as minisign prints it; got 'EFCDAB896745230'" },
+	{ "revoked", "EFCDAB89674523011\n", NULL, 0644, ISIM_EXIT_CONFIG,
+	  "revoked:1:1: expected a key id of up to 16 hex digits, as minisign prints it; got 'EFCDAB89674523011'" },
+	{ "revoked", "EFCDAB896745230G\n", NULL, 0644, ISIM_EXIT_CONFIG,
+	  "revoked:1:1: expected a key id of up to 16 hex digits, as minisign prints it; got 'EFCDAB896745230G'" },
 	{ "revoked", "# ok\n" GOLDEN " x\n", NULL, 0644, ISIM_EXIT_CONFIG,
 	  "revoked:2:18: expected a '#' comment or the end of the line after the key id" },
 	{ "revoked", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", NULL, 0644, ISIM_EXIT_CONFIG,
-	  "revoked:1:1: expected a key id of 16 hex digits, as minisign prints it; got "
+	  "revoked:1:1: expected a key id of up to 16 hex digits, as minisign prints it; got "
 	  "'RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvm'" },
 	{ "revoked", GOLDEN "\n", NULL, 0666, ISIM_EXIT_NOPERM,
 	  "revoked: revocation list is writable by others (mode 0666); refusing it" },
