@@ -6,6 +6,10 @@
 # "# selftest FEATURE/NAME end ok|failed"; a summary line follows. Exit 0
 # when all passed, 1 when one failed, 66 when there is none to run.
 set -u
+# Services start with a PATH that may lack /usr/local, where the features'
+# tools are.
+PATH=/usr/local/sbin:/usr/local/bin:${PATH:-/usr/sbin:/usr/bin:/sbin:/bin}
+export PATH
 
 list=${ISIM_SELFTESTS:-/etc/infrasim/selftests.txt}
 dir=${ISIM_SELFTEST_DIR:-/usr/share/infrasim/selftest}
