@@ -191,6 +191,13 @@ EOF
 ISIM_SCHEMAS_DIR=$ISIM_ROOT/schemas isim-sign descriptor -k "$T/keys/signer" "$T/node.json" >"$T/signed.json"
 ISIM_SCHEMAS_DIR=$ISIM_ROOT/schemas isim-sign descriptor -k "$T/keys/other" "$T/node.json" >"$T/by-other.json"
 jq '.node_id = "node-z"' "$T/signed.json" >"$T/forged.json"
+# shellcheck disable=SC2086
+check "a descriptor isim-sign attested matches node-descriptor.schema.json (python3-jsonschema)" \
+	$V schemas/node-descriptor.schema.json "$T/signed.json"
+jq '.identity.wg_public_key = "mRbvLkGqjUjGnK9S8R1ve7AXgTTa4n9gMUyb5mDWKkV="' "$T/signed.json" >"$T/noncanon.json"
+# shellcheck disable=SC2086
+expect 1 "... and one whose key is base64 in a non-canonical spelling does not" \
+	$V schemas/node-descriptor.schema.json "$T/noncanon.json"
 export ISIM_SCHEMAS_DIR="$ISIM_ROOT/schemas"
 vs() { ISIM_TRUST_DIR=$T/trust busybox sh "$VS" "$@"; }
 expect 0 "verify-signature.sh node-descriptor: a trusted signer's descriptor verifies" vs node-descriptor "$T/signed.json"
