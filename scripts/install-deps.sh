@@ -9,7 +9,7 @@ build-essential pkg-config clang llvm libclang-rt-14-dev
 libcjson-dev libyaml-dev libsodium-dev libssl-dev libsqlite3-dev
 libmnl-dev libarchive-dev libcbor-dev libcmocka-dev libpcre2-dev
 jq nftables iproute2 mandoc shellcheck cppcheck clang-format hyperfine
-python3 python3-yaml python3-jsonschema minisign
+python3 python3-yaml python3-jsonschema minisign busybox openssl socat
 "
 
 missing=""

@@ -309,7 +309,7 @@ static const struct bad_case bad_cases[] = {
 					      "  - {source: files/a, destination: etc/a, mode: \"0644\"}\n" },
 	    { "features/legacy/files/a", "a\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "features/legacy/feature.yaml:5:36: /files/0/destination: destination 'etc/a' must be an absolute path without '..', '.', '//' or spaces" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:36: /files/0/destination: pattern: \"etc/a\" does not match '^(/[^/\\s\\\\]+)+$'" },
 	{ "destination with ..",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
 					      "  - {source: files/a, destination: /etc/../root/a, mode: \"0644\"}\n" },
@@ -321,7 +321,7 @@ static const struct bad_case bad_cases[] = {
 					      "  - {source: files/a, destination: /etc/a, mode: \"0999\"}\n" },
 	    { "features/legacy/files/a", "a\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "features/legacy/feature.yaml:5:50: /files/0/mode: mode '0999' is not an octal mode like \"0644\"" },
+	  { "good" }, 65, "features/legacy/feature.yaml:5:50: /files/0/mode: pattern: \"0999\" does not match '^0[0-7]{3}$'" },
 	{ "two features write one destination differently",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nfiles:\n"
 					      "  - {source: files/motd, destination: /etc/motd, mode: \"0644\"}\n" },
@@ -350,9 +350,9 @@ static const struct bad_case bad_cases[] = {
 	  { "good" }, 65, "profiles/good.yaml:7:5: /feature_config/vpn: feature 'vpn' is not part of this profile (features: base)" },
 	{ "invalid default in a feature",
 	  { { "features/legacy/feature.yaml", "name: legacy\nversion: 0.0.1\ndescription: x\nconfig_schema:\n"
-					      "  type: object\n  properties:\n    port: {type: integer, maximum: 10, default: 11}\n" },
+					      "  type: object\n  additionalProperties: false\n  properties:\n    port: {type: integer, maximum: 10, default: 11}\n" },
 	    { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [legacy]\n" } },
-	  { "good" }, 65, "features/legacy/feature.yaml:7:49: /feature_config/legacy/port: maximum: 11 is greater than 10" },
+	  { "good" }, 65, "features/legacy/feature.yaml:8:49: /feature_config/legacy/port: maximum: 11 is greater than 10" },
 	{ "config value unusable in the firewall",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn]\n"
 				    "feature_config:\n  vpn:\n    label: 'a\"; flush ruleset'\n" } },

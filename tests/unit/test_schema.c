@@ -581,7 +581,8 @@ static void test_compiled(void **state)
 static void test_shipped_schemas(void **state)
 {
 	const char *root = getenv("ISIM_ROOT");
-	static const char *const names[] = { "manifest.schema.json", "feature.schema.json", "profile.schema.json" };
+	static const char *const names[] = { "manifest.schema.json", "feature.schema.json", "profile.schema.json",
+					     "node-descriptor.schema.json" };
 	struct isim_schema *s;
 	struct isim_error err;
 	char path[1024];

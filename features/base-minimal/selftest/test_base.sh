@@ -1,20 +1,60 @@
 #!/bin/sh
-# base-minimal: the system is up, reachable over SSH only with keys, and
-# behind its firewall.
-. /usr/local/lib/infrasim/tap.sh
+# base-minimal: the system is up with IPv6, configured by cloud-init, behind
+# its firewall, its services enabled, and reachable over SSH with keys only.
+manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+cfg() { jq -er --arg k "$1" '.feature_config["base-minimal"][$k] | tostring' "$manifest" 2>/dev/null || echo "$2"; }
+is_up() { ip -o link show dev "$1" up 2>/dev/null | grep -q .; }
+# listening tcp|udp PORT: a socket is bound to PORT (listening, for TCP).
+listening() {
+	cat "/proc/net/$1" "/proc/net/${1}6" 2>/dev/null |
+		awk -v p="$(printf ':%04X' "$2")" -v tcp="$([ "$1" = tcp ] && echo 1)" \
+			'substr($2, length($2) - 4) == p && (!tcp || $4 == "0A") { f = 1 } END { exit !f }'
+}
 
-echo "1..8"
-check "loopback is up" ip link show lo up
-if ip -o link show up | grep -v ' lo:' | grep -q .; then ok "a network interface besides lo is up"; else not_ok "a network interface besides lo is up"; fi
-if [ "$(cat /proc/sys/net/ipv6/conf/all/disable_ipv6 2>/dev/null)" = 0 ]; then ok "IPv6 is enabled"; else not_ok "IPv6 is enabled"; fi
+port=$(cfg ssh_port 22)
+
+check "loopback is up" is_up lo
+if ip -o link show up 2>/dev/null | grep -v ': lo:' | grep -q .; then
+	ok "a network interface besides lo is up"
+else
+	not_ok "a network interface besides lo is up"
+fi
+check "IPv6 is enabled" grep -qx 0 /proc/sys/net/ipv6/conf/all/disable_ipv6
+check "the manifest is installed" jq -e '.manifest_version == 1' "$manifest"
+check "cloud-init finished its boot stages" test -e /var/lib/cloud/instance/boot-finished
 check "the infrasim firewall table is loaded" nft list table inet infrasim
-check "the manifest is installed" test -s /etc/infrasim/manifest.json
-check "sshd is enabled" test -e /etc/runlevels/default/sshd
-check "sshd refuses passwords" grep -qx 'PasswordAuthentication no' /etc/ssh/sshd_config.d/10-infrasim.conf
-bad=""
+if nft list chain inet infrasim input 2>/dev/null | grep -q 'policy drop;'; then
+	ok "the input chain drops what it does not accept"
+else
+	not_ok "the input chain drops what it does not accept"
+fi
+missing=
+for s in $(jq -r '.services[]' "$manifest" 2>/dev/null); do
+	[ -e "/etc/runlevels/default/$s" ] || missing="$missing $s"
+done
+if [ -s "$manifest" ] && [ -z "$missing" ]; then
+	ok "the manifest's services are enabled"
+else
+	not_ok "the manifest's services are enabled (missing:${missing:- manifest})"
+fi
+check "sshd is running" rc-service sshd status
+check "sshd listens on TCP port $port" listening tcp "$port"
+if sshd -T 2>/dev/null | grep -qx 'passwordauthentication no'; then
+	ok "sshd refuses passwords"
+else
+	not_ok "sshd refuses passwords"
+fi
+bad=
 for k in /etc/ssh/ssh_host_*_key; do
 	[ -e "$k" ] || continue
-	case $(stat -c %a "$k") in 600 | 400) ;; *) bad="$bad $k" ;; esac
+	case $(stat -c %a:%u "$k") in 600:0 | 400:0) ;; *) bad="$bad $k" ;; esac
 done
-if [ -z "$bad" ]; then ok "SSH host keys are private"; else not_ok "SSH host keys are private:$bad"; fi
-finish
+if [ -z "$bad" ]; then ok "SSH host keys are private to root"; else not_ok "SSH host keys are private to root:$bad"; fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,9 +1,32 @@
 #!/bin/sh
-# discovery-bonjour: avahi announces the infrasim service.
-. /usr/local/lib/infrasim/tap.sh
+# discovery-bonjour: avahi runs, listens for mDNS behind an open firewall,
+# and announces the service type and port of the configuration.
+manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+cfg() { jq -er --arg k "$1" '.feature_config["discovery-bonjour"][$k] | tostring' "$manifest" 2>/dev/null || echo "$2"; }
+listening() { # udp PORT
+	cat "/proc/net/$1" "/proc/net/${1}6" 2>/dev/null |
+		awk -v p="$(printf ':%04X' "$2")" 'substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
 
-echo "1..3"
+type=$(cfg service_type _infrasim._udp)
+port=$(cfg port 51820)
+service=/etc/avahi/services/infrasim.service
+
 check "avahi-daemon is installed" command -v avahi-daemon
 check "avahi-daemon is running" rc-service avahi-daemon status
-check "the infrasim service is defined" grep -q '<type>_infrasim._udp</type>' /etc/avahi/services/infrasim.service
-finish
+check "avahi listens for mDNS on UDP port 5353" listening udp 5353
+check "the service announces type $type" grep -q "<type>$type</type>" "$service"
+check "the service announces port $port" grep -q "<port>$port</port>" "$service"
+if nft list chain inet infrasim input 2>/dev/null | grep -q 'udp dport 5353 accept'; then
+	ok "the firewall accepts mDNS"
+else
+	not_ok "the firewall accepts mDNS"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

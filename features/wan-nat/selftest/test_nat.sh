@@ -1,10 +1,21 @@
 #!/bin/sh
-# wan-nat: the STUN client and the detection script are in place. Whether a
-# server answers depends on the network, so it is not tested here.
-. /usr/local/lib/infrasim/tap.sh
+# wan-nat: the STUN client tools and the detection script are in place and
+# the script parses its configuration. Whether a STUN server answers depends
+# on the network, so the verdict itself is not required here.
+manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
 
-echo "1..3"
-check "the stun client is installed" command -v stun
-check "nat-detect.sh is executable" test -x /usr/local/bin/nat-detect.sh
+check "socat is installed" command -v socat
 check "nat-detect.sh answers --help" /usr/local/bin/nat-detect.sh --help
-finish
+if jq -e '.feature_config["wan-nat"].stun_servers | length > 0' "$manifest" >/dev/null 2>&1; then
+	ok "STUN servers are configured"
+else
+	not_ok "STUN servers are configured"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
