@@ -6,7 +6,9 @@
 #include <sodium.h>
 
 #include "isim/descriptor.h"
+#include "isim/catalog.h"
 #include "isim/jcs.h"
+#include "isim/json.h"
 #include "isim/schema.h"
 
 static int digits(const char **p, int n, int *out)
@@ -147,7 +149,7 @@ static int check_times(const cJSON *desc, time_t at, struct isim_error *err)
 	return 0;
 }
 
-int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, isim_signer_lookup_fn lookup,
+int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, time_t at, isim_signer_lookup_fn lookup,
 			   void *ctx, struct isim_descriptor_verdict *v, struct isim_error *err)
 {
 	const cJSON *att = cJSON_GetObjectItemCaseSensitive(desc, "attestation");
@@ -161,7 +163,7 @@ int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, is
 	memset(v, 0, sizeof(*v));
 	if (node)
 		snprintf(v->node_id, sizeof(v->node_id), "%s", node);
-	if (schema && isim_schema_validate(schema, desc, err) < 0)
+	if (schema && isim_schema_check(schema, desc, err) < 0)
 		return -1;
 	if (!cJSON_IsObject(att))
 		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation", "the descriptor is not attested");
@@ -189,4 +191,35 @@ int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, is
 	if (!ok)
 		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature", "signature by %s does not verify", v->key_id);
 	return check_times(desc, at, err);
+}
+
+int isim_descriptor_schema_load(const char *dir, struct isim_descriptor_schema *out, struct isim_error *err)
+{
+	char buf[4096], path[4200];
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/node-descriptor.schema.json",
+		 isim_catalog_dir(dir, "ISIM_SCHEMAS_DIR", "schemas", buf, sizeof(buf)));
+	if (isim_json_load_file(path, &out->doc, err) < 0) {
+		if (err && err->code == ISIM_EXIT_DATAERR)
+			err->code = ISIM_EXIT_CONFIG;
+		return -1;
+	}
+	if (isim_schema_compile(out->doc, &out->schema, err) < 0) {
+		if (err) {
+			isim_error_at(err, path, 0, 0);
+			err->code = ISIM_EXIT_CONFIG;
+		}
+		isim_descriptor_schema_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void isim_descriptor_schema_free(struct isim_descriptor_schema *s)
+{
+	isim_schema_free(s->schema);
+	cJSON_Delete(s->doc);
+	s->schema = NULL;
+	s->doc = NULL;
 }

@@ -37,17 +37,11 @@ static void usage(FILE *f)
 		   "printed for it), 66 missing file, 77 key not readable or wrong password.\n");
 }
 
-static int fail(const struct isim_error *err)
-{
-	isim_print_error(PROG, err);
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
-}
-
-static int sign_one(const cJSON *schema, const struct isim_ms_seckey *sk, cJSON *doc, bool line,
+static int sign_one(const struct isim_schema *schema, const struct isim_ms_seckey *sk, cJSON *doc, bool line,
 		    struct isim_error *err)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "attestation");
-	if (isim_schema_validate(schema, doc, err) < 0)
+	if (isim_schema_check(schema, doc, err) < 0)
 		return -1;
 	if (isim_descriptor_sign(doc, sk->sk, sk->keyid, err) < 0)
 		return -1;
@@ -68,10 +62,10 @@ int sign_descriptor_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *key = NULL, *schemas = NULL, *path, *name;
-	char sdir[4096], spath[4200];
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
-	cJSON *schema = NULL, *doc = NULL;
+	struct isim_descriptor_schema schema = { 0 };
+	cJSON *doc = NULL;
 	bool stream = false;
 	int c, pwfd = -1, ret = 0, got;
 
@@ -108,21 +102,16 @@ int sign_descriptor_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
 	path = optind < argc ? argv[optind] : "-";
 	name = strcmp(path, "-") ? path : "<stdin>";
-	snprintf(spath, sizeof(spath), "%s/" SCHEMA_FILE,
-		 isim_catalog_dir(schemas, "ISIM_SCHEMAS_DIR", "schemas", sdir, sizeof(sdir)));
-	if (isim_json_load_file(spath, &schema, &err) < 0) {
-		if (err.code == ISIM_EXIT_DATAERR)
-			err.code = ISIM_EXIT_CONFIG;
-		return fail(&err);
-	}
+	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
+		return isim_fail(PROG, &err);
 	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key, pwfd, &sk, &err) < 0) {
-		ret = fail(&err);
+		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (!stream) {
-		if (isim_json_load_file(path, &doc, &err) < 0 || sign_one(schema, sk, doc, false, &err) < 0) {
+		if (isim_json_load_file(path, &doc, &err) < 0 || sign_one(schema.schema, sk, doc, false, &err) < 0) {
 			isim_error_at(&err, name, err.line, err.column);
-			ret = fail(&err);
+			ret = isim_fail(PROG, &err);
 		}
 		cJSON_Delete(doc);
 	} else {
@@ -132,18 +121,18 @@ int sign_descriptor_main(int argc, char *argv[])
 		if (!in) {
 			isim_error_at(&err, path, 0, 0);
 			isim_error_errno(&err, ISIM_EXIT_NOINPUT, errno, "cannot open");
-			ret = fail(&err);
+			ret = isim_fail(PROG, &err);
 			goto out;
 		}
 		isim_jsonl_init(&rd, in, name);
 		while ((got = isim_jsonl_next(&rd, &doc, &err)) != 0) {
-			if (got > 0 && sign_one(schema, sk, doc, true, &err) < 0)
+			if (got > 0 && sign_one(schema.schema, sk, doc, true, &err) < 0)
 				isim_error_at(&err, name, rd.line, 0);
 			cJSON_Delete(doc);
 			doc = NULL;
 			if (err.code) {
 				/* A malformed line is skipped and told; others stop. */
-				c = fail(&err);
+				c = isim_fail(PROG, &err);
 				if (c != ISIM_EXIT_DATAERR) {
 					ret = c;
 					break;
@@ -158,7 +147,7 @@ int sign_descriptor_main(int argc, char *argv[])
 	}
 out:
 	isim_ms_seckey_free(sk);
-	cJSON_Delete(schema);
+	isim_descriptor_schema_free(&schema);
 	c = isim_close_stdout(PROG);
 	return c ? c : ret;
 }

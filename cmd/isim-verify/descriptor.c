@@ -42,12 +42,6 @@ static void usage(FILE *f)
 		   "directory or schema; see isim(7).\n");
 }
 
-static int fail(const struct isim_error *err)
-{
-	isim_print_error(PROG, err);
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
-}
-
 static int lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
 		  struct isim_error *err)
 {
@@ -84,7 +78,7 @@ static void reason_of(const struct isim_error *err, char *buf, size_t size)
 }
 
 struct run {
-	const cJSON *schema;
+	const struct isim_schema *schema;
 	struct isim_trust *trust;
 	time_t at;
 };
@@ -124,7 +118,7 @@ static int run_stream(const struct run *r, FILE *in, const char *name)
 			break;
 		if (got < 0) {
 			if (err.code != ISIM_EXIT_DATAERR) {
-				worst = fail(&err);
+				worst = isim_fail(PROG, &err);
 				break;
 			}
 			/* One bad line does not stop the peers after it. */
@@ -143,7 +137,7 @@ static int run_stream(const struct run *r, FILE *in, const char *name)
 				isim_print_error(PROG, &err);
 			}
 			else if (c > ISIM_EXIT_DATAERR) {
-				worst = c == ISIM_EXIT_IOERR ? c : fail(&err);
+				worst = c == ISIM_EXIT_IOERR ? c : isim_fail(PROG, &err);
 				break;
 			}
 		}
@@ -162,12 +156,12 @@ static int run_one(const struct run *r, const char *path)
 
 	isim_error_clear(&err);
 	if (isim_json_load_file(path, &doc, &err) < 0)
-		return fail(&err);
+		return isim_fail(PROG, &err);
 	c = check(r, doc, 0, &err);
 	cJSON_Delete(doc);
 	if (c >= ISIM_EXIT_DATAERR) {
 		isim_error_at(&err, path, 0, 0);
-		return c == ISIM_EXIT_IOERR ? c : fail(&err);
+		return c == ISIM_EXIT_IOERR ? c : isim_fail(PROG, &err);
 	}
 	return c;
 }
@@ -199,11 +193,10 @@ int verify_descriptor_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dir = NULL, *pub = NULL, *at = NULL, *schemas = NULL, *path;
-	char sdir[4096], spath[4200];
 	struct run r = { 0 };
 	struct isim_error err;
 	bool stream = false;
-	cJSON *schema = NULL;
+	struct isim_descriptor_schema schema = { 0 };
 	int c, ret, rc;
 
 	isim_error_clear(&err);
@@ -246,18 +239,12 @@ int verify_descriptor_main(int argc, char *argv[])
 	if (!at)
 		r.at = time(NULL);
 	path = optind < argc ? argv[optind] : "-";
-	snprintf(spath, sizeof(spath), "%s/" SCHEMA_FILE,
-		 isim_catalog_dir(schemas, "ISIM_SCHEMAS_DIR", "schemas", sdir, sizeof(sdir)));
-	if (isim_json_load_file(spath, &schema, &err) < 0) {
-		if (err.code == ISIM_EXIT_DATAERR)
-			err.code = ISIM_EXIT_CONFIG;
-		return fail(&err);
-	}
-	r.schema = schema;
-	if ((pub ? isim_trust_from_pubkey(pub, &r.trust, &err) : isim_trust_load(isim_trust_dir(dir), &r.trust, &err)) <
-	    0) {
-		cJSON_Delete(schema);
-		return fail(&err);
+	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
+		return isim_fail(PROG, &err);
+	r.schema = schema.schema;
+	if (isim_trust_open(dir, pub, &r.trust, &err) < 0) {
+		isim_descriptor_schema_free(&schema);
+		return isim_fail(PROG, &err);
 	}
 	if (stream) {
 		FILE *in = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -265,7 +252,7 @@ int verify_descriptor_main(int argc, char *argv[])
 		if (!in) {
 			isim_error_at(&err, path, 0, 0);
 			isim_error_errno(&err, ISIM_EXIT_NOINPUT, errno, "cannot open");
-			ret = fail(&err);
+			ret = isim_fail(PROG, &err);
 		} else {
 			ret = run_stream(&r, in, strcmp(path, "-") ? path : "<stdin>");
 			if (in != stdin)
@@ -275,7 +262,7 @@ int verify_descriptor_main(int argc, char *argv[])
 		ret = run_one(&r, path);
 	}
 	isim_trust_free(r.trust);
-	cJSON_Delete(schema);
+	isim_descriptor_schema_free(&schema);
 	rc = isim_close_stdout(PROG);
 	return rc ? rc : ret;
 }

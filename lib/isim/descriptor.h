@@ -10,6 +10,7 @@
 #include "isim/buf.h"
 #include "isim/error.h"
 #include "isim/minisign.h"
+#include "isim/schema.h"
 
 /* Node descriptors (isim-formats(5)): a node's identity and endpoints,
  * attested by a trusted signer. The attestation's Ed25519 signature covers
@@ -27,6 +28,19 @@ struct isim_descriptor_verdict {
 	char key_id[ISIM_MS_KEYID_HEX];
 };
 
+/* node-descriptor.schema.json from dir (NULL: $ISIM_SCHEMAS_DIR, ./schemas
+ * or the installed one), compiled; free with isim_descriptor_schema_free. A
+ * schema that cannot be read or used is ISIM_EXIT_CONFIG (ISIM_EXIT_NOINPUT
+ * when missing). */
+struct isim_descriptor_schema {
+	cJSON *doc; /* the compiled form points into it */
+	struct isim_schema *schema;
+};
+
+int isim_descriptor_schema_load(const char *dir, struct isim_descriptor_schema *out,
+				struct isim_error *err) ISIM_MUST_CHECK;
+void isim_descriptor_schema_free(struct isim_descriptor_schema *s);
+
 /* The bytes an attestation signs: JCS of desc without "attestation". */
 int isim_descriptor_payload(const cJSON *desc, struct isim_buf *out, struct isim_error *err) ISIM_MUST_CHECK;
 
@@ -40,7 +54,7 @@ int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t
  * 0 when all hold. -1 otherwise: ISIM_EXIT_DATAERR for a descriptor that
  * does not match the schema, ISIM_EXIT_VERDICT with the reason for one
  * that is well-formed but refused. v gets what was learned either way. */
-int isim_descriptor_verify(const cJSON *schema, const cJSON *desc, time_t at, isim_signer_lookup_fn lookup,
+int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, time_t at, isim_signer_lookup_fn lookup,
 			   void *ctx, struct isim_descriptor_verdict *v, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* RFC 3339 date-time ("2026-01-01T00:00:00Z", offsets and fractions
