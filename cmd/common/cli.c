@@ -92,3 +92,11 @@ int isim_tool_main(const struct isim_tool *t, int argc, char *argv[])
 					argv[1], t->fallback_name, t->prog, t->fallback_name, argv[1]);
 	return isim_usage_error(t->prog, "unknown command '%s'", argv[1]);
 }
+
+int isim_opt_once(const char *prog, const char *name, const char **slot, const char *value)
+{
+	if (*slot)
+		return isim_usage_error(prog, "%s given twice", name);
+	*slot = value;
+	return 0;
+}

@@ -18,6 +18,9 @@ int isim_bad_option(const char *prog, char *const argv[], int opt);
 /* Flush stdout and check it, so a full disk never yields a truncated
  * document with status 0. Returns 0 or ISIM_EXIT_IOERR. */
 int isim_close_stdout(const char *prog);
+/* Keep an option's value in *slot, refusing the option a second time:
+ * 0, or ISIM_EXIT_USAGE after saying "NAME given twice". */
+int isim_opt_once(const char *prog, const char *name, const char **slot, const char *value);
 /* isim_print_error, and the exit code that goes with err. */
 int isim_fail(const char *prog, const struct isim_error *err);
 

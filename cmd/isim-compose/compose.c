@@ -67,9 +67,8 @@ int isim_compose_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "o:nlqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (out_dir)
-				return isim_usage_error(PROG, "--out given twice");
-			out_dir = optarg;
+			if (isim_opt_once(PROG, "--out", &out_dir, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'n':
 			validate_only = true;

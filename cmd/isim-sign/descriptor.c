@@ -75,7 +75,8 @@ int sign_descriptor_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "k:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			key = optarg;
+			if (isim_opt_once(PROG, "--key", &key, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case OPT_PWFD:
 			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
@@ -85,7 +86,8 @@ int sign_descriptor_main(int argc, char *argv[])
 			stream = true;
 			break;
 		case OPT_SCHEMAS:
-			schemas = optarg;
+			if (isim_opt_once(PROG, "--schemas-dir", &schemas, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

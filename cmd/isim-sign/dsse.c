@@ -52,14 +52,16 @@ int sign_dsse_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "k:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			key = optarg;
+			if (isim_opt_once(PROG, "--key", &key, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case OPT_PWFD:
 			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
 				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number", optarg);
 			break;
 		case 'T':
-			type = optarg;
+			if (isim_opt_once(PROG, "--type", &type, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

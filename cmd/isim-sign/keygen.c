@@ -171,9 +171,8 @@ int sign_keygen_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "o:fWc:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (out)
-				return isim_usage_error(PROG, "--out given twice");
-			out = optarg;
+			if (isim_opt_once(PROG, "--out", &out, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'f':
 			force = true;
@@ -186,9 +185,8 @@ int sign_keygen_main(int argc, char *argv[])
 				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number", optarg);
 			break;
 		case 'c':
-			if (comment)
-				return isim_usage_error(PROG, "--comment given twice");
-			comment = optarg;
+			if (isim_opt_once(PROG, "--comment", &comment, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

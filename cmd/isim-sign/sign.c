@@ -130,24 +130,20 @@ int sign_files_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "k:x:t:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if (key)
-				return isim_usage_error(prog, "--key given twice");
-			key = optarg;
+			if (isim_opt_once(prog, "--key", &key, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'x':
-			if (sigfile)
-				return isim_usage_error(prog, "--sig-file given twice");
-			sigfile = optarg;
+			if (isim_opt_once(prog, "--sig-file", &sigfile, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 't':
-			if (trusted)
-				return isim_usage_error(prog, "--trusted-comment given twice");
-			trusted = optarg;
+			if (isim_opt_once(prog, "--trusted-comment", &trusted, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'c':
-			if (comment)
-				return isim_usage_error(prog, "--comment given twice");
-			comment = optarg;
+			if (isim_opt_once(prog, "--comment", &comment, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case OPT_PWFD:
 			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))

@@ -205,23 +205,23 @@ int verify_descriptor_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "d:p:t:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (dir)
-				return isim_usage_error(PROG, "--trust given twice");
-			dir = optarg;
+			if (isim_opt_once(PROG, "--trust", &dir, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'p':
-			if (pub)
-				return isim_usage_error(PROG, "--pub given twice");
-			pub = optarg;
+			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 't':
-			at = optarg;
+			if (isim_opt_once(PROG, "--at", &at, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 's':
 			stream = true;
 			break;
 		case 'S':
-			schemas = optarg;
+			if (isim_opt_once(PROG, "--schemas-dir", &schemas, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

@@ -88,13 +88,16 @@ int verify_dsse_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "d:p:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			dir = optarg;
+			if (isim_opt_once(PROG, "--trust", &dir, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'p':
-			pub = optarg;
+			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'T':
-			type = optarg;
+			if (isim_opt_once(PROG, "--type", &type, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

@@ -117,19 +117,16 @@ int verify_file_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "x:d:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':
-			if (sig_file)
-				return isim_usage_error(PROG, "--sig-file given twice");
-			sig_file = optarg;
+			if (isim_opt_once(PROG, "--sig-file", &sig_file, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'd':
-			if (dir)
-				return isim_usage_error(PROG, "--trust given twice");
-			dir = optarg;
+			if (isim_opt_once(PROG, "--trust", &dir, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'p':
-			if (pub)
-				return isim_usage_error(PROG, "--pub given twice");
-			pub = optarg;
+			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);

@@ -148,16 +148,20 @@ int verify_provenance_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "d:p:S:x:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			dir = optarg;
+			if (isim_opt_once(PROG, "--trust", &dir, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'p':
-			pub = optarg;
+			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'S':
-			stmt_opt = optarg;
+			if (isim_opt_once(PROG, "--statement", &stmt_opt, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'x':
-			sig_opt = optarg;
+			if (isim_opt_once(PROG, "--sig-file", &sig_opt, optarg))
+				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
