@@ -127,8 +127,8 @@ static int name_cmp(const void *a, const void *b)
 }
 
 /* Sorted names of the entries of dir for which keep() holds. */
-static int list_dir(const char *dir, bool (*keep)(const char *dir, const char *name), char ***out,
-		    size_t *n, struct isim_error *err)
+static int list_dir(const char *dir, bool (*keep)(const char *dir, const char *name), char ***out, size_t *n,
+		    struct isim_error *err)
 {
 	struct dirent *de;
 	char **v = NULL, **nv;
@@ -252,8 +252,7 @@ static struct isim_feature *find(struct isim_catalog *cat, const char *name, siz
 
 /* Read a YAML file once, so that its digest is of the very text parsed
  * even if the file changes meanwhile. */
-static int load_yaml(const char *path, struct isim_doc **doc, char hex[static ISIM_SHA256_HEX],
-		     struct isim_error *err)
+static int load_yaml(const char *path, struct isim_doc **doc, char hex[static ISIM_SHA256_HEX], struct isim_error *err)
 {
 	char *text = NULL;
 	size_t len;
@@ -272,8 +271,7 @@ out:
 	return ret;
 }
 
-int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim_feature **out,
-			 struct isim_error *err)
+int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim_feature **out, struct isim_error *err)
 {
 	struct isim_feature *f = NULL, **nv;
 	const cJSON *jname;
@@ -304,8 +302,7 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 	jname = cJSON_GetObjectItemCaseSensitive(f->doc->root, "name");
 	if (!cJSON_IsString(jname)) {
 		isim_error_pointer(err, cJSON_IsObject(f->doc->root) ? "/name" : "");
-		isim_error_set(err, ISIM_EXIT_DATAERR, "expected a 'name' string equal to the folder name '%s'",
-			       name);
+		isim_error_set(err, ISIM_EXIT_DATAERR, "expected a 'name' string equal to the folder name '%s'", name);
 		isim_doc_locate_error(f->doc, err);
 		goto fail;
 	}
@@ -327,8 +324,7 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 		cat->features = nv;
 		cat->cap = ncap;
 	}
-	memmove(cat->features + slot + 1, cat->features + slot,
-		(cat->nfeatures - slot) * sizeof(*cat->features));
+	memmove(cat->features + slot + 1, cat->features + slot, (cat->nfeatures - slot) * sizeof(*cat->features));
 	cat->features[slot] = f;
 	cat->nfeatures++;
 	*out = f;
@@ -429,10 +425,10 @@ static cJSON *pick(const cJSON *from, const char *const *keys)
 
 int isim_catalog_list(struct isim_catalog *cat, cJSON **out, struct isim_error *err)
 {
-	static const char *const fkeys[] = { "name", "version", "description", "requires", "conflicts",
-					     "packages", "services", "selftest", "inputs", NULL };
-	static const char *const pkeys[] = { "name", "version", "description", "base", "features",
-					     "test_requirements", NULL };
+	static const char *const fkeys[] = { "name",	 "version",  "description", "requires", "conflicts",
+					     "packages", "services", "selftest",    "inputs",	NULL };
+	static const char *const pkeys[] = { "name",	 "version",	      "description", "base",
+					     "features", "test_requirements", NULL };
 	char **names = NULL;
 	size_t n = 0, i;
 	cJSON *doc, *arr;

@@ -15,7 +15,11 @@
 #define MANIFEST_VERSION 1
 #define MAX_CHAIN 1024
 
-enum { UNSEEN, ACTIVE, DONE };
+enum {
+	UNSEEN,
+	ACTIVE,
+	DONE
+};
 
 struct file_ent {
 	char *dest;
@@ -109,7 +113,7 @@ static int visit_requires(struct ctx *c, struct isim_feature *f)
 	char ptr[64];
 	int i = 0;
 
-	cJSON_ArrayForEach(r, req) {
+	cJSON_ArrayForEach (r, req) {
 		struct isim_feature *dep;
 
 		snprintf(ptr, sizeof(ptr), "/requires/%d", i++);
@@ -180,12 +184,11 @@ static int resolve(struct ctx *c)
 		c->cat->features[i]->mark = UNSEEN;
 		c->cat->features[i]->via = NULL;
 	}
-	cJSON_ArrayForEach(r, feats) {
+	cJSON_ArrayForEach (r, feats) {
 		struct isim_feature *f;
 
 		snprintf(ptr, sizeof(ptr), "/features/%d", k++);
-		if (named_feature(c, c->profile->doc, ptr, r->valuestring, NULL, &f) < 0 ||
-		    visit(c, f, NULL) < 0)
+		if (named_feature(c, c->profile->doc, ptr, r->valuestring, NULL, &f) < 0 || visit(c, f, NULL) < 0)
 			return -1;
 	}
 	return 0;
@@ -201,7 +204,7 @@ static int check_conflicts(struct ctx *c)
 		const cJSON *x;
 		int k = 0;
 
-		cJSON_ArrayForEach(x, get(f->doc->root, "conflicts")) {
+		cJSON_ArrayForEach (x, get(f->doc->root, "conflicts")) {
 			size_t j;
 
 			snprintf(ptr, sizeof(ptr), "/conflicts/%d", k++);
@@ -212,8 +215,7 @@ static int check_conflicts(struct ctx *c)
 				continue;
 			chain_text(f, a, sizeof(a));
 			chain_text(c->order[j], b, sizeof(b));
-			isim_error_set(c->err, ISIM_EXIT_DATAERR,
-				       "feature '%s' conflicts with '%s' (%s; %s)", f->name,
+			isim_error_set(c->err, ISIM_EXIT_DATAERR, "feature '%s' conflicts with '%s' (%s; %s)", f->name,
 				       c->order[j]->name, a, b);
 			return fail_in(f->doc, ptr, c->err);
 		}
@@ -236,7 +238,7 @@ static char *merge_packages(struct ctx *c, cJSON *list)
 	for (i = 0; i < c->n; i++) {
 		const cJSON *p;
 
-		cJSON_ArrayForEach(p, get(c->order[i]->doc->root, "packages")) {
+		cJSON_ArrayForEach (p, get(c->order[i]->doc->root, "packages")) {
 			if (n == cap) {
 				const char **nv;
 
@@ -334,8 +336,8 @@ fail:
 	return fail_in(f->doc, ptr, c->err);
 }
 
-static int add_file(struct ctx *c, const struct isim_feature *f, const char *rel, const char *dest,
-		    unsigned mode, const char *ptr)
+static int add_file(struct ctx *c, const struct isim_feature *f, const char *rel, const char *dest, unsigned mode,
+		    const char *ptr)
 {
 	struct file_ent *e;
 
@@ -376,7 +378,7 @@ static int collect_files(struct ctx *c, cJSON *mfeat, const struct isim_feature 
 	char ptr[64], dest[4096];
 	int k = 0;
 
-	cJSON_ArrayForEach(x, get(f->doc->root, "files")) {
+	cJSON_ArrayForEach (x, get(f->doc->root, "files")) {
 		const char *src = get(x, "source")->valuestring;
 		const char *dst = get(x, "destination")->valuestring;
 		unsigned mode;
@@ -390,9 +392,9 @@ static int collect_files(struct ctx *c, cJSON *mfeat, const struct isim_feature 
 		}
 		snprintf(ptr, sizeof(ptr), "/files/%d/destination", k);
 		if (!safe_path(dst, true)) {
-			isim_error_set(c->err, ISIM_EXIT_DATAERR,
-				       "destination '%.200s' must be an absolute path without '..', '.', '//' or spaces",
-				       dst);
+			isim_error_set(
+				c->err, ISIM_EXIT_DATAERR,
+				"destination '%.200s' must be an absolute path without '..', '.', '//' or spaces", dst);
 			return fail_in(f->doc, ptr, c->err);
 		}
 		snprintf(ptr, sizeof(ptr), "/files/%d/mode", k);
@@ -410,7 +412,7 @@ static int collect_files(struct ctx *c, cJSON *mfeat, const struct isim_feature 
 		cJSON_AddItemToArray(srcs, o);
 	}
 	k = 0;
-	cJSON_ArrayForEach(x, get(f->doc->root, "selftest")) {
+	cJSON_ArrayForEach (x, get(f->doc->root, "selftest")) {
 		char rel[256];
 		cJSON *o;
 
@@ -542,7 +544,7 @@ static int nft_defines(struct ctx *c, struct isim_buf *b)
 		const struct isim_feature *f = c->order[i];
 		const cJSON *v;
 
-		cJSON_ArrayForEach(v, get(c->config, f->name)) {
+		cJSON_ArrayForEach (v, get(c->config, f->name)) {
 			char name[160], ptr[256], *p;
 			bool bare;
 
@@ -553,7 +555,8 @@ static int nft_defines(struct ctx *c, struct isim_buf *b)
 			snprintf(ptr, sizeof(ptr), "/config_schema/properties/%s", v->string);
 			if (!nft_identifier(name)) {
 				isim_error_set(c->err, ISIM_EXIT_DATAERR,
-					       "config key '%.64s' cannot name an nft variable ([a-z0-9_]+)", v->string);
+					       "config key '%.64s' cannot name an nft variable ([a-z0-9_]+)",
+					       v->string);
 				return fail_in(f->doc, ptr, c->err);
 			}
 			if (cJSON_IsNumber(v) && isim_json_is_integer(v)) {
@@ -561,7 +564,8 @@ static int nft_defines(struct ctx *c, struct isim_buf *b)
 			} else if (cJSON_IsString(v)) {
 				if (nft_string_form(v->valuestring, &bare) < 0) {
 					isim_error_set(c->err, ISIM_EXIT_DATAERR,
-						       "value '%.64s' cannot be used in the firewall ruleset (quote, '$', '\\' or control character)",
+						       "value '%.64s' cannot be used in the firewall ruleset (quote, "
+						       "'$', '\\' or control character)",
 						       v->valuestring);
 					snprintf(ptr, sizeof(ptr), "/feature_config/%s/%s", f->name, v->string);
 					return fail_in(c->profile->doc, ptr, c->err);
@@ -579,9 +583,10 @@ static char *merge_firewall(struct ctx *c)
 	struct isim_buf b = { 0 };
 	size_t i, k;
 
-	isim_buf_printf(&b, "#!/usr/sbin/nft -f\n"
-			    "# Firewall of profile %s, composed by isim-compose from its features.\n"
-			    "flush ruleset\n\n",
+	isim_buf_printf(&b,
+			"#!/usr/sbin/nft -f\n"
+			"# Firewall of profile %s, composed by isim-compose from its features.\n"
+			"flush ruleset\n\n",
 			c->profile->name);
 	if (nft_defines(c, &b) < 0)
 		goto fail;
@@ -638,7 +643,7 @@ static int overlay(cJSON *dst, const cJSON *src)
 {
 	const cJSON *v;
 
-	cJSON_ArrayForEach(v, src) {
+	cJSON_ArrayForEach (v, src) {
 		cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, v->string);
 		cJSON *copy;
 
@@ -676,8 +681,8 @@ static int unknown_config_section(struct ctx *c, const char *name)
 	for (i = 0; i < c->n; i++)
 		isim_buf_printf(&b, "%s%s", i ? ", " : "", c->order[i]->name);
 	names = isim_buf_take(&b);
-	isim_error_set(c->err, ISIM_EXIT_DATAERR, "feature '%.64s' is not part of this profile (features: %s)",
-		       name, names ? names : "?");
+	isim_error_set(c->err, ISIM_EXIT_DATAERR, "feature '%.64s' is not part of this profile (features: %s)", name,
+		       names ? names : "?");
 	free(names);
 	if (!isim_json_pointer_push(ptr, sizeof(ptr), name))
 		ptr[0] = '\0';
@@ -692,7 +697,7 @@ static int resolve_config(struct ctx *c)
 	const cJSON *pcfg = get(c->profile->doc->root, "feature_config"), *s;
 	size_t i;
 
-	cJSON_ArrayForEach(s, pcfg)
+	cJSON_ArrayForEach (s, pcfg)
 		if (!in_order(c, s->string))
 			return unknown_config_section(c, s->string);
 	for (i = 0; i < c->n; i++) {
@@ -712,7 +717,7 @@ static int resolve_config(struct ctx *c)
 			isim_error_set(c->err, ISIM_EXIT_DATAERR, "feature '%s' takes no configuration", f->name);
 			return fail_in(c->profile->doc, shown, c->err);
 		}
-		cJSON_ArrayForEach(p, get(schema, "properties")) {
+		cJSON_ArrayForEach (p, get(schema, "properties")) {
 			const cJSON *def = get(p, "default");
 
 			if (def && !cJSON_AddItemToObject(cfg, p->string, cJSON_Duplicate(def, true)))
@@ -728,7 +733,10 @@ static int resolve_config(struct ctx *c)
 		 * default. */
 		inner = c->err->pointer;
 		slash = inner[0] ? strchr(inner + 1, '/') : NULL;
-		snprintf(first, sizeof(first), "%.*s", (int)(slash ? (size_t)(slash - inner - 1) : strlen(inner) ? strlen(inner) - 1 : 0),
+		snprintf(first, sizeof(first), "%.*s",
+			 (int)(slash	       ? (size_t)(slash - inner - 1)
+			       : strlen(inner) ? strlen(inner) - 1
+					       : 0),
 			 inner[0] ? inner + 1 : "");
 		snprintf(shown + strlen(shown), sizeof(shown) - strlen(shown), "%s", inner);
 		if (mine && (!first[0] || get(mine, first)))
@@ -743,7 +751,7 @@ static int append_unique(cJSON *arr, const char *s)
 {
 	const cJSON *x;
 
-	cJSON_ArrayForEach(x, arr)
+	cJSON_ArrayForEach (x, arr)
 		if (!strcmp(x->valuestring, s))
 			return 0;
 	return cJSON_AddItemToArray(arr, cJSON_CreateString(s)) ? 0 : -1;
@@ -757,7 +765,7 @@ static int merge_services(struct ctx *c, cJSON *list)
 	for (i = 0; i < c->n; i++) {
 		const cJSON *s;
 
-		cJSON_ArrayForEach(s, get(c->order[i]->doc->root, "services"))
+		cJSON_ArrayForEach (s, get(c->order[i]->doc->root, "services"))
 			if (append_unique(list, s->valuestring) < 0)
 				return oom(c);
 	}
@@ -782,7 +790,7 @@ static int merge_inputs(struct ctx *c, cJSON *list)
 		const cJSON *in;
 		int k = 0;
 
-		cJSON_ArrayForEach(in, get(f->doc->root, "inputs")) {
+		cJSON_ArrayForEach (in, get(f->doc->root, "inputs")) {
 			const char *name = get(in, "name")->valuestring;
 			const char *dest = get(in, "destination")->valuestring;
 			const cJSON *desc = get(in, "description");
@@ -792,18 +800,20 @@ static int merge_inputs(struct ctx *c, cJSON *list)
 			snprintf(ptr, sizeof(ptr), "/inputs/%d/destination", k++);
 			if (!safe_path(dest, true)) {
 				isim_error_set(c->err, ISIM_EXIT_DATAERR,
-					       "destination '%.200s' must be an absolute path without '..', '.', '//' or spaces",
+					       "destination '%.200s' must be an absolute path without '..', '.', '//' "
+					       "or spaces",
 					       dest);
 				return fail_in(f->doc, ptr, c->err);
 			}
-			cJSON_ArrayForEach(x, list) {
+			cJSON_ArrayForEach (x, list) {
 				if (strcmp(get(x, "name")->valuestring, name))
 					continue;
 				if (!strcmp(get(x, "destination")->valuestring, dest))
 					break;
 				isim_error_set(c->err, ISIM_EXIT_DATAERR,
 					       "input '%s' goes to '%.200s' here but to '%.200s' in feature '%s'", name,
-					       dest, get(x, "destination")->valuestring, get(x, "feature")->valuestring);
+					       dest, get(x, "destination")->valuestring,
+					       get(x, "feature")->valuestring);
 				return fail_in(f->doc, ptr, c->err);
 			}
 			if (x)
@@ -833,7 +843,7 @@ static char *merge_selftests(struct ctx *c, cJSON *list)
 		const struct isim_feature *f = c->order[i];
 		const cJSON *t;
 
-		cJSON_ArrayForEach(t, get(f->doc->root, "selftest")) {
+		cJSON_ArrayForEach (t, get(f->doc->root, "selftest")) {
 			char path[512];
 			cJSON *o = cJSON_CreateObject();
 

@@ -137,11 +137,14 @@ static int check_times(const cJSON *desc, time_t at, struct isim_error *err)
 	time_t t_issued, t_expires;
 
 	if (!issued || isim_parse_rfc3339(issued, &t_issued) < 0)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/issued_at", "issued_at is not an RFC 3339 date-time");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/issued_at",
+					     "issued_at is not an RFC 3339 date-time");
 	if (!expires || isim_parse_rfc3339(expires, &t_expires) < 0)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at", "expires_at is not an RFC 3339 date-time");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at",
+					     "expires_at is not an RFC 3339 date-time");
 	if (t_expires <= t_issued)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at", "expires_at %s is not after issued_at %s", expires, issued);
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at",
+					     "expires_at %s is not after issued_at %s", expires, issued);
 	if (at < t_issued)
 		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/issued_at", "not valid before %s", issued);
 	if (at >= t_expires)
@@ -169,13 +172,16 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation", "the descriptor is not attested");
 	id = text_of(att, "key_id");
 	if (!id || !isim_ms_keyid_parse(id, keyid))
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/key_id", "expected 16 hexadecimal digits");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/key_id",
+					     "expected 16 hexadecimal digits");
 	isim_ms_keyid_hex(keyid, v->key_id);
 	sig64 = text_of(att, "signature");
-	if (!sig64 || sodium_base642bin(sig, sizeof(sig), sig64, strlen(sig64), NULL, &siglen, &end,
-					sodium_base64_VARIANT_ORIGINAL) < 0 ||
+	if (!sig64 ||
+	    sodium_base642bin(sig, sizeof(sig), sig64, strlen(sig64), NULL, &siglen, &end,
+			      sodium_base64_VARIANT_ORIGINAL) < 0 ||
 	    *end || siglen != sizeof(sig))
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature", "expected the base64 text of a 64-byte Ed25519 signature");
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature",
+					     "expected the base64 text of a 64-byte Ed25519 signature");
 	if (lookup(ctx, keyid, pk, err) < 0) {
 		isim_error_pointer(err, "/attestation/key_id");
 		return -1;
@@ -189,7 +195,8 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 	ok = crypto_sign_verify_detached(sig, (const uint8_t *)payload.s, payload.len, pk) == 0;
 	isim_buf_free(&payload);
 	if (!ok)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature", "signature by %s does not verify", v->key_id);
+		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature",
+					     "signature by %s does not verify", v->key_id);
 	return check_times(desc, at, err);
 }
 

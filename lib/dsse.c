@@ -33,8 +33,8 @@ static int b64_decode(const char *in, uint8_t **out, size_t *outlen, size_t max)
 	if (!buf)
 		return -1;
 	for (i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
-		if (sodium_base642bin(buf, cap, in, n, NULL, outlen, &end, variants[i]) == 0 &&
-		    end == in + n && *outlen <= max) {
+		if (sodium_base642bin(buf, cap, in, n, NULL, outlen, &end, variants[i]) == 0 && end == in + n &&
+		    *outlen <= max) {
 			buf[*outlen] = '\0';
 			*out = buf;
 			return 0;
@@ -49,7 +49,7 @@ static bool only_members(const cJSON *o, const char *const *names, const char **
 	const cJSON *m;
 	const char *const *n;
 
-	cJSON_ArrayForEach(m, o) {
+	cJSON_ArrayForEach (m, o) {
 		for (n = names; *n; n++)
 			if (strcmp(m->string, *n) == 0)
 				break;
@@ -73,32 +73,36 @@ static int parse_sig(const cJSON *s, size_t i, struct isim_dsse_sig *out, struct
 
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu", i);
 	if (!cJSON_IsObject(s))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "expected an object with keyid and sig");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+					     "expected an object with keyid and sig");
 	if (!only_members(s, names, &extra))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "unknown member '%s' (expected keyid, sig)", extra);
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "unknown member '%s' (expected keyid, sig)",
+					     extra);
 	memset(out, 0, sizeof(*out));
 	if (keyid) {
 		snprintf(ptr, sizeof(ptr), "/signatures/%zu/keyid", i);
 		if (!cJSON_IsString(keyid))
 			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "expected a string");
 		if (strlen(keyid->valuestring) >= sizeof(out->keyid))
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "key id is longer than 127 bytes");
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+						     "key id is longer than 127 bytes");
 		memcpy(out->keyid, keyid->valuestring, strlen(keyid->valuestring) + 1);
 	}
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu/sig", i);
 	if (!cJSON_IsString(sig))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", sig ? "expected a base64 string" : "missing signature");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+					     sig ? "expected a base64 string" : "missing signature");
 	if (b64_decode(sig->valuestring, &raw, &len, 64) < 0 || len != 64) {
 		free(raw);
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "expected the base64 text of a 64-byte Ed25519 signature");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+					     "expected the base64 text of a 64-byte Ed25519 signature");
 	}
 	memcpy(out->sig, raw, 64);
 	free(raw);
 	return 0;
 }
 
-int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_dsse *env,
-		    struct isim_error *err)
+int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_dsse *env, struct isim_error *err)
 {
 	static const char *const names[] = { "payloadType", "payload", "signatures", NULL };
 	const cJSON *type, *payload, *sigs, *s;
@@ -115,22 +119,26 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 		goto out;
 	}
 	if (!only_members(doc, names, &extra)) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "", "unknown member '%s' (expected payloadType, payload, signatures)", extra);
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "",
+				      "unknown member '%s' (expected payloadType, payload, signatures)", extra);
 		goto out;
 	}
 	type = cJSON_GetObjectItemCaseSensitive(doc, "payloadType");
 	payload = cJSON_GetObjectItemCaseSensitive(doc, "payload");
 	sigs = cJSON_GetObjectItemCaseSensitive(doc, "signatures");
 	if (!cJSON_IsString(type) || !*type->valuestring) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payloadType", "%s", type ? "expected a non-empty string" : "missing payloadType");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payloadType", "%s",
+				      type ? "expected a non-empty string" : "missing payloadType");
 		goto out;
 	}
 	if (!cJSON_IsString(payload)) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s", payload ? "expected a base64 string" : "missing payload");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s",
+				      payload ? "expected a base64 string" : "missing payload");
 		goto out;
 	}
 	if (!cJSON_IsArray(sigs) || cJSON_GetArraySize(sigs) == 0) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/signatures", "%s", sigs ? "expected a non-empty list" : "missing signatures");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/signatures", "%s",
+				      sigs ? "expected a non-empty list" : "missing signatures");
 		goto out;
 	}
 	if (cJSON_GetArraySize(sigs) > ISIM_DSSE_MAX_SIGS) {
@@ -143,10 +151,11 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 		goto out;
 	}
 	if (b64_decode(payload->valuestring, &env->payload, &env->payload_len, ISIM_DSSE_PAYLOAD_MAX) < 0) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s", "not valid base64 (or larger than 64 MiB)");
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s",
+				      "not valid base64 (or larger than 64 MiB)");
 		goto out;
 	}
-	cJSON_ArrayForEach(s, sigs) {
+	cJSON_ArrayForEach (s, sigs) {
 		if (parse_sig(s, env->nsigs, &env->sigs[env->nsigs], err) < 0)
 			goto out;
 		env->nsigs++;
@@ -178,8 +187,8 @@ static char *b64(const uint8_t *in, size_t len)
 	return out;
 }
 
-int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const uint8_t sk[static 64],
-		   const char *keyid, char **out, struct isim_error *err)
+int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const uint8_t sk[static 64], const char *keyid,
+		   char **out, struct isim_error *err)
 {
 	struct isim_buf pae = { 0 };
 	uint8_t sig[crypto_sign_BYTES];

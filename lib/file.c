@@ -26,8 +26,8 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			isim_error_at(err, path, 0, 0);
-			return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT,
-						errno, "cannot open");
+			return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+						"cannot open");
 		}
 	}
 	for (;;) {
@@ -112,8 +112,7 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
-int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
-			   struct isim_error *err)
+int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct isim_error *err)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd = -1, saved;
@@ -125,8 +124,8 @@ int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT,
-					errno, "cannot create");
+		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, errno,
+					"cannot create");
 	}
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		goto fail;
@@ -265,8 +264,8 @@ int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_er
 	return 0;
 }
 
-int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len,
-		 mode_t mode, struct isim_error *err)
+int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len, mode_t mode,
+		 struct isim_error *err)
 {
 	char path[PATH_MAX];
 	int fd, e;
@@ -299,8 +298,7 @@ int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data,
 	return 0;
 fail:
 	isim_error_at(err, sd->final, 0, 0);
-	return isim_error_errno(err, e == ENOSPC ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT, e,
-				"cannot write %s", name);
+	return isim_error_errno(err, e == ENOSPC ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT, e, "cannot write %s", name);
 }
 
 /* fsync every file of dir, then dir itself. */
@@ -388,8 +386,7 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 		e = errno;
 		sf->tmp[0] = '\0';
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
-					"cannot create");
+		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e, "cannot create");
 	}
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		e = errno;

@@ -12,7 +12,15 @@
 #include "isim/jcs.h"
 #include "isim/json.h"
 
-enum jv_type { JV_NULL, JV_FALSE, JV_TRUE, JV_NUMBER, JV_STRING, JV_ARRAY, JV_OBJECT };
+enum jv_type {
+	JV_NULL,
+	JV_FALSE,
+	JV_TRUE,
+	JV_NUMBER,
+	JV_STRING,
+	JV_ARRAY,
+	JV_OBJECT
+};
 
 struct jmember;
 
@@ -253,8 +261,8 @@ static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
 		*cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
 		return 3;
 	}
-	*cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-	      (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+	*cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 | (uint32_t)(s[2] & 0x3f) << 6 |
+	      (s[3] & 0x3f);
 	return 4;
 }
 
@@ -377,13 +385,27 @@ static void put_string(struct isim_buf *b, const char *s, size_t n)
 		isim_buf_putn(b, s + run, i - run);
 		run = i + 1;
 		switch (c) {
-		case '"': e = "\\\""; break;
-		case '\\': e = "\\\\"; break;
-		case '\b': e = "\\b"; break;
-		case '\f': e = "\\f"; break;
-		case '\n': e = "\\n"; break;
-		case '\r': e = "\\r"; break;
-		case '\t': e = "\\t"; break;
+		case '"':
+			e = "\\\"";
+			break;
+		case '\\':
+			e = "\\\\";
+			break;
+		case '\b':
+			e = "\\b";
+			break;
+		case '\f':
+			e = "\\f";
+			break;
+		case '\n':
+			e = "\\n";
+			break;
+		case '\r':
+			e = "\\r";
+			break;
+		case '\t':
+			e = "\\t";
+			break;
 		default:
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hex[c >> 4];
@@ -404,15 +426,23 @@ static void put_value(struct isim_buf *b, const struct jv *v)
 	size_t i;
 
 	switch (v->type) {
-	case JV_NULL: isim_buf_putn(b, "null", 4); break;
-	case JV_FALSE: isim_buf_putn(b, "false", 5); break;
-	case JV_TRUE: isim_buf_putn(b, "true", 4); break;
+	case JV_NULL:
+		isim_buf_putn(b, "null", 4);
+		break;
+	case JV_FALSE:
+		isim_buf_putn(b, "false", 5);
+		break;
+	case JV_TRUE:
+		isim_buf_putn(b, "true", 4);
+		break;
 	case JV_NUMBER:
 		/* finite by construction */
 		if (isim_jcs_format_number(v->u.num, num) > 0)
 			isim_buf_puts(b, num);
 		break;
-	case JV_STRING: put_string(b, v->u.str.s, v->u.str.len); break;
+	case JV_STRING:
+		put_string(b, v->u.str.s, v->u.str.len);
+		break;
 	case JV_ARRAY:
 		isim_buf_putn(b, "[", 1);
 		for (i = 0; i < v->u.arr.n; i++) {
@@ -695,8 +725,8 @@ static int parse_u_escape(struct parser *p, size_t start, uint32_t *cp)
 		return fail(p, at, "lone surrogate \\u%.4s", p->s + at + 2);
 	if (*cp < 0xd800 || *cp > 0xdbff)
 		return 0;
-	if (rest < 12 || p->s[at + 6] != '\\' || p->s[at + 7] != 'u' ||
-	    hex4(p->s + at + 8, 4, &lo, &bad) < 0 || lo < 0xdc00 || lo > 0xdfff)
+	if (rest < 12 || p->s[at + 6] != '\\' || p->s[at + 7] != 'u' || hex4(p->s + at + 8, 4, &lo, &bad) < 0 ||
+	    lo < 0xdc00 || lo > 0xdfff)
 		return fail(p, at, "lone surrogate \\u%.4s", p->s + at + 2);
 	p->pos += 6;
 	*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -1014,9 +1044,12 @@ static int parse_value(struct parser *p, struct jv *v, int depth)
 	case '"':
 		v->type = JV_STRING;
 		return parse_string(p, &v->u.str.s, &v->u.str.len);
-	case 't': return parse_literal(p, v, "true", JV_TRUE);
-	case 'f': return parse_literal(p, v, "false", JV_FALSE);
-	case 'n': return parse_literal(p, v, "null", JV_NULL);
+	case 't':
+		return parse_literal(p, v, "true", JV_TRUE);
+	case 'f':
+		return parse_literal(p, v, "false", JV_FALSE);
+	case 'n':
+		return parse_literal(p, v, "null", JV_NULL);
 	default:
 		if (p->s[p->pos] == '-' || (p->s[p->pos] >= '0' && p->s[p->pos] <= '9'))
 			return parse_number(p, v);
@@ -1047,8 +1080,7 @@ out:
 	return ret;
 }
 
-int isim_jcs_canonicalize(const char *in, size_t len, const char *name, struct isim_buf *out,
-			  struct isim_error *err)
+int isim_jcs_canonicalize(const char *in, size_t len, const char *name, struct isim_buf *out, struct isim_error *err)
 {
 	struct parser p = { .s = (const unsigned char *)in, .len = len, .name = name, .err = err };
 	struct jv root;
@@ -1097,22 +1129,24 @@ static cJSON *to_cjson_container(const struct jv *v)
 static cJSON *to_cjson(const struct jv *v)
 {
 	switch (v->type) {
-	case JV_NULL: return cJSON_CreateNull();
-	case JV_FALSE: return cJSON_CreateFalse();
-	case JV_TRUE: return cJSON_CreateTrue();
-	case JV_NUMBER: return cJSON_CreateNumber(v->u.num);
-	case JV_STRING: return cJSON_CreateString(v->u.str.s);
-	default: return to_cjson_container(v);
+	case JV_NULL:
+		return cJSON_CreateNull();
+	case JV_FALSE:
+		return cJSON_CreateFalse();
+	case JV_TRUE:
+		return cJSON_CreateTrue();
+	case JV_NUMBER:
+		return cJSON_CreateNumber(v->u.num);
+	case JV_STRING:
+		return cJSON_CreateString(v->u.str.s);
+	default:
+		return to_cjson_container(v);
 	}
 }
 
 cJSON *isim_jcs_parse(const char *in, size_t len, const char *name, struct isim_error *err)
 {
-	struct parser p = { .s = (const unsigned char *)in,
-			    .len = len,
-			    .name = name,
-			    .err = err,
-			    .refuse_nul = true };
+	struct parser p = { .s = (const unsigned char *)in, .len = len, .name = name, .err = err, .refuse_nul = true };
 	struct jv root;
 	cJSON *doc;
 
@@ -1167,8 +1201,7 @@ static int conv_fail(struct conv *c, int depth, const char *fmt, ...)
 	return -1;
 }
 
-static int conv_string(struct conv *c, int depth, const char *s, const char *what, char **out,
-		       size_t *outlen)
+static int conv_string(struct conv *c, int depth, const char *s, const char *what, char **out, size_t *outlen)
 {
 	char why[128];
 	size_t n;
@@ -1246,14 +1279,22 @@ static int conv_value(struct conv *c, const cJSON *item, struct jv *v, int depth
 
 	c->stack[depth] = item;
 	switch (item->type & 0xff) {
-	case cJSON_NULL: v->type = JV_NULL; return 0;
-	case cJSON_False: v->type = JV_FALSE; return 0;
-	case cJSON_True: v->type = JV_TRUE; return 0;
+	case cJSON_NULL:
+		v->type = JV_NULL;
+		return 0;
+	case cJSON_False:
+		v->type = JV_FALSE;
+		return 0;
+	case cJSON_True:
+		v->type = JV_TRUE;
+		return 0;
 	case cJSON_Number:
 		d = item->valuedouble;
 		if (!isfinite(d))
 			return conv_fail(c, depth, "number is not finite: %s",
-					 isnan(d) ? "NaN" : d < 0 ? "-Infinity" : "Infinity");
+					 isnan(d) ? "NaN"
+					 : d < 0  ? "-Infinity"
+						  : "Infinity");
 		v->type = JV_NUMBER;
 		v->u.num = d;
 		return 0;
@@ -1267,8 +1308,10 @@ static int conv_value(struct conv *c, const cJSON *item, struct jv *v, int depth
 		if (item->type & cJSON_Array)
 			return conv_array(c, item, v, depth);
 		return conv_object(c, item, v, depth);
-	case cJSON_Raw: return conv_fail(c, depth, "raw JSON text cannot be canonicalized");
-	default: return conv_fail(c, depth, "invalid cJSON item of type %d", item->type & 0xff);
+	case cJSON_Raw:
+		return conv_fail(c, depth, "raw JSON text cannot be canonicalized");
+	default:
+		return conv_fail(c, depth, "invalid cJSON item of type %d", item->type & 0xff);
 	}
 }
 

@@ -12,8 +12,7 @@
  * (leading zeros, "1.", raw control characters, invalid UTF-8, U+0000 that
  * cJSON would cut a string at, names duplicated once unescaped), and it
  * says at which line and column each fault is. */
-int isim_json_parse(const char *text, size_t len, const char *name, cJSON **out,
-		    struct isim_error *err)
+int isim_json_parse(const char *text, size_t len, const char *name, cJSON **out, struct isim_error *err)
 {
 	*out = isim_jcs_parse(text, len, name, err);
 	return *out ? 0 : -1;

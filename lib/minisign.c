@@ -16,7 +16,7 @@
 #define DEFAULT_SK_COMMENT "minisign encrypted secret key"
 #define DEFAULT_SK_PLAIN_COMMENT "minisign unencrypted secret key"
 
-#define ALG_KEY "Ed"	     /* Ed25519 keys, and minisign's legacy signatures */
+#define ALG_KEY "Ed"	   /* Ed25519 keys, and minisign's legacy signatures */
 #define ALG_PREHASHED "ED" /* Ed25519 over BLAKE2b-512 of the file */
 #define KDF_SCRYPT "Sc"
 #define CHK_BLAKE2B "B2"
@@ -168,8 +168,8 @@ static int comment_line(const struct line *l, const char *prefix, size_t max, ch
 	}
 	if (l->n - plen > max) {
 		at(err, name, l->no, (int)(plen + max + 1));
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "%.*s is longer than %zu bytes", (int)(plen - 2),
-				      prefix, max);
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "%.*s is longer than %zu bytes", (int)(plen - 2), prefix,
+				      max);
 	}
 	memcpy(out, l->p + plen, l->n - plen);
 	out[l->n - plen] = '\0';
@@ -178,8 +178,8 @@ static int comment_line(const struct line *l, const char *prefix, size_t max, ch
 
 static bool is_b64_char(char c)
 {
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-	       c == '/' || c == '=';
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+	       c == '=';
 }
 
 static const char *record_kind(size_t b64len)
@@ -217,14 +217,14 @@ static int b64_line(const struct line *l, uint8_t *out, size_t bytes, const char
 		at(err, name, l->no, 1);
 		if (kind && strcmp(kind, what) != 0)
 			return isim_error_set(err, ISIM_EXIT_DATAERR, "this is %s, not %s", kind, what);
-		return isim_error_set(err, ISIM_EXIT_DATAERR,
-				      "%s: expected %zu base64 characters (%zu bytes), got %zu", what, want, bytes,
-				      l->n);
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "%s: expected %zu base64 characters (%zu bytes), got %zu",
+				      what, want, bytes, l->n);
 	}
 	if (sodium_base642bin(out, bytes, l->p, l->n, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    got != bytes || end != l->p + l->n) {
 		at(err, name, l->no, end ? (int)(end - l->p) + 1 : 1);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "%s: invalid base64 (bad padding, or unused bits not zero)", what);
+		return isim_error_set(err, ISIM_EXIT_DATAERR,
+				      "%s: invalid base64 (bad padding, or unused bits not zero)", what);
 	}
 	sodium_bin2base64(canon, sizeof(canon), out, bytes, sodium_base64_VARIANT_ORIGINAL);
 	if (memcmp(canon, l->p, l->n) != 0) {
@@ -293,8 +293,7 @@ int isim_ms_pubkey_parse(const char *text, size_t len, const char *name, struct 
 	return extra_lines(n, 2, name, err);
 }
 
-int isim_ms_pubkey_parse_base64(const char *b64, const char *name, struct isim_ms_pubkey *pk,
-				struct isim_error *err)
+int isim_ms_pubkey_parse_base64(const char *b64, const char *name, struct isim_ms_pubkey *pk, struct isim_error *err)
 {
 	struct line l = { b64, strlen(b64), 1 };
 
@@ -622,8 +621,7 @@ out:
 	return ret;
 }
 
-static int scrypt_stream(uint8_t *stream, const char *pw, size_t pwlen, const uint8_t *salt, uint64_t ops,
-			 uint64_t mem)
+static int scrypt_stream(uint8_t *stream, const char *pw, size_t pwlen, const uint8_t *salt, uint64_t ops, uint64_t mem)
 {
 	return crypto_pwhash_scryptsalsa208sha256(stream, SEALED_BYTES, pw, pwlen, salt, (unsigned long long)ops,
 						  (size_t)mem);
@@ -655,8 +653,8 @@ out:
 }
 
 /* Fill the binary record of sk in bin, encrypting when password is set. */
-static int seckey_seal(const struct isim_ms_seckey *sk, const char *password, size_t pwlen, uint64_t ops,
-		       uint64_t mem, uint8_t *bin, struct isim_error *err)
+static int seckey_seal(const struct isim_ms_seckey *sk, const char *password, size_t pwlen, uint64_t ops, uint64_t mem,
+		       uint8_t *bin, struct isim_error *err)
 {
 	uint8_t *sealed = bin + OFF_SEALED;
 	uint8_t *stream = NULL;
@@ -701,9 +699,7 @@ static int seckey_seal(const struct isim_ms_seckey *sk, const char *password, si
 int isim_ms_seckey_format(const struct isim_ms_seckey *sk, const char *password, size_t pwlen, uint64_t opslimit,
 			  uint64_t memlimit, char **out, size_t *outlen, struct isim_error *err)
 {
-	const char *comment = sk->comment[0] ? sk->comment
-				       : password ? DEFAULT_SK_COMMENT
-						  : DEFAULT_SK_PLAIN_COMMENT;
+	const char *comment = sk->comment[0] ? sk->comment : password ? DEFAULT_SK_COMMENT : DEFAULT_SK_PLAIN_COMMENT;
 	size_t size = sizeof(PREFIX_UNTRUSTED) + ISIM_MS_COMMENT_MAX + B64_LEN(SECKEY_BYTES) + 4;
 	uint8_t *bin = NULL;
 	char *text = NULL;
@@ -744,8 +740,7 @@ out:
 
 /* ---- signatures ----------------------------------------------------------- */
 
-int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isim_ms_sig *sig,
-		      struct isim_error *err)
+int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isim_ms_sig *sig, struct isim_error *err)
 {
 	uint8_t bin[SIG_BYTES];
 	struct line lines[5];
@@ -790,7 +785,9 @@ int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isi
 int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_error *err)
 {
 	/* Four lines at their longest, with CRs, and one byte to spot more. */
-	enum { MAX = 19 + ISIM_MS_COMMENT_MAX + 17 + ISIM_MS_TRUSTED_MAX + B64_LEN(SIG_BYTES) + 88 + 8 + 1 };
+	enum {
+		MAX = 19 + ISIM_MS_COMMENT_MAX + 17 + ISIM_MS_TRUSTED_MAX + B64_LEN(SIG_BYTES) + 88 + 8 + 1
+	};
 	char *buf = malloc(MAX);
 	size_t n = 0;
 	ssize_t r;
@@ -860,7 +857,9 @@ int isim_ms_hash_fd(int fd, const char *name, uint8_t out[static ISIM_MS_HASH_BY
 	/* Small enough that what read(2) copies is still in the L2 cache when
 	 * BLAKE2b reads it; larger chunks, mmap(2) and a reader thread all
 	 * measured no faster. */
-	enum { CHUNK = 64 << 10 };
+	enum {
+		CHUNK = 64 << 10
+	};
 	crypto_generichash_state st;
 	uint8_t *buf;
 	ssize_t r;
@@ -944,8 +943,7 @@ static uint8_t *global_message(const uint8_t sig[ISIM_MS_SIG_BYTES], const char 
 }
 
 int isim_ms_sign_prehashed(const struct isim_ms_seckey *sk, const uint8_t hash[static ISIM_MS_HASH_BYTES],
-			   const char *trusted, const char *comment, struct isim_ms_sig *out,
-			   struct isim_error *err)
+			   const char *trusted, const char *comment, struct isim_ms_sig *out, struct isim_error *err)
 {
 	struct isim_ms_pubkey pk;
 	uint8_t *m;
@@ -1027,8 +1025,7 @@ int isim_ms_verify_prehashed(const struct isim_ms_pubkey *pk, const struct isim_
 	if (memcmp(sig->keyid, pk->keyid, ISIM_MS_KEYID_BYTES) != 0) {
 		isim_ms_keyid_hex(sig->keyid, got);
 		isim_ms_keyid_hex(pk->keyid, want);
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "signed by key %s, but the public key is %s", got,
-				      want);
+		return isim_error_set(err, ISIM_EXIT_VERDICT, "signed by key %s, but the public key is %s", got, want);
 	}
 	if (crypto_sign_verify_detached(sig->sig, hash, ISIM_MS_HASH_BYTES, pk->pk) != 0)
 		return isim_error_set(err, ISIM_EXIT_VERDICT,
@@ -1056,8 +1053,8 @@ int isim_ms_verify_file(const struct isim_ms_pubkey *pk, const struct isim_ms_si
 	return isim_ms_verify_prehashed(pk, sig, hash, err);
 }
 
-int isim_ms_verify_data(const struct isim_ms_pubkey *pk, const struct isim_ms_sig *sig, const void *data,
-			size_t len, struct isim_error *err)
+int isim_ms_verify_data(const struct isim_ms_pubkey *pk, const struct isim_ms_sig *sig, const void *data, size_t len,
+			struct isim_error *err)
 {
 	uint8_t hash[ISIM_MS_HASH_BYTES];
 

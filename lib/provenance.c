@@ -26,13 +26,17 @@ static int check_slsa(const cJSON *pred, struct isim_error *err)
 	const cJSON *builder = member(run, "builder");
 
 	if (!cJSON_IsObject(def))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition", "expected an object (SLSA Provenance v1)");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition",
+					     "expected an object (SLSA Provenance v1)");
 	if (!cJSON_IsString(member(def, "buildType")))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition/buildType", "expected a string");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition/buildType",
+					     "expected a string");
 	if (!cJSON_IsObject(run))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails", "expected an object (SLSA Provenance v1)");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails",
+					     "expected an object (SLSA Provenance v1)");
 	if (!cJSON_IsObject(builder) || !cJSON_IsString(member(builder, "id")))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails/builder/id", "expected a string");
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails/builder/id",
+					     "expected a string");
 	return 0;
 }
 
@@ -47,7 +51,8 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "", "expected an in-toto Statement object");
 	type = member(stmt, "_type");
 	if (!cJSON_IsString(type) || strcmp(type->valuestring, ISIM_INTOTO_STATEMENT_V1) != 0)
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/_type", "expected \"%s\"", ISIM_INTOTO_STATEMENT_V1);
+		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/_type", "expected \"%s\"",
+					     ISIM_INTOTO_STATEMENT_V1);
 	ptype = member(stmt, "predicateType");
 	if (!cJSON_IsString(ptype) || !*ptype->valuestring)
 		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicateType", "expected a non-empty string");
@@ -60,7 +65,7 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 	if (!cJSON_IsArray(subjects) || cJSON_GetArraySize(subjects) == 0)
 		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/subject", "expected a non-empty list");
 	isim_hex(digest, ISIM_SHA256_BYTES, want);
-	cJSON_ArrayForEach(s, subjects) {
+	cJSON_ArrayForEach (s, subjects) {
 		const cJSON *d = member(s, "digest"), *sha;
 
 		snprintf(ptr, sizeof(ptr), "/subject/%d/digest", i);
@@ -69,7 +74,8 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 		sha = member(d, "sha256");
 		snprintf(ptr, sizeof(ptr), "/subject/%d/digest/sha256", i);
 		if (sha && (!cJSON_IsString(sha) || !is_sha256_hex(sha->valuestring)))
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected 64 lowercase hexadecimal digits");
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr,
+						     "expected 64 lowercase hexadecimal digits");
 		if (sha && !*first)
 			memcpy(first, sha->valuestring, sizeof(first));
 		if (sha && strcmp(sha->valuestring, want) == 0)

@@ -28,11 +28,11 @@
 #include "isim/schema.h"
 
 #define MAX_DEPTH ISIM_SCHEMA_MAX_DEPTH
-#define SHOW_MAX 60	      /* longest value quoted in a message */
-#define LIST_MAX 300	      /* longest list of values in a message */
-#define MATCH_LIMIT 100000    /* PCRE2 backtracking steps for one match */
-#define MAX_STEPS (1L << 23)  /* subschemas one validation may apply */
-#define CHUNK 16	      /* subschemas allocated at once */
+#define SHOW_MAX 60	     /* longest value quoted in a message */
+#define LIST_MAX 300	     /* longest list of values in a message */
+#define MATCH_LIMIT 100000   /* PCRE2 backtracking steps for one match */
+#define MAX_STEPS (1L << 23) /* subschemas one validation may apply */
+#define CHUNK 16	     /* subschemas allocated at once */
 
 enum kw {
 	KW_ID,
@@ -84,17 +84,17 @@ enum kw {
 
 /* What a keyword's value must be. */
 enum kind {
-	K_ID,	       /* a URI reference without fragment */
-	K_ANCHOR,      /* a plain name */
+	K_ID,	  /* a URI reference without fragment */
+	K_ANCHOR, /* a plain name */
 	K_STRING,
-	K_STRINGS,     /* an array of strings */
+	K_STRINGS, /* an array of strings */
 	K_SCHEMA,
 	K_SCHEMAS,     /* a non-empty array of schemas */
 	K_SCHEMA_MAP,  /* an object of schemas */
 	K_PATTERN_MAP, /* an object of schemas keyed by regular expressions */
 	K_NUMBER,
-	K_POSITIVE,    /* a number greater than 0 */
-	K_COUNT,       /* a non-negative integer */
+	K_POSITIVE, /* a number greater than 0 */
+	K_COUNT,    /* a non-negative integer */
 	K_BOOL,
 	K_ARRAY,
 	K_ANY,
@@ -169,8 +169,8 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } type_names[] = {
-	{ "string", T_STRING },	  { "integer", T_INTEGER }, { "number", T_NUMBER }, { "boolean", T_BOOLEAN },
-	{ "object", T_OBJECT },	  { "array", T_ARRAY },	    { "null", T_NULL },
+	{ "string", T_STRING }, { "integer", T_INTEGER }, { "number", T_NUMBER }, { "boolean", T_BOOLEAN },
+	{ "object", T_OBJECT }, { "array", T_ARRAY },	  { "null", T_NULL },
 };
 
 enum format {
@@ -191,21 +191,21 @@ static const char *const format_names[] = {
 struct snode {
 	const cJSON *json;
 	const cJSON *kw[KW_N];
-	const cJSON *ref;	  /* what $ref resolved to */
-	const cJSON *dynref;	  /* what $dynamicRef resolved to statically */
-	const char *dynname;	  /* its $dynamicAnchor, when the dynamic scope may rebind it */
+	const cJSON *ref;    /* what $ref resolved to */
+	const cJSON *dynref; /* what $dynamicRef resolved to statically */
+	const char *dynname; /* its $dynamicAnchor, when the dynamic scope may rebind it */
 	pcre2_code *pattern;
-	pcre2_code **pp;	  /* one per patternProperties member, in order */
+	pcre2_code **pp; /* one per patternProperties member, in order */
 	size_t npp;
-	uint32_t res;		  /* the schema resource it belongs to */
-	unsigned types;		  /* T_* bits of "type", 0 when absent */
+	uint32_t res;	/* the schema resource it belongs to */
+	unsigned types; /* T_* bits of "type", 0 when absent */
 	enum format format;
 };
 
 struct resource {
-	char *uri;	  /* absolute, without fragment; "" for a document without $id */
+	char *uri; /* absolute, without fragment; "" for a document without $id */
 	const cJSON *root;
-	bool listed;	  /* a real $id, that references may name */
+	bool listed; /* a real $id, that references may name */
 };
 
 struct anchor {
@@ -959,10 +959,10 @@ void isim_schema_free(struct isim_schema *s)
 struct comp {
 	struct isim_schema *s;
 	struct isim_error *err;
-	struct ptrbuf path;	     /* of the value being checked */
-	const cJSON *at;	     /* when set, path is still to be found: that of at */
+	struct ptrbuf path; /* of the value being checked */
+	const cJSON *at;    /* when set, path is still to be found: that of at */
 	pcre2_compile_context *cctx;
-	bool lazy;		     /* walking a $ref target no keyword leads to */
+	bool lazy; /* walking a $ref target no keyword leads to */
 };
 
 static int oom(struct isim_error *err)
@@ -1149,7 +1149,7 @@ static int add_anchor(struct comp *cp, const struct snode *sn, int k)
  * \s, so those become ECMA-262's explicit sets; \u is taken care of by
  * PCRE2_ALT_BSUX and PCRE2_EXTRA_ALT_BSUX. */
 #define ECMA_SPACE "\\x09-\\x0d\\x20\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
-#define ECMA_NOT_SPACE                                                                                   \
+#define ECMA_NOT_SPACE                                                                                \
 	"\\x00-\\x08\\x0e-\\x1f\\x21-\\x9f\\xa1-\\u167f\\u1681-\\u1fff\\u200b-\\u2027\\u202a-\\u202e" \
 	"\\u2030-\\u205e\\u2060-\\u2fff\\u3001-\\ufefe\\uff00-\\u{10ffff}"
 
@@ -1176,20 +1176,48 @@ static const char *ecma_class(char c, bool in_class)
 /* ECMA-262's long General_Category names, which PCRE2 10.42 only knows by
  * their short names (Unicode's PropertyValueAliases.txt). */
 static const char *const gc_names[][2] = {
-	{ "Cased_Letter", "L&" },	    { "Close_Punctuation", "Pe" },     { "Combining_Mark", "M" },
-	{ "Connector_Punctuation", "Pc" }, { "Control", "Cc" },	       { "Currency_Symbol", "Sc" },
-	{ "Dash_Punctuation", "Pd" },	    { "Decimal_Number", "Nd" },	       { "Enclosing_Mark", "Me" },
-	{ "Final_Punctuation", "Pf" },	    { "Format", "Cf" },		       { "Initial_Punctuation", "Pi" },
-	{ "Letter", "L" },		    { "Letter_Number", "Nl" },	       { "Line_Separator", "Zl" },
-	{ "Lowercase_Letter", "Ll" },	    { "Mark", "M" },		       { "Math_Symbol", "Sm" },
-	{ "Modifier_Letter", "Lm" },	    { "Modifier_Symbol", "Sk" },       { "Nonspacing_Mark", "Mn" },
-	{ "Number", "N" },		    { "Open_Punctuation", "Ps" },      { "Other", "C" },
-	{ "Other_Letter", "Lo" },	    { "Other_Number", "No" },	       { "Other_Punctuation", "Po" },
-	{ "Other_Symbol", "So" },	    { "Paragraph_Separator", "Zp" },   { "Private_Use", "Co" },
-	{ "Punctuation", "P" },		    { "Separator", "Z" },	       { "Space_Separator", "Zs" },
-	{ "Spacing_Mark", "Mc" },	    { "Surrogate", "Cs" },	       { "Symbol", "S" },
-	{ "Titlecase_Letter", "Lt" },	    { "Unassigned", "Cn" },	       { "Uppercase_Letter", "Lu" },
-	{ "cntrl", "Cc" },		    { "digit", "Nd" },		       { "punct", "P" },
+	{ "Cased_Letter", "L&" },
+	{ "Close_Punctuation", "Pe" },
+	{ "Combining_Mark", "M" },
+	{ "Connector_Punctuation", "Pc" },
+	{ "Control", "Cc" },
+	{ "Currency_Symbol", "Sc" },
+	{ "Dash_Punctuation", "Pd" },
+	{ "Decimal_Number", "Nd" },
+	{ "Enclosing_Mark", "Me" },
+	{ "Final_Punctuation", "Pf" },
+	{ "Format", "Cf" },
+	{ "Initial_Punctuation", "Pi" },
+	{ "Letter", "L" },
+	{ "Letter_Number", "Nl" },
+	{ "Line_Separator", "Zl" },
+	{ "Lowercase_Letter", "Ll" },
+	{ "Mark", "M" },
+	{ "Math_Symbol", "Sm" },
+	{ "Modifier_Letter", "Lm" },
+	{ "Modifier_Symbol", "Sk" },
+	{ "Nonspacing_Mark", "Mn" },
+	{ "Number", "N" },
+	{ "Open_Punctuation", "Ps" },
+	{ "Other", "C" },
+	{ "Other_Letter", "Lo" },
+	{ "Other_Number", "No" },
+	{ "Other_Punctuation", "Po" },
+	{ "Other_Symbol", "So" },
+	{ "Paragraph_Separator", "Zp" },
+	{ "Private_Use", "Co" },
+	{ "Punctuation", "P" },
+	{ "Separator", "Z" },
+	{ "Space_Separator", "Zs" },
+	{ "Spacing_Mark", "Mc" },
+	{ "Surrogate", "Cs" },
+	{ "Symbol", "S" },
+	{ "Titlecase_Letter", "Lt" },
+	{ "Unassigned", "Cn" },
+	{ "Uppercase_Letter", "Lu" },
+	{ "cntrl", "Cc" },
+	{ "digit", "Nd" },
+	{ "punct", "P" },
 };
 
 /* \p{...} or \P{...} at src; the length it takes, 0 if it is not one. */
@@ -1334,8 +1362,9 @@ static int set_types(struct comp *cp, struct snode *sn, const cJSON *v)
 			if (cJSON_IsString(t) && !strcmp(t->valuestring, type_names[i].name))
 				break;
 		if (i == sizeof(type_names) / sizeof(type_names[0]))
-			return bad(cp, NULL, "expected a type name or an array of them (null, boolean, object, "
-					     "array, number, string, integer)");
+			return bad(cp, NULL,
+				   "expected a type name or an array of them (null, boolean, object, "
+				   "array, number, string, integer)");
 		sn->types |= type_names[i].bit;
 	}
 	if (!sn->types)
@@ -1610,15 +1639,15 @@ struct vctx {
 	const struct isim_schema *s;
 	struct isim_error *err;
 	pcre2_match_data *md;
-	int quiet;		      /* > 0 below not, if, contains: failures need no message */
+	int quiet; /* > 0 below not, if, contains: failures need no message */
 	int depth;
 	long steps;
-	struct frame stk[MAX_DEPTH];  /* the schemas being applied, to stop $ref loops */
-	uint32_t scope[MAX_DEPTH];    /* the dynamic scope: resources entered, outermost first */
+	struct frame stk[MAX_DEPTH]; /* the schemas being applied, to stop $ref loops */
+	uint32_t scope[MAX_DEPTH];   /* the dynamic scope: resources entered, outermost first */
 	int nscope;
-	struct ptrbuf ptr;	      /* of the instance value */
-	int fail_depth;		      /* ptr.depth of the last failure */
-	unsigned fail_types;	      /* what it expected, when it was a type mismatch */
+	struct ptrbuf ptr;   /* of the instance value */
+	int fail_depth;	     /* ptr.depth of the last failure */
+	unsigned fail_types; /* what it expected, when it was a type mismatch */
 	char scratch[2][LIST_MAX + 8];
 };
 
@@ -1768,7 +1797,10 @@ static int fail_type(struct vctx *c, unsigned want, const cJSON *inst)
 			continue;
 		n++;
 		len += (size_t)snprintf(b + len, sizeof(c->scratch[0]) - len, "%s%s",
-					n == 1 ? "" : n == total ? " or " : ", ", type_names[i].name);
+					n == 1	     ? ""
+					: n == total ? " or "
+						     : ", ",
+					type_names[i].name);
 	}
 	r = fail(c, "type: expected %s, got %s", b, json_type_name(inst));
 	c->fail_types = want;
@@ -1842,11 +1874,11 @@ static int eval_string(struct vctx *c, const struct snode *sn, const cJSON *inst
 	if (sn->kw[KW_MIN_LENGTH] || sn->kw[KW_MAX_LENGTH]) {
 		n = utf8_length(s);
 		if ((k = sn->kw[KW_MIN_LENGTH]) && (double)n < k->valuedouble)
-			return fail(c, "minLength: %s is %zu character%s long, expected at least %s", show(c, 0, inst), n,
-				    n == 1 ? "" : "s", num(c, 1, k->valuedouble));
+			return fail(c, "minLength: %s is %zu character%s long, expected at least %s", show(c, 0, inst),
+				    n, n == 1 ? "" : "s", num(c, 1, k->valuedouble));
 		if ((k = sn->kw[KW_MAX_LENGTH]) && (double)n > k->valuedouble)
-			return fail(c, "maxLength: %s is %zu character%s long, expected at most %s", show(c, 0, inst), n,
-				    n == 1 ? "" : "s", num(c, 1, k->valuedouble));
+			return fail(c, "maxLength: %s is %zu character%s long, expected at most %s", show(c, 0, inst),
+				    n, n == 1 ? "" : "s", num(c, 1, k->valuedouble));
 	}
 	if (sn->pattern) {
 		r = regex_match(c, sn->pattern, sn->kw[KW_PATTERN], s, &hit);
@@ -2055,13 +2087,13 @@ static int eval_object(struct vctx *c, const struct snode *sn, const cJSON *inst
 			return fail(c, "maxProperties: object has %zu propert%s, expected at most %s", n,
 				    n == 1 ? "y" : "ies", num(c, 0, k->valuedouble));
 	}
-	cJSON_ArrayForEach(x, sn->kw[KW_REQUIRED])
+	cJSON_ArrayForEach (x, sn->kw[KW_REQUIRED])
 		if (!cJSON_GetObjectItemCaseSensitive(inst, x->valuestring))
 			return fail(c, "required: missing property '%s'", clip(c, 0, x->valuestring, SHOW_MAX));
-	cJSON_ArrayForEach(d, sn->kw[KW_DEPENDENT_REQUIRED]) {
+	cJSON_ArrayForEach (d, sn->kw[KW_DEPENDENT_REQUIRED]) {
 		if (!cJSON_GetObjectItemCaseSensitive(inst, d->string))
 			continue;
-		cJSON_ArrayForEach(x, d)
+		cJSON_ArrayForEach (x, d)
 			if (!cJSON_GetObjectItemCaseSensitive(inst, x->valuestring))
 				return fail(c, "dependentRequired: property '%s' is required when '%s' is present",
 					    clip(c, 0, x->valuestring, SHOW_MAX), clip(c, 1, d->string, SHOW_MAX));
@@ -2161,8 +2193,7 @@ static int eval_alt(struct vctx *c, const cJSON *b, const cJSON *inst, struct ev
 	return r;
 }
 
-static __attribute__((noinline)) int eval_any_of(struct vctx *c, const cJSON *list, const cJSON *inst,
-						 struct evald *ev)
+static __attribute__((noinline)) int eval_any_of(struct vctx *c, const cJSON *list, const cJSON *inst, struct evald *ev)
 {
 	struct alts a = { .score = -1, .only_types = true };
 	const cJSON *b;
@@ -2184,8 +2215,7 @@ static __attribute__((noinline)) int eval_any_of(struct vctx *c, const cJSON *li
 	return ok ? 0 : alts_fail(c, &a, "anyOf", inst);
 }
 
-static __attribute__((noinline)) int eval_one_of(struct vctx *c, const cJSON *list, const cJSON *inst,
-						 struct evald *ev)
+static __attribute__((noinline)) int eval_one_of(struct vctx *c, const cJSON *list, const cJSON *inst, struct evald *ev)
 {
 	struct alts a = { .score = -1, .only_types = true };
 	const cJSON *b;
@@ -2247,8 +2277,10 @@ static int eval_ref(struct vctx *c, const cJSON *target, const cJSON *inst, stru
 
 	for (i = 0; i < c->depth; i++)
 		if (c->stk[i].schema == target && c->stk[i].inst == inst)
-			return eval_bad(c, from, NULL, "reference loop: '%s' leads back to a schema already being "
-						       "applied to the same value", quote(q, sizeof(q), from->valuestring));
+			return eval_bad(c, from, NULL,
+					"reference loop: '%s' leads back to a schema already being "
+					"applied to the same value",
+					quote(q, sizeof(q), from->valuestring));
 	return eval(c, target, inst, ev);
 }
 
@@ -2276,7 +2308,7 @@ static int eval_applicators(struct vctx *c, const struct snode *sn, const cJSON 
 		return r;
 	if (sn->dynref && (r = eval_ref(c, dynamic_target(c, sn), inst, ev, sn->kw[KW_DYNAMIC_REF])) != 0)
 		return r;
-	cJSON_ArrayForEach(b, sn->kw[KW_ALL_OF])
+	cJSON_ArrayForEach (b, sn->kw[KW_ALL_OF])
 		if ((r = eval(c, b, inst, ev)) != 0)
 			return r;
 	if (sn->kw[KW_ANY_OF] && (r = eval_any_of(c, sn->kw[KW_ANY_OF], inst, ev)) != 0)
@@ -2288,7 +2320,7 @@ static int eval_applicators(struct vctx *c, const struct snode *sn, const cJSON 
 	if (sn->kw[KW_IF] && (r = eval_if(c, sn, inst, ev)) != 0)
 		return r;
 	if (cJSON_IsObject(inst))
-		cJSON_ArrayForEach(b, sn->kw[KW_DEPENDENT_SCHEMAS])
+		cJSON_ArrayForEach (b, sn->kw[KW_DEPENDENT_SCHEMAS])
 			if (cJSON_GetObjectItemCaseSensitive(inst, b->string) && (r = eval(c, b, inst, ev)) != 0)
 				return r;
 	return 0;
@@ -2328,7 +2360,8 @@ static int eval_unevaluated(struct vctx *c, const struct snode *sn, const cJSON 
 			continue;
 		old = obj ? pb_push(&c->ptr, m->string) : pb_push_index(&c->ptr, i);
 		if (cJSON_IsFalse(u) && obj)
-			r = fail(c, "unevaluatedProperties: property '%s' is not allowed", clip(c, 0, m->string, SHOW_MAX));
+			r = fail(c, "unevaluatedProperties: property '%s' is not allowed",
+				 clip(c, 0, m->string, SHOW_MAX));
 		else if (cJSON_IsFalse(u))
 			r = fail(c, "unevaluatedItems: item %zu is not allowed", i);
 		else

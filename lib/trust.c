@@ -142,14 +142,16 @@ static int revoked_line(struct isim_trust *t, const char *path, int no, char *s,
 	if (!keyid_of_text(p, keyid)) {
 		isim_error_at(err, path, no, (int)(p - s) + 1);
 		return isim_error_set(err, ISIM_EXIT_CONFIG,
-				      "expected a key id of up to 16 hex digits, as minisign prints it; got '%.40s'", p);
+				      "expected a key id of up to 16 hex digits, as minisign prints it; got '%.40s'",
+				      p);
 	}
 	*end = c;
 	while (blank(*end))
 		end++;
 	if (*end && *end != '#') {
 		isim_error_at(err, path, no, (int)(end - s) + 1);
-		return isim_error_set(err, ISIM_EXIT_CONFIG, "expected a '#' comment or the end of the line after the key id");
+		return isim_error_set(err, ISIM_EXIT_CONFIG,
+				      "expected a '#' comment or the end of the line after the key id");
 	}
 	return add_revoked(t, keyid, err);
 }
@@ -328,11 +330,11 @@ int isim_trust_signer(const struct isim_trust *t, const uint8_t keyid[static ISI
 		return 0;
 	if (!t->dir[0] && t->nkeys == 1) {
 		isim_ms_keyid_hex(t->keys[0].pk.keyid, want);
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "signed by key %s, but the public key is %s", hex,
-				      want);
+		return isim_error_set(err, ISIM_EXIT_VERDICT, "signed by key %s, but the public key is %s", hex, want);
 	}
-	return isim_error_set(err, ISIM_EXIT_VERDICT, "signed by key %s, which is not a trusted signer (%zu key%s in %s)",
-			      hex, t->nkeys, t->nkeys == 1 ? "" : "s", t->dir);
+	return isim_error_set(err, ISIM_EXIT_VERDICT,
+			      "signed by key %s, which is not a trusted signer (%zu key%s in %s)", hex, t->nkeys,
+			      t->nkeys == 1 ? "" : "s", t->dir);
 }
 
 int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
@@ -354,8 +356,8 @@ int isim_trust_verify_file(const struct isim_trust *t, const struct isim_ms_sig 
 	return isim_ms_verify_file(&(*signer)->pk, sig, path, err);
 }
 
-int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig *sig, const void *data,
-			   size_t len, const struct isim_trust_key **signer, struct isim_error *err)
+int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig *sig, const void *data, size_t len,
+			   const struct isim_trust_key **signer, struct isim_error *err)
 {
 	if (isim_trust_signer(t, sig->keyid, signer, err) < 0)
 		return -1;

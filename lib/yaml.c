@@ -50,7 +50,13 @@ struct conv {
 	char ptr[2048];
 };
 
-enum kind { K_NULL, K_BOOL, K_INT, K_FLOAT, K_STR };
+enum kind {
+	K_NULL,
+	K_BOOL,
+	K_INT,
+	K_FLOAT,
+	K_STR
+};
 
 static int fail_at(struct conv *c, yaml_mark_t m, const char *fmt, ...) ISIM_PRINTF(3, 4);
 static int fail_at(struct conv *c, yaml_mark_t m, const char *fmt, ...)
@@ -452,8 +458,7 @@ static int key_text(struct conv *c, yaml_event_t *ev, char **text)
 		}
 		if (tag && strcmp(tag, "!") && strcmp(tag, YAML_STR_TAG)) {
 			tag_name(tag, name, sizeof(name));
-			fail_at(c, ev->start_mark, "a key cannot have tag '%s' (JSON member names are strings)",
-				name);
+			fail_at(c, ev->start_mark, "a key cannot have tag '%s' (JSON member names are strings)", name);
 			goto out;
 		}
 		if (!strcmp(s, "<<") && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
@@ -695,8 +700,7 @@ static int document(struct conv *c)
 	return 0;
 }
 
-int isim_yaml_parse(const char *text, size_t len, const char *name, struct isim_doc **out,
-		    struct isim_error *err)
+int isim_yaml_parse(const char *text, size_t len, const char *name, struct isim_doc **out, struct isim_error *err)
 {
 	struct conv c;
 	int ret = -1;

@@ -55,12 +55,12 @@ static void tool_usage(const struct isim_tool *t, FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: %s COMMAND [options] [ARG...]\n%s\nCommands:\n", t->prog,
-		t->synopsis ? t->synopsis : "");
+	fprintf(f, "usage: %s COMMAND [options] [ARG...]\n%s\nCommands:\n", t->prog, t->synopsis ? t->synopsis : "");
 	for (i = 0; i < t->ncmds; i++)
 		fprintf(f, "  %-11s %s\n", t->cmds[i].name, t->cmds[i].summary);
-	fprintf(f, "\n'%s COMMAND --help' describes a command. -h, --help: this text;\n"
-		   "-V, --version: the version.%s%s\n",
+	fprintf(f,
+		"\n'%s COMMAND --help' describes a command. -h, --help: this text;\n"
+		"-V, --version: the version.%s%s\n",
 		t->prog, t->epilog ? " " : "", t->epilog ? t->epilog : "");
 }
 

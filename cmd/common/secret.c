@@ -55,8 +55,8 @@ static int read_line(int fd, char *buf, size_t size, size_t *len, const char *fr
 			break;
 		if (n + 1 >= size) {
 			sodium_memzero(&c, sizeof(c));
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "the password from %s is longer than %zu bytes", from,
-					      size - 1);
+			return isim_error_set(err, ISIM_EXIT_DATAERR, "the password from %s is longer than %zu bytes",
+					      from, size - 1);
 		}
 		buf[n++] = c;
 	}
@@ -139,7 +139,8 @@ int isim_password_read(int fd, const char *prompt, bool confirm, char **out, siz
 	} else {
 		tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (tty < 0) {
-			isim_error_set(err, ISIM_EXIT_USAGE, "no terminal to read a password from; give --password-fd N");
+			isim_error_set(err, ISIM_EXIT_USAGE,
+				       "no terminal to read a password from; give --password-fd N");
 			goto out;
 		}
 		if (tty_read(tty, prompt, pw, ISIM_MS_PASSWORD_MAX + 1, len, err) < 0)

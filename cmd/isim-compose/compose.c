@@ -38,7 +38,11 @@ static void usage(FILE *f)
 
 int isim_compose_main(int argc, char *argv[])
 {
-	enum { OPT_FEATURES = 256, OPT_PROFILES, OPT_SCHEMAS };
+	enum {
+		OPT_FEATURES = 256,
+		OPT_PROFILES,
+		OPT_SCHEMAS
+	};
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "validate-only", no_argument, NULL, 'n' },
@@ -116,8 +120,7 @@ int isim_compose_main(int argc, char *argv[])
 		ret = isim_json_write(stdout, doc) < 0 ? ISIM_EXIT_IOERR : isim_close_stdout(PROG);
 		goto out;
 	}
-	if (isim_profile_load(cat, argv[optind], &profile, &err) < 0 ||
-	    isim_compose(cat, profile, &comp, &err) < 0)
+	if (isim_profile_load(cat, argv[optind], &profile, &err) < 0 || isim_compose(cat, profile, &comp, &err) < 0)
 		goto fail;
 	if (!validate_only) {
 		if (!out_dir) {

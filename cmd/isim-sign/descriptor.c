@@ -52,14 +52,14 @@ static int sign_one(const struct isim_schema *schema, const struct isim_ms_secke
 
 int sign_descriptor_main(int argc, char *argv[])
 {
-	enum { OPT_PWFD = 256, OPT_SCHEMAS };
+	enum {
+		OPT_PWFD = 256,
+		OPT_SCHEMAS
+	};
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "password-fd", required_argument, NULL, OPT_PWFD },
-		{ "stream", no_argument, NULL, 's' },
-		{ "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "key", required_argument, NULL, 'k' }, { "password-fd", required_argument, NULL, OPT_PWFD },
+		{ "stream", no_argument, NULL, 's' },	 { "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
+		{ "help", no_argument, NULL, 'h' },	 { NULL, 0, NULL, 0 },
 	};
 	const char *key = NULL, *schemas = NULL, *path, *name;
 	struct isim_ms_seckey *sk = NULL;
@@ -80,7 +80,8 @@ int sign_descriptor_main(int argc, char *argv[])
 			break;
 		case OPT_PWFD:
 			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number", optarg);
+				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number",
+							optarg);
 			break;
 		case 's':
 			stream = true;

@@ -31,7 +31,9 @@ static void usage(FILE *f)
 
 int sign_dsse_main(int argc, char *argv[])
 {
-	enum { OPT_PWFD = 256 };
+	enum {
+		OPT_PWFD = 256
+	};
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "password-fd", required_argument, NULL, OPT_PWFD },
@@ -57,7 +59,8 @@ int sign_dsse_main(int argc, char *argv[])
 			break;
 		case OPT_PWFD:
 			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number", optarg);
+				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number",
+							optarg);
 			break;
 		case 'T':
 			if (isim_opt_once(PROG, "--type", &type, optarg))

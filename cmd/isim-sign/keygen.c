@@ -152,7 +152,9 @@ fail:
 
 int sign_keygen_main(int argc, char *argv[])
 {
-	enum { OPT_PWFD = 256 };
+	enum {
+		OPT_PWFD = 256
+	};
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
@@ -182,7 +184,8 @@ int sign_keygen_main(int argc, char *argv[])
 			break;
 		case OPT_PWFD:
 			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number", optarg);
+				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number",
+							optarg);
 			break;
 		case 'c':
 			if (isim_opt_once(PROG, "--comment", &comment, optarg))

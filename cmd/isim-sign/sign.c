@@ -110,7 +110,9 @@ out:
 
 int sign_files_main(int argc, char *argv[])
 {
-	enum { OPT_PWFD = 256 };
+	enum {
+		OPT_PWFD = 256
+	};
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "sig-file", required_argument, NULL, 'x' },
@@ -147,7 +149,8 @@ int sign_files_main(int argc, char *argv[])
 			break;
 		case OPT_PWFD:
 			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(prog, "--password-fd '%s': expected one descriptor number", optarg);
+				return isim_usage_error(prog, "--password-fd '%s': expected one descriptor number",
+							optarg);
 			break;
 		case 'h':
 			usage(stdout, prog);

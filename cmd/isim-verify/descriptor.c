@@ -135,8 +135,7 @@ static int run_stream(const struct run *r, FILE *in, const char *name)
 			if (c == ISIM_EXIT_DATAERR) {
 				isim_error_at(&err, name, rd.line, 0);
 				isim_print_error(PROG, &err);
-			}
-			else if (c > ISIM_EXIT_DATAERR) {
+			} else if (c > ISIM_EXIT_DATAERR) {
 				worst = c == ISIM_EXIT_IOERR ? c : isim_fail(PROG, &err);
 				break;
 			}

@@ -13,7 +13,8 @@ static const struct isim_tool tool = {
 	.prog = "isim-verify",
 	.cmds = cmds,
 	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
-	.epilog = "Each command prints a JSON verdict;\nexit status 0 valid, 1 not valid, 64 and up could not check (isim(7)).",
+	.epilog = "Each command prints a JSON verdict;\nexit status 0 valid, 1 not valid, 64 and up could not check "
+		  "(isim(7)).",
 };
 
 int isim_verify_main(int argc, char *argv[])

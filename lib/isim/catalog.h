@@ -25,7 +25,7 @@ struct isim_feature {
 /* A profiles/<name>.yaml, validated against schemas/profile.schema.json. */
 struct isim_profile {
 	char *name;
-	char *source;		      /* file name, e.g. "wg-mesh-ipv6.yaml" */
+	char *source; /* file name, e.g. "wg-mesh-ipv6.yaml" */
 	struct isim_doc *doc;
 	char sha256[ISIM_SHA256_HEX];
 };

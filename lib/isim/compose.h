@@ -23,13 +23,12 @@ struct isim_composition {
  * the order written), check conflicts, merge packages, files, firewall
  * fragments, selftests, services, inputs and feature_config, and build the
  * manifest. Nothing is written. Errors name the file, line and column. */
-int isim_compose(struct isim_catalog *cat, const struct isim_profile *profile,
-		 struct isim_composition *out, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_compose(struct isim_catalog *cat, const struct isim_profile *profile, struct isim_composition *out,
+		 struct isim_error *err) ISIM_MUST_CHECK;
 void isim_composition_free(struct isim_composition *c);
 
 /* Write the outputs into dir atomically: all of them or none, an older
  * directory left as it was on failure. */
-int isim_composition_write(const struct isim_composition *c, const char *dir,
-			   struct isim_error *err) ISIM_MUST_CHECK;
+int isim_composition_write(const struct isim_composition *c, const char *dir, struct isim_error *err) ISIM_MUST_CHECK;
 
 #endif

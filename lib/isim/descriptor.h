@@ -20,8 +20,8 @@
 /* A signer's public key by key id: 0 and pk filled when trusted; -1 with
  * err->code ISIM_EXIT_VERDICT and a reason ("key ... is revoked", "key ...
  * is not a trusted signer") otherwise. */
-typedef int (*isim_signer_lookup_fn)(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES],
-				     uint8_t pk[static 32], struct isim_error *err);
+typedef int (*isim_signer_lookup_fn)(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
+				     struct isim_error *err);
 
 struct isim_descriptor_verdict {
 	char node_id[128];
@@ -60,6 +60,5 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 /* RFC 3339 date-time ("2026-01-01T00:00:00Z", offsets and fractions
  * allowed; fractions are dropped) to seconds since the epoch. */
 int isim_parse_rfc3339(const char *s, time_t *out) ISIM_MUST_CHECK;
-
 
 #endif

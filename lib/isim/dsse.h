@@ -44,8 +44,8 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 void isim_dsse_free(struct isim_dsse *env);
 
 /* A one-signature envelope as indented JSON ending in a newline (free()). */
-int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const uint8_t sk[static 64],
-		   const char *keyid, char **out, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const uint8_t sk[static 64], const char *keyid,
+		   char **out, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* True when signature i of env verifies under the Ed25519 key pk. */
 bool isim_dsse_verify(const struct isim_dsse *env, size_t i, const uint8_t pk[static 32]) ISIM_MUST_CHECK;

@@ -8,27 +8,27 @@
 /* Exit codes shared by every tool (isim(7)); the numbers follow sysexits.h. */
 enum isim_exit {
 	ISIM_EXIT_OK = 0,
-	ISIM_EXIT_VERDICT = 1,	 /* negative verdict: bad signature, refused */
-	ISIM_EXIT_USAGE = 64,	 /* command line usage error */
-	ISIM_EXIT_DATAERR = 65,	 /* input data was incorrect */
-	ISIM_EXIT_NOINPUT = 66,	 /* an input file did not exist or was unreadable */
+	ISIM_EXIT_VERDICT = 1,	    /* negative verdict: bad signature, refused */
+	ISIM_EXIT_USAGE = 64,	    /* command line usage error */
+	ISIM_EXIT_DATAERR = 65,	    /* input data was incorrect */
+	ISIM_EXIT_NOINPUT = 66,	    /* an input file did not exist or was unreadable */
 	ISIM_EXIT_UNAVAILABLE = 69, /* a needed service or program is missing */
-	ISIM_EXIT_SOFTWARE = 70, /* internal error */
-	ISIM_EXIT_CANTCREAT = 73, /* cannot create an output */
-	ISIM_EXIT_IOERR = 74,	 /* I/O error */
-	ISIM_EXIT_NOPERM = 77,	 /* permission denied */
-	ISIM_EXIT_CONFIG = 78,	 /* bad configuration */
+	ISIM_EXIT_SOFTWARE = 70,    /* internal error */
+	ISIM_EXIT_CANTCREAT = 73,   /* cannot create an output */
+	ISIM_EXIT_IOERR = 74,	    /* I/O error */
+	ISIM_EXIT_NOPERM = 77,	    /* permission denied */
+	ISIM_EXIT_CONFIG = 78,	    /* bad configuration */
 };
 
 /* Where an error is, and what it is. Library functions fill one of these
  * and return; only cmd/ turns it into a message and an exit code. */
 struct isim_error {
-	int code;	     /* an enum isim_exit value, never 0 once set */
-	int line;	     /* 1-based; 0 when unknown */
-	int column;	     /* 1-based; 0 when unknown */
-	char path[512];	     /* file the error is in, "" when none */
-	char pointer[512];   /* RFC 6901 JSON pointer of the value, "" when none */
-	char msg[1024];	     /* what is wrong, without the location */
+	int code;	   /* an enum isim_exit value, never 0 once set */
+	int line;	   /* 1-based; 0 when unknown */
+	int column;	   /* 1-based; 0 when unknown */
+	char path[512];	   /* file the error is in, "" when none */
+	char pointer[512]; /* RFC 6901 JSON pointer of the value, "" when none */
+	char msg[1024];	   /* what is wrong, without the location */
 };
 
 #define ISIM_MUST_CHECK __attribute__((warn_unused_result))

@@ -14,8 +14,7 @@
 /* Read a whole file into a NUL-terminated malloc'd buffer; "-" is stdin.
  * Files larger than max are refused (ISIM_EXIT_DATAERR); a missing or
  * unreadable file is ISIM_EXIT_NOINPUT. */
-int isim_file_read(const char *path, size_t max, char **out, size_t *len,
-		   struct isim_error *err) ISIM_MUST_CHECK;
+int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Write data to path atomically: a temporary file in the same directory,
  * fsync, rename, fsync of the directory. On failure nothing is left. */
@@ -49,8 +48,8 @@ struct isim_staged_dir {
 int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_error *err) ISIM_MUST_CHECK;
 /* Write one file inside the staged directory; name is a plain file name
  * (no '/', not "." or ".."), anything else is refused. */
-int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len,
-		 mode_t mode, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data, size_t len, mode_t mode,
+		 struct isim_error *err) ISIM_MUST_CHECK;
 int isim_dir_commit(struct isim_staged_dir *sd, struct isim_error *err) ISIM_MUST_CHECK;
 /* Remove the staged directory; safe after commit and on a zeroed struct. */
 void isim_dir_abort(struct isim_staged_dir *sd);

@@ -13,8 +13,7 @@
 /* SHA-256 through OpenSSL (SHA-NI where the CPU has it). */
 int isim_sha256(const void *data, size_t len, uint8_t out[static ISIM_SHA256_BYTES]) ISIM_MUST_CHECK;
 /* Stream a file once; "-" is stdin. */
-int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES],
-		     struct isim_error *err) ISIM_MUST_CHECK;
+int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], struct isim_error *err) ISIM_MUST_CHECK;
 void isim_hex(const uint8_t *in, size_t len, char *out);
 int isim_sha256_hex(const void *data, size_t len, char out[static ISIM_SHA256_HEX]) ISIM_MUST_CHECK;
 

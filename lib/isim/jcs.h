@@ -46,15 +46,13 @@ int isim_jcs_canonicalize(const char *in, size_t len, const char *name, struct i
  * JSON pointer of the value in err: non-finite numbers, strings or member
  * names that are not UTF-8, duplicate member names, raw or invalid items,
  * nesting beyond ISIM_JCS_MAX_DEPTH. On error out is left as it was. */
-int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out,
-			struct isim_error *err) ISIM_MUST_CHECK;
+int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Parse in[0..len) with the same checks as isim_jcs_canonicalize into a
  * cJSON tree, members in document order; free it with cJSON_Delete. A
  * string or member name holding U+0000 is refused too, as cJSON cannot hold
  * it. NULL on error. */
-cJSON *isim_jcs_parse(const char *in, size_t len, const char *name,
-		      struct isim_error *err) ISIM_MUST_CHECK;
+cJSON *isim_jcs_parse(const char *in, size_t len, const char *name, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Write v as ECMAScript's Number.prototype.toString does (RFC 8785 section
  * 3.2.2.3) into buf, which holds ISIM_JCS_NUMBER_MAX bytes. Returns the

@@ -150,8 +150,7 @@ int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_erro
 char *isim_ms_sig_format(const struct isim_ms_sig *sig, size_t *len);
 
 /* BLAKE2b-512 of a file, streamed once ("-" is stdin), or of an open fd. */
-int isim_ms_hash_file(const char *path, uint8_t out[static ISIM_MS_HASH_BYTES],
-		      struct isim_error *err) ISIM_MUST_CHECK;
+int isim_ms_hash_file(const char *path, uint8_t out[static ISIM_MS_HASH_BYTES], struct isim_error *err) ISIM_MUST_CHECK;
 int isim_ms_hash_fd(int fd, const char *name, uint8_t out[static ISIM_MS_HASH_BYTES],
 		    struct isim_error *err) ISIM_MUST_CHECK;
 
@@ -184,7 +183,7 @@ int isim_ms_verify_prehashed(const struct isim_ms_pubkey *pk, const struct isim_
  * file keep their own codes (66, 74...). */
 int isim_ms_verify_file(const struct isim_ms_pubkey *pk, const struct isim_ms_sig *sig, const char *path,
 			struct isim_error *err) ISIM_MUST_CHECK;
-int isim_ms_verify_data(const struct isim_ms_pubkey *pk, const struct isim_ms_sig *sig, const void *data,
-			size_t len, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_ms_verify_data(const struct isim_ms_pubkey *pk, const struct isim_ms_sig *sig, const void *data, size_t len,
+			struct isim_error *err) ISIM_MUST_CHECK;
 
 #endif

@@ -30,8 +30,7 @@ struct isim_schema;
  * cannot be used, ISIM_EXIT_SOFTWARE when out of memory). */
 int isim_schema_compile(const cJSON *schema, struct isim_schema **out, struct isim_error *err) ISIM_MUST_CHECK;
 /* As isim_schema_validate, with a compiled schema. */
-int isim_schema_check(const struct isim_schema *schema, const cJSON *instance,
-		      struct isim_error *err) ISIM_MUST_CHECK;
+int isim_schema_check(const struct isim_schema *schema, const cJSON *instance, struct isim_error *err) ISIM_MUST_CHECK;
 void isim_schema_free(struct isim_schema *schema);
 
 #endif

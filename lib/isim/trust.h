@@ -49,8 +49,7 @@ int isim_trust_load(const char *dir, struct isim_trust **out, struct isim_error 
 int isim_trust_from_pubkey(const char *path, struct isim_trust **out, struct isim_error *err) ISIM_MUST_CHECK;
 /* The trust a command was given: the one key of pub when not NULL, else
  * the directory isim_trust_dir(dir). */
-int isim_trust_open(const char *dir, const char *pub, struct isim_trust **out,
-		    struct isim_error *err) ISIM_MUST_CHECK;
+int isim_trust_open(const char *dir, const char *pub, struct isim_trust **out, struct isim_error *err) ISIM_MUST_CHECK;
 void isim_trust_free(struct isim_trust *t);
 
 bool isim_trust_is_revoked(const struct isim_trust *t, const uint8_t keyid[static ISIM_MS_KEYID_BYTES]);
@@ -71,7 +70,7 @@ int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES]
  * if the signature then fails. */
 int isim_trust_verify_file(const struct isim_trust *t, const struct isim_ms_sig *sig, const char *path,
 			   const struct isim_trust_key **signer, struct isim_error *err) ISIM_MUST_CHECK;
-int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig *sig, const void *data,
-			   size_t len, const struct isim_trust_key **signer, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig *sig, const void *data, size_t len,
+			   const struct isim_trust_key **signer, struct isim_error *err) ISIM_MUST_CHECK;
 
 #endif

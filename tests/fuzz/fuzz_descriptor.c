@@ -11,7 +11,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32], struct isim_error *err)
+static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
+		  struct isim_error *err)
 {
 	(void)ctx;
 	if (id[0] != 0x71)

@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	free(text);
 	/* The golden public key; a fuzzed signature by it would be a forgery. */
-	if (isim_ms_pubkey_parse_base64("RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz", "pk", &pk, &err) < 0)
+	if (isim_ms_pubkey_parse_base64("RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz", "pk", &pk, &err) <
+	    0)
 		abort();
 	memcpy(pk.keyid, sig.keyid, sizeof(pk.keyid));
 	if (isim_ms_verify_data(&pk, &sig, data, size, &err) == 0)

@@ -41,8 +41,7 @@ static void round_trip(const cJSON *root)
 	if (!text)
 		return;
 	isim_error_clear(&err);
-	if (isim_json_parse(text, strlen(text), "round-trip", &back, &err) < 0 ||
-	    !cJSON_Compare(root, back, true))
+	if (isim_json_parse(text, strlen(text), "round-trip", &back, &err) < 0 || !cJSON_Compare(root, back, true))
 		abort();
 	cJSON_Delete(back);
 	free(text);

@@ -120,8 +120,7 @@ static void test_take_resets(void **state)
  * cleanly instead of writing past the buffer. */
 static void test_overflow_refused(void **state)
 {
-	static const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 1, (size_t)PTRDIFF_MAX,
-					(size_t)PTRDIFF_MAX - 3 };
+	static const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 1, (size_t)PTRDIFF_MAX, (size_t)PTRDIFF_MAX - 3 };
 	size_t i;
 
 	(void)state;
@@ -175,14 +174,10 @@ static void test_free_resets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_take),
-		cmocka_unit_test(test_append_kinds),
-		cmocka_unit_test(test_growth),
-		cmocka_unit_test(test_long_printf),
-		cmocka_unit_test(test_embedded_nul),
-		cmocka_unit_test(test_take_resets),
-		cmocka_unit_test(test_overflow_refused),
-		cmocka_unit_test(test_failure_is_sticky),
+		cmocka_unit_test(test_empty_take),	 cmocka_unit_test(test_append_kinds),
+		cmocka_unit_test(test_growth),		 cmocka_unit_test(test_long_printf),
+		cmocka_unit_test(test_embedded_nul),	 cmocka_unit_test(test_take_resets),
+		cmocka_unit_test(test_overflow_refused), cmocka_unit_test(test_failure_is_sticky),
 		cmocka_unit_test(test_free_resets),
 	};
 

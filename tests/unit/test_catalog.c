@@ -106,15 +106,12 @@ static void test_dir_lookup(void **state)
 	assert_string_equal(isim_catalog_dir("/from/opt", "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)),
 			    "/from/opt");
 	/* Then the environment, even with ./features present. */
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)),
-			    "/from/env");
+	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)), "/from/env");
 	/* An empty variable counts as unset: ./features, a source checkout. */
 	setenv("ISIM_FEATURES_DIR", "", 1);
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)),
-			    "features");
+	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)), "features");
 	unsetenv("ISIM_FEATURES_DIR");
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)),
-			    "features");
+	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)), "features");
 	/* Else the installed copy; a plain file named like the folder does not
 	 * count. */
 	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "nosuch", buf, sizeof(buf)),
@@ -358,15 +355,15 @@ static void test_profile_errors(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_profile_load(cat, "best", &p, &err), -1);
 	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
-	snprintf(expected, sizeof(expected), "%s/best.yaml:2:7: /name: profile name 'web' differs from its file name 'best.yaml'",
-		 t->profiles);
+	snprintf(expected, sizeof(expected),
+		 "%s/best.yaml:2:7: /name: profile name 'web' differs from its file name 'best.yaml'", t->profiles);
 	assert_string_equal(tu_msg(&err), expected);
 
 	tu_write(t->profiles, "odd.yaml", "name: 7\n");
 	isim_error_clear(&err);
 	assert_int_equal(isim_profile_load(cat, "odd", &p, &err), -1);
-	snprintf(expected, sizeof(expected), "%s/odd.yaml:1:7: /name: expected a 'name' string equal to the file name 'odd.yaml'",
-		 t->profiles);
+	snprintf(expected, sizeof(expected),
+		 "%s/odd.yaml:1:7: /name: expected a 'name' string equal to the file name 'odd.yaml'", t->profiles);
 	assert_string_equal(tu_msg(&err), expected);
 	isim_catalog_free(cat);
 }
@@ -427,18 +424,10 @@ static void test_list_stops_at_bad_profile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_dir_lookup),
-		T(test_open),
-		T(test_open_missing_features),
-		T(test_open_schema_errors),
-		T(test_feature_load),
-		T(test_feature_unknown),
-		T(test_feature_bad),
-		T(test_known),
-		T(test_profile_load),
-		T(test_profile_errors),
-		T(test_list),
-		T(test_list_stops_at_bad_profile),
+		T(test_dir_lookup),	    T(test_open),	  T(test_open_missing_features),
+		T(test_open_schema_errors), T(test_feature_load), T(test_feature_unknown),
+		T(test_feature_bad),	    T(test_known),	  T(test_profile_load),
+		T(test_profile_errors),	    T(test_list),	  T(test_list_stops_at_bad_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,79 +28,76 @@ struct file {
 	const char *text; /* NULL: remove the baseline's file */
 };
 
+/* clang-format off: one line of YAML a line */
 static const struct file baseline[] = {
-	{ "features/base/feature.yaml",
-	  "# The base every other test feature stands on.\n"
-	  "name: base\n"
-	  "version: 1.0.0\n"
-	  "description: Base system\n"
-	  "packages: [openssh, busybox]\n"
-	  "files:\n"
-	  "  - source: files/motd\n"
-	  "    destination: /etc/motd\n"
-	  "    mode: \"0644\"\n"
-	  "firewall_fragment:\n"
-	  "  input: |\n"
-	  "    iif lo accept\n"
-	  "    tcp dport $base_ssh_port accept\n"
-	  "selftest: [test_base]\n"
-	  "services: [sshd]\n"
-	  "config_schema:\n"
-	  "  type: object\n"
-	  "  additionalProperties: false\n"
-	  "  properties:\n"
-	  "    ssh_port: {type: integer, minimum: 1, maximum: 65535, default: 22}\n" },
+	{ "features/base/feature.yaml", "# The base every other test feature stands on.\n"
+					"name: base\n"
+					"version: 1.0.0\n"
+					"description: Base system\n"
+					"packages: [openssh, busybox]\n"
+					"files:\n"
+					"  - source: files/motd\n"
+					"    destination: /etc/motd\n"
+					"    mode: \"0644\"\n"
+					"firewall_fragment:\n"
+					"  input: |\n"
+					"    iif lo accept\n"
+					"    tcp dport $base_ssh_port accept\n"
+					"selftest: [test_base]\n"
+					"services: [sshd]\n"
+					"config_schema:\n"
+					"  type: object\n"
+					"  additionalProperties: false\n"
+					"  properties:\n"
+					"    ssh_port: {type: integer, minimum: 1, maximum: 65535, default: 22}\n" },
 	{ "features/base/files/motd", "welcome\n" },
 	{ "features/base/selftest/test_base.sh", "#!/bin/sh\necho 1..1\necho ok 1 - base\n" },
-	{ "features/vpn/feature.yaml",
-	  "name: vpn\n"
-	  "version: 2.1.0\n"
-	  "description: Mesh VPN\n"
-	  "requires: [base]\n"
-	  "packages: [wireguard-tools, busybox]\n"
-	  "files:\n"
-	  "  - source: files/up.sh\n"
-	  "    destination: /usr/local/bin/vpn-up\n"
-	  "    mode: \"0755\"\n"
-	  "firewall_fragment:\n"
-	  "  input: |\n"
-	  "    udp dport $vpn_listen_port accept\n"
-	  "  forward: |\n"
-	  "    ip saddr $vpn_network_cidr accept\n"
-	  "inputs:\n"
-	  "  - name: mesh_secret\n"
-	  "    description: shared mesh secret\n"
-	  "    destination: /etc/infrasim/mesh.conf\n"
-	  "config_schema:\n"
-	  "  type: object\n"
-	  "  additionalProperties: false\n"
-	  "  properties:\n"
-	  "    listen_port: {type: integer, minimum: 1, maximum: 65535, default: 51820}\n"
-	  "    network_cidr: {type: string, format: cidr, default: 10.100.0.0/16}\n"
-	  "    label: {type: string, default: mesh}\n" },
+	{ "features/vpn/feature.yaml", "name: vpn\n"
+				       "version: 2.1.0\n"
+				       "description: Mesh VPN\n"
+				       "requires: [base]\n"
+				       "packages: [wireguard-tools, busybox]\n"
+				       "files:\n"
+				       "  - source: files/up.sh\n"
+				       "    destination: /usr/local/bin/vpn-up\n"
+				       "    mode: \"0755\"\n"
+				       "firewall_fragment:\n"
+				       "  input: |\n"
+				       "    udp dport $vpn_listen_port accept\n"
+				       "  forward: |\n"
+				       "    ip saddr $vpn_network_cidr accept\n"
+				       "inputs:\n"
+				       "  - name: mesh_secret\n"
+				       "    description: shared mesh secret\n"
+				       "    destination: /etc/infrasim/mesh.conf\n"
+				       "config_schema:\n"
+				       "  type: object\n"
+				       "  additionalProperties: false\n"
+				       "  properties:\n"
+				       "    listen_port: {type: integer, minimum: 1, maximum: 65535, default: 51820}\n"
+				       "    network_cidr: {type: string, format: cidr, default: 10.100.0.0/16}\n"
+				       "    label: {type: string, default: mesh}\n" },
 	{ "features/vpn/files/up.sh", "#!/bin/sh\nexec wg-quick up wg0\n" },
-	{ "features/extra/feature.yaml",
-	  "name: extra\n"
-	  "version: 0.1.0\n"
-	  "description: Extra tools\n"
-	  "requires: [vpn]\n"
-	  "conflicts: [legacy]\n"
-	  "packages: [jq]\n" },
-	{ "features/legacy/feature.yaml",
-	  "name: legacy\n"
-	  "version: 0.0.1\n"
-	  "description: Legacy tools\n"
-	  "packages: [telnet]\n" },
-	{ "profiles/good.yaml",
-	  "name: good\n"
-	  "version: 1.0.0\n"
-	  "base: alpine:3.19\n"
-	  "features: [extra]\n"
-	  "feature_config:\n"
-	  "  vpn:\n"
-	  "    listen_port: 51999\n"
-	  "test_requirements: [boot_successful]\n" },
+	{ "features/extra/feature.yaml", "name: extra\n"
+					 "version: 0.1.0\n"
+					 "description: Extra tools\n"
+					 "requires: [vpn]\n"
+					 "conflicts: [legacy]\n"
+					 "packages: [jq]\n" },
+	{ "features/legacy/feature.yaml", "name: legacy\n"
+					  "version: 0.0.1\n"
+					  "description: Legacy tools\n"
+					  "packages: [telnet]\n" },
+	{ "profiles/good.yaml", "name: good\n"
+				"version: 1.0.0\n"
+				"base: alpine:3.19\n"
+				"features: [extra]\n"
+				"feature_config:\n"
+				"  vpn:\n"
+				"    listen_port: 51999\n"
+				"test_requirements: [boot_successful]\n" },
 };
+/* clang-format on */
 
 static char schemas[PATH_MAX + 16];
 static char origin[PATH_MAX];
@@ -234,8 +231,7 @@ static void test_good_profile(void **state)
 	assert_int_equal(r.code, 0);
 	/* Each feature after what it requires; sorted, unique packages. */
 	assert_file("build/good/packages.txt", "busybox\njq\nopenssh\nwireguard-tools\n");
-	assert_file("build/good/selftests.txt",
-		    "base test_base /usr/share/infrasim/selftest/base/test_base.sh\n");
+	assert_file("build/good/selftests.txt", "base test_base /usr/share/infrasim/selftest/base/test_base.sh\n");
 	assert_file("build/good/files.txt",
 		    "0644 77f44b9024fd19a6674a62d98939f4e7f1b77f64eac4c7559414c46bdaec494c /etc/motd base/files/motd\n"
 		    "0755 d9448aa79d97bb20e5698fc73083f02ded23c763ded265dfe8eb98854734b273 /usr/local/bin/vpn-up "
@@ -256,6 +252,7 @@ struct bad_case {
 
 /* Each case changes the baseline catalog and names the one message it must
  * get. */
+/* clang-format off */
 static const struct bad_case bad_cases[] = {
 	{ "profile names an unknown feature",
 	  { { "profiles/good.yaml", "name: good\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [base, vpn-wireguad]\n" } },
@@ -382,6 +379,7 @@ static const struct bad_case bad_cases[] = {
 	{ "unknown option", { { NULL } }, { "--frobnicate", "good" }, 64, "bad option '--frobnicate' (unknown, or missing its value)\nTry 'isim-compose --help'." },
 	{ "profile name that is neither a name nor a path", { { NULL } }, { "Good!" }, 64, "'Good!' is not a profile name ([a-z][a-z0-9-]*) nor a path" },
 };
+/* clang-format on */
 
 static bool dir_is(const char *dir, const char *only)
 {

@@ -128,9 +128,8 @@ static void test_long_message_truncated(void **state)
 	isim_error_pointer(&err, big);
 	assert_int_equal(strlen(err.pointer), sizeof(err.pointer) - 1);
 	/* All three parts at their longest still format whole. */
-	assert_int_equal(strlen(tu_msg(&err)),
-			 (sizeof(err.path) - 1) + strlen(":1:2: ") + (sizeof(err.pointer) - 1) + 2 +
-				 (sizeof(err.msg) - 1));
+	assert_int_equal(strlen(tu_msg(&err)), (sizeof(err.path) - 1) + strlen(":1:2: ") + (sizeof(err.pointer) - 1) +
+						       2 + (sizeof(err.msg) - 1));
 }
 
 static void test_format_small_buffer(void **state)
@@ -162,7 +161,9 @@ static const struct sanitize_case sanitize_cases[] = {
 	/* UTF-8 text is kept... */
 	{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91" },
 	/* ...but not the C1 controls it can encode: U+009B is CSI in xterm. */
-	{ "\xc2\x9b" "31mred", "?31mred" },
+	{ "\xc2\x9b"
+	  "31mred",
+	  "?31mred" },
 	{ "\xc2\x85next line", "?next line" },
 	{ "\xc2\xa0nbsp", "\xc2\xa0nbsp" },
 	{ "", "" },
@@ -212,16 +213,11 @@ static void test_format_sanitizes_every_part(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_parts),
-		cmocka_unit_test(test_set_keeps_location),
-		cmocka_unit_test(test_code_never_zero),
-		cmocka_unit_test(test_null_error),
-		cmocka_unit_test(test_errno_suffix),
-		cmocka_unit_test(test_long_message_truncated),
-		cmocka_unit_test(test_format_small_buffer),
-		cmocka_unit_test(test_sanitize),
-		cmocka_unit_test(test_sanitize_bounds),
-		cmocka_unit_test(test_format_sanitizes_every_part),
+		cmocka_unit_test(test_format_parts),	    cmocka_unit_test(test_set_keeps_location),
+		cmocka_unit_test(test_code_never_zero),	    cmocka_unit_test(test_null_error),
+		cmocka_unit_test(test_errno_suffix),	    cmocka_unit_test(test_long_message_truncated),
+		cmocka_unit_test(test_format_small_buffer), cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_sanitize_bounds),	    cmocka_unit_test(test_format_sanitizes_every_part),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

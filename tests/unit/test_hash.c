@@ -96,8 +96,9 @@ static void write_bytes(const char *path, const uint8_t *data, size_t n)
 
 /* Sizes around the 64-byte block, the padding boundary at 56 and the 1 MiB
  * read buffer. */
-static const size_t file_sizes[] = { 0, 1, 55, 56, 63, 64, 65, 4096, (1 << 20) - 1, 1 << 20,
-				     (1 << 20) + 1, 3 * (1 << 20) + 7 };
+static const size_t file_sizes[] = {
+	0, 1, 55, 56, 63, 64, 65, 4096, (1 << 20) - 1, 1 << 20, (1 << 20) + 1, 3 * (1 << 20) + 7
+};
 
 static void test_file_equals_one_shot(void **state)
 {

@@ -90,8 +90,7 @@ static void hex_decode(const char *hex, char *out, size_t *n)
 
 static void test_vectors(void **state)
 {
-	static const char *const names[] = { "arrays", "french", "structures",
-					     "unicode", "values", "weird" };
+	static const char *const names[] = { "arrays", "french", "structures", "unicode", "values", "weird" };
 	size_t i, inlen, outlen, hexlen, gotlen, binlen;
 	struct isim_error err;
 	char bin[4096];
@@ -254,8 +253,7 @@ static void test_number_bits(void **state)
 		{ 0xbecbf647612f3696, "-0.0000033333333333333333" },
 		{ 0x43143ff3c1cb0959, "1424953923781206.2" },
 	};
-	static const uint64_t refused[] = { 0x7fffffffffffffff, 0x7ff0000000000000,
-					    0xfff0000000000000 };
+	static const uint64_t refused[] = { 0x7fffffffffffffff, 0x7ff0000000000000, 0xfff0000000000000 };
 	char buf[ISIM_JCS_NUMBER_MAX];
 	size_t i;
 	double d;
@@ -282,20 +280,16 @@ static const struct {
 	{ "{\"a\":1,\"a\":2}", 0, 1, 8, "duplicate member name \"a\"" },
 	{ "{\"a\":1,\n \"b\":{\"x\":1, \"x\":2}}", 0, 2, 14, "duplicate member name \"x\"" },
 	{ "{\"a\":1,\"\\u0061\":2}", 0, 1, 8, "duplicate member name \"a\"" },
-	{ "{\"\xf0\x9f\x98\x82\":1,\"\\ud83d\\ude02\":2}", 0, 1, 11,
-	  "duplicate member name \"\xf0\x9f\x98\x82\"" },
+	{ "{\"\xf0\x9f\x98\x82\":1,\"\\ud83d\\ude02\":2}", 0, 1, 11, "duplicate member name \"\xf0\x9f\x98\x82\"" },
 	{ "{\"b\":0,\"a\":1,\"b\":2,\"a\":3}", 0, 1, 14, "duplicate member name \"b\"" },
 	{ "{\"q\\\"\":0,\"q\\u0022\":1}", 0, 1, 10, "duplicate member name \"q\\\"\"" },
 	{ "\"\xc0\x80\"", 0, 1, 2, "invalid UTF-8 byte 0xC0 (overlong encoding)" },
 	{ "\"\xc1\xbf\"", 0, 1, 2, "invalid UTF-8 byte 0xC1 (overlong encoding)" },
 	{ "\"\xe0\x80\x80\"", 0, 1, 3, "invalid UTF-8 byte 0x80 after 0xE0 (overlong encoding)" },
 	{ "\"\xf0\x80\x80\x80\"", 0, 1, 3, "invalid UTF-8 byte 0x80 after 0xF0 (overlong encoding)" },
-	{ "\"\xed\xa0\x80\"", 0, 1, 3,
-	  "invalid UTF-8 byte 0xA0 after 0xED (surrogate encoded in UTF-8)" },
-	{ "\"\xed\xbf\xbf\"", 0, 1, 3,
-	  "invalid UTF-8 byte 0xBF after 0xED (surrogate encoded in UTF-8)" },
-	{ "\"\xf4\x90\x80\x80\"", 0, 1, 3,
-	  "invalid UTF-8 byte 0x90 after 0xF4 (code point beyond U+10FFFF)" },
+	{ "\"\xed\xa0\x80\"", 0, 1, 3, "invalid UTF-8 byte 0xA0 after 0xED (surrogate encoded in UTF-8)" },
+	{ "\"\xed\xbf\xbf\"", 0, 1, 3, "invalid UTF-8 byte 0xBF after 0xED (surrogate encoded in UTF-8)" },
+	{ "\"\xf4\x90\x80\x80\"", 0, 1, 3, "invalid UTF-8 byte 0x90 after 0xF4 (code point beyond U+10FFFF)" },
 	{ "\"\xf5\x80\x80\x80\"", 0, 1, 2, "invalid UTF-8 byte 0xF5 (code point beyond U+10FFFF)" },
 	{ "\"\xff\"", 0, 1, 2, "invalid UTF-8 byte 0xFF (never used in UTF-8)" },
 	{ "\"\x80\"", 0, 1, 2, "invalid UTF-8 byte 0x80 (continuation byte without a lead byte)" },
@@ -326,7 +320,9 @@ static const struct {
 	{ "\"\t\"", 0, 1, 2, "unescaped control character 0x09 in string" },
 	{ "\"\x1f\"", 0, 1, 2, "unescaped control character 0x1F in string" },
 	{ "\"\0\"", 3, 1, 2, "unescaped control character 0x00 in string" },
-	{ "\"a\xc3\xa9" "b\nc\"", 0, 1, 6, "unescaped control character 0x0A in string" },
+	{ "\"a\xc3\xa9"
+	  "b\nc\"",
+	  0, 1, 6, "unescaped control character 0x0A in string" },
 	{ "[1,]", 0, 1, 4, "unexpected ']', expected a value" },
 	{ "{\"a\":1,}", 0, 1, 8, "unexpected '}', expected a member name" },
 	{ "01", 0, 1, 2, "invalid number: leading zero" },
@@ -380,8 +376,8 @@ static void test_refusals(void **state)
 		assert_int_equal(isim_jcs_canonicalize(refusals[i].in, len, "doc.json", &b, &err), -1);
 		if (strcmp(err.msg, refusals[i].msg) != 0 || err.line != refusals[i].line ||
 		    err.column != refusals[i].column)
-			fail_msg("case %zu: got %d:%d: %s, want %d:%d: %s", i, err.line, err.column,
-				 err.msg, refusals[i].line, refusals[i].column, refusals[i].msg);
+			fail_msg("case %zu: got %d:%d: %s, want %d:%d: %s", i, err.line, err.column, err.msg,
+				 refusals[i].line, refusals[i].column, refusals[i].msg);
 		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
 		assert_string_equal(err.path, "doc.json");
 		assert_string_equal(err.pointer, "");
@@ -501,9 +497,9 @@ static void test_strings(void **state)
 	/* Controls escaped, the short forms where JSON has them and lowercase
 	 * hex otherwise; DEL, '/', U+2028 and everything else as UTF-8. */
 	static const char in[] = "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000B"
-		      "\\f\\r\\u000e\\u000F\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017"
-		      "\\u0018\\u0019\\u001a\\u001B\\u001c\\u001d\\u001e\\u001f\x7f\\/\\u2028"
-		      "\\\"\\\\\\u00e9\\u20AC\\ud834\\udd1e\"";
+				 "\\f\\r\\u000e\\u000F\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017"
+				 "\\u0018\\u0019\\u001a\\u001B\\u001c\\u001d\\u001e\\u001f\x7f\\/\\u2028"
+				 "\\\"\\\\\\u00e9\\u20AC\\ud834\\udd1e\"";
 	size_t len;
 	char *got;
 
@@ -685,18 +681,12 @@ static void test_from_cjson_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_number_bits),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_error_format),
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_sort_order),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_appends),
-		cmocka_unit_test(test_parse_tree),
-		cmocka_unit_test(test_from_cjson),
-		cmocka_unit_test(test_from_cjson_refusals),
+		cmocka_unit_test(test_vectors),	     cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_number_bits),  cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_error_format), cmocka_unit_test(test_depth),
+		cmocka_unit_test(test_sort_order),   cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_appends),	     cmocka_unit_test(test_parse_tree),
+		cmocka_unit_test(test_from_cjson),   cmocka_unit_test(test_from_cjson_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

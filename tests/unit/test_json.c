@@ -18,7 +18,7 @@
 
 struct parse_case {
 	const char *text;
-	size_t len; /* 0: strlen(text) */
+	size_t len;	   /* 0: strlen(text) */
 	const char *error; /* NULL: accepted */
 };
 

@@ -293,8 +293,7 @@ struct forgery {
 };
 
 #define CHANGED "signature does not verify: the content was changed after signing, or the signature was altered"
-#define COMMENT_CHANGED \
-	"trusted comment does not verify: the trusted comment or the global signature was altered"
+#define COMMENT_CHANGED "trusted comment does not verify: the trusted comment or the global signature was altered"
 
 static const struct forgery forgeries[] = {
 	{ "one bit of the file", NULL, NULL, 1, ISIM_EXIT_VERDICT, CHANGED },
@@ -345,7 +344,11 @@ static void test_forgeries(void **state)
 	free(gold);
 }
 
-enum kind { PUB, SEC, SIG };
+enum kind {
+	PUB,
+	SEC,
+	SIG
+};
 
 struct bad {
 	enum kind kind;
@@ -385,11 +388,11 @@ static const struct bad bads[] = {
 	{ PUB, "golden.pub", "KNz\n", "KNz\n\n", 0, 0, ISIM_EXIT_DATAERR, "x.pub:3:1: unexpected text after line 2" },
 	{ PUB, "golden.pub", "\nRWQB", "\n\nRWQB", 0, 0, ISIM_EXIT_DATAERR,
 	  "x.pub:2:1: a public key: expected 56 base64 characters (42 bytes), got 0" },
-	{ PUB, "golden.pub", "KNz\n", "KNz", 0, 0, 0, NULL },	    /* no final LF: accepted */
+	{ PUB, "golden.pub", "KNz\n", "KNz", 0, 0, 0, NULL },	/* no final LF: accepted */
 	{ PUB, "golden.pub", "01\n", "01\r\n", 0, 0, 0, NULL }, /* CR LF: accepted */
 	{ PUB, "golden.pub", "01\nRWQB", "01\0RWQB", 7, 0, ISIM_EXIT_DATAERR, "x.pub:1:56: NUL byte inside the line" },
-	{ PUB, "golden.pub", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", "", 0, 0,
-	  ISIM_EXIT_DATAERR, "x.pub:2: ends after line 1; expected the public key's base64 line" },
+	{ PUB, "golden.pub", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", "", 0, 0, ISIM_EXIT_DATAERR,
+	  "x.pub:2: ends after line 1; expected the public key's base64 line" },
 	{ PUB, "golden.key", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR, "x.pub:2:1: this is a secret key, not a public key" },
 	{ PUB, "minisign.key", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR,
 	  "x.pub:2:1: this is a secret key, not a public key" },
@@ -497,8 +500,8 @@ static void test_bad_input(void **state)
 		else
 			r = isim_ms_sig_parse(text, len, "x.sig", &sig, &err);
 		if (r != (b->code ? -1 : 0))
-			print_error("case %zu (%s -> %s): returned %d\n", i, b->find ? b->find : "", b->repl ? b->repl : "",
-				    r);
+			print_error("case %zu (%s -> %s): returned %d\n", i, b->find ? b->find : "",
+				    b->repl ? b->repl : "", r);
 		assert_int_equal(r, b->code ? -1 : 0);
 		if (b->code)
 			expect_error(&err, b->code, b->msg);

@@ -54,8 +54,8 @@ static void test_malformed(void **state)
 		{ "{\"_type\":\"https://in-toto.io/Statement/v0.1\"}", "/_type",
 		  "expected \"https://in-toto.io/Statement/v1\"" },
 		{ "{\"_type\":\"https://in-toto.io/Statement/v1\"}", "/predicateType", "expected a non-empty string" },
-		{ "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\",\"predicate\":[]}", "/predicate",
-		  "expected an object" },
+		{ "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\",\"predicate\":[]}",
+		  "/predicate", "expected an object" },
 		{ "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"https://slsa.dev/provenance/v1\","
 		  "\"predicate\":{}}",
 		  "/predicate/buildDefinition", "expected an object (SLSA Provenance v1)" },
@@ -64,7 +64,8 @@ static void test_malformed(void **state)
 		  "/predicate/runDetails/builder/id", "expected a string" },
 		{ "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\",\"subject\":[]}", "/subject",
 		  "expected a non-empty list" },
-		{ "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\",\"subject\":[{\"name\":\"a\"}]}",
+		{ "{\"_type\":\"https://in-toto.io/Statement/"
+		  "v1\",\"predicateType\":\"x\",\"subject\":[{\"name\":\"a\"}]}",
 		  "/subject/0/digest", "expected an object of digests" },
 		{ "{\"_type\":\"https://in-toto.io/Statement/v1\",\"predicateType\":\"x\","
 		  "\"subject\":[{\"digest\":{\"sha256\":\"ABC\"}}]}",

@@ -46,8 +46,7 @@ static const struct skip {
 	 * annotated. */
 	{ "format.json", "ipv4 format", "invalid ipv4 string is only an annotation by default", "assertion" },
 	{ "format.json", "ipv6 format", "invalid ipv6 string is only an annotation by default", "assertion" },
-	{ "format.json", "date-time format", "invalid date-time string is only an annotation by default",
-	  "assertion" },
+	{ "format.json", "date-time format", "invalid date-time string is only an annotation by default", "assertion" },
 	/* A cJSON string ends at its first NUL, and our JSON reader refuses
 	 * \u0000: such strings never reach the validator. */
 	{ "const.json", "nul characters in strings", NULL, "nul" },
@@ -116,7 +115,7 @@ static void run_group(const char *file, const cJSON *g, struct tally *t)
 		t->failed += cJSON_GetArraySize(tests);
 		return;
 	}
-	cJSON_ArrayForEach(c, tests) {
+	cJSON_ArrayForEach (c, tests) {
 		if (find_skip(file, desc->valuestring,
 			      cJSON_GetObjectItemCaseSensitive(c, "description")->valuestring)) {
 			t->cases_skipped++;
@@ -146,8 +145,8 @@ static void run_file(const char *dir, const char *rel, struct tally *t)
 	const cJSON *g;
 
 	if (find_skip(rel, NULL, NULL)) {
-		snprintf(t->files_skipped + strlen(t->files_skipped), sizeof(t->files_skipped) - strlen(t->files_skipped),
-			 " %s", rel);
+		snprintf(t->files_skipped + strlen(t->files_skipped),
+			 sizeof(t->files_skipped) - strlen(t->files_skipped), " %s", rel);
 		t->nfiles_skipped++;
 		return;
 	}
@@ -232,8 +231,8 @@ static void test_suite(void **state)
 static const struct msg_case {
 	const char *schema, *instance, *pointer, *msg;
 } msg_cases[] = {
-	{ "{\"type\":\"object\",\"properties\":{\"port\":{\"type\":\"integer\",\"maximum\":65535}}}", "{\"port\":70000}",
-	  "/port", "maximum: 70000 is greater than 65535" },
+	{ "{\"type\":\"object\",\"properties\":{\"port\":{\"type\":\"integer\",\"maximum\":65535}}}",
+	  "{\"port\":70000}", "/port", "maximum: 70000 is greater than 65535" },
 	{ "{\"required\":[\"name\"]}", "{}", "", "required: missing property 'name'" },
 	{ "{\"properties\":{\"color\":{}},\"additionalProperties\":false}", "{\"color\":1,\"colour\":\"red\"}",
 	  "/colour", "additionalProperties: property 'colour' is not allowed" },
@@ -278,7 +277,8 @@ static const struct msg_case {
 	{ "{\"exclusiveMaximum\":10}", "10", "", "exclusiveMaximum: 10 is not less than 10" },
 	{ "{\"maximum\":0.1}", "0.30000000000000004", "", "maximum: 0.30000000000000004 is greater than 0.1" },
 	{ "{\"minProperties\":1}", "{}", "", "minProperties: object has 0 properties, expected at least 1" },
-	{ "{\"maxProperties\":1}", "{\"a\":1,\"b\":2}", "", "maxProperties: object has 2 properties, expected at most 1" },
+	{ "{\"maxProperties\":1}", "{\"a\":1,\"b\":2}", "",
+	  "maxProperties: object has 2 properties, expected at most 1" },
 	{ "{\"dependentRequired\":{\"a\":[\"b\"]}}", "{\"a\":1}", "",
 	  "dependentRequired: property 'b' is required when 'a' is present" },
 	{ "{\"propertyNames\":{\"pattern\":\"^[a-z]+$\"}}", "{\"ok\":1,\"Foo\":1}", "/Foo",
@@ -289,7 +289,8 @@ static const struct msg_case {
 	  "patternProperties: property 'x-a' is not allowed" },
 	{ "{\"properties\":{\"a\":true},\"unevaluatedProperties\":false}", "{\"a\":1,\"b\":2}", "/b",
 	  "unevaluatedProperties: property 'b' is not allowed" },
-	{ "{\"prefixItems\":[true],\"unevaluatedItems\":false}", "[1,2]", "/1", "unevaluatedItems: item 1 is not allowed" },
+	{ "{\"prefixItems\":[true],\"unevaluatedItems\":false}", "[1,2]", "/1",
+	  "unevaluatedItems: item 1 is not allowed" },
 	{ "{\"not\":{\"type\":\"string\"}}", "\"x\"", "", "not: value must not match {\"type\":\"string\"}" },
 	{ "{\"if\":{\"properties\":{\"proto\":{\"const\":\"udp\"}}},\"then\":{\"required\":[\"port\"]}}",
 	  "{\"proto\":\"udp\"}", "", "required: missing property 'port'" },
@@ -321,11 +322,12 @@ static const struct msg_case {
 	{ "{\"additionalProperties\":{\"type\":\"string\"}}", "{\"a/b~c\":1}", "/a~1b~0c",
 	  "type: expected string, got integer" },
 	{ "{\"enum\":[\"a\"]}",
-	  "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"", "",
-	  "enum: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... is not one of \"a\"" },
+	  "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"",
+	  "", "enum: \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... is not one of \"a\"" },
 	{ "{\"const\":1}", "\"a\\nb\\u0007\"", "", "const: expected 1, got \"a\\nb\\u0007\"" },
 	{ "{\"required\":[\"a\\u0001b\"]}", "{}", "", "required: missing property 'a?b'" },
-	{ "{\"properties\":{\"peers\":{\"items\":{\"properties\":{\"allowed_ips\":{\"items\":{\"format\":\"cidr\"}}}}}}}",
+	{ "{\"properties\":{\"peers\":{\"items\":{\"properties\":{\"allowed_ips\":{\"items\":{\"format\":\"cidr\"}}}}}}"
+	  "}",
 	  "{\"peers\":[{\"allowed_ips\":[\"10.0.0.0/8\",\"fd00::/129\"]}]}", "/peers/0/allowed_ips/1",
 	  "format: \"fd00::/129\" is not a valid cidr" },
 };
@@ -406,10 +408,10 @@ static const struct config_case {
 	  "schema #/$id: 'http://example.com/a.json#x' has a fragment" },
 	{ "{\"$defs\":{\"a\":{\"$anchor\":\"x\"},\"b\":{\"$anchor\":\"x\"}}}", "1",
 	  "schema #/$defs/b/$anchor: 'x' is defined twice" },
-	{ "{\"$anchor\":\"1x\"}", "1",
-	  "schema #/$anchor: expected a name of letters, digits, '-', '_' and '.'" },
+	{ "{\"$anchor\":\"1x\"}", "1", "schema #/$anchor: expected a name of letters, digits, '-', '_' and '.'" },
 	/* Exponential backtracking is cut off (PCRE2's match limit). */
-	{ "{\"not\":{\"pattern\":\"^(a|aa)+$\"}}", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"",
+	{ "{\"not\":{\"pattern\":\"^(a|aa)+$\"}}",
+	  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"",
 	  "schema #/not/pattern: the pattern cannot be matched against "
 	  "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (match limit exceeded)" },
 };
@@ -486,8 +488,8 @@ static void test_step_bound(void **state)
 	len = (size_t)snprintf(text, sizeof(text), "{\"$ref\":\"#/$defs/d0\",\"$defs\":{");
 	for (n = 0; n < 40; n++)
 		len += (size_t)snprintf(text + len, sizeof(text) - len,
-					"\"d%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/d%d\"},{\"$ref\":\"#/$defs/d%d\"}]},", n,
-					n + 1, n + 1);
+					"\"d%d\":{\"anyOf\":[{\"$ref\":\"#/$defs/d%d\"},{\"$ref\":\"#/$defs/d%d\"}]},",
+					n, n + 1, n + 1);
 	snprintf(text + len, sizeof(text) - len, "\"d40\":false}}");
 	schema = parse(text);
 	inst = parse("1");
@@ -610,7 +612,7 @@ static void test_shipped_schemas(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_suite),	     cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_suite),	      cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_config_errors), cmocka_unit_test(test_depth_bound),
 		cmocka_unit_test(test_nesting_bound), cmocka_unit_test(test_compiled),
 		cmocka_unit_test(test_step_bound),    cmocka_unit_test(test_shipped_schemas),

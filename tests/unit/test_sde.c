@@ -111,8 +111,7 @@ static void test_invalid(void **state)
 		assert_false(from_env);
 		assert_int_equal(t, 12345);
 		snprintf(expected, sizeof(expected),
-			 "SOURCE_DATE_EPOCH='%s' is not a number of seconds from 0 to 253402300799",
-			 bad_values[i]);
+			 "SOURCE_DATE_EPOCH='%s' is not a number of seconds from 0 to 253402300799", bad_values[i]);
 		/* What the user reads: control characters made visible. */
 		for (char *p = expected; *p; p++)
 			if (*p == '\t' || *p == '\n')

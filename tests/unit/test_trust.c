@@ -112,8 +112,7 @@ static void test_load(void **state)
 	id("0123456789ABCDEF", keyid);
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), -1);
 	assert_null(key);
-	snprintf(msg, sizeof(msg), "signed by key 0123456789ABCDEF, which is not a trusted signer (2 keys in %s)",
-		 dir);
+	snprintf(msg, sizeof(msg), "signed by key 0123456789ABCDEF, which is not a trusted signer (2 keys in %s)", dir);
 	expect_error(&err, ISIM_EXIT_VERDICT, msg);
 	isim_trust_free(t);
 }

@@ -59,14 +59,12 @@ static void test_ed25519(void **state)
 
 	(void)state;
 	assert_int_equal(sodium_init() >= 0, 1);
-	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "testGroups"))
-	{
+	cJSON_ArrayForEach (g, cJSON_GetObjectItemCaseSensitive(doc, "testGroups")) {
 		size_t pklen;
 		uint8_t *pk = unhex(str(cJSON_GetObjectItemCaseSensitive(g, "publicKey"), "pk"), &pklen);
 
 		assert_int_equal(pklen, crypto_sign_PUBLICKEYBYTES);
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
-		{
+		cJSON_ArrayForEach (t, cJSON_GetObjectItemCaseSensitive(g, "tests")) {
 			const char *result = str(t, "result");
 			size_t mlen, slen;
 			uint8_t *msg = unhex(str(t, "msg"), &mlen), *sig = unhex(str(t, "sig"), &slen);
@@ -78,14 +76,16 @@ static void test_ed25519(void **state)
 			if (!strcmp(result, "valid")) {
 				if (!ok)
 					fail_msg("tcId %d (%s): valid signature refused",
-						 cJSON_GetObjectItemCaseSensitive(t, "tcId")->valueint, str(t, "comment"));
+						 cJSON_GetObjectItemCaseSensitive(t, "tcId")->valueint,
+						 str(t, "comment"));
 				valid++;
 			} else {
 				/* ed25519_test.json has no "acceptable" case. */
 				assert_string_equal(result, "invalid");
 				if (ok)
 					fail_msg("tcId %d (%s): invalid signature accepted",
-						 cJSON_GetObjectItemCaseSensitive(t, "tcId")->valueint, str(t, "comment"));
+						 cJSON_GetObjectItemCaseSensitive(t, "tcId")->valueint,
+						 str(t, "comment"));
 				invalid++;
 			}
 			free(msg);
@@ -131,11 +131,9 @@ static void test_x25519(void **state)
 
 	(void)state;
 	assert_int_equal(sodium_init() >= 0, 1);
-	cJSON_ArrayForEach(g, cJSON_GetObjectItemCaseSensitive(doc, "testGroups"))
-	{
+	cJSON_ArrayForEach (g, cJSON_GetObjectItemCaseSensitive(doc, "testGroups")) {
 		assert_string_equal(str(g, "curve"), "curve25519");
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(g, "tests"))
-		{
+		cJSON_ArrayForEach (t, cJSON_GetObjectItemCaseSensitive(g, "tests")) {
 			const char *result = str(t, "result");
 			int id = cJSON_GetObjectItemCaseSensitive(t, "tcId")->valueint;
 			size_t publen, privlen, shlen;
@@ -150,13 +148,15 @@ static void test_x25519(void **state)
 			total++;
 			if (!strcmp(result, "valid")) {
 				if (r != 0 || memcmp(got, want, shlen) != 0)
-					fail_msg("tcId %d (%s): valid case: r=%d or wrong secret", id, str(t, "comment"), r);
+					fail_msg("tcId %d (%s): valid case: r=%d or wrong secret", id,
+						 str(t, "comment"), r);
 				valid++;
 			} else {
 				assert_string_equal(result, "acceptable");
 				if (all_zero(want, shlen)) {
 					if (r != -1)
-						fail_msg("tcId %d (%s): all-zero secret not refused", id, str(t, "comment"));
+						fail_msg("tcId %d (%s): all-zero secret not refused", id,
+							 str(t, "comment"));
 					acc_refused++;
 				} else {
 					if (r != 0 || memcmp(got, want, shlen) != 0)

@@ -48,10 +48,12 @@ static const struct yaml_case typing_cases[] = {
 	{ "[!!int 12, !!int \"12\", !!float 1, !!float 2.5, !!bool true, !!null ~, !!null ]",
 	  "[12,12,1,2.5,true,null,null]" },
 	/* Block scalars keep their lines. */
-	{ "lit: |\n  a\n  b\nfold: >\n  a\n  b\nkeep: |+\n  x\n\n", "{\"lit\":\"a\\nb\\n\",\"fold\":\"a b\\n\",\"keep\":\"x\\n\\n\"}" },
+	{ "lit: |\n  a\n  b\nfold: >\n  a\n  b\nkeep: |+\n  x\n\n",
+	  "{\"lit\":\"a\\nb\\n\",\"fold\":\"a b\\n\",\"keep\":\"x\\n\\n\"}" },
 	{ "s: \"tab\\there\\u00e9\"", "{\"s\":\"tab\\there\xc3\xa9\"}" },
 	/* Keys are strings whatever they look like. */
-	{ "1: a\ntrue: b\n~: c\n0644: d\n\"x y\": e", "{\"1\":\"a\",\"true\":\"b\",\"~\":\"c\",\"0644\":\"d\",\"x y\":\"e\"}" },
+	{ "1: a\ntrue: b\n~: c\n0644: d\n\"x y\": e",
+	  "{\"1\":\"a\",\"true\":\"b\",\"~\":\"c\",\"0644\":\"d\",\"x y\":\"e\"}" },
 	{ "? complex\n: value", "{\"complex\":\"value\"}" },
 };
 
@@ -67,7 +69,8 @@ static const struct yaml_case structure_cases[] = {
 	{ "- - - deep", "[[[\"deep\"]]]" },
 	{ "x: 1 # trailing comment\n# between\ny: 2", "{\"x\":1,\"y\":2}" },
 	{ "a: \"x\ty\"\nb: [1,\n\t2]", "{\"a\":\"x\\ty\",\"b\":[1,2]}" },
-	{ "base: &b {k: 1, l: [2]}\nuse: *b\nagain: *b", "{\"base\":{\"k\":1,\"l\":[2]},\"use\":{\"k\":1,\"l\":[2]},\"again\":{\"k\":1,\"l\":[2]}}" },
+	{ "base: &b {k: 1, l: [2]}\nuse: *b\nagain: *b",
+	  "{\"base\":{\"k\":1,\"l\":[2]},\"use\":{\"k\":1,\"l\":[2]},\"again\":{\"k\":1,\"l\":[2]}}" },
 	{ "[&x 1, &x 2, *x]", "[1,2,2]" },
 	{ "&k name: *k", "{\"name\":\"name\"}" },
 	{ "a: &a key\n*a : value", "{\"a\":\"key\",\"key\":\"value\"}" },
@@ -78,10 +81,13 @@ static const struct yaml_case structure_cases[] = {
 
 /* Refusals, each with the one message the user reads. */
 static const struct error_case error_cases[] = {
-	{ "mode: 0644", "t.yaml:1:7: '0644' is ambiguous (octal in YAML 1.1, decimal in YAML 1.2): quote it, or drop the leading zero" },
-	{ "n: -007", "t.yaml:1:4: '-007' is ambiguous (octal in YAML 1.1, decimal in YAML 1.2): quote it, or drop the leading zero" },
+	{ "mode: 0644", "t.yaml:1:7: '0644' is ambiguous (octal in YAML 1.1, decimal in YAML 1.2): quote it, or drop "
+			"the leading zero" },
+	{ "n: -007", "t.yaml:1:4: '-007' is ambiguous (octal in YAML 1.1, decimal in YAML 1.2): quote it, or drop the "
+		     "leading zero" },
 	{ "n: 9007199254740993", "t.yaml:1:4: integer '9007199254740993' is out of range (more than 2^53)" },
-	{ "n: 99999999999999999999999", "t.yaml:1:4: integer '99999999999999999999999' is out of range (more than 2^53)" },
+	{ "n: 99999999999999999999999",
+	  "t.yaml:1:4: integer '99999999999999999999999' is out of range (more than 2^53)" },
 	{ "n: 0x20000000000001", "t.yaml:1:4: integer '0x20000000000001' is out of range (more than 2^53)" },
 	{ "n: 1e400", "t.yaml:1:4: number '1e400' is out of range" },
 	{ "[.inf, 1]", "t.yaml:1:2: '.inf' has no JSON representation" },
@@ -115,11 +121,13 @@ static const struct error_case error_cases[] = {
 	{ "a: 1\n---\nb: 2\n", "t.yaml:2:1: more than one YAML document in the file" },
 	{ "a: 1\n---\n", "t.yaml:2:1: more than one YAML document in the file" },
 	/* Syntax, at the place libyaml stopped. */
-	{ "a:\n\tb: 1\n", "t.yaml:2:1: invalid YAML: found character that cannot start any token while scanning for the next token (a tab: YAML indents with spaces only)" },
+	{ "a:\n\tb: 1\n", "t.yaml:2:1: invalid YAML: found character that cannot start any token while scanning for "
+			  "the next token (a tab: YAML indents with spaces only)" },
 	{ "name: x\n  version: 1\n", "t.yaml:2:10: invalid YAML: mapping values are not allowed in this context" },
 	{ "a: [1, 2\n", "t.yaml:2:1: invalid YAML: did not find expected ',' or ']' while parsing a flow sequence" },
 	{ "a: b: c", "t.yaml:1:5: invalid YAML: mapping values are not allowed in this context" },
-	{ "- a\nb: 1", "t.yaml:2:1: invalid YAML: did not find expected '-' indicator while parsing a block collection" },
+	{ "- a\nb: 1",
+	  "t.yaml:2:1: invalid YAML: did not find expected '-' indicator while parsing a block collection" },
 	{ "a: 'open", "t.yaml:1:9: invalid YAML: found unexpected end of stream while scanning a quoted scalar" },
 	{ "a: \"\\q\"", "t.yaml:1:5: invalid YAML: found unknown escape character while parsing a quoted scalar" },
 	{ "\xff: 1", "t.yaml:1:1: invalid YAML: invalid leading UTF-8 octet" },
@@ -409,16 +417,11 @@ static void test_load_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_typing),
-		cmocka_unit_test(test_structure),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_nul_byte),
-		cmocka_unit_test(test_alias_bomb),
-		cmocka_unit_test(test_alias_bomb_bytes),
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_many_keys),
-		cmocka_unit_test(test_locate),
-		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_typing),	   cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_errors),	   cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_alias_bomb), cmocka_unit_test(test_alias_bomb_bytes),
+		cmocka_unit_test(test_depth),	   cmocka_unit_test(test_many_keys),
+		cmocka_unit_test(test_locate),	   cmocka_unit_test(test_load_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
