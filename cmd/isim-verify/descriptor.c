@@ -159,7 +159,7 @@ static int run_one(const struct run *r, const char *path)
 	c = check(r, doc, 0, &err);
 	cJSON_Delete(doc);
 	if (c >= ISIM_EXIT_DATAERR) {
-		isim_error_at(&err, path, 0, 0);
+		isim_error_at(&err, strcmp(path, "-") ? path : "<stdin>", 0, 0);
 		return c == ISIM_EXIT_IOERR ? c : isim_fail(PROG, &err);
 	}
 	return c;
