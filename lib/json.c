@@ -27,7 +27,7 @@ int isim_json_load_file(const char *path, cJSON **out, struct isim_error *err)
 	*out = NULL;
 	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0)
 		return -1;
-	ret = isim_json_parse(text, len, path, out, err);
+	ret = isim_json_parse(text, len, strcmp(path, "-") ? path : "<stdin>", out, err);
 	free(text);
 	return ret;
 }
