@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "isim/buf.h"
+#include "isim/catalog.h"
+#include "isim/file.h"
+#include "isim/json.h"
+#include "isim/run.h"
+
+/* 'text' for sh -c, whatever text holds. */
+static void shell_quote(struct isim_buf *out, const char *text)
+{
+	const char *p;
+
+	isim_buf_putn(out, "'", 1);
+	for (p = text; *p; p++) {
+		if (*p == '\'')
+			isim_buf_puts(out, "'\\''");
+		else
+			isim_buf_putn(out, p, 1);
+	}
+	isim_buf_putn(out, "'", 1);
+}
+
+/* Which of the profile's features asked for the package: for the message. */
+static void feature_of(struct build *b, const char *package, char *buf, size_t size)
+{
+	const cJSON *features = cJSON_GetObjectItemCaseSensitive(b->manifest, "features"), *f;
+	struct isim_catalog *cat = NULL;
+	struct isim_error ignore;
+
+	bfmt(buf, size, "?");
+	if (isim_catalog_open(&cat, b->features_dir, b->features_dir, b->schemas_dir, &ignore) < 0)
+		return;
+	cJSON_ArrayForEach(f, features)
+	{
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "name"), *p;
+		struct isim_feature *feat;
+
+		if (!cJSON_IsString(name) || isim_catalog_feature(cat, name->valuestring, &feat, &ignore) < 0)
+			continue;
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(feat->doc->root, "packages"))
+		{
+			if (cJSON_IsString(p) && strcmp(p->valuestring, package) == 0) {
+				bfmt(buf, size, "%s", name->valuestring);
+				goto out;
+			}
+		}
+	}
+out:
+	isim_catalog_free(cat);
+}
+
+static const char *mirror_of(const struct build *b)
+{
+	return b->mirror ? b->mirror : b->base->mirror;
+}
+
+/* The cache key: everything that decides what the base tar holds. */
+static int cache_key(struct build *b, struct isim_error *err)
+{
+	struct isim_buf k = { 0 };
+	const cJSON *p;
+	uint8_t d[ISIM_SHA256_BYTES];
+	int ret = 0;
+
+	isim_buf_printf(&k, "infrasim base v1\nbase %s:%s\nbase.yaml %s\nmirror %s\nrepo %s\n", b->base->name,
+			b->base->version, b->base->sha256, mirror_of(b), b->repo ? b->repo : "");
+	if (b->base->customize) {
+		if (isim_sha256_file(b->base->customize, d, err) < 0) {
+			isim_buf_free(&k);
+			return -1;
+		}
+		char hex[ISIM_SHA256_HEX];
+
+		isim_hex(d, sizeof(d), hex);
+		isim_buf_printf(&k, "customize %s\n", hex);
+	}
+	cJSON_ArrayForEach(p, b->packages) isim_buf_printf(&k, "package %s\n", p->valuestring);
+	if (k.oom || isim_sha256_hex(k.s, k.len, b->base_key) < 0)
+		ret = isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	isim_buf_free(&k);
+	return ret;
+}
+
+/* installed.tsv: NAME TAB VERSION TAB ARCH TAB SHA256, one package a line,
+ * as the bootstrap hook writes it. */
+static int read_installed(struct build *b, const char *path, struct isim_error *err)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len;
+	int lineno = 0, ret = -1;
+
+	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0)
+		return -1;
+	cJSON_Delete(b->installed);
+	b->installed = cJSON_CreateArray();
+	if (!b->installed)
+		goto oom;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f[4], *s = line;
+		cJSON *o;
+		int i;
+
+		lineno++;
+		for (i = 0; i < 4; i++) {
+			f[i] = strsep(&s, "\t");
+			if (!f[i] || !*f[i]) {
+				isim_error_at(err, path, lineno, 0);
+				isim_error_set(err, ISIM_EXIT_SOFTWARE, "expected NAME, VERSION, ARCH and SHA256");
+				goto out;
+			}
+		}
+		if (s || strlen(f[3]) != 64) {
+			isim_error_at(err, path, lineno, 0);
+			isim_error_set(err, ISIM_EXIT_SOFTWARE, "expected NAME, VERSION, ARCH and a SHA-256");
+			goto out;
+		}
+		o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(b->installed, o) || !cJSON_AddStringToObject(o, "name", f[0]) ||
+		    !cJSON_AddStringToObject(o, "version", f[1]) ||
+		    !cJSON_AddStringToObject(o, "architecture", f[2]) || !cJSON_AddStringToObject(o, "sha256", f[3]))
+			goto oom;
+	}
+	if (lineno == 0) {
+		isim_error_at(err, path, 0, 0);
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "no installed packages listed");
+		goto out;
+	}
+	ret = 0;
+	goto out;
+oom:
+	isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+out:
+	free(text);
+	return ret;
+}
+
+/* The mirror as mmdebstrap takes it: a URL as it is, a local folder as
+ * file://. */
+static void mirror_url(const char *m, char *buf, size_t size)
+{
+	if (m[0] == '/')
+		bfmt(buf, size, "file://%s", m);
+	else
+		bfmt(buf, size, "%s", m);
+}
+
+/* A failed bootstrap that could not reach its mirror is "unavailable" (69),
+ * not a bug. */
+static void classify_fetch_error(struct isim_error *err, const char *mirror)
+{
+	static const char *const signs[] = { "Failed to fetch", "Could not resolve", "Unable to connect",
+					     "Temporary failure resolving", "Connection failed",
+					     "Could not connect", "does not have a Release file", "unreachable",
+					     "cannot download" };
+	size_t i;
+
+	for (i = 0; i < sizeof(signs) / sizeof(signs[0]); i++) {
+		if (strstr(err->msg, signs[i])) {
+			char msg[sizeof(err->msg)];
+
+			bfmt(msg, sizeof(msg), "%s", err->msg);
+			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "mirror %s is unreachable: %s", mirror, msg);
+			return;
+		}
+	}
+}
+
+static int bootstrap_debian(struct build *b, const char *tar, const char *installed, struct isim_error *err)
+{
+	struct isim_buf inc = { 0 }, hook1 = { 0 }, hook2 = { 0 }, repo = { 0 };
+	char mirror[PATH_MAX], sde[64], arg_mode[32];
+	const char *argv[24];
+	const cJSON *p;
+	int n = 0, ret = -1;
+
+	mirror_url(mirror_of(b), mirror, sizeof(mirror));
+	isim_buf_puts(&inc, "--include=");
+	cJSON_ArrayForEach(p, b->packages) isim_buf_printf(&inc, "%s%s", p == b->packages->child ? "" : ",",
+							   p->valuestring);
+	if (b->base->customize) {
+		isim_buf_puts(&hook1, "--customize-hook=sh ");
+		shell_quote(&hook1, b->base->customize);
+		isim_buf_puts(&hook1, " \"$1\"");
+	}
+	/* What was installed, with the archive's SHA-256 of each .deb, while
+	 * apt's lists are still there (Debian Policy 5.3: Package, Version,
+	 * Architecture, SHA256 fields). */
+	isim_buf_puts(&hook2, "--customize-hook=chroot \"$1\" dpkg-query -W -f '${Package}=${Version}\\n' | "
+			      "xargs chroot \"$1\" apt-cache show --no-all-versions | "
+			      "awk '/^Package:/{p=$2} /^Version:/{v=$2} /^Architecture:/{a=$2} /^SHA256:/{s=$2} "
+			      "/^$/{if(p)print p\"\\t\"v\"\\t\"a\"\\t\"s; p=\"\"} "
+			      "END{if(p)print p\"\\t\"v\"\\t\"a\"\\t\"s}' | sort -u >");
+	shell_quote(&hook2, installed);
+	bfmt(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch);
+	bfmt(arg_mode, sizeof(arg_mode), "--mode=%s", geteuid() == 0 ? "root" : "unshare");
+	argv[n++] = "mmdebstrap";
+	argv[n++] = "--quiet";
+	argv[n++] = "--variant=minbase";
+	argv[n++] = arg_mode;
+	argv[n++] = "--format=tar";
+	argv[n++] = "--architectures=amd64";
+	argv[n++] = inc.s;
+	/* Documentation is not what an appliance runs; copyright files stay. */
+	argv[n++] = "--dpkgopt=path-exclude=/usr/share/doc/*";
+	argv[n++] = "--dpkgopt=path-include=/usr/share/doc/*/copyright";
+	argv[n++] = "--dpkgopt=path-exclude=/usr/share/man/*";
+	argv[n++] = "--dpkgopt=path-exclude=/usr/share/locale/*";
+	argv[n++] = "--dpkgopt=path-exclude=/usr/share/info/*";
+	if (hook1.s)
+		argv[n++] = hook1.s;
+	argv[n++] = hook2.s;
+	argv[n++] = b->base->version;
+	argv[n++] = tar;
+	argv[n++] = mirror;
+	if (b->repo) {
+		isim_buf_puts(&repo, b->repo);
+		argv[n++] = repo.s;
+	}
+	argv[n] = NULL;
+	if (inc.oom || hook1.oom || hook2.oom || repo.oom) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	{
+		const char *env[] = { sde, "LC_ALL=C.UTF-8", "TZ=UTC", NULL };
+		struct isim_run r = { .argv = argv, .env = env };
+
+		if (isim_run(&r, NULL, err) < 0) {
+			classify_fetch_error(err, mirror);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	isim_buf_free(&inc);
+	isim_buf_free(&hook1);
+	isim_buf_free(&hook2);
+	isim_buf_free(&repo);
+	return ret;
+}
+
+static int bootstrap_alpine(struct build *b, const char *tar, const char *installed, struct isim_error *err)
+{
+	char script[PATH_MAX], sde[64];
+	const char **argv;
+	const cJSON *p;
+	int n = 0, ret;
+
+	bfmt(script, sizeof(script), "%s/alpine/bootstrap.sh", b->bases_dir);
+	argv = calloc((size_t)cJSON_GetArraySize(b->packages) + 12, sizeof(*argv));
+	if (!argv)
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	argv[n++] = "sh";
+	argv[n++] = script;
+	argv[n++] = mirror_of(b);
+	argv[n++] = b->base->version;
+	argv[n++] = tar;
+	argv[n++] = installed;
+	argv[n++] = b->repo ? b->repo : "";
+	argv[n++] = b->base->customize ? b->base->customize : "";
+	cJSON_ArrayForEach(p, b->packages) argv[n++] = p->valuestring;
+	argv[n] = NULL;
+	bfmt(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch);
+	{
+		const char *env[] = { sde, "LC_ALL=C", "TZ=UTC", NULL };
+		struct isim_run r = { .argv = argv, .env = env };
+		int status = 0;
+
+		ret = isim_run(&r, &status, err);
+		/* The script's own exit codes are the contract's. */
+		if (ret < 0 && (status == ISIM_EXIT_UNAVAILABLE || status == ISIM_EXIT_DATAERR))
+			err->code = status;
+	}
+	free(argv);
+	return ret;
+}
+
+int build_base(struct build *b, struct isim_error *err)
+{
+	const cJSON *wanted = cJSON_GetObjectItemCaseSensitive(b->manifest, "packages");
+	char dir[PATH_MAX], tmp_tar[PATH_MAX], installed[PATH_MAX], cached_installed[PATH_MAX];
+	uint8_t d[ISIM_SHA256_BYTES];
+	struct stat st;
+	int r;
+
+	if (isim_base_packages(b->base, wanted, b->repo != NULL, &b->packages, err) < 0) {
+		if (err->pointer[0]) {
+			const cJSON *pkg = cJSON_GetArrayItem(wanted, atoi(strrchr(err->pointer, '/') + 1));
+			char feature[128];
+
+			feature_of(b, pkg->valuestring, feature, sizeof(feature));
+			isim_error_set(err, ISIM_EXIT_DATAERR,
+				       "package '%s' of feature '%s' has no equivalent in %s:%s's archive; give "
+				       "a repository that has it with --repo",
+				       pkg->valuestring, feature, b->base->name, b->base->version);
+			err->pointer[0] = '\0';
+			isim_error_at(err, b->comp_dir, 0, 0);
+		}
+		return -1;
+	}
+	if (cache_key(b, err) < 0)
+		return -1;
+	bfmt(dir, sizeof(dir), "%s/bases", b->cache_dir);
+	bfmt(b->base_tar, sizeof(b->base_tar), "%s/%s-%s-%.16s.tar", dir, b->base->name, b->base->version,
+		 b->base_key);
+	bfmt(cached_installed, sizeof(cached_installed), "%s/%s-%s-%.16s.installed.tsv", dir, b->base->name,
+		 b->base->version, b->base_key);
+	if (stat(b->base_tar, &st) == 0 && stat(cached_installed, &st) == 0) {
+		build_progress(b, "base %s:%s (cached %s)", b->base->name, b->base->version, b->base_tar);
+	} else {
+		build_progress(b, "base %s:%s from %s (%d packages; this takes a few minutes)", b->base->name,
+			       b->base->version, mirror_of(b), cJSON_GetArraySize(b->packages));
+		r = isim_mkdirs(dir, 0755);
+		if (r < 0) {
+			isim_error_at(err, dir, 0, 0);
+			return isim_error_errno(err, r == -EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, -r,
+						"cannot create the cache folder");
+		}
+		/* Made in the working folder, moved into the cache when whole:
+		 * an interrupted bootstrap leaves no half base behind. */
+		bfmt(tmp_tar, sizeof(tmp_tar), "%s/base.tar", b->work);
+		bfmt(installed, sizeof(installed), "%s/installed.tsv", b->work);
+		if (strcmp(b->base->bootstrap, "mmdebstrap") == 0)
+			r = bootstrap_debian(b, tmp_tar, installed, err);
+		else
+			r = bootstrap_alpine(b, tmp_tar, installed, err);
+		if (r < 0)
+			return -1;
+		if (read_installed(b, installed, err) < 0)
+			return -1;
+		/* The cache may be on another file system than the output. */
+		if (rename(tmp_tar, b->base_tar) < 0 || rename(installed, cached_installed) < 0) {
+			struct isim_run cp_tar = { .argv = (const char *[]){ "cp", tmp_tar, b->base_tar, NULL } };
+			struct isim_run cp_inst = {
+				.argv = (const char *[]){ "cp", installed, cached_installed, NULL }
+			};
+
+			if (isim_run(&cp_tar, NULL, err) < 0 || isim_run(&cp_inst, NULL, err) < 0) {
+				unlink(b->base_tar);
+				unlink(cached_installed);
+				return -1;
+			}
+		}
+	}
+	if (read_installed(b, cached_installed, err) < 0)
+		return -1;
+	if (isim_sha256_file(b->base_tar, d, err) < 0)
+		return -1;
+	isim_hex(d, sizeof(d), b->base_tar_sha256);
+	return 0;
+}

@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "common/cli.h"
+#include "common/secret.h"
+#include "isim/archive.h"
+#include "isim/buf.h"
+#include "isim/file.h"
+#include "isim/json.h"
+#include "isim/provenance.h"
+#include "isim/run.h"
+#include "isim/sde.h"
+#include "isim/tap.h"
+
+#define TPROG PROG " --test"
+#define TEST_RESULT_V01 "https://in-toto.io/attestation/test-result/v0.1"
+#define MAX_INPUTS 32
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " TPROG " [options] IMAGE\n"
+		   "\n"
+		   "Boot IMAGE under QEMU (TCG, a snapshot: the image is not changed) with a\n"
+		   "cloud-init NoCloud seed carrying test values for its boot-time inputs, read\n"
+		   "the selftests' TAP from the serial console, stop the machine, and print the\n"
+		   "results as JSON. Writes NAME.selftest.json (an in-toto test-result\n"
+		   "statement bound to IMAGE's SHA-256) and NAME.console.log beside IMAGE, and\n"
+		   "with --sign-key the statement's .sig and .dsse.json. The inputs are read\n"
+		   "from IMAGE's provenance statement (NAME.provenance.json).\n"
+		   "\n"
+		   "  -i, --input NAME=FILE  the test value of input NAME (else one is made for\n"
+		   "                         trusted_signer, mesh_secret, wg_address, auth_key;\n"
+		   "                         other required inputs must be given)\n"
+		   "  -S, --statement FILE   IMAGE's provenance statement, when it is elsewhere\n"
+		   "  -o, --out DIR          where the results go (default: IMAGE's folder)\n"
+		   "  -k, --sign-key KEY     sign the test result with this minisign secret key\n"
+		   "      --password-fd N    read the key's password from descriptor N\n"
+		   "  -T, --timeout SECONDS  give up on a boot after this long (default 900)\n"
+		   "  -M, --memory MIB       guest memory (default 1024)\n"
+		   "  -q, --quiet            print no JSON\n"
+		   "  -h, --help             this text\n"
+		   "\n"
+		   "Exit status: 0 every selftest passed, 1 one failed or the boot did not\n"
+		   "finish, 64 usage, 65 bad statement or input, 66 missing file, 69 QEMU\n"
+		   "missing; see isim-build(1).\n");
+}
+
+struct input {
+	const char *name;
+	const char *path;
+};
+
+struct test {
+	const char *image;
+	const char *statement;
+	const char *out_dir;
+	struct input inputs[MAX_INPUTS];
+	int ninputs;
+	long timeout, memory;
+	bool quiet;
+	cJSON *stmt, *manifest;
+	char stmt_path[PATH_MAX], dir[PATH_MAX], name[PATH_MAX];
+	char sha256[ISIM_SHA256_HEX], stmt_sha256[ISIM_SHA256_HEX];
+	char work[PATH_MAX];
+	double boot_seconds;
+};
+
+static const cJSON *get(const cJSON *o, const char *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+
+/* IMAGE's folder and its name without .qcow2 */
+static void split_image(struct test *t)
+{
+	const char *slash = strrchr(t->image, '/'), *base = slash ? slash + 1 : t->image;
+	const char *dot = strrchr(base, '.');
+
+	if (slash)
+		bfmt(t->dir, sizeof(t->dir), "%.*s", (int)(slash - t->image), t->image);
+	else
+		bfmt(t->dir, sizeof(t->dir), ".");
+	bfmt(t->name, sizeof(t->name), "%.*s", dot && dot != base ? (int)(dot - base) : (int)strlen(base), base);
+}
+
+static int load_statement(struct test *t, struct isim_error *err)
+{
+	char *text = NULL;
+	size_t len;
+	int ret = -1;
+
+	if (t->statement)
+		bfmt(t->stmt_path, sizeof(t->stmt_path), "%s", t->statement);
+	else
+		bfmt(t->stmt_path, sizeof(t->stmt_path), "%s/%s.provenance.json", t->dir, t->name);
+	if (isim_file_read(t->stmt_path, ISIM_FILE_MAX, &text, &len, err) < 0 ||
+	    isim_sha256_hex(text, len, t->stmt_sha256) < 0 || isim_json_parse(text, len, t->stmt_path, &t->stmt, err) < 0)
+		goto out;
+	t->manifest = (cJSON *)get(get(get(get(t->stmt, "predicate"), "buildDefinition"), "externalParameters"),
+				   "manifest");
+	if (!cJSON_IsObject(t->manifest) || !cJSON_IsArray(get(t->manifest, "inputs"))) {
+		isim_error_at(err, t->stmt_path, 0, 0);
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition/externalParameters/manifest",
+				      "expected the composed manifest (a statement isim-build wrote)");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(text);
+	return ret;
+}
+
+/* A host address inside the mesh's range: its network address plus 2
+ * (1 is left for a gateway), with the range's prefix length. */
+static int address_in(const char *cidr, struct isim_buf *out)
+{
+	char net[64], text[INET6_ADDRSTRLEN];
+	const char *slash = strchr(cidr, '/');
+	unsigned char a[16];
+	int af, i, carry = 2;
+
+	if (!slash || (size_t)(slash - cidr) >= sizeof(net))
+		return -1;
+	bfmt(net, sizeof(net), "%.*s", (int)(slash - cidr), cidr);
+	af = strchr(net, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(af, net, a) != 1)
+		return -1;
+	for (i = (af == AF_INET ? 4 : 16) - 1; i >= 0 && carry; i--) {
+		int v = a[i] + carry;
+
+		a[i] = (unsigned char)v;
+		carry = v >> 8;
+	}
+	if (!inet_ntop(af, a, text, sizeof(text)))
+		return -1;
+	isim_buf_printf(out, "%s%s\n", text, slash);
+	return 0;
+}
+
+/* A test value for the inputs the catalog's features declare; the rest
+ * must be given with --input. Returns 1 when it made one, 0 when it
+ * cannot, -1 on error. */
+static int make_value(const struct test *t, const char *name, struct isim_buf *out, struct isim_error *err)
+{
+	uint8_t rnd[32];
+	char hex[65];
+
+	if (strcmp(name, "trusted_signer") == 0) {
+		struct isim_ms_seckey *sk = NULL;
+		struct isim_ms_pubkey pk;
+		char text[ISIM_MS_COMMENT_MAX + 100];
+		int n;
+
+		if (isim_ms_seckey_new(&sk, err) < 0)
+			return -1;
+		isim_ms_seckey_pubkey(sk, &pk);
+		isim_ms_seckey_free(sk);
+		bfmt(pk.comment, sizeof(pk.comment), "isim-build test signer");
+		n = isim_ms_pubkey_format(&pk, text, sizeof(text));
+		if (n < 0)
+			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot format a public key");
+		isim_buf_putn(out, text, (size_t)n);
+		return 1;
+	}
+	if (strcmp(name, "mesh_secret") == 0 || strcmp(name, "auth_key") == 0) {
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+		isim_buf_printf(out, "%s%s\n", strcmp(name, "auth_key") == 0 ? "tskey-test-" : "", hex);
+		sodium_memzero(rnd, sizeof(rnd));
+		sodium_memzero(hex, sizeof(hex));
+		return 1;
+	}
+	if (strcmp(name, "wg_address") == 0) {
+		const cJSON *cidr = get(get(get(t->manifest, "feature_config"), "vpn-wireguard"), "network_cidr");
+
+		if (address_in(cJSON_IsString(cidr) ? cidr->valuestring : "10.100.0.0/16", out) < 0)
+			return isim_error_set(err, ISIM_EXIT_DATAERR, "network_cidr '%s' is not a CIDR",
+					      cidr->valuestring);
+		return 1;
+	}
+	return 0;
+}
+
+/* user-data (cloud-init's cloud-config, write_files module) delivering each
+ * input at its destination, base64 so any bytes pass. */
+static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err)
+{
+	const cJSON *in;
+	int i, idx = 0;
+
+	isim_buf_puts(ud, "#cloud-config\n# test values from isim-build --test\nwrite_files:\n");
+	cJSON_ArrayForEach(in, get(t->manifest, "inputs"))
+	{
+		const cJSON *name = get(in, "name"), *dest = get(in, "destination");
+		bool required = !cJSON_IsFalse(get(in, "required")), secret = !cJSON_IsFalse(get(in, "secret"));
+		struct isim_buf v = { 0 };
+		char *b64 = NULL;
+		size_t b64len;
+		int made = 0;
+
+		if (!cJSON_IsString(name) || !cJSON_IsString(dest) || strpbrk(dest->valuestring, "'\n")) {
+			char ptr[160];
+
+			bfmt(ptr, sizeof(ptr), "/predicate/buildDefinition/externalParameters/manifest/inputs/%d", idx);
+			isim_error_at(err, t->stmt_path, 0, 0);
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected a name and a destination");
+		}
+		idx++;
+		for (i = 0; i < t->ninputs; i++) {
+			if (strcmp(t->inputs[i].name, name->valuestring) == 0) {
+				char *data = NULL;
+				size_t len;
+
+				if (isim_file_read(t->inputs[i].path, 1u << 20, &data, &len, err) < 0)
+					return -1;
+				isim_buf_putn(&v, data, len);
+				sodium_memzero(data, len);
+				free(data);
+				made = 1;
+			}
+		}
+		if (!made && required) {
+			made = make_value(t, name->valuestring, &v, err);
+			if (made < 0) {
+				isim_buf_free(&v);
+				return -1;
+			}
+			if (!made) {
+				isim_buf_free(&v);
+				return isim_error_set(err, ISIM_EXIT_USAGE,
+						      "input '%s' is required and has no test value: give one with "
+						      "--input %s=FILE",
+						      name->valuestring, name->valuestring);
+			}
+		}
+		if (!made)
+			continue;
+		if (v.oom)
+			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		b64len = sodium_base64_encoded_len(v.len, sodium_base64_VARIANT_ORIGINAL);
+		b64 = malloc(b64len);
+		if (!b64) {
+			isim_buf_free(&v);
+			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		}
+		sodium_bin2base64(b64, b64len, (const unsigned char *)v.s, v.len, sodium_base64_VARIANT_ORIGINAL);
+		isim_buf_printf(ud,
+				"  - path: '%s'\n    owner: root:root\n    permissions: '%s'\n    encoding: b64\n"
+				"    content: %s\n",
+				dest->valuestring, secret ? "0600" : "0644", b64);
+		sodium_memzero(v.s, v.len);
+		isim_buf_free(&v);
+		free(b64);
+	}
+	for (i = 0; i < t->ninputs; i++) {
+		bool known = false;
+
+		cJSON_ArrayForEach(in, get(t->manifest, "inputs"))
+		{
+			const cJSON *name = get(in, "name");
+
+			if (cJSON_IsString(name) && strcmp(name->valuestring, t->inputs[i].name) == 0)
+				known = true;
+		}
+		if (!known)
+			return isim_error_set(err, ISIM_EXIT_USAGE, "--input %s: the image has no input of that name",
+					      t->inputs[i].name);
+	}
+	return ud->oom ? isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory") : 0;
+}
+
+static int make_seed(struct test *t, const char *iso, struct isim_error *err)
+{
+	struct isim_buf ud = { 0 }, md = { 0 };
+	struct isim_iso_file files[2];
+	const cJSON *profile = get(get(t->manifest, "profile"), "name");
+	int ret = -1;
+
+	if (user_data(t, &ud, err) < 0)
+		goto out;
+	isim_buf_printf(&md, "instance-id: isim-test-%.16s\nlocal-hostname: %s\n", t->sha256,
+			cJSON_IsString(profile) ? profile->valuestring : "infrasim");
+	if (md.oom) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	files[0] = (struct isim_iso_file){ "meta-data", md.s, md.len };
+	files[1] = (struct isim_iso_file){ "user-data", ud.s, ud.len };
+	ret = isim_iso_write(iso, "cidata", files, 2, err);
+out:
+	if (ud.s)
+		sodium_memzero(ud.s, ud.len);
+	isim_buf_free(&ud);
+	isim_buf_free(&md);
+	return ret;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Boot and follow the console log until SELFTEST END, the machine's own
+ * exit, the timeout or a signal; then stop it. The log is kept whole. */
+static int boot(struct test *t, const char *iso, const char *log, bool *finished, struct isim_error *err)
+{
+	char drive[PATH_MAX + 64], seed[PATH_MAX + 64], mem[32];
+	const char *argv[] = { "qemu-system-x86_64", "-machine", "q35,accel=tcg", "-m", mem, "-nographic",
+			       "-no-reboot", "-snapshot", "-drive", drive, "-drive", seed, "-nic",
+			       "user,model=virtio-net-pci,restrict=on", NULL };
+	struct isim_run r = { .argv = argv, .out_path = log };
+	char chunk[4096], linebuf[512];
+	size_t linelen = 0;
+	double t0 = now();
+	bool tty = !t->quiet && isatty(STDERR_FILENO);
+	pid_t pid;
+	int fd = -1, status, ret = -1;
+	bool exited = false;
+
+	*finished = false;
+	if (strchr(t->image, ',') || strchr(iso, ','))
+		return isim_error_set(err, ISIM_EXIT_USAGE, "QEMU cannot take a path with a comma: '%s'", t->image);
+	bfmt(drive, sizeof(drive), "file=%s,if=virtio,format=qcow2", t->image);
+	bfmt(seed, sizeof(seed), "file=%s,if=virtio,format=raw,readonly=on", iso);
+	bfmt(mem, sizeof(mem), "%ld", t->memory);
+	if (isim_run_start(&r, &pid, err) < 0)
+		return -1;
+	if (tty)
+		fprintf(stderr, TPROG ": booting %s under TCG (timeout %ld s)\n", t->image, t->timeout);
+	fd = open(log, O_RDONLY | O_CLOEXEC);
+	for (;;) {
+		ssize_t n = fd >= 0 ? read(fd, chunk, sizeof(chunk)) : 0;
+		ssize_t i;
+
+		for (i = 0; i < n; i++) {
+			if (chunk[i] != '\n') {
+				if (linelen < sizeof(linebuf) - 1)
+					linebuf[linelen++] = chunk[i];
+				continue;
+			}
+			while (linelen && linebuf[linelen - 1] == '\r')
+				linelen--;
+			linebuf[linelen] = '\0';
+			linelen = 0;
+			if (strstr(linebuf, "SELFTEST END")) {
+				*finished = true;
+				t->boot_seconds = now() - t0;
+			} else if (tty && strncmp(linebuf, "# selftest ", 11) == 0) {
+				char clean[512];
+
+				isim_sanitize(clean, sizeof(clean), linebuf + 11);
+				fprintf(stderr, TPROG ": %.0f s: %s\n", now() - t0, clean);
+			}
+		}
+		if (*finished)
+			break;
+		if (n > 0)
+			continue;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			exited = true;
+			/* Whatever it wrote last. */
+			if (fd >= 0 && read(fd, chunk, 1) > 0)
+				lseek(fd, -1, SEEK_CUR);
+			else
+				break;
+			continue;
+		}
+		if (isim_run_interrupted) {
+			isim_error_set(err, ISIM_EXIT_SOFTWARE, "interrupted by signal %d", (int)isim_run_interrupted);
+			goto out;
+		}
+		if (now() - t0 > (double)t->timeout)
+			break;
+		poll(NULL, 0, 200);
+	}
+	ret = 0;
+out:
+	if (!exited) {
+		/* QEMU shuts down cleanly on SIGTERM; the snapshot is dropped. */
+		kill(-pid, SIGTERM);
+		for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) != pid; i++)
+			poll(NULL, 0, 100);
+		if (waitpid(pid, &status, WNOHANG) == 0) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ret == 0 && !*finished && exited && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+	    t->boot_seconds == 0 && now() - t0 < 5) {
+		char *text = NULL;
+		size_t len;
+		struct isim_error e2;
+
+		if (isim_file_read(log, 1u << 20, &text, &len, &e2) == 0) {
+			char first[300];
+
+			isim_sanitize(first, sizeof(first), text);
+			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "qemu-system-x86_64 failed at once: %s", first);
+		} else {
+			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "qemu-system-x86_64 failed at once");
+		}
+		free(text);
+		ret = -1;
+	}
+	return ret;
+}
+
+static int add_names(cJSON *report, cJSON *pred)
+{
+	cJSON *passed = cJSON_AddArrayToObject(pred, "passedTests"), *warned = cJSON_AddArrayToObject(pred, "warnedTests");
+	cJSON *failed = cJSON_AddArrayToObject(pred, "failedTests");
+	const cJSON *s;
+
+	if (!passed || !warned || !failed)
+		return -1;
+	cJSON_ArrayForEach(s, get(report, "selftests"))
+	{
+		char name[600];
+
+		bfmt(name, sizeof(name), "%s/%s", get(s, "feature")->valuestring, get(s, "name")->valuestring);
+		if (!cJSON_AddItemToArray(cJSON_IsTrue(get(s, "ok")) ? passed : failed, cJSON_CreateString(name)))
+			return -1;
+	}
+	return 0;
+}
+
+/* The in-toto test-result predicate (in-toto/attestation spec,
+ * predicates/test-result v0.1) about the image. */
+static cJSON *attestation(struct test *t, const cJSON *report, bool passed)
+{
+	cJSON *st = cJSON_CreateObject(), *subj, *s, *pred, *conf, *c;
+	char img[PATH_MAX + 8], stmt[PATH_MAX + 24];
+
+	bfmt(img, sizeof(img), "%s.qcow2", t->name);
+	bfmt(stmt, sizeof(stmt), "%s.provenance.json", t->name);
+	if (!st || !cJSON_AddStringToObject(st, "_type", ISIM_INTOTO_STATEMENT_V1) ||
+	    !(subj = cJSON_AddArrayToObject(st, "subject")) || !(s = cJSON_CreateObject()) ||
+	    !cJSON_AddItemToArray(subj, s) || !cJSON_AddStringToObject(s, "name", img) ||
+	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "digest"), "sha256", t->sha256) ||
+	    !cJSON_AddStringToObject(st, "predicateType", TEST_RESULT_V01) ||
+	    !(pred = cJSON_AddObjectToObject(st, "predicate")) ||
+	    !cJSON_AddStringToObject(pred, "result", passed ? "PASSED" : "FAILED") ||
+	    !(conf = cJSON_AddArrayToObject(pred, "configuration")) || !(c = cJSON_CreateObject()) ||
+	    !cJSON_AddItemToArray(conf, c) || !cJSON_AddStringToObject(c, "name", stmt) ||
+	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "digest"), "sha256", t->stmt_sha256) ||
+	    add_names((cJSON *)report, pred) < 0) {
+		cJSON_Delete(st);
+		return NULL;
+	}
+	return st;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int build_test_main(int argc, char *argv[])
+{
+	enum { OPT_PASSWORD_FD = 256 };
+	static const struct option opts[] = {
+		{ "test", no_argument, NULL, 't' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "statement", required_argument, NULL, 'S' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "sign-key", required_argument, NULL, 'k' },
+		{ "password-fd", required_argument, NULL, OPT_PASSWORD_FD },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "memory", required_argument, NULL, 'M' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct test t = { .timeout = 900, .memory = 1024 };
+	struct isim_ms_seckey *sk = NULL;
+	struct isim_error err;
+	const char *sign_key = NULL, *pwfd = NULL, *tmo = NULL, *memo = NULL;
+	char iso[PATH_MAX + 16], log[PATH_MAX + 16], res[PATH_MAX + 32], sig[PATH_MAX + 40], dsse[PATH_MAX + 40];
+	char *text = NULL;
+	cJSON *report = NULL, *att = NULL;
+	uint8_t d[ISIM_SHA256_BYTES];
+	int c, password_fd = -1, ret = ISIM_EXIT_SOFTWARE;
+	bool finished = false, passed;
+	double t0;
+
+	isim_error_clear(&err);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "ti:S:o:k:T:M:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			break;
+		case 'i': {
+			char *eq = strchr(optarg, '=');
+			int i;
+
+			if (!eq || eq == optarg || !eq[1])
+				return isim_usage_error(TPROG, "--input: expected NAME=FILE, got '%s'", optarg);
+			if (t.ninputs == MAX_INPUTS)
+				return isim_usage_error(TPROG, "more than %d --input options", MAX_INPUTS);
+			*eq = '\0';
+			for (i = 0; i < t.ninputs; i++)
+				if (strcmp(t.inputs[i].name, optarg) == 0)
+					return isim_usage_error(TPROG, "--input %s given twice", optarg);
+			t.inputs[t.ninputs++] = (struct input){ optarg, eq + 1 };
+			break;
+		}
+		case 'S':
+			if (isim_opt_once(TPROG, "--statement", &t.statement, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 'o':
+			if (isim_opt_once(TPROG, "--out", &t.out_dir, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 'k':
+			if (isim_opt_once(TPROG, "--sign-key", &sign_key, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case OPT_PASSWORD_FD:
+			if (isim_opt_once(TPROG, "--password-fd", &pwfd, optarg))
+				return ISIM_EXIT_USAGE;
+			if (!isim_parse_fd(optarg, &password_fd))
+				return isim_usage_error(TPROG, "--password-fd: '%s' is not a descriptor number", optarg);
+			break;
+		case 'T':
+			if (isim_opt_once(TPROG, "--timeout", &tmo, optarg))
+				return ISIM_EXIT_USAGE;
+			if (parse_long(optarg, 1, 86400, &t.timeout) < 0)
+				return isim_usage_error(TPROG, "--timeout: '%s' is not 1 to 86400 seconds", optarg);
+			break;
+		case 'M':
+			if (isim_opt_once(TPROG, "--memory", &memo, optarg))
+				return ISIM_EXIT_USAGE;
+			if (parse_long(optarg, 128, 65536, &t.memory) < 0)
+				return isim_usage_error(TPROG, "--memory: '%s' is not 128 to 65536 MiB", optarg);
+			break;
+		case 'q':
+			t.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return isim_close_stdout(TPROG);
+		default:
+			return isim_bad_option(TPROG, argv, optopt);
+		}
+	}
+	if (optind + 1 != argc)
+		return isim_usage_error(TPROG, optind == argc ? "no IMAGE given" : "one IMAGE only, got '%s' too",
+					optind < argc ? argv[optind + 1] : "");
+	if (pwfd && !sign_key)
+		return isim_usage_error(TPROG, "--password-fd goes with --sign-key");
+	t.image = argv[optind];
+	split_image(&t);
+	if (!t.out_dir)
+		t.out_dir = t.dir;
+	if (isim_run_catch_signals() < 0) {
+		isim_error_errno(&err, ISIM_EXIT_SOFTWARE, errno, "cannot handle signals");
+		goto fail;
+	}
+	if (sign_key && (isim_secret_protect(&err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, &err) < 0))
+		goto fail;
+	if (isim_sha256_file(t.image, d, &err) < 0)
+		goto fail;
+	isim_hex(d, sizeof(d), t.sha256);
+	if (load_statement(&t, &err) < 0)
+		goto fail;
+	bfmt(t.work, sizeof(t.work), "%s/.isim-test.XXXXXX", t.out_dir);
+	if (!mkdtemp(t.work)) {
+		int e = errno;
+
+		t.work[0] = '\0';
+		isim_error_at(&err, t.out_dir, 0, 0);
+		isim_error_errno(&err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+				 "cannot create a working folder");
+		goto fail;
+	}
+	bfmt(iso, sizeof(iso), "%s/seed.iso", t.work);
+	bfmt(log, sizeof(log), "%s/%s.console.log", t.out_dir, t.name);
+	if (make_seed(&t, iso, &err) < 0)
+		goto fail;
+	t0 = now();
+	if (boot(&t, iso, log, &finished, &err) < 0)
+		goto fail;
+	{
+		size_t len;
+
+		if (isim_file_read(log, 64u << 20, &text, &len, &err) < 0 || isim_tap_parse(text, len, &report, &err) < 0)
+			goto fail;
+	}
+	passed = finished && isim_tap_passed(report);
+	att = attestation(&t, report, passed);
+	if (!att) {
+		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto fail;
+	}
+	free(text);
+	text = cJSON_Print(att);
+	bfmt(res, sizeof(res), "%s/%s.selftest.json", t.out_dir, t.name);
+	{
+		char *nl = NULL;
+
+		if (!text || asprintf(&nl, "%s\n", text) < 0) {
+			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		free(text);
+		text = nl;
+	}
+	if (sk) {
+		char rel[PATH_MAX + 32], dsse_tmp[PATH_MAX + 48];
+		time_t when;
+		bool set;
+
+		bfmt(rel, sizeof(rel), "%s.selftest.json", t.name);
+		bfmt(sig, sizeof(sig), "%s.sig", res);
+		bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t.out_dir, t.name);
+		bfmt(dsse_tmp, sizeof(dsse_tmp), "%s", dsse);
+		if (isim_sde_now(&when, &set, &err) < 0 ||
+		    build_sign(sk, rel, text, ISIM_INTOTO_PAYLOAD_TYPE, sig, dsse_tmp, when, &err) < 0)
+			goto fail;
+	}
+	if (isim_file_write_atomic(res, text, strlen(text), 0644, &err) < 0)
+		goto fail;
+	if (!t.quiet) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddBoolToObject(o, "passed", passed) || !cJSON_AddStringToObject(o, "image", t.image) ||
+		    !cJSON_AddStringToObject(o, "sha256", t.sha256) || !cJSON_AddStringToObject(o, "attestation", res) ||
+		    !(sk ? cJSON_AddStringToObject(o, "signature", sig) : cJSON_AddNullToObject(o, "signature")) ||
+		    !cJSON_AddStringToObject(o, "console_log", log) ||
+		    !(finished ? cJSON_AddNumberToObject(o, "boot_seconds", t.boot_seconds)
+			       : cJSON_AddNullToObject(o, "boot_seconds")) ||
+		    !cJSON_AddNumberToObject(o, "duration_seconds", now() - t0) ||
+		    !(finished ? cJSON_AddNullToObject(o, "reason")
+			       : cJSON_AddStringToObject(o, "reason", "the boot did not reach SELFTEST END in time")) ||
+		    !cJSON_AddItemToObject(o, "report", report)) {
+			cJSON_Delete(o);
+			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		report = NULL;
+		if (isim_json_write(stdout, o) < 0) {
+			cJSON_Delete(o);
+			isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+			goto fail;
+		}
+		cJSON_Delete(o);
+	}
+	if (!passed)
+		fprintf(stderr, TPROG ": %s: %s (console: %s)\n", t.image,
+			finished ? "a selftest failed" : "the boot did not reach SELFTEST END", log);
+	ret = isim_close_stdout(TPROG);
+	if (ret == 0 && !passed)
+		ret = ISIM_EXIT_VERDICT;
+	goto out;
+fail:
+	isim_print_error(TPROG, &err);
+	ret = isim_run_interrupted ? 128 + isim_run_interrupted : err.code ? err.code : ISIM_EXIT_SOFTWARE;
+out:
+	if (t.work[0])
+		isim_rmtree(t.work);
+	isim_ms_seckey_free(sk);
+	cJSON_Delete(report);
+	cJSON_Delete(att);
+	cJSON_Delete(t.stmt);
+	free(text);
+	return ret;
+}

@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "common/cli.h"
+#include "common/secret.h"
+#include "isim/catalog.h"
+#include "isim/compose.h"
+#include "isim/file.h"
+#include "isim/json.h"
+#include "isim/provenance.h"
+#include "isim/run.h"
+#include "isim/sde.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " [options] PROFILE|DIR\n"
+		   "       " PROG " --test [options] IMAGE\n"
+		   "\n"
+		   "Build a bootable qcow2 image from a composed profile (DIR, as isim-compose\n"
+		   "writes it), or from PROFILE, composed first into build/PROFILE. Writes\n"
+		   "OUT/PROFILE.qcow2 and OUT/PROFILE.provenance.json (in-toto Statement v1,\n"
+		   "SLSA Provenance v1), with --sign-key also its minisign signature\n"
+		   "PROFILE.provenance.json.sig and DSSE envelope PROFILE.provenance.dsse.json,\n"
+		   "and prints a JSON summary. With --test, boot IMAGE and run its selftests\n"
+		   "(see " PROG " --test --help).\n"
+		   "\n"
+		   "  -o, --out DIR          output folder (default output)\n"
+		   "  -b, --base BASE        build on BASE (debian:bookworm, alpine:3.19) instead of\n"
+		   "                         the profile's\n"
+		   "  -k, --sign-key KEY     sign the provenance with this minisign secret key\n"
+		   "      --password-fd N    read the key's password from descriptor N\n"
+		   "  -m, --mirror URL|DIR   package mirror (default: the base's)\n"
+		   "      --repo LINE        one more package repository (a sources.list line for\n"
+		   "                         debian, a repository URL for alpine); packages the\n"
+		   "                         base lacks are then looked for there\n"
+		   "  -s, --size SIZE        disk size, in bytes or with K, M, G (default: what the\n"
+		   "                         files need and a quarter more)\n"
+		   "      --cache DIR        base root filesystems (ISIM_CACHE_DIR; default\n"
+		   "                         /var/cache/infrasim for root, else\n"
+		   "                         ${XDG_CACHE_HOME:-~/.cache}/infrasim)\n"
+		   "  -t, --test             boot the image after building it (as --test IMAGE)\n"
+		   "  -q, --quiet            print no summary\n"
+		   "      --bases-dir DIR    base definitions (ISIM_BASES_DIR)\n"
+		   "      --features-dir DIR features folder (ISIM_FEATURES_DIR)\n"
+		   "      --profiles-dir DIR profiles folder (ISIM_PROFILES_DIR)\n"
+		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR)\n"
+		   "  -h, --help             this text\n"
+		   "  -V, --version          print the version\n"
+		   "\n"
+		   "Exit status: 0 built, 1 a selftest failed (--test), 64 usage, 65 bad input,\n"
+		   "66 missing input, 69 a program or the mirror is unavailable, 73/74 cannot\n"
+		   "write the output, 77 permission denied, 78 bad configuration, 130/143\n"
+		   "interrupted; see isim-build(1).\n");
+}
+
+int bfmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void build_progress(struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	b->step++;
+	if (b->quiet || !isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, PROG ": [%d/%d] ", b->step, b->nsteps);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+const char *build_bindir(void)
+{
+	static char dir[PATH_MAX];
+	const char *e = getenv("ISIM_BIN");
+	ssize_t n;
+	char *slash;
+
+	if (e && *e)
+		return e;
+	if (dir[0])
+		return dir;
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n <= 0)
+		return strcpy(dir, ".");
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	return dir;
+}
+
+int build_dep(struct build *b, const char *name, const char *uri, const char *sha256, const char *version)
+{
+	cJSON *d = cJSON_CreateObject(), *dg;
+
+	if (!d || !cJSON_AddItemToArray(b->deps, d))
+		return cJSON_Delete(d), -1;
+	if (!cJSON_AddStringToObject(d, "name", name) || (uri && !cJSON_AddStringToObject(d, "uri", uri)) ||
+	    !(dg = cJSON_AddObjectToObject(d, "digest")) || !cJSON_AddStringToObject(dg, "sha256", sha256))
+		return -1;
+	if (version) {
+		cJSON *an = cJSON_AddObjectToObject(d, "annotations");
+
+		if (!an || !cJSON_AddStringToObject(an, "version", version))
+			return -1;
+	}
+	return 0;
+}
+
+/* "512M", "2G", "1073741824" */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1;
+
+	if (!*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	if (*end) {
+		switch (*end) {
+		case 'K': case 'k': mul = 1ULL << 10; break;
+		case 'M': case 'm': mul = 1ULL << 20; break;
+		case 'G': case 'g': mul = 1ULL << 30; break;
+		default: return false;
+		}
+		if (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
+			return false;
+	}
+	if (v > UINT64_MAX / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+/* The composed folder must be what its manifest says: every output's
+ * SHA-256 as recorded, or it changed since compose. */
+static int check_composition(struct build *b, struct isim_error *err)
+{
+	static const char *const names[] = { "packages.txt", "files.txt", "firewall.nft", "selftests.txt" };
+	const cJSON *outputs = cJSON_GetObjectItemCaseSensitive(b->manifest, "outputs");
+	char path[PATH_MAX], ptr[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint8_t d[ISIM_SHA256_BYTES];
+		char hex[ISIM_SHA256_HEX];
+		const cJSON *want;
+
+		want = cJSON_GetObjectItemCaseSensitive(outputs, names[i]);
+		bfmt(path, sizeof(path), "%s/manifest.json", b->comp_dir);
+		bfmt(ptr, sizeof(ptr), "/outputs/%s", names[i]);
+		if (!cJSON_IsString(want)) {
+			isim_error_at(err, path, 0, 0);
+			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected the SHA-256 of %s",
+						     names[i]);
+		}
+		bfmt(path, sizeof(path), "%s/%s", b->comp_dir, names[i]);
+		if (isim_sha256_file(path, d, err) < 0)
+			return -1;
+		isim_hex(d, sizeof(d), hex);
+		if (strcmp(hex, want->valuestring) != 0) {
+			isim_error_at(err, path, 0, 0);
+			return isim_error_set(err, ISIM_EXIT_DATAERR,
+					      "changed since it was composed (SHA-256 %s, the manifest says %s); "
+					      "compose again",
+					      hex, want->valuestring);
+		}
+	}
+	return 0;
+}
+
+/* PROFILE (a name or a .yaml path) is composed into build/NAME first; a
+ * folder holding manifest.json is used as it is. */
+static int load_composition(struct build *b, const char *arg, const char *profiles_dir, struct isim_error *err)
+{
+	struct isim_composition comp = { 0 };
+	struct isim_catalog *cat = NULL;
+	struct isim_profile *profile = NULL;
+	char path[PATH_MAX];
+	struct stat st;
+	const cJSON *name;
+	char *text = NULL;
+	size_t len;
+	int ret = -1;
+
+	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+		bfmt(b->comp_dir, sizeof(b->comp_dir), "%s", arg);
+	} else {
+		if (isim_catalog_open(&cat, b->features_dir, profiles_dir, b->schemas_dir, err) < 0 ||
+		    isim_profile_load(cat, arg, &profile, err) < 0 || isim_compose(cat, profile, &comp, err) < 0)
+			goto out;
+		bfmt(b->comp_dir, sizeof(b->comp_dir), "build/%s", profile->name);
+		if (isim_composition_write(&comp, b->comp_dir, err) < 0)
+			goto out;
+	}
+	bfmt(path, sizeof(path), "%s/manifest.json", b->comp_dir);
+	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0) {
+		if (err->code == ISIM_EXIT_NOINPUT)
+			isim_error_set(err, ISIM_EXIT_NOINPUT, "no manifest.json: not a folder isim-compose wrote");
+		goto out;
+	}
+	if (isim_sha256_hex(text, len, b->manifest_sha256) < 0 ||
+	    isim_json_parse(text, len, path, &b->manifest, err) < 0)
+		goto out;
+	name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->manifest, "profile"), "name");
+	if (!cJSON_IsString(name) || !*name->valuestring || strchr(name->valuestring, '/')) {
+		isim_error_at(err, path, 0, 0);
+		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/profile/name", "expected the profile's name");
+		goto out;
+	}
+	b->profile = strdup(name->valuestring);
+	if (!b->profile) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (check_composition(b, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(text);
+	isim_composition_free(&comp);
+	isim_profile_free(profile);
+	isim_catalog_free(cat);
+	return ret;
+}
+
+static int make_workdir(struct build *b, struct isim_error *err)
+{
+	int r = isim_mkdirs(b->out_dir, 0755);
+
+	if (r < 0) {
+		isim_error_at(err, b->out_dir, 0, 0);
+		return isim_error_errno(err, r == -EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, -r,
+					"cannot create the output folder");
+	}
+	bfmt(b->work, sizeof(b->work), "%s/.isim-build.XXXXXX", b->out_dir);
+	if (!mkdtemp(b->work)) {
+		int e = errno;
+
+		b->work[0] = '\0';
+		isim_error_at(err, b->out_dir, 0, 0);
+		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+					"cannot create a working folder");
+	}
+	bfmt(b->root, sizeof(b->root), "%s/root", b->work);
+	if (mkdir(b->root, 0755) < 0) {
+		isim_error_at(err, b->root, 0, 0);
+		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot create");
+	}
+	return 0;
+}
+
+static char *format_json(const cJSON *doc)
+{
+	char *text = cJSON_Print(doc), *nl = NULL;
+
+	if (text && asprintf(&nl, "%s\n", text) < 0)
+		nl = NULL;
+	free(text);
+	return nl;
+}
+
+static int write_work(struct build *b, const char *name, const char *text, char *path, size_t size,
+		      struct isim_error *err)
+{
+	bfmt(path, size, "%s/%s", b->work, name);
+	return isim_file_write_atomic(path, text, strlen(text), 0644, err);
+}
+
+/* Move the finished files from the working folder to the output folder,
+ * image first and statement last, so that whoever sees a statement finds
+ * the image it names. On failure, what was moved is removed again. */
+static int publish(struct build *b, char names[][PATH_MAX], size_t n, struct isim_error *err)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	size_t i, j;
+	int dfd;
+
+	for (i = 0; i < n; i++) {
+		bfmt(from, sizeof(from), "%s/%s", b->work, names[i]);
+		bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[i]);
+		if (rename(from, to) < 0) {
+			int e = errno;
+
+			for (j = 0; j < i; j++) {
+				bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[j]);
+				unlink(to);
+			}
+			isim_error_at(err, to, 0, 0);
+			return isim_error_errno(err, ISIM_EXIT_CANTCREAT, e, "cannot put in place");
+		}
+	}
+	dfd = open(b->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+static int summary(struct build *b, char names[][PATH_MAX], size_t n, const char *stmt_sha256)
+{
+	cJSON *o = cJSON_CreateObject(), *outs, *pk, *it;
+	char path[PATH_MAX];
+	size_t i;
+	int ret = -1;
+	double secs = difftime(time(NULL), b->started);
+
+	if (!o || !cJSON_AddStringToObject(o, "profile", b->profile) ||
+	    !cJSON_AddStringToObject(o, "base", b->base_spec_buf) || !(outs = cJSON_AddObjectToObject(o, "outputs")))
+		goto out;
+	for (i = 0; i < n; i++) {
+		cJSON *f = cJSON_AddObjectToObject(outs, names[i]);
+
+		bfmt(path, sizeof(path), "%s/%s", b->out_dir, names[i]);
+		if (!f || !cJSON_AddStringToObject(f, "path", path))
+			goto out;
+		if (i == 0 && (!cJSON_AddStringToObject(f, "sha256", b->image_sha256) ||
+			       !cJSON_AddNumberToObject(f, "size", (double)b->image_size)))
+			goto out;
+		if (i == 1 && !cJSON_AddStringToObject(f, "sha256", stmt_sha256))
+			goto out;
+	}
+	if (!cJSON_AddStringToObject(o, "kernel", b->kver) ||
+	    !cJSON_AddStringToObject(o, "base_rootfs_sha256", b->base_tar_sha256) ||
+	    !(pk = cJSON_AddObjectToObject(o, "packages")))
+		goto out;
+	cJSON_ArrayForEach(it, b->installed)
+	{
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(it, "version");
+
+		if (!cJSON_AddStringToObject(pk, nm->valuestring, ver->valuestring))
+			goto out;
+	}
+	if (!cJSON_AddNumberToObject(o, "duration_seconds", secs))
+		goto out;
+	ret = isim_json_write(stdout, o);
+out:
+	cJSON_Delete(o);
+	return ret;
+}
+
+static int run_build(struct build *b, const char *sign_key, int password_fd, struct isim_error *err)
+{
+	struct isim_ms_seckey *sk = NULL;
+	char names[4][PATH_MAX], qcow2[PATH_MAX], stmt_path[PATH_MAX], sig_path[PATH_MAX], dsse_path[PATH_MAX];
+	char stmt_sha256[ISIM_SHA256_HEX];
+	cJSON *stmt = NULL;
+	char *text = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	/* The key first: a wrong password should not cost a build. */
+	if (sign_key) {
+		if (isim_secret_protect(err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, err) < 0)
+			goto out;
+	}
+	b->deps = cJSON_CreateArray();
+	if (!b->deps) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (make_workdir(b, err) < 0 || build_base(b, err) < 0 || build_tree(b, err) < 0)
+		goto out;
+	bfmt(names[n++], PATH_MAX, "%s.qcow2", b->profile);
+	bfmt(qcow2, sizeof(qcow2), "%s/%s", b->work, names[0]);
+	if (build_image(b, qcow2, err) < 0)
+		goto out;
+	build_progress(b, "provenance");
+	if (build_statement(b, &stmt, err) < 0)
+		goto out;
+	text = format_json(stmt);
+	if (!text) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (isim_sha256_hex(text, strlen(text), stmt_sha256) < 0)
+		goto out;
+	bfmt(names[n++], PATH_MAX, "%s.provenance.json", b->profile);
+	if (write_work(b, names[1], text, stmt_path, sizeof(stmt_path), err) < 0)
+		goto out;
+	if (sk) {
+		bfmt(names[n++], PATH_MAX, "%s.provenance.json.sig", b->profile);
+		bfmt(names[n++], PATH_MAX, "%s.provenance.dsse.json", b->profile);
+		bfmt(sig_path, sizeof(sig_path), "%s/%s", b->work, names[2]);
+		bfmt(dsse_path, sizeof(dsse_path), "%s/%s", b->work, names[3]);
+		if (build_sign(sk, names[1], text, ISIM_INTOTO_PAYLOAD_TYPE, sig_path, dsse_path, b->epoch, err) < 0)
+			goto out;
+	}
+	if (isim_run_interrupted) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "interrupted by signal %d", (int)isim_run_interrupted);
+		goto out;
+	}
+	if (publish(b, names, n, err) < 0)
+		goto out;
+	bfmt(b->image, sizeof(b->image), "%s/%s", b->out_dir, names[0]);
+	if (!b->quiet && summary(b, names, n, stmt_sha256) < 0) {
+		isim_error_set(err, ISIM_EXIT_IOERR, "cannot write standard output");
+		goto out;
+	}
+	ret = 0;
+out:
+	isim_ms_seckey_free(sk);
+	cJSON_Delete(stmt);
+	free(text);
+	return ret;
+}
+
+static void build_free(struct build *b)
+{
+	if (b->work[0]) {
+		/* The tree is root's files: remove it whatever happened. */
+		isim_rmtree(b->work);
+		b->work[0] = '\0';
+	}
+	free(b->profile);
+	cJSON_Delete(b->manifest);
+	cJSON_Delete(b->packages);
+	cJSON_Delete(b->installed);
+	cJSON_Delete(b->deps);
+	isim_base_free(b->base);
+}
+
+/* The exit status of an interrupted build: 128 + the signal, as a shell
+ * reports it. */
+static int exit_code(const struct isim_error *err)
+{
+	if (isim_run_interrupted)
+		return 128 + isim_run_interrupted;
+	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+}
+
+int isim_build_main(int argc, char *argv[])
+{
+	enum {
+		OPT_PASSWORD_FD = 256,
+		OPT_REPO,
+		OPT_CACHE,
+		OPT_BASES,
+		OPT_FEATURES,
+		OPT_PROFILES,
+		OPT_SCHEMAS,
+	};
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "base", required_argument, NULL, 'b' },
+		{ "sign-key", required_argument, NULL, 'k' },
+		{ "password-fd", required_argument, NULL, OPT_PASSWORD_FD },
+		{ "mirror", required_argument, NULL, 'm' },
+		{ "repo", required_argument, NULL, OPT_REPO },
+		{ "size", required_argument, NULL, 's' },
+		{ "cache", required_argument, NULL, OPT_CACHE },
+		{ "test", no_argument, NULL, 't' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "bases-dir", required_argument, NULL, OPT_BASES },
+		{ "features-dir", required_argument, NULL, OPT_FEATURES },
+		{ "profiles-dir", required_argument, NULL, OPT_PROFILES },
+		{ "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct build b = { 0 };
+	struct isim_error err;
+	const char *sign_key = NULL, *size = NULL, *pwfd = NULL, *pdir = NULL;
+	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], sbuf[PATH_MAX], cbuf[PATH_MAX];
+	int c, i, password_fd = -1, ret;
+	bool test = false;
+
+	isim_error_clear(&err);
+	/* Root file systems hold UTF-8 names, which libarchive converts
+	 * through the locale. */
+	setlocale(LC_CTYPE, "C.UTF-8");
+	/* --test IMAGE is its own command, with its own options. */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--test") == 0 || strcmp(argv[i], "-t") == 0)
+			test = true;
+	if (test) {
+		/* A .qcow2 file is tested; a profile or a composed folder is
+		 * built first, then its image tested. */
+		for (i = 1; i < argc; i++) {
+			size_t n = strlen(argv[i]);
+			struct stat st;
+
+			if (argv[i][0] != '-' && n > 6 && strcmp(argv[i] + n - 6, ".qcow2") == 0 &&
+			    stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
+				return build_test_main(argc, argv);
+		}
+	}
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:b:k:m:s:tqhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (isim_opt_once(PROG, "--out", &b.out_dir, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 'b':
+			if (isim_opt_once(PROG, "--base", &b.base_spec, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 'k':
+			if (isim_opt_once(PROG, "--sign-key", &sign_key, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case OPT_PASSWORD_FD:
+			if (isim_opt_once(PROG, "--password-fd", &pwfd, optarg))
+				return ISIM_EXIT_USAGE;
+			if (!isim_parse_fd(optarg, &password_fd))
+				return isim_usage_error(PROG, "--password-fd: '%s' is not a descriptor number", optarg);
+			break;
+		case 'm':
+			if (isim_opt_once(PROG, "--mirror", &b.mirror, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case OPT_REPO:
+			if (isim_opt_once(PROG, "--repo", &b.repo, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 's':
+			if (isim_opt_once(PROG, "--size", &size, optarg))
+				return ISIM_EXIT_USAGE;
+			if (!parse_size(optarg, &b.disk_size) || b.disk_size == 0)
+				return isim_usage_error(PROG, "--size: '%s' is not a size (512M, 2G, bytes)", optarg);
+			break;
+		case OPT_CACHE:
+			if (isim_opt_once(PROG, "--cache", &b.cache_dir, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'q':
+			b.quiet = true;
+			break;
+		case OPT_BASES:
+			if (isim_opt_once(PROG, "--bases-dir", &b.bases_dir, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case OPT_FEATURES:
+			if (isim_opt_once(PROG, "--features-dir", &b.features_dir, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case OPT_PROFILES:
+			if (isim_opt_once(PROG, "--profiles-dir", &pdir, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case OPT_SCHEMAS:
+			if (isim_opt_once(PROG, "--schemas-dir", &b.schemas_dir, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 'h':
+			usage(stdout);
+			return isim_close_stdout(PROG);
+		case 'V':
+			printf(PROG " %s\n", ISIM_VERSION);
+			return isim_close_stdout(PROG);
+		default:
+			return isim_bad_option(PROG, argv, optopt);
+		}
+	}
+	if (optind + 1 != argc)
+		return isim_usage_error(PROG, optind == argc ? "no PROFILE or DIR given"
+							     : "one PROFILE or DIR only, got '%s' too",
+					optind < argc ? argv[optind + 1] : "");
+	if (pwfd && !sign_key)
+		return isim_usage_error(PROG, "--password-fd goes with --sign-key");
+	if (!b.out_dir)
+		b.out_dir = "output";
+	b.bases_dir = isim_catalog_dir(b.bases_dir, "ISIM_BASES_DIR", "bases", bbuf, sizeof(bbuf));
+	b.features_dir = isim_catalog_dir(b.features_dir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
+	pdir = isim_catalog_dir(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
+	b.schemas_dir = isim_catalog_dir(b.schemas_dir, "ISIM_SCHEMAS_DIR", "schemas", sbuf, sizeof(sbuf));
+	if (!b.cache_dir) {
+		const char *e = getenv("ISIM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+		if (e && *e)
+			bfmt(cbuf, sizeof(cbuf), "%s", e);
+		else if (geteuid() == 0)
+			bfmt(cbuf, sizeof(cbuf), "/var/cache/infrasim");
+		else if (xdg && *xdg)
+			bfmt(cbuf, sizeof(cbuf), "%s/infrasim", xdg);
+		else
+			bfmt(cbuf, sizeof(cbuf), "%s/.cache/infrasim", home ? home : "/tmp");
+		b.cache_dir = cbuf;
+	}
+	if (isim_run_catch_signals() < 0) {
+		isim_error_errno(&err, ISIM_EXIT_SOFTWARE, errno, "cannot handle signals");
+		goto fail;
+	}
+	b.started = time(NULL);
+	if (isim_sde_now(&b.epoch, &b.epoch_set, &err) < 0)
+		goto fail;
+	b.nsteps = 8;
+	if (load_composition(&b, argv[optind], pdir, &err) < 0)
+		goto fail;
+	if (!b.base_spec) {
+		const cJSON *base = cJSON_GetObjectItemCaseSensitive(b.manifest, "base");
+
+		if (!cJSON_IsString(base)) {
+			isim_error_at(&err, b.comp_dir, 0, 0);
+			isim_error_at_pointer(&err, ISIM_EXIT_DATAERR, "/base", "expected the base's name");
+			goto fail;
+		}
+		b.base_spec = base->valuestring;
+	}
+	bfmt(b.base_spec_buf, sizeof(b.base_spec_buf), "%s", b.base_spec);
+	if (isim_base_load(b.bases_dir, b.schemas_dir, b.base_spec, &b.base, &err) < 0)
+		goto fail;
+	if (run_build(&b, sign_key, password_fd, &err) < 0)
+		goto fail;
+	build_free(&b);
+	ret = isim_close_stdout(PROG);
+	if (ret == 0 && test) {
+		char *targv[] = { (char *)PROG, (char *)"--test", (char *)"-k", (char *)sign_key, b.image, NULL };
+
+		if (!sign_key) {
+			targv[2] = b.image;
+			targv[3] = NULL;
+		}
+		return build_test_main(sign_key ? 5 : 3, targv);
+	}
+	return ret;
+fail:
+	isim_print_error(PROG, &err);
+	build_free(&b);
+	return exit_code(&err);
+}

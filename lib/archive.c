@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "isim/archive.h"
+
+struct isim_cpio {
+	struct archive *a;
+	char *path;
+	time_t mtime;
+	la_int64_t ino;
+};
+
+static int archive_fail(struct archive *a, const char *path, int code, const char *what, struct isim_error *err)
+{
+	const char *s = archive_error_string(a);
+
+	isim_error_at(err, path, 0, 0);
+	return isim_error_set(err, code, "%s: %s", what, s ? s : "unknown libarchive error");
+}
+
+int isim_cpio_open(struct isim_cpio **out, const char *path, time_t mtime, struct isim_error *err)
+{
+	struct isim_cpio *c;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->path = strdup(path)) || !(c->a = archive_write_new())) {
+		if (c)
+			free(c->path);
+		free(c);
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	}
+	c->mtime = mtime;
+	if (archive_write_set_format_cpio_newc(c->a) != ARCHIVE_OK ||
+	    archive_write_add_filter_gzip(c->a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(c->a, "gzip", "compression-level", "9") != ARCHIVE_OK ||
+	    /* No time in the gzip header (RFC 1952 MTIME 0). */
+	    archive_write_set_filter_option(c->a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(c->a, 1) != ARCHIVE_OK) {
+		archive_fail(c->a, path, ISIM_EXIT_SOFTWARE, "cannot set up the archive", err);
+		isim_cpio_abort(c);
+		return -1;
+	}
+	if (archive_write_open_filename(c->a, path) != ARCHIVE_OK) {
+		archive_fail(c->a, path, ISIM_EXIT_CANTCREAT, "cannot create", err);
+		isim_cpio_abort(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+static struct archive_entry *new_entry(struct isim_cpio *c, const char *name, mode_t type, mode_t mode)
+{
+	struct archive_entry *e = archive_entry_new();
+
+	if (!e)
+		return NULL;
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, mode & 07777);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_mtime(e, c->mtime, 0);
+	archive_entry_set_nlink(e, type == AE_IFDIR ? 2 : 1);
+	archive_entry_set_ino64(e, ++c->ino);
+	archive_entry_set_dev(e, 0);
+	return e;
+}
+
+static int put(struct isim_cpio *c, struct archive_entry *e, const void *data, size_t len, struct isim_error *err)
+{
+	int ret = -1;
+
+	if (!e)
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	archive_entry_set_size(e, (la_int64_t)len);
+	if (archive_write_header(c->a, e) != ARCHIVE_OK) {
+		archive_fail(c->a, c->path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+		goto out;
+	}
+	if (len && archive_write_data(c->a, data, len) != (la_ssize_t)len) {
+		archive_fail(c->a, c->path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+		goto out;
+	}
+	ret = 0;
+out:
+	archive_entry_free(e);
+	return ret;
+}
+
+int isim_cpio_dir(struct isim_cpio *c, const char *name, mode_t mode, struct isim_error *err)
+{
+	return put(c, new_entry(c, name, AE_IFDIR, mode), NULL, 0, err);
+}
+
+int isim_cpio_data(struct isim_cpio *c, const char *name, mode_t mode, const void *data, size_t len,
+		   struct isim_error *err)
+{
+	return put(c, new_entry(c, name, AE_IFREG, mode), data, len, err);
+}
+
+int isim_cpio_symlink(struct isim_cpio *c, const char *name, const char *target, struct isim_error *err)
+{
+	struct archive_entry *e = new_entry(c, name, AE_IFLNK, 0777);
+
+	if (e)
+		archive_entry_set_symlink(e, target);
+	return put(c, e, NULL, 0, err);
+}
+
+int isim_cpio_chardev(struct isim_cpio *c, const char *name, mode_t mode, unsigned major, unsigned minor,
+		      struct isim_error *err)
+{
+	struct archive_entry *e = new_entry(c, name, AE_IFCHR, mode);
+
+	if (e) {
+		archive_entry_set_rdevmajor(e, major);
+		archive_entry_set_rdevminor(e, minor);
+	}
+	return put(c, e, NULL, 0, err);
+}
+
+/* Read src whole, through any compression libarchive knows. */
+static int slurp(const char *src, char **out, size_t *len, struct isim_error *err)
+{
+	struct archive *r = archive_read_new();
+	struct archive_entry *e;
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	if (!r)
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	archive_read_support_filter_all(r);
+	archive_read_support_format_raw(r);
+	if (archive_read_open_filename(r, src, 1 << 16) != ARCHIVE_OK) {
+		archive_fail(r, src, ISIM_EXIT_NOINPUT, "cannot open", err);
+		goto out;
+	}
+	if (archive_read_next_header(r, &e) != ARCHIVE_OK) {
+		archive_fail(r, src, ISIM_EXIT_IOERR, "cannot read", err);
+		goto out;
+	}
+	for (;;) {
+		la_ssize_t got;
+
+		if (cap - n < (1 << 16)) {
+			char *nb = realloc(buf, cap ? cap * 2 : (1 << 17));
+
+			if (!nb) {
+				isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+				goto out;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : (1 << 17);
+		}
+		got = archive_read_data(r, buf + n, cap - n);
+		if (got < 0) {
+			archive_fail(r, src, ISIM_EXIT_IOERR, "cannot read", err);
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	*out = buf;
+	*len = n;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	archive_read_free(r);
+	return ret;
+}
+
+int isim_cpio_file(struct isim_cpio *c, const char *name, mode_t mode, const char *src, struct isim_error *err)
+{
+	char *data = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (slurp(src, &data, &len, err) < 0)
+		return -1;
+	ret = isim_cpio_data(c, name, mode, data, len, err);
+	free(data);
+	return ret;
+}
+
+int isim_cpio_close(struct isim_cpio *c, struct isim_error *err)
+{
+	int ret = 0;
+
+	if (archive_write_close(c->a) != ARCHIVE_OK)
+		ret = archive_fail(c->a, c->path, ISIM_EXIT_IOERR, "cannot write", err);
+	archive_write_free(c->a);
+	c->a = NULL;
+	isim_cpio_abort(c);
+	return ret;
+}
+
+void isim_cpio_abort(struct isim_cpio *c)
+{
+	if (!c)
+		return;
+	if (c->a)
+		archive_write_free(c->a);
+	free(c->path);
+	free(c);
+}
+
+int isim_iso_write(const char *path, const char *volume_id, const struct isim_iso_file *files, size_t nfiles,
+		   struct isim_error *err)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = NULL;
+	size_t i;
+	int ret = -1;
+
+	if (!a)
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	if (archive_write_set_format_iso9660(a) != ARCHIVE_OK ||
+	    archive_write_set_format_option(a, "iso9660", "volume-id", volume_id) != ARCHIVE_OK ||
+	    archive_write_set_format_option(a, "iso9660", "rockridge", "1") != ARCHIVE_OK ||
+	    archive_write_set_format_option(a, "iso9660", "joliet", "1") != ARCHIVE_OK) {
+		archive_fail(a, path, ISIM_EXIT_SOFTWARE, "cannot set up the ISO 9660 volume", err);
+		goto out;
+	}
+	if (archive_write_open_filename(a, path) != ARCHIVE_OK) {
+		archive_fail(a, path, ISIM_EXIT_CANTCREAT, "cannot create", err);
+		goto out;
+	}
+	for (i = 0; i < nfiles; i++) {
+		e = archive_entry_new();
+		if (!e) {
+			isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			goto out;
+		}
+		archive_entry_set_pathname(e, files[i].name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)files[i].len);
+		if (archive_write_header(a, e) != ARCHIVE_OK ||
+		    (files[i].len && archive_write_data(a, files[i].data, files[i].len) != (la_ssize_t)files[i].len)) {
+			archive_fail(a, path, ISIM_EXIT_IOERR, files[i].name, err);
+			goto out;
+		}
+		archive_entry_free(e);
+		e = NULL;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		archive_fail(a, path, ISIM_EXIT_IOERR, "cannot write", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	archive_entry_free(e);
+	archive_write_free(a);
+	if (ret < 0)
+		unlink(path);
+	return ret;
+}
+
+static int copy_data(struct archive *r, struct archive *w)
+{
+	const void *buf;
+	size_t size;
+	la_int64_t off;
+	int s;
+
+	for (;;) {
+		s = archive_read_data_block(r, &buf, &size, &off);
+		if (s == ARCHIVE_EOF)
+			return ARCHIVE_OK;
+		if (s != ARCHIVE_OK)
+			return s;
+		if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
+			return ARCHIVE_FATAL;
+	}
+}
+
+int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
+{
+	struct archive *r = archive_read_new(), *w = archive_write_disk_new();
+	struct archive_entry *e;
+	int cwd = -1, ret = -1, s;
+
+	if (!r || !w) {
+		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto out;
+	}
+	archive_read_support_filter_all(r);
+	archive_read_support_format_tar(r);
+	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+						  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
+						  ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	archive_write_disk_set_standard_lookup(w);
+	if (archive_read_open_filename(r, path, 1 << 16) != ARCHIVE_OK) {
+		archive_fail(r, path, ISIM_EXIT_NOINPUT, "cannot open", err);
+		goto out;
+	}
+	/* libarchive extracts relative to the working directory. */
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(dir) < 0) {
+		isim_error_at(err, dir, 0, 0);
+		isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot enter");
+		goto out;
+	}
+	while ((s = archive_read_next_header(r, &e)) == ARCHIVE_OK) {
+		if (archive_write_header(w, e) != ARCHIVE_OK) {
+			archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+			goto out;
+		}
+		if (archive_entry_size(e) > 0 && copy_data(r, w) != ARCHIVE_OK) {
+			archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+			goto out;
+		}
+		if (archive_write_finish_entry(w) != ARCHIVE_OK) {
+			archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+			goto out;
+		}
+	}
+	if (s != ARCHIVE_EOF) {
+		archive_fail(r, path, ISIM_EXIT_DATAERR, "not a readable tar archive", err);
+		goto out;
+	}
+	if (archive_write_close(w) != ARCHIVE_OK) {
+		archive_fail(w, path, ISIM_EXIT_IOERR, "cannot finish extracting", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0 && ret == 0)
+			ret = isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno, "cannot return to the working directory");
+		close(cwd);
+	}
+	archive_read_free(r);
+	archive_write_free(w);
+	return ret;
+}
+
+int isim_tar_list(const char *path, int (*fn)(const char *name, long long size, void *ctx), void *ctx,
+		  struct isim_error *err)
+{
+	struct archive *r = archive_read_new();
+	struct archive_entry *e;
+	int ret = -1, s;
+
+	if (!r)
+		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	archive_read_support_filter_all(r);
+	archive_read_support_format_all(r);
+	if (archive_read_open_filename(r, path, 1 << 16) != ARCHIVE_OK) {
+		archive_fail(r, path, ISIM_EXIT_NOINPUT, "cannot open", err);
+		goto out;
+	}
+	while ((s = archive_read_next_header(r, &e)) == ARCHIVE_OK) {
+		if (archive_entry_filetype(e) == AE_IFREG &&
+		    fn(archive_entry_pathname(e), (long long)archive_entry_size(e), ctx) < 0) {
+			isim_error_at(err, path, 0, 0);
+			isim_error_set(err, ISIM_EXIT_SOFTWARE, "stopped at %s", archive_entry_pathname(e));
+			goto out;
+		}
+	}
+	if (s != ARCHIVE_EOF) {
+		archive_fail(r, path, ISIM_EXIT_DATAERR, "not a readable archive", err);
+		goto out;
+	}
+	ret = 0;
+out:
+	archive_read_free(r);
+	return ret;
+}
