@@ -114,6 +114,7 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 	b->bootstrap = str(b->doc->root, "bootstrap");
 	b->mirror = str(b->doc->root, "mirror");
 	b->cmdline = str(b->doc->root, "cmdline");
+	b->busybox = str(b->doc->root, "busybox") ? str(b->doc->root, "busybox") : "/bin/busybox";
 	b->packages = cJSON_GetObjectItemCaseSensitive(b->doc->root, "packages");
 	b->map = cJSON_GetObjectItemCaseSensitive(b->doc->root, "map");
 	b->unavailable = cJSON_GetObjectItemCaseSensitive(b->doc->root, "unavailable");

@@ -1,16 +1,25 @@
 #!/bin/sh
 # make demo: the main job on the built-in default. Composes the wg-mesh-ipv6
-# profile into build/wg-mesh-ipv6/ and shows what came out.
+# profile, builds its image on the Debian base (Debian's archive is the one
+# mirror this needs), signs its provenance, verifies it, boots the image
+# under QEMU and runs its selftests: scripts/build-and-sign, then where
+# everything is.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-bin=${ISIM_BIN:-$top/build/release/bin}
 profile=${1:-wg-mesh-ipv6}
+out=${ISIM_DEMO_OUT:-$top/output}
 cd "$top"
-"$bin/isim-compose" -q "$profile"
-out=build/$profile
-jq . "$out/manifest.json"
+result=$(mktemp)
+trap 'rm -f "$result"' EXIT
+"$top/scripts/build-and-sign" "$profile" --base debian:bookworm --out "$out" >"$result" || {
+	rc=$?
+	echo "demo: the pipeline failed (exit $rc)" >&2
+	exit "$rc"
+}
+jq . "$result"
 echo >&2
-echo "demo: composed profile $profile into $out/:" >&2
-for f in packages.txt files.txt firewall.nft selftests.txt manifest.json; do
-	printf '  %-14s %s lines\n' "$f" "$(wc -l <"$out/$f")" >&2
+echo "demo: $profile, built on debian:bookworm, signed and tested:" >&2
+for f in "$profile.qcow2" "$profile.provenance.json" "$profile.provenance.json.sig" \
+	"$profile.provenance.dsse.json" "$profile.selftest.json" "$profile.console.log"; do
+	printf '  %-34s %s\n' "$f" "$out/$f" >&2
 done

@@ -482,6 +482,132 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+static int test_run(struct test *t, const struct isim_ms_seckey *sk)
+{
+	struct isim_error err;
+	char iso[PATH_MAX + 16], log[PATH_MAX + 16], res[PATH_MAX + 32], sig[PATH_MAX + 40], dsse[PATH_MAX + 40];
+	char *text = NULL;
+	cJSON *report = NULL, *att = NULL;
+	uint8_t d[ISIM_SHA256_BYTES];
+	int ret = ISIM_EXIT_SOFTWARE;
+	bool finished = false, passed;
+	double t0;
+
+	isim_error_clear(&err);
+	split_image(t);
+	if (!t->out_dir)
+		t->out_dir = t->dir;
+	if (isim_run_catch_signals() < 0) {
+		isim_error_errno(&err, ISIM_EXIT_SOFTWARE, errno, "cannot handle signals");
+		goto fail;
+	}
+	if (isim_sha256_file(t->image, d, &err) < 0)
+		goto fail;
+	isim_hex(d, sizeof(d), t->sha256);
+	if (load_statement(t, &err) < 0)
+		goto fail;
+	bfmt(t->work, sizeof(t->work), "%s/.isim-test->XXXXXX", t->out_dir);
+	if (!mkdtemp(t->work)) {
+		int e = errno;
+
+		t->work[0] = '\0';
+		isim_error_at(&err, t->out_dir, 0, 0);
+		isim_error_errno(&err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+				 "cannot create a working folder");
+		goto fail;
+	}
+	bfmt(iso, sizeof(iso), "%s/seed.iso", t->work);
+	bfmt(log, sizeof(log), "%s/%s.console.log", t->out_dir, t->name);
+	if (make_seed(t, iso, &err) < 0)
+		goto fail;
+	t0 = now();
+	if (boot(t, iso, log, &finished, &err) < 0)
+		goto fail;
+	{
+		size_t len;
+
+		if (isim_file_read(log, 64u << 20, &text, &len, &err) < 0 || isim_tap_parse(text, len, &report, &err) < 0)
+			goto fail;
+	}
+	passed = finished && isim_tap_passed(report);
+	att = attestation(t, report, passed);
+	if (!att) {
+		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+		goto fail;
+	}
+	free(text);
+	text = cJSON_Print(att);
+	bfmt(res, sizeof(res), "%s/%s.selftest->json", t->out_dir, t->name);
+	{
+		char *nl = NULL;
+
+		if (!text || asprintf(&nl, "%s\n", text) < 0) {
+			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		free(text);
+		text = nl;
+	}
+	if (sk) {
+		char rel[PATH_MAX + 32], dsse_tmp[PATH_MAX + 48];
+		time_t when;
+		bool set;
+
+		bfmt(rel, sizeof(rel), "%s.selftest->json", t->name);
+		bfmt(sig, sizeof(sig), "%s.sig", res);
+		bfmt(dsse, sizeof(dsse), "%s/%s.selftest->dsse.json", t->out_dir, t->name);
+		bfmt(dsse_tmp, sizeof(dsse_tmp), "%s", dsse);
+		if (isim_sde_now(&when, &set, &err) < 0 ||
+		    build_sign(sk, rel, text, ISIM_INTOTO_PAYLOAD_TYPE, sig, dsse_tmp, when, &err) < 0)
+			goto fail;
+	}
+	if (isim_file_write_atomic(res, text, strlen(text), 0644, &err) < 0)
+		goto fail;
+	if (!t->quiet) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddBoolToObject(o, "passed", passed) || !cJSON_AddStringToObject(o, "image", t->image) ||
+		    !cJSON_AddStringToObject(o, "sha256", t->sha256) || !cJSON_AddStringToObject(o, "attestation", res) ||
+		    !(sk ? cJSON_AddStringToObject(o, "signature", sig) : cJSON_AddNullToObject(o, "signature")) ||
+		    !cJSON_AddStringToObject(o, "console_log", log) ||
+		    !(finished ? cJSON_AddNumberToObject(o, "boot_seconds", t->boot_seconds)
+			       : cJSON_AddNullToObject(o, "boot_seconds")) ||
+		    !cJSON_AddNumberToObject(o, "duration_seconds", now() - t0) ||
+		    !(finished ? cJSON_AddNullToObject(o, "reason")
+			       : cJSON_AddStringToObject(o, "reason", "the boot did not reach SELFTEST END in time")) ||
+		    !cJSON_AddItemToObject(o, "report", report)) {
+			cJSON_Delete(o);
+			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+			goto fail;
+		}
+		report = NULL;
+		if (isim_json_write(stdout, o) < 0) {
+			cJSON_Delete(o);
+			isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+			goto fail;
+		}
+		cJSON_Delete(o);
+	}
+	if (!passed)
+		fprintf(stderr, TPROG ": %s: %s (console: %s)\n", t->image,
+			finished ? "a selftest failed" : "the boot did not reach SELFTEST END", log);
+	ret = isim_close_stdout(TPROG);
+	if (ret == 0 && !passed)
+		ret = ISIM_EXIT_VERDICT;
+	goto out;
+fail:
+	isim_print_error(TPROG, &err);
+	ret = isim_run_interrupted ? 128 + isim_run_interrupted : err.code ? err.code : ISIM_EXIT_SOFTWARE;
+out:
+	if (t->work[0])
+		isim_rmtree(t->work);
+	cJSON_Delete(report);
+	cJSON_Delete(att);
+	cJSON_Delete(t->stmt);
+	free(text);
+	return ret;
+}
+
 int build_test_main(int argc, char *argv[])
 {
 	enum { OPT_PASSWORD_FD = 256 };
@@ -502,13 +628,7 @@ int build_test_main(int argc, char *argv[])
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	const char *sign_key = NULL, *pwfd = NULL, *tmo = NULL, *memo = NULL;
-	char iso[PATH_MAX + 16], log[PATH_MAX + 16], res[PATH_MAX + 32], sig[PATH_MAX + 40], dsse[PATH_MAX + 40];
-	char *text = NULL;
-	cJSON *report = NULL, *att = NULL;
-	uint8_t d[ISIM_SHA256_BYTES];
 	int c, password_fd = -1, ret = ISIM_EXIT_SOFTWARE;
-	bool finished = false, passed;
-	double t0;
 
 	isim_error_clear(&err);
 	optind = 0;
@@ -578,119 +698,20 @@ int build_test_main(int argc, char *argv[])
 	if (pwfd && !sign_key)
 		return isim_usage_error(TPROG, "--password-fd goes with --sign-key");
 	t.image = argv[optind];
-	split_image(&t);
-	if (!t.out_dir)
-		t.out_dir = t.dir;
-	if (isim_run_catch_signals() < 0) {
-		isim_error_errno(&err, ISIM_EXIT_SOFTWARE, errno, "cannot handle signals");
-		goto fail;
-	}
-	if (sign_key && (isim_secret_protect(&err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, &err) < 0))
-		goto fail;
-	if (isim_sha256_file(t.image, d, &err) < 0)
-		goto fail;
-	isim_hex(d, sizeof(d), t.sha256);
-	if (load_statement(&t, &err) < 0)
-		goto fail;
-	bfmt(t.work, sizeof(t.work), "%s/.isim-test.XXXXXX", t.out_dir);
-	if (!mkdtemp(t.work)) {
-		int e = errno;
-
-		t.work[0] = '\0';
-		isim_error_at(&err, t.out_dir, 0, 0);
-		isim_error_errno(&err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
-				 "cannot create a working folder");
-		goto fail;
-	}
-	bfmt(iso, sizeof(iso), "%s/seed.iso", t.work);
-	bfmt(log, sizeof(log), "%s/%s.console.log", t.out_dir, t.name);
-	if (make_seed(&t, iso, &err) < 0)
-		goto fail;
-	t0 = now();
-	if (boot(&t, iso, log, &finished, &err) < 0)
-		goto fail;
-	{
-		size_t len;
-
-		if (isim_file_read(log, 64u << 20, &text, &len, &err) < 0 || isim_tap_parse(text, len, &report, &err) < 0)
-			goto fail;
-	}
-	passed = finished && isim_tap_passed(report);
-	att = attestation(&t, report, passed);
-	if (!att) {
-		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
-		goto fail;
-	}
-	free(text);
-	text = cJSON_Print(att);
-	bfmt(res, sizeof(res), "%s/%s.selftest.json", t.out_dir, t.name);
-	{
-		char *nl = NULL;
-
-		if (!text || asprintf(&nl, "%s\n", text) < 0) {
-			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
-			goto fail;
+	if (sign_key) {
+		if (isim_secret_protect(&err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, &err) < 0) {
+			isim_print_error(TPROG, &err);
+			return err.code;
 		}
-		free(text);
-		text = nl;
 	}
-	if (sk) {
-		char rel[PATH_MAX + 32], dsse_tmp[PATH_MAX + 48];
-		time_t when;
-		bool set;
-
-		bfmt(rel, sizeof(rel), "%s.selftest.json", t.name);
-		bfmt(sig, sizeof(sig), "%s.sig", res);
-		bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t.out_dir, t.name);
-		bfmt(dsse_tmp, sizeof(dsse_tmp), "%s", dsse);
-		if (isim_sde_now(&when, &set, &err) < 0 ||
-		    build_sign(sk, rel, text, ISIM_INTOTO_PAYLOAD_TYPE, sig, dsse_tmp, when, &err) < 0)
-			goto fail;
-	}
-	if (isim_file_write_atomic(res, text, strlen(text), 0644, &err) < 0)
-		goto fail;
-	if (!t.quiet) {
-		cJSON *o = cJSON_CreateObject();
-
-		if (!o || !cJSON_AddBoolToObject(o, "passed", passed) || !cJSON_AddStringToObject(o, "image", t.image) ||
-		    !cJSON_AddStringToObject(o, "sha256", t.sha256) || !cJSON_AddStringToObject(o, "attestation", res) ||
-		    !(sk ? cJSON_AddStringToObject(o, "signature", sig) : cJSON_AddNullToObject(o, "signature")) ||
-		    !cJSON_AddStringToObject(o, "console_log", log) ||
-		    !(finished ? cJSON_AddNumberToObject(o, "boot_seconds", t.boot_seconds)
-			       : cJSON_AddNullToObject(o, "boot_seconds")) ||
-		    !cJSON_AddNumberToObject(o, "duration_seconds", now() - t0) ||
-		    !(finished ? cJSON_AddNullToObject(o, "reason")
-			       : cJSON_AddStringToObject(o, "reason", "the boot did not reach SELFTEST END in time")) ||
-		    !cJSON_AddItemToObject(o, "report", report)) {
-			cJSON_Delete(o);
-			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
-			goto fail;
-		}
-		report = NULL;
-		if (isim_json_write(stdout, o) < 0) {
-			cJSON_Delete(o);
-			isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
-			goto fail;
-		}
-		cJSON_Delete(o);
-	}
-	if (!passed)
-		fprintf(stderr, TPROG ": %s: %s (console: %s)\n", t.image,
-			finished ? "a selftest failed" : "the boot did not reach SELFTEST END", log);
-	ret = isim_close_stdout(TPROG);
-	if (ret == 0 && !passed)
-		ret = ISIM_EXIT_VERDICT;
-	goto out;
-fail:
-	isim_print_error(TPROG, &err);
-	ret = isim_run_interrupted ? 128 + isim_run_interrupted : err.code ? err.code : ISIM_EXIT_SOFTWARE;
-out:
-	if (t.work[0])
-		isim_rmtree(t.work);
+	ret = test_run(&t, sk);
 	isim_ms_seckey_free(sk);
-	cJSON_Delete(report);
-	cJSON_Delete(att);
-	cJSON_Delete(t.stmt);
-	free(text);
 	return ret;
+}
+
+int build_test_image(const char *image, const struct isim_ms_seckey *sk, bool quiet)
+{
+	struct test t = { .timeout = 900, .memory = 1024, .image = image, .quiet = quiet };
+
+	return test_run(&t, sk);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -348,6 +349,7 @@ static int summary(struct build *b, char names[][PATH_MAX], size_t n, const char
 			goto out;
 	}
 	if (!cJSON_AddStringToObject(o, "kernel", b->kver) ||
+	    !cJSON_AddStringToObject(o, "base_rootfs", b->base_tar) ||
 	    !cJSON_AddStringToObject(o, "base_rootfs_sha256", b->base_tar_sha256) ||
 	    !(pk = cJSON_AddObjectToObject(o, "packages")))
 		goto out;
@@ -367,9 +369,8 @@ out:
 	return ret;
 }
 
-static int run_build(struct build *b, const char *sign_key, int password_fd, struct isim_error *err)
+static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct isim_error *err)
 {
-	struct isim_ms_seckey *sk = NULL;
 	char names[4][PATH_MAX], qcow2[PATH_MAX], stmt_path[PATH_MAX], sig_path[PATH_MAX], dsse_path[PATH_MAX];
 	char stmt_sha256[ISIM_SHA256_HEX];
 	cJSON *stmt = NULL;
@@ -377,11 +378,6 @@ static int run_build(struct build *b, const char *sign_key, int password_fd, str
 	size_t n = 0;
 	int ret = -1;
 
-	/* The key first: a wrong password should not cost a build. */
-	if (sign_key) {
-		if (isim_secret_protect(err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, err) < 0)
-			goto out;
-	}
 	b->deps = cJSON_CreateArray();
 	if (!b->deps) {
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
@@ -427,7 +423,6 @@ static int run_build(struct build *b, const char *sign_key, int password_fd, str
 	}
 	ret = 0;
 out:
-	isim_ms_seckey_free(sk);
 	cJSON_Delete(stmt);
 	free(text);
 	return ret;
@@ -446,6 +441,21 @@ static void build_free(struct build *b)
 	cJSON_Delete(b->installed);
 	cJSON_Delete(b->deps);
 	isim_base_free(b->base);
+}
+
+/* A step that failed because the output's file system filled up (mke2fs,
+ * say, failing to write) is an I/O error of ours, not a program's bug. */
+static void classify_space(const struct build *b, struct isim_error *err)
+{
+	struct statvfs sv;
+	char msg[sizeof(err->msg)];
+
+	if (isim_run_interrupted || !b->out_dir || statvfs(b->out_dir, &sv) < 0 ||
+	    (uint64_t)sv.f_bavail * sv.f_frsize >= 8u << 20)
+		return;
+	bfmt(msg, sizeof(msg), "%s", err->msg);
+	err->code = ISIM_EXIT_IOERR;
+	bfmt(err->msg, sizeof(err->msg), "%s (no space left in %s)", msg, b->out_dir);
 }
 
 /* The exit status of an interrupted build: 128 + the signal, as a shell
@@ -488,6 +498,7 @@ int isim_build_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build b = { 0 };
+	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	const char *sign_key = NULL, *size = NULL, *pwfd = NULL, *pdir = NULL;
 	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], sbuf[PATH_MAX], cbuf[PATH_MAX];
@@ -634,22 +645,21 @@ int isim_build_main(int argc, char *argv[])
 	bfmt(b.base_spec_buf, sizeof(b.base_spec_buf), "%s", b.base_spec);
 	if (isim_base_load(b.bases_dir, b.schemas_dir, b.base_spec, &b.base, &err) < 0)
 		goto fail;
-	if (run_build(&b, sign_key, password_fd, &err) < 0)
+	/* The key before the build: a wrong password should not cost one. */
+	if (sign_key && (isim_secret_protect(&err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, &err) < 0))
+		goto fail;
+	if (run_build(&b, sk, &err) < 0)
 		goto fail;
 	build_free(&b);
 	ret = isim_close_stdout(PROG);
-	if (ret == 0 && test) {
-		char *targv[] = { (char *)PROG, (char *)"--test", (char *)"-k", (char *)sign_key, b.image, NULL };
-
-		if (!sign_key) {
-			targv[2] = b.image;
-			targv[3] = NULL;
-		}
-		return build_test_main(sign_key ? 5 : 3, targv);
-	}
+	if (ret == 0 && test)
+		ret = build_test_image(b.image, sk, b.quiet);
+	isim_ms_seckey_free(sk);
 	return ret;
 fail:
+	classify_space(&b, &err);
 	isim_print_error(PROG, &err);
 	build_free(&b);
+	isim_ms_seckey_free(sk);
 	return exit_code(&err);
 }

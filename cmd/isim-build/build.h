@@ -75,6 +75,8 @@ int build_sign(const struct isim_ms_seckey *sk, const char *stmt_path, const cha
 
 /* boot.c: isim-build --test */
 int build_test_main(int argc, char *argv[]);
+/* The same, in-process after a build, with its key (or NULL). */
+int build_test_image(const char *image, const struct isim_ms_seckey *sk, bool quiet);
 
 /* snprintf, for paths: returns how much was written, the caller having
  * made buf large enough (PATH_MAX) for any path the kernel takes. */

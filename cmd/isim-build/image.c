@@ -561,7 +561,7 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 			goto out;
 		}
 	}
-	bfmt(path, sizeof(path), "%s/bin/busybox", b->root);
+	bfmt(path, sizeof(path), "%s%s", b->root, b->base->busybox);
 	if (check_static(path, err) < 0)
 		goto out;
 	if (isim_cpio_open(&c, out, b->epoch, err) < 0)
