@@ -25,6 +25,14 @@ static int archive_fail(struct archive *a, const char *path, int code, const cha
 	return isim_error_set(err, code, "%s: %s", what, s ? s : "unknown libarchive error");
 }
 
+/* A file that opens but is not an archive is bad data, not a missing one. */
+static int open_code(struct archive *a)
+{
+	int e = archive_errno(a);
+
+	return e == ENOENT || e == EACCES || e == ENOTDIR || e == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_DATAERR;
+}
+
 int isim_cpio_open(struct isim_cpio **out, const char *path, time_t mtime, struct isim_error *err)
 {
 	struct isim_cpio *c;
@@ -143,7 +151,7 @@ static int slurp(const char *src, char **out, size_t *len, struct isim_error *er
 	archive_read_support_filter_all(r);
 	archive_read_support_format_raw(r);
 	if (archive_read_open_filename(r, src, 1 << 16) != ARCHIVE_OK) {
-		archive_fail(r, src, ISIM_EXIT_NOINPUT, "cannot open", err);
+		archive_fail(r, src, open_code(r), "cannot open", err);
 		goto out;
 	}
 	if (archive_read_next_header(r, &e) != ARCHIVE_OK) {
@@ -186,8 +194,13 @@ int isim_cpio_file(struct isim_cpio *c, const char *name, mode_t mode, const cha
 {
 	char *data = NULL;
 	size_t len = 0;
+	struct stat st;
 	int ret;
 
+	/* libarchive's raw reader takes no empty input: an empty file is
+	 * an empty entry. */
+	if (stat(src, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+		return isim_cpio_data(c, name, mode, "", 0, err);
 	if (slurp(src, &data, &len, err) < 0)
 		return -1;
 	ret = isim_cpio_data(c, name, mode, data, len, err);
@@ -269,6 +282,7 @@ out:
 	return ret;
 }
 
+/* 0, or -1 when reading failed, -2 when writing did. */
 static int copy_data(struct archive *r, struct archive *w)
 {
 	const void *buf;
@@ -279,11 +293,11 @@ static int copy_data(struct archive *r, struct archive *w)
 	for (;;) {
 		s = archive_read_data_block(r, &buf, &size, &off);
 		if (s == ARCHIVE_EOF)
-			return ARCHIVE_OK;
+			return 0;
 		if (s != ARCHIVE_OK)
-			return s;
+			return -1;
 		if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
-			return ARCHIVE_FATAL;
+			return -2;
 	}
 }
 
@@ -306,7 +320,7 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	archive_write_disk_set_standard_lookup(w);
 	if (archive_read_open_filename(r, path, 1 << 16) != ARCHIVE_OK) {
-		archive_fail(r, path, ISIM_EXIT_NOINPUT, "cannot open", err);
+		archive_fail(r, path, open_code(r), "cannot open", err);
 		goto out;
 	}
 	/* libarchive extracts relative to the working directory. */
@@ -318,11 +332,20 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 	}
 	while ((s = archive_read_next_header(r, &e)) == ARCHIVE_OK) {
 		if (archive_write_header(w, e) != ARCHIVE_OK) {
-			archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+			/* Refused entries (.., absolute, through a symlink) are
+			 * the archive's fault; the rest is ours. */
+			int e2 = archive_errno(w);
+
+			archive_fail(w, path, e2 == ENOSPC || e2 == EIO || e2 == EDQUOT ? ISIM_EXIT_IOERR
+											: ISIM_EXIT_DATAERR,
+				     archive_entry_pathname(e), err);
 			goto out;
 		}
-		if (archive_entry_size(e) > 0 && copy_data(r, w) != ARCHIVE_OK) {
-			archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+		if (archive_entry_size(e) > 0 && (s = copy_data(r, w)) < 0) {
+			if (s == -1)
+				archive_fail(r, path, ISIM_EXIT_DATAERR, archive_entry_pathname(e), err);
+			else
+				archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
 			goto out;
 		}
 		if (archive_write_finish_entry(w) != ARCHIVE_OK) {
@@ -362,7 +385,7 @@ int isim_tar_list(const char *path, int (*fn)(const char *name, long long size, 
 	archive_read_support_filter_all(r);
 	archive_read_support_format_all(r);
 	if (archive_read_open_filename(r, path, 1 << 16) != ARCHIVE_OK) {
-		archive_fail(r, path, ISIM_EXIT_NOINPUT, "cannot open", err);
+		archive_fail(r, path, open_code(r), "cannot open", err);
 		goto out;
 	}
 	while ((s = archive_read_next_header(r, &e)) == ARCHIVE_OK) {

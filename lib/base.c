@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,38 @@ static const char *str(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "alpine, debian": the NAME.yaml files of the bases folder. */
+static char *known_bases(const char *dir)
+{
+	struct isim_buf out = { 0 };
+	char *names[64];
+	size_t n = 0, i;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return NULL;
+	while ((e = readdir(d)) && n < 64) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && e->d_name[0] != '.' && strcmp(e->d_name + len - 5, ".yaml") == 0)
+			names[n++] = strndup(e->d_name, len - 5);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (i = 0; i < n; i++) {
+		if (names[i])
+			isim_buf_printf(&out, "%s%s", out.len ? ", " : "", names[i]);
+		free(names[i]);
+	}
+	return out.oom ? (isim_buf_free(&out), NULL) : isim_buf_take(&out);
+}
+
 static bool name_ok(const char *s, size_t n)
 {
 	size_t i;
@@ -73,11 +106,16 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 		goto out;
 	}
 	if (isim_yaml_load_file(b->yaml_path, &b->doc, err) < 0) {
-		if (err->code == ISIM_EXIT_NOINPUT)
-			isim_error_set(err, ISIM_EXIT_DATAERR, "base '%s' is not defined (no %s)", b->name,
-				       b->yaml_path);
-		else
+		if (err->code == ISIM_EXIT_NOINPUT) {
+			char *names = known_bases(bases_dir);
+
+			isim_error_clear(err);
+			isim_error_set(err, ISIM_EXIT_DATAERR, "base '%s' is not defined in %s (known: %s)", b->name,
+				       bases_dir, names ? names : "none");
+			free(names);
+		} else {
 			err->code = ISIM_EXIT_CONFIG;
+		}
 		goto out;
 	}
 	if (isim_json_load_file(schema_path, &schema, err) < 0) {

@@ -33,13 +33,22 @@ int isim_run_catch_signals(void)
 	return 0;
 }
 
+static bool executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
 bool isim_run_found(const char *argv0)
 {
 	const char *path = getenv("PATH"), *p, *colon;
 	char buf[PATH_MAX];
 
+	if (!*argv0)
+		return false;
 	if (strchr(argv0, '/'))
-		return access(argv0, X_OK) == 0;
+		return executable(argv0);
 	if (!path)
 		path = "/usr/bin:/bin";
 	for (p = path; *p; p = colon + 1) {
@@ -50,7 +59,7 @@ bool isim_run_found(const char *argv0)
 			colon = p + strlen(p);
 		n = (size_t)(colon - p);
 		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)n, n ? p : ".", argv0) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
+		    executable(buf))
 			return true;
 		if (!*colon)
 			break;
@@ -90,28 +99,39 @@ static char **child_env(const char *const *extra)
 
 /* Runs in the child: set up descriptors and exec; report errno on the
  * close-on-exec pipe when it cannot. */
+/* What the child was doing when it failed, for the message. */
+enum { STAGE_STDIN, STAGE_FDS, STAGE_CWD, STAGE_EXEC };
+
 static void child(const struct isim_run *r, int out_fd, int err_fd, int report, char **env)
 {
-	int in_fd, e;
+	int in_fd, e[2];
 
 	setpgid(0, 0);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
+	e[0] = STAGE_STDIN;
 	in_fd = open(r->in_path ? r->in_path : "/dev/null", O_RDONLY);
-	if (in_fd < 0 || dup2(in_fd, STDIN_FILENO) < 0)
+	if (in_fd < 0)
+		goto fail;
+	e[0] = STAGE_FDS;
+	if (dup2(in_fd, STDIN_FILENO) < 0)
 		goto fail;
 	if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
 		goto fail;
 	if (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0)
 		goto fail;
+	if (r->err_to_out && dup2(STDOUT_FILENO, STDERR_FILENO) < 0)
+		goto fail;
+	e[0] = STAGE_CWD;
 	if (r->cwd && chdir(r->cwd) < 0)
 		goto fail;
+	e[0] = STAGE_EXEC;
 	execvpe(r->argv[0], (char *const *)r->argv, env);
 fail:
-	e = errno;
-	if (write(report, &e, sizeof(e)) < 0)
+	e[1] = errno;
+	if (write(report, e, sizeof(e)) < 0)
 		_exit(127);
 	_exit(127);
 }
@@ -125,7 +145,7 @@ struct running {
 static int spawn(const struct isim_run *r, struct running *run, struct isim_error *err)
 {
 	int report[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int child_out = -1, child_err = -1, e = 0, ret = -1;
+	int child_out = -1, child_err = -1, e[2] = { 0, 0 }, ret = -1;
 	char **env = NULL;
 	ssize_t n;
 
@@ -172,17 +192,27 @@ static int spawn(const struct isim_run *r, struct running *run, struct isim_erro
 	close(report[1]);
 	report[1] = -1;
 	do
-		n = read(report[0], &e, sizeof(e));
+		n = read(report[0], e, sizeof(e));
 	while (n < 0 && errno == EINTR);
 	if (n == (ssize_t)sizeof(e)) {
 		waitpid(run->pid, NULL, 0);
 		run->pid = -1;
-		if (e == ENOENT)
+		if (e[0] == STAGE_STDIN) {
+			isim_error_at(err, r->in_path, 0, 0);
+			isim_error_errno(err, e[1] == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, e[1],
+					 "cannot open as the standard input of '%s'", r->argv[0]);
+		} else if (e[0] == STAGE_CWD) {
+			isim_error_at(err, r->cwd, 0, 0);
+			isim_error_errno(err, ISIM_EXIT_NOINPUT, e[1], "cannot run '%s' in this folder", r->argv[0]);
+		} else if (e[0] == STAGE_FDS) {
+			isim_error_errno(err, ISIM_EXIT_IOERR, e[1], "cannot start '%s'", r->argv[0]);
+		} else if (e[1] == ENOENT) {
 			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "'%s' is not installed (not found in PATH)",
 				       r->argv[0]);
-		else
-			isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_UNAVAILABLE, e,
+		} else {
+			isim_error_errno(err, e[1] == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_UNAVAILABLE, e[1],
 					 "cannot run '%s'", r->argv[0]);
+		}
 		goto out;
 	}
 	run->out_rd = outp[0];
@@ -222,7 +252,7 @@ int isim_run_start(const struct isim_run *r, pid_t *pid, struct isim_error *err)
 	/* Nobody reads a started child's pipes: its output goes to files or
 	 * to our stderr. */
 	copy.out = NULL;
-	copy.show_stderr = true;
+	copy.show_stderr = !r->err_to_out;
 	if (!copy.out_path)
 		copy.out_to_stderr = r->out_to_stderr;
 	if (spawn(&copy, &run, err) < 0)

@@ -506,7 +506,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	isim_hex(d, sizeof(d), t->sha256);
 	if (load_statement(t, &err) < 0)
 		goto fail;
-	bfmt(t->work, sizeof(t->work), "%s/.isim-test->XXXXXX", t->out_dir);
+	bfmt(t->work, sizeof(t->work), "%s/.isim-test.XXXXXX", t->out_dir);
 	if (!mkdtemp(t->work)) {
 		int e = errno;
 
@@ -537,7 +537,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	}
 	free(text);
 	text = cJSON_Print(att);
-	bfmt(res, sizeof(res), "%s/%s.selftest->json", t->out_dir, t->name);
+	bfmt(res, sizeof(res), "%s/%s.selftest.json", t->out_dir, t->name);
 	{
 		char *nl = NULL;
 
@@ -553,9 +553,9 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		time_t when;
 		bool set;
 
-		bfmt(rel, sizeof(rel), "%s.selftest->json", t->name);
+		bfmt(rel, sizeof(rel), "%s.selftest.json", t->name);
 		bfmt(sig, sizeof(sig), "%s.sig", res);
-		bfmt(dsse, sizeof(dsse), "%s/%s.selftest->dsse.json", t->out_dir, t->name);
+		bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
 		bfmt(dsse_tmp, sizeof(dsse_tmp), "%s", dsse);
 		if (isim_sde_now(&when, &set, &err) < 0 ||
 		    build_sign(sk, rel, text, ISIM_INTOTO_PAYLOAD_TYPE, sig, dsse_tmp, when, &err) < 0)

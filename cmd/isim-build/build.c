@@ -622,6 +622,12 @@ int isim_build_main(int argc, char *argv[])
 			bfmt(cbuf, sizeof(cbuf), "%s/.cache/infrasim", home ? home : "/tmp");
 		b.cache_dir = cbuf;
 	}
+	if (geteuid() != 0) {
+		isim_error_set(&err, ISIM_EXIT_NOPERM,
+			       "building an image needs root: its files keep their owners (root and the "
+			       "system's users); run it as root");
+		goto fail;
+	}
 	if (isim_run_catch_signals() < 0) {
 		isim_error_errno(&err, ISIM_EXIT_SOFTWARE, errno, "cannot handle signals");
 		goto fail;

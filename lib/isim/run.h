@@ -23,6 +23,7 @@ struct isim_run {
 	struct isim_buf *out;	 /* else stdout captured here, when not NULL */
 	bool out_to_stderr;	 /* else stdout goes to our stderr (or /dev/null) */
 	bool show_stderr;	 /* pass the child's stderr through instead of keeping it */
+	bool err_to_out;	 /* stderr goes where stdout goes (isim_run_start) */
 };
 
 /* Run and wait. 0 when the program exited 0. -1 otherwise, with err saying

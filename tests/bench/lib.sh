@@ -11,7 +11,7 @@ RUNS=${BENCH_RUNS:-20}
 median_ms() {
 	name=$1
 	shift
-	hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$B/$name.json" -- "$*" >/dev/null 2>&1 ||
+	hyperfine -N --style none --warmup "${WARMUP:-3}" --runs "$RUNS" --export-json "$B/$name.json" -- "$*" >/dev/null 2>&1 ||
 		{ echo "bench: '$*' failed" >&2; return 1; }
 	jq '.results[0].median * 1000' "$B/$name.json"
 }
