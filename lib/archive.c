@@ -314,9 +314,8 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 	archive_read_support_filter_all(r);
 	archive_read_support_format_tar(r);
 	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
-						  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
-						  ARCHIVE_EXTRACT_FFLAGS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						  ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						  ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS |
+						  ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 						  ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	archive_write_disk_set_standard_lookup(w);
 	if (archive_read_open_filename(r, path, 1 << 16) != ARCHIVE_OK) {
@@ -336,8 +335,8 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 			 * the archive's fault; the rest is ours. */
 			int e2 = archive_errno(w);
 
-			archive_fail(w, path, e2 == ENOSPC || e2 == EIO || e2 == EDQUOT ? ISIM_EXIT_IOERR
-											: ISIM_EXIT_DATAERR,
+			archive_fail(w, path,
+				     e2 == ENOSPC || e2 == EIO || e2 == EDQUOT ? ISIM_EXIT_IOERR : ISIM_EXIT_DATAERR,
 				     archive_entry_pathname(e), err);
 			goto out;
 		}
@@ -365,7 +364,8 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 out:
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && ret == 0)
-			ret = isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno, "cannot return to the working directory");
+			ret = isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno,
+					       "cannot return to the working directory");
 		close(cwd);
 	}
 	archive_read_free(r);

@@ -138,8 +138,7 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 		goto out;
 	}
 	versions = cJSON_GetObjectItemCaseSensitive(b->doc->root, "versions");
-	cJSON_ArrayForEach(v, versions)
-	{
+	cJSON_ArrayForEach (v, versions) {
 		isim_buf_printf(&known, "%s%s:%s", known.len ? ", " : "", b->name, v->valuestring);
 		if (strcmp(v->valuestring, b->version) == 0)
 			found = true;
@@ -182,7 +181,10 @@ static bool in_list(const cJSON *list, const char *s)
 {
 	const cJSON *v;
 
-	cJSON_ArrayForEach(v, list) if (cJSON_IsString(v) && strcmp(v->valuestring, s) == 0) return true;
+	cJSON_ArrayForEach (v, list) {
+		if (cJSON_IsString(v) && strcmp(v->valuestring, s) == 0)
+			return true;
+	}
 	return false;
 }
 
@@ -202,17 +204,17 @@ int isim_base_packages(const struct isim_base *b, const cJSON *wanted, int allow
 
 	*out = NULL;
 	cap = (size_t)cJSON_GetArraySize(b->packages) + 1;
-	cJSON_ArrayForEach(v, wanted)
-	{
+	cJSON_ArrayForEach (v, wanted) {
 		m = cJSON_GetObjectItemCaseSensitive(b->map, v->valuestring);
 		cap += m ? (size_t)cJSON_GetArraySize(m) : 1;
 	}
 	names = calloc(cap, sizeof(*names));
 	if (!names)
 		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
-	cJSON_ArrayForEach(v, b->packages) names[n++] = v->valuestring;
-	cJSON_ArrayForEach(v, wanted)
-	{
+	cJSON_ArrayForEach (v, b->packages) {
+		names[n++] = v->valuestring;
+	}
+	cJSON_ArrayForEach (v, wanted) {
 		char ptr[64];
 
 		if (!cJSON_IsString(v)) {
@@ -224,7 +226,9 @@ int isim_base_packages(const struct isim_base *b, const cJSON *wanted, int allow
 		if (m) {
 			const cJSON *x;
 
-			cJSON_ArrayForEach(x, m) names[n++] = x->valuestring;
+			cJSON_ArrayForEach (x, m) {
+				names[n++] = x->valuestring;
+			}
 		} else if (in_list(b->unavailable, v->valuestring) && !allow_unavailable) {
 			snprintf(ptr, sizeof(ptr), "/packages/%d", idx);
 			isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr,

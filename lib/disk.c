@@ -25,8 +25,8 @@ static uint32_t load_le32(const uint8_t *p)
 #define MBR_TABLE 446
 #define MBR_ENTRY 16
 
-int isim_mbr_build(uint8_t sector[static ISIM_SECTOR], const uint8_t *bootcode, size_t bootcode_len,
-		   uint32_t disk_id, const struct isim_mbr_part *parts, size_t nparts, struct isim_error *err)
+int isim_mbr_build(uint8_t sector[static ISIM_SECTOR], const uint8_t *bootcode, size_t bootcode_len, uint32_t disk_id,
+		   const struct isim_mbr_part *parts, size_t nparts, struct isim_error *err)
 {
 	static const uint8_t lba_chs[3] = { 0xfe, 0xff, 0xff };
 	size_t i, j;
@@ -42,8 +42,9 @@ int isim_mbr_build(uint8_t sector[static ISIM_SECTOR], const uint8_t *bootcode, 
 		uint64_t end = (uint64_t)parts[i].start + parts[i].sectors;
 
 		if (parts[i].start == 0 || parts[i].sectors == 0 || end > UINT32_MAX)
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "partition %zu: start %u, %u sectors is not valid",
-					      i + 1, parts[i].start, parts[i].sectors);
+			return isim_error_set(err, ISIM_EXIT_DATAERR,
+					      "partition %zu: start %u, %u sectors is not valid", i + 1, parts[i].start,
+					      parts[i].sectors);
 		for (j = 0; j < i; j++)
 			if (parts[i].start < (uint64_t)parts[j].start + parts[j].sectors && parts[j].start < end)
 				return isim_error_set(err, ISIM_EXIT_DATAERR, "partitions %zu and %zu overlap", j + 1,

@@ -100,7 +100,12 @@ static char **child_env(const char *const *extra)
 /* Runs in the child: set up descriptors and exec; report errno on the
  * close-on-exec pipe when it cannot. */
 /* What the child was doing when it failed, for the message. */
-enum { STAGE_STDIN, STAGE_FDS, STAGE_CWD, STAGE_EXEC };
+enum {
+	STAGE_STDIN,
+	STAGE_FDS,
+	STAGE_CWD,
+	STAGE_EXEC
+};
 
 static void child(const struct isim_run *r, int out_fd, int err_fd, int report, char **env)
 {

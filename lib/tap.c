@@ -46,8 +46,7 @@ static bool add_int(cJSON *o, const char *k, long v)
 static int finish_selftest(struct parser *p, const char *verdict)
 {
 	bool ok = verdict && strcmp(verdict, "ok") == 0 && p->failed == 0 &&
-		  (p->plan < 0 || p->plan == p->passed + p->failed + p->skipped) &&
-		  p->passed + p->skipped > 0;
+		  (p->plan < 0 || p->plan == p->passed + p->failed + p->skipped) && p->passed + p->skipped > 0;
 
 	if (!cJSON_AddBoolToObject(p->cur, "ok", ok) ||
 	    !(p->plan >= 0 ? add_int(p->cur, "plan", p->plan) : cJSON_AddNullToObject(p->cur, "plan") != NULL) ||
@@ -257,8 +256,7 @@ int isim_tap_passed(const cJSON *report)
 	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(report, "complete")) || !cJSON_IsNumber(st) ||
 	    st->valuedouble != 0)
 		return 0;
-	cJSON_ArrayForEach(s, list)
-	{
+	cJSON_ArrayForEach (s, list) {
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "ok")))
 			return 0;
 		n++;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,17 +37,15 @@ static void feature_of(struct build *b, const char *package, char *buf, size_t s
 	struct isim_error ignore;
 
 	bfmt(buf, size, "?");
-	if (isim_catalog_open(&cat, b->features_dir, b->features_dir, b->schemas_dir, &ignore) < 0)
+	if (!package || isim_catalog_open(&cat, b->features_dir, b->features_dir, b->schemas_dir, &ignore) < 0)
 		return;
-	cJSON_ArrayForEach(f, features)
-	{
+	cJSON_ArrayForEach (f, features) {
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(f, "name"), *p;
 		struct isim_feature *feat;
 
 		if (!cJSON_IsString(name) || isim_catalog_feature(cat, name->valuestring, &feat, &ignore) < 0)
 			continue;
-		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(feat->doc->root, "packages"))
-		{
+		cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(feat->doc->root, "packages")) {
 			if (cJSON_IsString(p) && strcmp(p->valuestring, package) == 0) {
 				bfmt(buf, size, "%s", name->valuestring);
 				goto out;
@@ -62,27 +61,62 @@ static const char *mirror_of(const struct build *b)
 	return b->mirror ? b->mirror : b->base->mirror;
 }
 
+/* Every file under dir (the base's scripts and the files they install),
+ * by path and SHA-256, sorted, into k. */
+static int hash_tree(struct isim_buf *k, const char *dir, const char *rel, struct isim_error *err)
+{
+	struct dirent **list = NULL;
+	char path[PATH_MAX], sub[PATH_MAX];
+	int n, i, ret = 0;
+
+	bfmt(path, sizeof(path), "%s%s%s", dir, *rel ? "/" : "", rel);
+	n = scandir(path, &list, NULL, alphasort);
+	if (n < 0)
+		return errno == ENOENT ? 0
+				       : (isim_error_at(err, path, 0, 0),
+					  isim_error_errno(err, ISIM_EXIT_CONFIG, errno, "cannot read"));
+	for (i = 0; i < n; i++) {
+		struct stat st;
+		uint8_t d[ISIM_SHA256_BYTES];
+		char hex[ISIM_SHA256_HEX];
+
+		if (ret == 0 && list[i]->d_name[0] != '.') {
+			bfmt(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", list[i]->d_name);
+			bfmt(path, sizeof(path), "%s/%s", dir, sub);
+			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+				ret = hash_tree(k, dir, sub, err);
+			} else if (isim_sha256_file(path, d, err) < 0) {
+				ret = -1;
+			} else {
+				isim_hex(d, sizeof(d), hex);
+				isim_buf_printf(k, "file %s %s\n", sub, hex);
+			}
+		}
+		free(list[i]);
+	}
+	free(list);
+	return ret;
+}
+
 /* The cache key: everything that decides what the base tar holds. */
 static int cache_key(struct build *b, struct isim_error *err)
 {
 	struct isim_buf k = { 0 };
 	const cJSON *p;
-	uint8_t d[ISIM_SHA256_BYTES];
+	char dir[PATH_MAX];
 	int ret = 0;
 
-	isim_buf_printf(&k, "infrasim base v1\nbase %s:%s\nbase.yaml %s\nmirror %s\nrepo %s\n", b->base->name,
-			b->base->version, b->base->sha256, mirror_of(b), b->repo ? b->repo : "");
-	if (b->base->customize) {
-		if (isim_sha256_file(b->base->customize, d, err) < 0) {
-			isim_buf_free(&k);
-			return -1;
-		}
-		char hex[ISIM_SHA256_HEX];
-
-		isim_hex(d, sizeof(d), hex);
-		isim_buf_printf(&k, "customize %s\n", hex);
+	isim_buf_printf(&k, "infrasim base v1\nbase %s:%s\nbase.yaml %s\nmirror %s\nrepo %s\nepoch %lld\n",
+			b->base->name, b->base->version, b->base->sha256, mirror_of(b), b->repo ? b->repo : "",
+			(long long)b->epoch);
+	bfmt(dir, sizeof(dir), "%s/%s", b->bases_dir, b->base->name);
+	if (hash_tree(&k, dir, "", err) < 0) {
+		isim_buf_free(&k);
+		return -1;
 	}
-	cJSON_ArrayForEach(p, b->packages) isim_buf_printf(&k, "package %s\n", p->valuestring);
+	cJSON_ArrayForEach (p, b->packages) {
+		isim_buf_printf(&k, "package %s\n", p->valuestring);
+	}
 	if (k.oom || isim_sha256_hex(k.s, k.len, b->base_key) < 0)
 		ret = isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
 	isim_buf_free(&k);
@@ -124,8 +158,8 @@ static int read_installed(struct build *b, const char *path, struct isim_error *
 		}
 		o = cJSON_CreateObject();
 		if (!o || !cJSON_AddItemToArray(b->installed, o) || !cJSON_AddStringToObject(o, "name", f[0]) ||
-		    !cJSON_AddStringToObject(o, "version", f[1]) ||
-		    !cJSON_AddStringToObject(o, "architecture", f[2]) || !cJSON_AddStringToObject(o, "sha256", f[3]))
+		    !cJSON_AddStringToObject(o, "version", f[1]) || !cJSON_AddStringToObject(o, "architecture", f[2]) ||
+		    !cJSON_AddStringToObject(o, "sha256", f[3]))
 			goto oom;
 	}
 	if (lineno == 0) {
@@ -156,9 +190,14 @@ static void mirror_url(const char *m, char *buf, size_t size)
  * not a bug. */
 static void classify_fetch_error(struct isim_error *err, const char *mirror)
 {
-	static const char *const signs[] = { "Failed to fetch", "Could not resolve", "Unable to connect",
-					     "Temporary failure resolving", "Connection failed",
-					     "Could not connect", "does not have a Release file", "unreachable",
+	static const char *const signs[] = { "Failed to fetch",
+					     "Could not resolve",
+					     "Unable to connect",
+					     "Temporary failure resolving",
+					     "Connection failed",
+					     "Could not connect",
+					     "does not have a Release file",
+					     "unreachable",
 					     "cannot download" };
 	size_t i;
 
@@ -183,8 +222,9 @@ static int bootstrap_debian(struct build *b, const char *tar, const char *instal
 
 	mirror_url(mirror_of(b), mirror, sizeof(mirror));
 	isim_buf_puts(&inc, "--include=");
-	cJSON_ArrayForEach(p, b->packages) isim_buf_printf(&inc, "%s%s", p == b->packages->child ? "" : ",",
-							   p->valuestring);
+	cJSON_ArrayForEach (p, b->packages) {
+		isim_buf_printf(&inc, "%s%s", p == b->packages->child ? "" : ",", p->valuestring);
+	}
 	if (b->base->customize) {
 		isim_buf_puts(&hook1, "--customize-hook=sh ");
 		shell_quote(&hook1, b->base->customize);
@@ -266,7 +306,9 @@ static int bootstrap_alpine(struct build *b, const char *tar, const char *instal
 	argv[n++] = installed;
 	argv[n++] = b->repo ? b->repo : "";
 	argv[n++] = b->base->customize ? b->base->customize : "";
-	cJSON_ArrayForEach(p, b->packages) argv[n++] = p->valuestring;
+	cJSON_ArrayForEach (p, b->packages) {
+		argv[n++] = p->valuestring;
+	}
 	argv[n] = NULL;
 	bfmt(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch);
 	{
@@ -283,6 +325,36 @@ static int bootstrap_alpine(struct build *b, const char *tar, const char *instal
 	return ret;
 }
 
+/* Into the cache in one rename, copied first beside the final name when
+ * the cache is on another file system: a cache entry is whole or absent. */
+static int cache_put(const char *from, const char *to, struct isim_error *err)
+{
+	char tmp[PATH_MAX];
+
+	if (rename(from, to) == 0)
+		return 0;
+	if (errno != EXDEV) {
+		isim_error_at(err, to, 0, 0);
+		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot put in the cache");
+	}
+	bfmt(tmp, sizeof(tmp), "%s.tmp", to);
+	{
+		const char *argv[] = { "cp", from, tmp, NULL };
+		struct isim_run r = { .argv = argv };
+
+		if (isim_run(&r, NULL, err) < 0) {
+			unlink(tmp);
+			return -1;
+		}
+	}
+	if (rename(tmp, to) < 0) {
+		unlink(tmp);
+		isim_error_at(err, to, 0, 0);
+		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot put in the cache");
+	}
+	return 0;
+}
+
 int build_base(struct build *b, struct isim_error *err)
 {
 	const cJSON *wanted = cJSON_GetObjectItemCaseSensitive(b->manifest, "packages");
@@ -296,6 +368,8 @@ int build_base(struct build *b, struct isim_error *err)
 			const cJSON *pkg = cJSON_GetArrayItem(wanted, atoi(strrchr(err->pointer, '/') + 1));
 			char feature[128];
 
+			if (!cJSON_IsString(pkg))
+				return -1;
 			feature_of(b, pkg->valuestring, feature, sizeof(feature));
 			isim_error_set(err, ISIM_EXIT_DATAERR,
 				       "package '%s' of feature '%s' has no equivalent in %s:%s's archive; give "
@@ -309,10 +383,9 @@ int build_base(struct build *b, struct isim_error *err)
 	if (cache_key(b, err) < 0)
 		return -1;
 	bfmt(dir, sizeof(dir), "%s/bases", b->cache_dir);
-	bfmt(b->base_tar, sizeof(b->base_tar), "%s/%s-%s-%.16s.tar", dir, b->base->name, b->base->version,
-		 b->base_key);
+	bfmt(b->base_tar, sizeof(b->base_tar), "%s/%s-%s-%.16s.tar", dir, b->base->name, b->base->version, b->base_key);
 	bfmt(cached_installed, sizeof(cached_installed), "%s/%s-%s-%.16s.installed.tsv", dir, b->base->name,
-		 b->base->version, b->base_key);
+	     b->base->version, b->base_key);
 	if (stat(b->base_tar, &st) == 0 && stat(cached_installed, &st) == 0) {
 		build_progress(b, "base %s:%s (cached %s)", b->base->name, b->base->version, b->base_tar);
 	} else {
@@ -336,18 +409,9 @@ int build_base(struct build *b, struct isim_error *err)
 			return -1;
 		if (read_installed(b, installed, err) < 0)
 			return -1;
-		/* The cache may be on another file system than the output. */
-		if (rename(tmp_tar, b->base_tar) < 0 || rename(installed, cached_installed) < 0) {
-			struct isim_run cp_tar = { .argv = (const char *[]){ "cp", tmp_tar, b->base_tar, NULL } };
-			struct isim_run cp_inst = {
-				.argv = (const char *[]){ "cp", installed, cached_installed, NULL }
-			};
-
-			if (isim_run(&cp_tar, NULL, err) < 0 || isim_run(&cp_inst, NULL, err) < 0) {
-				unlink(b->base_tar);
-				unlink(cached_installed);
-				return -1;
-			}
+		if (cache_put(tmp_tar, b->base_tar, err) < 0 || cache_put(installed, cached_installed, err) < 0) {
+			unlink(b->base_tar);
+			return -1;
 		}
 	}
 	if (read_installed(b, cached_installed, err) < 0)

@@ -77,6 +77,7 @@ struct test {
 	char sha256[ISIM_SHA256_HEX], stmt_sha256[ISIM_SHA256_HEX];
 	char work[PATH_MAX];
 	double boot_seconds;
+	bool stopped; /* the machine ended before SELFTEST END */
 };
 
 static const cJSON *get(const cJSON *o, const char *k)
@@ -108,10 +109,11 @@ static int load_statement(struct test *t, struct isim_error *err)
 	else
 		bfmt(t->stmt_path, sizeof(t->stmt_path), "%s/%s.provenance.json", t->dir, t->name);
 	if (isim_file_read(t->stmt_path, ISIM_FILE_MAX, &text, &len, err) < 0 ||
-	    isim_sha256_hex(text, len, t->stmt_sha256) < 0 || isim_json_parse(text, len, t->stmt_path, &t->stmt, err) < 0)
+	    isim_sha256_hex(text, len, t->stmt_sha256) < 0 ||
+	    isim_json_parse(text, len, t->stmt_path, &t->stmt, err) < 0)
 		goto out;
-	t->manifest = (cJSON *)get(get(get(get(t->stmt, "predicate"), "buildDefinition"), "externalParameters"),
-				   "manifest");
+	t->manifest =
+		(cJSON *)get(get(get(get(t->stmt, "predicate"), "buildDefinition"), "externalParameters"), "manifest");
 	if (!cJSON_IsObject(t->manifest) || !cJSON_IsArray(get(t->manifest, "inputs"))) {
 		isim_error_at(err, t->stmt_path, 0, 0);
 		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition/externalParameters/manifest",
@@ -203,8 +205,7 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 	int i, idx = 0;
 
 	isim_buf_puts(ud, "#cloud-config\n# test values from isim-build --test\nwrite_files:\n");
-	cJSON_ArrayForEach(in, get(t->manifest, "inputs"))
-	{
+	cJSON_ArrayForEach (in, get(t->manifest, "inputs")) {
 		const cJSON *name = get(in, "name"), *dest = get(in, "destination");
 		bool required = !cJSON_IsFalse(get(in, "required")), secret = !cJSON_IsFalse(get(in, "secret"));
 		struct isim_buf v = { 0 };
@@ -269,8 +270,7 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 	for (i = 0; i < t->ninputs; i++) {
 		bool known = false;
 
-		cJSON_ArrayForEach(in, get(t->manifest, "inputs"))
-		{
+		cJSON_ArrayForEach (in, get(t->manifest, "inputs")) {
 			const cJSON *name = get(in, "name");
 
 			if (cJSON_IsString(name) && strcmp(name->valuestring, t->inputs[i].name) == 0)
@@ -322,10 +322,23 @@ static double now(void)
 static int boot(struct test *t, const char *iso, const char *log, bool *finished, struct isim_error *err)
 {
 	char drive[PATH_MAX + 64], seed[PATH_MAX + 64], mem[32];
-	const char *argv[] = { "qemu-system-x86_64", "-machine", "q35,accel=tcg", "-m", mem, "-nographic",
-			       "-no-reboot", "-snapshot", "-drive", drive, "-drive", seed, "-nic",
-			       "user,model=virtio-net-pci,restrict=on", NULL };
-	struct isim_run r = { .argv = argv, .out_path = log };
+	const char *argv[] = { "qemu-system-x86_64",
+			       "-machine",
+			       "q35,accel=tcg",
+			       "-m",
+			       mem,
+			       "-nographic",
+			       "-no-reboot",
+			       "-snapshot",
+			       "-drive",
+			       drive,
+			       "-drive",
+			       seed,
+			       "-nic",
+			       "user,model=virtio-net-pci,restrict=on",
+			       NULL };
+	/* QEMU's own messages go into the log too, after the console's. */
+	struct isim_run r = { .argv = argv, .out_path = log, .err_to_out = true };
 	char chunk[4096], linebuf[512];
 	size_t linelen = 0;
 	double t0 = now();
@@ -392,6 +405,7 @@ static int boot(struct test *t, const char *iso, const char *log, bool *finished
 	}
 	ret = 0;
 out:
+	t->stopped = exited && !*finished;
 	if (!exited) {
 		/* QEMU shuts down cleanly on SIGTERM; the snapshot is dropped. */
 		kill(-pid, SIGTERM);
@@ -404,8 +418,8 @@ out:
 	}
 	if (fd >= 0)
 		close(fd);
-	if (ret == 0 && !*finished && exited && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
-	    t->boot_seconds == 0 && now() - t0 < 5) {
+	if (ret == 0 && !*finished && exited && WIFEXITED(status) && WEXITSTATUS(status) != 0 && t->boot_seconds == 0 &&
+	    now() - t0 < 5) {
 		char *text = NULL;
 		size_t len;
 		struct isim_error e2;
@@ -426,14 +440,14 @@ out:
 
 static int add_names(cJSON *report, cJSON *pred)
 {
-	cJSON *passed = cJSON_AddArrayToObject(pred, "passedTests"), *warned = cJSON_AddArrayToObject(pred, "warnedTests");
+	cJSON *passed = cJSON_AddArrayToObject(pred, "passedTests"),
+	      *warned = cJSON_AddArrayToObject(pred, "warnedTests");
 	cJSON *failed = cJSON_AddArrayToObject(pred, "failedTests");
 	const cJSON *s;
 
 	if (!passed || !warned || !failed)
 		return -1;
-	cJSON_ArrayForEach(s, get(report, "selftests"))
-	{
+	cJSON_ArrayForEach (s, get(report, "selftests")) {
 		char name[600];
 
 		bfmt(name, sizeof(name), "%s/%s", get(s, "feature")->valuestring, get(s, "name")->valuestring);
@@ -491,6 +505,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	uint8_t d[ISIM_SHA256_BYTES];
 	int ret = ISIM_EXIT_SOFTWARE;
 	bool finished = false, passed;
+	char reason[128] = "";
 	double t0;
 
 	isim_error_clear(&err);
@@ -526,10 +541,17 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	{
 		size_t len;
 
-		if (isim_file_read(log, 64u << 20, &text, &len, &err) < 0 || isim_tap_parse(text, len, &report, &err) < 0)
+		if (isim_file_read(log, 64u << 20, &text, &len, &err) < 0 ||
+		    isim_tap_parse(text, len, &report, &err) < 0)
 			goto fail;
 	}
 	passed = finished && isim_tap_passed(report);
+	if (!finished && t->stopped)
+		bfmt(reason, sizeof(reason), "the machine stopped before SELFTEST END");
+	else if (!finished)
+		bfmt(reason, sizeof(reason), "no SELFTEST END within %ld s", t->timeout);
+	else if (!passed)
+		bfmt(reason, sizeof(reason), "a selftest failed");
 	att = attestation(t, report, passed);
 	if (!att) {
 		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
@@ -566,15 +588,17 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	if (!t->quiet) {
 		cJSON *o = cJSON_CreateObject();
 
-		if (!o || !cJSON_AddBoolToObject(o, "passed", passed) || !cJSON_AddStringToObject(o, "image", t->image) ||
-		    !cJSON_AddStringToObject(o, "sha256", t->sha256) || !cJSON_AddStringToObject(o, "attestation", res) ||
+		if (!o || !cJSON_AddBoolToObject(o, "passed", passed) ||
+		    !cJSON_AddStringToObject(o, "image", t->image) ||
+		    !cJSON_AddStringToObject(o, "sha256", t->sha256) ||
+		    !cJSON_AddStringToObject(o, "attestation", res) ||
 		    !(sk ? cJSON_AddStringToObject(o, "signature", sig) : cJSON_AddNullToObject(o, "signature")) ||
 		    !cJSON_AddStringToObject(o, "console_log", log) ||
 		    !(finished ? cJSON_AddNumberToObject(o, "boot_seconds", t->boot_seconds)
 			       : cJSON_AddNullToObject(o, "boot_seconds")) ||
 		    !cJSON_AddNumberToObject(o, "duration_seconds", now() - t0) ||
-		    !(finished ? cJSON_AddNullToObject(o, "reason")
-			       : cJSON_AddStringToObject(o, "reason", "the boot did not reach SELFTEST END in time")) ||
+		    !(sk ? cJSON_AddStringToObject(o, "envelope", dsse) : cJSON_AddNullToObject(o, "envelope")) ||
+		    !(reason[0] ? cJSON_AddStringToObject(o, "reason", reason) : cJSON_AddNullToObject(o, "reason")) ||
 		    !cJSON_AddItemToObject(o, "report", report)) {
 			cJSON_Delete(o);
 			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
@@ -589,8 +613,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		cJSON_Delete(o);
 	}
 	if (!passed)
-		fprintf(stderr, TPROG ": %s: %s (console: %s)\n", t->image,
-			finished ? "a selftest failed" : "the boot did not reach SELFTEST END", log);
+		fprintf(stderr, TPROG ": %s: %s (console: %s)\n", t->image, reason, log);
 	ret = isim_close_stdout(TPROG);
 	if (ret == 0 && !passed)
 		ret = ISIM_EXIT_VERDICT;
@@ -610,7 +633,9 @@ out:
 
 int build_test_main(int argc, char *argv[])
 {
-	enum { OPT_PASSWORD_FD = 256 };
+	enum {
+		OPT_PASSWORD_FD = 256
+	};
 	static const struct option opts[] = {
 		{ "test", no_argument, NULL, 't' },
 		{ "input", required_argument, NULL, 'i' },
@@ -668,7 +693,8 @@ int build_test_main(int argc, char *argv[])
 			if (isim_opt_once(TPROG, "--password-fd", &pwfd, optarg))
 				return ISIM_EXIT_USAGE;
 			if (!isim_parse_fd(optarg, &password_fd))
-				return isim_usage_error(TPROG, "--password-fd: '%s' is not a descriptor number", optarg);
+				return isim_usage_error(TPROG, "--password-fd: '%s' is not a descriptor number",
+							optarg);
 			break;
 		case 'T':
 			if (isim_opt_once(TPROG, "--timeout", &tmo, optarg))

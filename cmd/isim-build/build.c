@@ -62,8 +62,8 @@ static void usage(FILE *f)
 		   "\n"
 		   "Exit status: 0 built, 1 a selftest failed (--test), 64 usage, 65 bad input,\n"
 		   "66 missing input, 69 a program or the mirror is unavailable, 73/74 cannot\n"
-		   "write the output, 77 permission denied, 78 bad configuration, 130/143\n"
-		   "interrupted; see isim-build(1).\n");
+		   "write the output, 77 permission denied, 78 bad configuration, 128+N\n"
+		   "interrupted by signal N (129, 130, 143); see isim-build(1).\n");
 }
 
 int bfmt(char *buf, size_t size, const char *fmt, ...)
@@ -145,10 +145,20 @@ static bool parse_size(const char *s, uint64_t *out)
 		return false;
 	if (*end) {
 		switch (*end) {
-		case 'K': case 'k': mul = 1ULL << 10; break;
-		case 'M': case 'm': mul = 1ULL << 20; break;
-		case 'G': case 'g': mul = 1ULL << 30; break;
-		default: return false;
+		case 'K':
+		case 'k':
+			mul = 1ULL << 10;
+			break;
+		case 'M':
+		case 'm':
+			mul = 1ULL << 20;
+			break;
+		case 'G':
+		case 'g':
+			mul = 1ULL << 30;
+			break;
+		default:
+			return false;
 		}
 		if (end[1] && strcmp(end + 1, "iB") != 0 && strcmp(end + 1, "B") != 0)
 			return false;
@@ -294,23 +304,40 @@ static int write_work(struct build *b, const char *name, const char *text, char 
 	return isim_file_write_atomic(path, text, strlen(text), 0644, err);
 }
 
-/* Move the finished files from the working folder to the output folder,
- * image first and statement last, so that whoever sees a statement finds
- * the image it names. On failure, what was moved is removed again. */
+/* Move the finished files from the working folder to the output folder:
+ * the image, its signatures, and the statement last, so that whoever finds
+ * a statement finds what it names. An older build's signatures that this
+ * build did not make go, lest they sit beside a statement they do not
+ * sign. If a move fails, the files this build moved are removed again. */
 static int publish(struct build *b, char names[][PATH_MAX], size_t n, struct isim_error *err)
 {
+	static const char *const signed_suffixes[] = { ".provenance.json.sig", ".provenance.dsse.json" };
 	char from[PATH_MAX], to[PATH_MAX];
-	size_t i, j;
+	size_t order[4], i, j, k = 0;
 	int dfd;
 
+	order[k++] = 0;
+	for (i = 2; i < n; i++)
+		order[k++] = i;
+	order[k++] = 1;
+	if (n == 2) {
+		for (i = 0; i < 2; i++) {
+			bfmt(to, sizeof(to), "%s/%s%s", b->out_dir, b->profile, signed_suffixes[i]);
+			if (unlink(to) < 0 && errno != ENOENT) {
+				isim_error_at(err, to, 0, 0);
+				return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno,
+							"cannot remove an older build's signature");
+			}
+		}
+	}
 	for (i = 0; i < n; i++) {
-		bfmt(from, sizeof(from), "%s/%s", b->work, names[i]);
-		bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[i]);
+		bfmt(from, sizeof(from), "%s/%s", b->work, names[order[i]]);
+		bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[order[i]]);
 		if (rename(from, to) < 0) {
 			int e = errno;
 
 			for (j = 0; j < i; j++) {
-				bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[j]);
+				bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[order[j]]);
 				unlink(to);
 			}
 			isim_error_at(err, to, 0, 0);
@@ -348,13 +375,11 @@ static int summary(struct build *b, char names[][PATH_MAX], size_t n, const char
 		if (i == 1 && !cJSON_AddStringToObject(f, "sha256", stmt_sha256))
 			goto out;
 	}
-	if (!cJSON_AddStringToObject(o, "kernel", b->kver) ||
-	    !cJSON_AddStringToObject(o, "base_rootfs", b->base_tar) ||
+	if (!cJSON_AddStringToObject(o, "kernel", b->kver) || !cJSON_AddStringToObject(o, "base_rootfs", b->base_tar) ||
 	    !cJSON_AddStringToObject(o, "base_rootfs_sha256", b->base_tar_sha256) ||
 	    !(pk = cJSON_AddObjectToObject(o, "packages")))
 		goto out;
-	cJSON_ArrayForEach(it, b->installed)
-	{
+	cJSON_ArrayForEach (it, b->installed) {
 		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
 		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(it, "version");
 
@@ -514,14 +539,13 @@ int isim_build_main(int argc, char *argv[])
 		if (strcmp(argv[i], "--test") == 0 || strcmp(argv[i], "-t") == 0)
 			test = true;
 	if (test) {
-		/* A .qcow2 file is tested; a profile or a composed folder is
-		 * built first, then its image tested. */
+		/* A .qcow2 file is tested (and --help is the test's); a profile
+		 * or a composed folder is built first, then its image tested. */
 		for (i = 1; i < argc; i++) {
 			size_t n = strlen(argv[i]);
-			struct stat st;
 
-			if (argv[i][0] != '-' && n > 6 && strcmp(argv[i] + n - 6, ".qcow2") == 0 &&
-			    stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
+			if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0 ||
+			    (argv[i][0] != '-' && n > 6 && strcmp(argv[i] + n - 6, ".qcow2") == 0))
 				return build_test_main(argc, argv);
 		}
 	}
@@ -598,9 +622,9 @@ int isim_build_main(int argc, char *argv[])
 		}
 	}
 	if (optind + 1 != argc)
-		return isim_usage_error(PROG, optind == argc ? "no PROFILE or DIR given"
-							     : "one PROFILE or DIR only, got '%s' too",
-					optind < argc ? argv[optind + 1] : "");
+		return isim_usage_error(
+			PROG, optind == argc ? "no PROFILE or DIR given" : "one PROFILE or DIR only, got '%s' too",
+			optind < argc ? argv[optind + 1] : "");
 	if (pwfd && !sign_key)
 		return isim_usage_error(PROG, "--password-fd goes with --sign-key");
 	if (!b.out_dir)

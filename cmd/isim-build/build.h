@@ -29,14 +29,14 @@ struct build {
 
 	/* what it works on */
 	char comp_dir[PATH_MAX];
-	char *profile;	/* the manifest's profile name */
+	char *profile; /* the manifest's profile name */
 	cJSON *manifest;
 	char manifest_sha256[ISIM_SHA256_HEX];
 	struct isim_base *base;
 	char base_spec_buf[64];
-	cJSON *packages;      /* what the base installs, sorted */
+	cJSON *packages; /* what the base installs, sorted */
 	char base_key[ISIM_SHA256_HEX];
-	char base_tar[PATH_MAX];      /* the cached root filesystem */
+	char base_tar[PATH_MAX]; /* the cached root filesystem */
 	char base_tar_sha256[ISIM_SHA256_HEX];
 	cJSON *installed; /* [{name, version, architecture, sha256}] */
 	time_t epoch;	  /* SOURCE_DATE_EPOCH, else now */

@@ -18,6 +18,7 @@
 #include "isim/run.h"
 
 #define MIB (1024u * 1024u)
+#define MAX_MODULES 1024
 #define SYSLINUX_MBR "/usr/lib/syslinux/mbr/mbr.bin"
 
 static int in_root(const struct build *b, const char *abs, char *buf, size_t size, struct isim_error *err)
@@ -179,8 +180,7 @@ static int enable_services(struct build *b, struct isim_error *err)
 	char script[PATH_MAX], link[PATH_MAX], target[PATH_MAX + 16];
 	int i = 0;
 
-	cJSON_ArrayForEach(s, services)
-	{
+	cJSON_ArrayForEach (s, services) {
 		struct stat st;
 
 		if (!cJSON_IsString(s) || !*s->valuestring || strchr(s->valuestring, '/')) {
@@ -253,8 +253,8 @@ int build_tree(struct build *b, struct isim_error *err)
 	build_progress(b, "apply the overlay of %s", b->profile);
 	if (overlay_files(b, err) < 0 || install_composed(b, "manifest.json", "/etc/infrasim/manifest.json", err) < 0 ||
 	    install_composed(b, "firewall.nft", "/etc/infrasim/firewall.nft", err) < 0 ||
-	    install_composed(b, "selftests.txt", "/etc/infrasim/selftests.txt", err) < 0 ||
-	    install_tools(b, err) < 0 || enable_services(b, err) < 0)
+	    install_composed(b, "selftests.txt", "/etc/infrasim/selftests.txt", err) < 0 || install_tools(b, err) < 0 ||
+	    enable_services(b, err) < 0)
 		return -1;
 	return 0;
 }
@@ -455,6 +455,11 @@ static int mod_add(struct moddb *db, const char *name, struct isim_error *err)
 	*colon = '\0';
 	for (tok = strtok_r(colon + 1, " ", &save); tok && nd < 256; tok = strtok_r(NULL, " ", &save))
 		deps[nd++] = tok;
+	if (db->norder + nd + 1 > MAX_MODULES) {
+		free(copy);
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "more than %d kernel modules for the initramfs",
+				      MAX_MODULES);
+	}
 	while (nd--) {
 		if (!ordered(db, deps[nd]) && !(db->order[db->norder++] = strdup(deps[nd])))
 			goto oom;
@@ -535,7 +540,7 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 		if (db.text[i] == '\n')
 			db.n++;
 	db.line = calloc(db.n + 1, sizeof(*db.line));
-	db.order = calloc(1024, sizeof(*db.order));
+	db.order = calloc(MAX_MODULES, sizeof(*db.order));
 	if (!db.line || !db.order) {
 		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
 		goto out;
@@ -550,12 +555,7 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 	bfmt(path, sizeof(path), "%s/lib/modules/%s/modules.builtin", b->root, b->kver);
 	if (isim_file_read(path, 16u << 20, &db.builtin, &len, err) < 0)
 		goto out;
-	cJSON_ArrayForEach(m, b->base->modules)
-	{
-		if (db.norder > 1000) {
-			isim_error_set(err, ISIM_EXIT_DATAERR, "too many kernel modules for the initramfs");
-			goto out;
-		}
+	cJSON_ArrayForEach (m, b->base->modules) {
 		if (mod_add(&db, m->valuestring, err) < 0) {
 			isim_error_at(err, b->base->yaml_path, 0, 0);
 			goto out;
@@ -567,7 +567,9 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 	if (isim_cpio_open(&c, out, b->epoch, err) < 0)
 		goto out;
 	{
-		static const char *const dirs[] = { "bin", "dev", "proc", "sys", "run", "newroot", "lib", "lib/modules" };
+		static const char *const dirs[] = {
+			"bin", "dev", "proc", "sys", "run", "newroot", "lib", "lib/modules"
+		};
 
 		for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 			if (isim_cpio_dir(c, dirs[i], 0755, err) < 0)
@@ -637,8 +639,8 @@ static int make_rootfs(struct build *b, const char *img, uint64_t size, const ch
 	env[2] = "MKE2FS_CONFIG=/etc/mke2fs.conf";
 	env[3] = NULL;
 	{
-		const char *argv[] = { "mke2fs", "-q",	"-F",	 "-t", "ext4", "-L", "root", "-U",   uuid, "-E", ext,
-				       "-m",	 "0",	"-N",	 nino, "-d",	b->root, img, sz,     NULL };
+		const char *argv[] = { "mke2fs", "-q", "-F", "-t", "ext4", "-L", "root",  "-U", uuid, "-E",
+				       ext,	 "-m", "0",  "-N", nino,   "-d", b->root, img,	sz,   NULL };
 
 		if (run_quiet(argv, env, err) < 0)
 			return -1;
@@ -859,7 +861,9 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 	unlink(rootimg);
 	unlink(bootimg);
 	{
-		const char *argv[] = { "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", "-c", raw, qcow2, NULL };
+		const char *argv[] = {
+			"qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", "-c", raw, qcow2, NULL
+		};
 
 		if (run_quiet(argv, NULL, err) < 0)
 			goto out;

@@ -23,8 +23,7 @@ static int file_dep(struct build *b, const char *name, const char *path, struct 
 	if (isim_sha256_file(path, d, err) < 0)
 		return -1;
 	isim_hex(d, sizeof(d), hex);
-	return build_dep(b, name, NULL, hex, NULL) < 0 ? isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory")
-						      : 0;
+	return build_dep(b, name, NULL, hex, NULL) < 0 ? isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory") : 0;
 }
 
 /* Every input by digest: the profile and the composed manifest, the base's
@@ -66,8 +65,7 @@ static int dependencies(struct build *b, cJSON **out, struct isim_error *err)
 	bfmt(name, sizeof(name), "base-rootfs/%s-%s.tar", b->base->name, b->base->version);
 	if (build_dep(b, name, NULL, b->base_tar_sha256, NULL) < 0)
 		goto oom;
-	cJSON_ArrayForEach(p, b->installed)
-	{
+	cJSON_ArrayForEach (p, b->installed) {
 		const char *pn = cJSON_GetObjectItemCaseSensitive(p, "name")->valuestring;
 		const char *pv = cJSON_GetObjectItemCaseSensitive(p, "version")->valuestring;
 		const char *pa = cJSON_GetObjectItemCaseSensitive(p, "architecture")->valuestring;
@@ -147,14 +145,16 @@ int build_statement(struct build *b, cJSON **out, struct isim_error *err)
 	    !cJSON_AddItemToObject(ext, "manifest", cJSON_Duplicate(b->manifest, 1)) ||
 	    !(in = cJSON_AddObjectToObject(def, "internalParameters")) ||
 	    !cJSON_AddNumberToObject(in, "source_date_epoch", (double)b->epoch) ||
-	    !cJSON_AddStringToObject(in, "kernel", b->kver) || !cJSON_AddStringToObject(in, "cmdline", b->base->cmdline) ||
+	    !cJSON_AddStringToObject(in, "kernel", b->kver) ||
+	    !cJSON_AddStringToObject(in, "cmdline", b->base->cmdline) ||
 	    !cJSON_AddItemToObject(def, "resolvedDependencies", deps))
 		goto oom;
 	deps = NULL;
 	if (!(run = cJSON_AddObjectToObject(pred, "runDetails")) || !(bld = cJSON_AddObjectToObject(run, "builder")) ||
 	    !cJSON_AddStringToObject(bld, "id", BUILDER_ID) ||
 	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(bld, "version"), "isim-build", ISIM_VERSION) ||
-	    !(meta = cJSON_AddObjectToObject(run, "metadata")) || !cJSON_AddStringToObject(meta, "startedOn", started) ||
+	    !(meta = cJSON_AddObjectToObject(run, "metadata")) ||
+	    !cJSON_AddStringToObject(meta, "startedOn", started) ||
 	    !cJSON_AddStringToObject(meta, "finishedOn", finished))
 		goto oom;
 	*out = st;

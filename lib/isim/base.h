@@ -21,7 +21,7 @@ struct isim_base {
 	const char *bootstrap;	      /* "mmdebstrap" or "alpine" */
 	const char *mirror;
 	const char *cmdline;
-	const char *busybox; /* in the root file system, "/bin/busybox" by default */
+	const char *busybox;  /* in the root file system, "/bin/busybox" by default */
 	char *customize;      /* dir/..., or NULL */
 	char *initramfs_init; /* dir/... */
 	const cJSON *packages, *map, *unavailable, *modules;
