@@ -1061,3 +1061,44 @@ fail:
 	isim_dir_abort(&sd);
 	return -1;
 }
+
+static bool has_dotdot(const char *p)
+{
+	const char *s;
+
+	for (s = p; (s = strstr(s, "..")); s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+			return true;
+	return false;
+}
+
+int isim_files_line(char *line, struct isim_files_entry *e, struct isim_error *err)
+{
+	char *f[4], *s = line, *end;
+	unsigned long mode;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		f[i] = strsep(&s, " ");
+		if (!f[i] || !*f[i])
+			return isim_error_set(err, ISIM_EXIT_DATAERR, "expected MODE SHA256 DESTINATION SOURCE");
+	}
+	if (s)
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "more than four fields (a path with a space?)");
+	errno = 0;
+	mode = strtoul(f[0], &end, 8);
+	if (errno || *end || f[0][0] == '-' || f[0][0] == '+' || mode > 07777)
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "mode '%s' is not an octal mode", f[0]);
+	if (strlen(f[1]) != 64 || strspn(f[1], "0123456789abcdef") != 64)
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "'%s' is not a SHA-256 in hex", f[1]);
+	if (f[2][0] != '/' || has_dotdot(f[2]))
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "destination '%s' is not an absolute path without '..'",
+				      f[2]);
+	if (f[3][0] == '/' || has_dotdot(f[3]))
+		return isim_error_set(err, ISIM_EXIT_DATAERR, "source '%s' leaves the features folder", f[3]);
+	e->mode = (unsigned)mode;
+	e->sha256 = f[1];
+	e->destination = f[2];
+	e->source = f[3];
+	return 0;
+}

@@ -13,6 +13,7 @@
 #include "build.h"
 #include "isim/archive.h"
 #include "isim/buf.h"
+#include "isim/compose.h"
 #include "isim/disk.h"
 #include "isim/file.h"
 #include "isim/run.h"
@@ -122,45 +123,29 @@ static int overlay_files(struct build *b, struct isim_error *err)
 	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0)
 		return -1;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f[4], *s = line, *end, got[ISIM_SHA256_HEX];
-		unsigned long mode;
-		int i;
+		struct isim_files_entry f;
+		char got[ISIM_SHA256_HEX];
 
 		lineno++;
-		for (i = 0; i < 4; i++)
-			f[i] = strsep(&s, " ");
-		if (!f[3] || s || strlen(f[1]) != 64) {
+		if (isim_files_line(line, &f, err) < 0) {
 			isim_error_at(err, path, lineno, 1);
-			isim_error_set(err, ISIM_EXIT_DATAERR, "expected MODE SHA256 DESTINATION SOURCE");
 			goto out;
 		}
-		errno = 0;
-		mode = strtoul(f[0], &end, 8);
-		if (errno || *end || mode > 07777) {
-			isim_error_at(err, path, lineno, 1);
-			isim_error_set(err, ISIM_EXIT_DATAERR, "mode '%s' is not an octal mode", f[0]);
-			goto out;
-		}
-		if (strstr(f[3], "..") || f[3][0] == '/') {
-			isim_error_at(err, path, lineno, 0);
-			isim_error_set(err, ISIM_EXIT_DATAERR, "source '%s' leaves the features folder", f[3]);
-			goto out;
-		}
-		bfmt(src, sizeof(src), "%s/%s", b->features_dir, f[3]);
-		if (in_root(b, f[2], dst, sizeof(dst), err) < 0) {
+		bfmt(src, sizeof(src), "%s/%s", b->features_dir, f.source);
+		if (in_root(b, f.destination, dst, sizeof(dst), err) < 0) {
 			isim_error_at(err, path, lineno, 0);
 			goto out;
 		}
-		if (copy_in(src, dst, (mode_t)mode, got, err) < 0)
+		if (copy_in(src, dst, (mode_t)f.mode, got, err) < 0)
 			goto out;
-		if (strcmp(got, f[1]) != 0) {
+		if (strcmp(got, f.sha256) != 0) {
 			isim_error_at(err, src, 0, 0);
 			isim_error_set(err, ISIM_EXIT_DATAERR,
 				       "changed since it was composed (SHA-256 %s, %s:%d says %s); compose again", got,
-				       path, lineno, f[1]);
+				       path, lineno, f.sha256);
 			goto out;
 		}
-		bfmt(name, sizeof(name), "features/%s", f[3]);
+		bfmt(name, sizeof(name), "features/%s", f.source);
 		if (build_dep(b, name, NULL, got, NULL) < 0) {
 			isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
 			goto out;

@@ -27,6 +27,19 @@ int isim_compose(struct isim_catalog *cat, const struct isim_profile *profile, s
 		 struct isim_error *err) ISIM_MUST_CHECK;
 void isim_composition_free(struct isim_composition *c);
 
+/* One line of files.txt as isim_compose writes it: "MODE SHA256
+ * DESTINATION SOURCE", MODE octal (at most 07777), SHA256 64 lower-case hex
+ * digits, DESTINATION absolute without "..", SOURCE relative to the
+ * features folder without "..". The strings point into line, which is
+ * changed. ISIM_EXIT_DATAERR naming the field when it is not so. */
+struct isim_files_entry {
+	unsigned mode;
+	const char *sha256;
+	const char *destination;
+	const char *source;
+};
+int isim_files_line(char *line, struct isim_files_entry *e, struct isim_error *err) ISIM_MUST_CHECK;
+
 /* Write the outputs into dir atomically: all of them or none, an older
  * directory left as it was on failure. */
 int isim_composition_write(const struct isim_composition *c, const char *dir, struct isim_error *err) ISIM_MUST_CHECK;

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "isim-compose/compose.h"
+#include "isim/compose.h"
 #include "isim/file.h"
 
 #define MAX_FILES 6
@@ -427,11 +428,65 @@ static void test_bad_input(void **state)
 	print_message("# %zu bad-input cases\n", i);
 }
 
+#define FILES_SHA "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* files.txt lines: accepted ones with their fields, refused ones with the
+ * message. */
+static const struct files_case {
+	const char *line;
+	const char *msg; /* NULL: accepted */
+	unsigned mode;
+} files_cases[] = {
+	{ "0644 " FILES_SHA " /etc/x.conf files/x.conf", NULL, 0644 },
+	{ "4755 " FILES_SHA " /usr/bin/x files/x", NULL, 04755 },
+	{ "0644 " FILES_SHA " /etc/a..b files/a..b", NULL, 0644 },
+	{ "", "expected MODE SHA256 DESTINATION SOURCE", 0 },
+	{ "0644 " FILES_SHA " /etc/x", "expected MODE SHA256 DESTINATION SOURCE", 0 },
+	{ "0644  " FILES_SHA " /etc/x files/x", "expected MODE SHA256 DESTINATION SOURCE", 0 },
+	{ "0644 " FILES_SHA " /etc/x files/x extra", "more than four fields (a path with a space?)", 0 },
+	{ "0648 " FILES_SHA " /etc/x files/x", "mode '0648' is not an octal mode", 0 },
+	{ "17777 " FILES_SHA " /etc/x files/x", "mode '17777' is not an octal mode", 0 },
+	{ "-644 " FILES_SHA " /etc/x files/x", "mode '-644' is not an octal mode", 0 },
+	{ "0644 ABCD /etc/x files/x", "'ABCD' is not a SHA-256 in hex", 0 },
+	{ "0644 " FILES_SHA " etc/x files/x", "destination 'etc/x' is not an absolute path without '..'", 0 },
+	{ "0644 " FILES_SHA " /etc/../x files/x", "destination '/etc/../x' is not an absolute path without '..'", 0 },
+	{ "0644 " FILES_SHA " /etc/x /files/x", "source '/files/x' leaves the features folder", 0 },
+	{ "0644 " FILES_SHA " /etc/x files/../../x", "source 'files/../../x' leaves the features folder", 0 },
+};
+
+static void test_files_line(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(files_cases) / sizeof(files_cases[0]); i++) {
+		const struct files_case *c = &files_cases[i];
+		struct isim_files_entry e;
+		struct isim_error err;
+		char line[512];
+
+		snprintf(line, sizeof(line), "%s", c->line);
+		isim_error_clear(&err);
+		if (!c->msg) {
+			assert_int_equal(isim_files_line(line, &e, &err), 0);
+			assert_int_equal(e.mode, c->mode);
+			assert_string_equal(e.sha256, FILES_SHA);
+			assert_true(e.destination[0] == '/');
+			continue;
+		}
+		if (isim_files_line(line, &e, &err) == 0)
+			print_error("accepted: '%s'\n", c->line);
+		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_string_equal(err.msg, c->msg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good_profile, setup_catalog, teardown_catalog),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup_catalog, teardown_catalog),
+		cmocka_unit_test(test_files_line),
 	};
 	const char *root = getenv("ISIM_ROOT");
 
