@@ -212,6 +212,41 @@ static void classify_fetch_error(struct isim_error *err, const char *mirror)
 	}
 }
 
+/* Before minutes of mmdebstrap: does the mirror answer for the suite?
+ * Its Release file (Debian's archive layout, dists/SUITE/Release). */
+static int probe_mirror(struct build *b, const char *mirror, struct isim_error *err)
+{
+	char url[PATH_MAX + 64];
+	struct stat st;
+
+	if (strncmp(mirror, "file://", 7) == 0) {
+		bfmt(url, sizeof(url), "%s/dists/%s/Release", mirror + 7, b->base->version);
+		if (stat(url, &st) < 0)
+			return isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "mirror %s is unreachable: no %s", mirror,
+					      url);
+		return 0;
+	}
+	if (!isim_run_found("curl"))
+		return 0;
+	bfmt(url, sizeof(url), "%s/dists/%s/Release", mirror, b->base->version);
+	{
+		const char *argv[] = { "curl", "-fsS",	     "--retry", "2",  "--connect-timeout",
+				       "15",   "--max-time", "60",	"-o", "/dev/null",
+				       url,    NULL };
+		struct isim_run r = { .argv = argv };
+		struct isim_error e;
+
+		isim_error_clear(&e);
+		if (isim_run(&r, NULL, &e) < 0) {
+			const char *why = strstr(e.msg, "curl: ");
+
+			return isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "mirror %s is unreachable: %s", mirror,
+					      why ? why + 6 : e.msg);
+		}
+	}
+	return 0;
+}
+
 static int bootstrap_debian(struct build *b, const char *tar, const char *installed, struct isim_error *err)
 {
 	struct isim_buf inc = { 0 }, hook1 = { 0 }, hook2 = { 0 }, repo = { 0 };
@@ -221,6 +256,8 @@ static int bootstrap_debian(struct build *b, const char *tar, const char *instal
 	int n = 0, ret = -1;
 
 	mirror_url(mirror_of(b), mirror, sizeof(mirror));
+	if (probe_mirror(b, mirror, err) < 0)
+		return -1;
 	isim_buf_puts(&inc, "--include=");
 	cJSON_ArrayForEach (p, b->packages) {
 		isim_buf_printf(&inc, "%s%s", p == b->packages->child ? "" : ",", p->valuestring);
