@@ -7,15 +7,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if ! need_root; then
-	skip "isim-build builds root file systems" "needs root"
-	finish
-	exit
-fi
-: "${ISIM_CACHE_DIR:=$ISIM_ROOT/build/cache}"
-SOURCE_DATE_EPOCH=1700000000
-export ISIM_CACHE_DIR SOURCE_DATE_EPOCH
-cd "$ISIM_ROOT" || exit 70
+image_tests
 json() { jq -r "$1" "$T/out"; }
 isim-sign keygen -W -o "$T/ci.key" >/dev/null
 

@@ -79,6 +79,21 @@ contains() {
 
 need_root() { [ "$(id -u)" -eq 0 ]; }
 
+# image_tests: the start of a test that builds images. Without root it
+# reports one skip and ends; else the tests share the base cache
+# (build/cache, made once) and one SOURCE_DATE_EPOCH, from the source tree.
+image_tests() {
+	if ! need_root; then
+		skip "isim-build builds root file systems" "needs root"
+		finish
+		exit
+	fi
+	: "${ISIM_CACHE_DIR:=$ISIM_ROOT/build/cache}"
+	SOURCE_DATE_EPOCH=1700000000
+	export ISIM_CACHE_DIR SOURCE_DATE_EPOCH
+	cd "$ISIM_ROOT" || exit 70
+}
+
 finish() {
 	echo "1..$t_n"
 	[ "$t_failed" -eq 0 ]

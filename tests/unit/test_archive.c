@@ -29,19 +29,6 @@
 
 #define MTIME 1700000000
 
-static int make_dir(void **state)
-{
-	*state = tu_tmpdir();
-	return 0;
-}
-
-static int remove_dir(void **state)
-{
-	assert_int_equal(isim_rmtree(*state), 0);
-	free(*state);
-	return 0;
-}
-
 /* Programs run by the tests: util-linux's may be in sbin. */
 #define SBIN_PATH "PATH=$PATH:/usr/sbin:/sbin "
 
@@ -604,7 +591,7 @@ static void test_tar_list(void **state)
 	assert_string_equal(out, "etc/hostname=6 etc/empty=0");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
 {

@@ -36,19 +36,6 @@ static char root[PATH_MAX], bases[PATH_MAX + 8], schemas[PATH_MAX + 8];
 	"cmdline: console=ttyS0\n"                                      \
 	"initramfs_init: tiny/init\n"
 
-static int make_dir(void **state)
-{
-	*state = tu_tmpdir();
-	return 0;
-}
-
-static int remove_dir(void **state)
-{
-	assert_int_equal(isim_rmtree(*state), 0);
-	free(*state);
-	return 0;
-}
-
 /* The JSON array of strings given as space-separated words. */
 static cJSON *words(const char *s)
 {
@@ -396,7 +383,7 @@ static void test_bad_yaml(void **state)
 	assert_string_equal(tu_msg(&err), "base 'tiny:v3' is not supported (known: tiny:v1, tiny:2.0)");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
 {

@@ -22,19 +22,6 @@
 
 #define MIB (1u << 20)
 
-static int make_dir(void **state)
-{
-	*state = tu_tmpdir();
-	return 0;
-}
-
-static int remove_dir(void **state)
-{
-	assert_int_equal(isim_rmtree(*state), 0);
-	free(*state);
-	return 0;
-}
-
 static uint32_t le32_at(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -418,7 +405,7 @@ static void test_copy_sparse_errors(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
 {

@@ -21,19 +21,6 @@
 #include "isim/file.h"
 #include "testutil.h"
 
-static int make_dir(void **state)
-{
-	*state = tu_tmpdir();
-	return 0;
-}
-
-static int remove_dir(void **state)
-{
-	assert_int_equal(isim_rmtree(*state), 0);
-	free(*state);
-	return 0;
-}
-
 /* The names in dir, sorted and joined with spaces ("" when empty). */
 static const char *listing(const char *dir)
 {
@@ -511,7 +498,7 @@ static void test_rmtree(void **state)
 	assert_string_equal(listing(tu_path(dir, "outside")), "");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
 {

@@ -23,19 +23,6 @@
 #include "isim/run.h"
 #include "testutil.h"
 
-static int make_dir(void **state)
-{
-	*state = tu_tmpdir();
-	return 0;
-}
-
-static int remove_dir(void **state)
-{
-	assert_int_equal(isim_rmtree(*state), 0);
-	free(*state);
-	return 0;
-}
-
 /* Run argv; the return value, with *status and the message. */
 static int run(const struct isim_run *r, int *status, struct isim_error *err)
 {
@@ -413,7 +400,7 @@ static void test_start(void **state)
 	assert_int_equal(err.code, ISIM_EXIT_UNAVAILABLE);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
 {

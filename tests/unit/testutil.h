@@ -24,6 +24,20 @@ static inline char *tu_tmpdir(void)
 	return dir;
 }
 
+/* cmocka setup and teardown: *state is a fresh folder, removed after. */
+static inline int tu_setup_tmpdir(void **state)
+{
+	*state = tu_tmpdir();
+	return 0;
+}
+
+static inline int tu_teardown_tmpdir(void **state)
+{
+	assert_int_equal(isim_rmtree(*state), 0);
+	free(*state);
+	return 0;
+}
+
 /* dir/rel joined into a static buffer (one at a time). */
 static inline const char *tu_path(const char *dir, const char *rel)
 {
