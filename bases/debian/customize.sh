@@ -1,6 +1,6 @@
 #!/bin/sh
 # customize.sh ROOTFS: make a Debian bookworm tree from mmdebstrap
-# (--variant=minbase, with the packages of base.txt) into an infrasim base
+# (--variant=minbase, with the packages of ../debian.yaml) into an infrasim base
 # that the Alpine-style features run on: OpenRC as init (through sysvinit's
 # inittab), the OpenRC names the features use (sshd, net, localmount), DHCP
 # on the first NIC without udev, cloud-init from a NoCloud seed, and nothing

@@ -283,6 +283,10 @@ static int pin(const char *path, const struct stat *st, int flag, struct FTW *ft
 		}
 		isim_buf_printf(&walk.ctime, "set_inode_field \"%s\" ctime @%lld\n", rel, (long long)walk.b->epoch);
 		isim_buf_printf(&walk.ctime, "set_inode_field \"%s\" crtime @%lld\n", rel, (long long)walk.b->epoch);
+		/* atime too: mke2fs copies it, and reading a file (mke2fs
+		 * itself does) may move it past what was set here. */
+		isim_buf_printf(&walk.ctime, "set_inode_field \"%s\" atime @%lld\n", rel,
+				(long long)(st->st_mtim.tv_sec > walk.b->epoch ? walk.b->epoch : st->st_mtim.tv_sec));
 	}
 	return 0;
 }
