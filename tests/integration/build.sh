@@ -87,6 +87,12 @@ same "... with the reason" false "$(json .ok)"
 cp "$img" "$T/changed.qcow2"
 sed -i 's/"debian:bookworm"/"debian:bookwork"/' "$T/changed.provenance.json"
 expect 1 "a changed statement is refused" isim-verify provenance --pub "$T/ci.key.pub" "$T/changed.qcow2"
+cp "$st" "$T/changed.provenance.json"
+isim-sign keygen -W -o "$T/other.key" >/dev/null
+isim-sign -k "$T/other.key" "$T/changed.provenance.json" >/dev/null
+expect 1 "a statement signed by another key is refused" isim-verify provenance --pub "$T/ci.key.pub" "$T/changed.qcow2"
+awk 'NR == 4 { $0 = (substr($0, 1, 1) == "A" ? "B" : "A") substr($0, 2) } { print }' "$st.sig" >"$T/changed.provenance.json.sig"
+expect 1 "a changed signature is refused" isim-verify provenance --pub "$T/ci.key.pub" "$T/changed.qcow2"
 rm -f "$T/changed.qcow2"
 
 # ---- reproducible --------------------------------------------------------
