@@ -49,8 +49,6 @@ static int dependencies(struct build *b, cJSON **out, struct isim_error *err)
 				goto oom;
 		}
 	}
-	if (build_dep(b, "composed/manifest.json", NULL, b->manifest_sha256, NULL) < 0)
-		goto oom;
 	bfmt(name, sizeof(name), "bases/%s.yaml", b->base->name);
 	if (build_dep(b, name, NULL, b->base->sha256, NULL) < 0)
 		goto oom;
