@@ -255,7 +255,10 @@ static struct {
 
 /* Clamp every time to SOURCE_DATE_EPOCH (reproducible-builds.org's
  * "clamping"), atime too, and note the path for debugfs, which must set
- * ctime: mke2fs -d copies it from the source, and no system call sets it. */
+ * ctime: mke2fs -d copies it from the source, and no system call sets it.
+ * (crtime it takes from E2FSPROGS_FAKE_TIME; nothing reads the tree
+ * between here and mke2fs, which takes each file's atime before reading
+ * it.) */
 static int pin(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	struct timespec ts[2];
@@ -282,11 +285,6 @@ static int pin(const char *path, const struct stat *st, int flag, struct FTW *ft
 			return 1;
 		}
 		isim_buf_printf(&walk.ctime, "set_inode_field \"%s\" ctime @%lld\n", rel, (long long)walk.b->epoch);
-		isim_buf_printf(&walk.ctime, "set_inode_field \"%s\" crtime @%lld\n", rel, (long long)walk.b->epoch);
-		/* atime too: mke2fs copies it, and reading a file (mke2fs
-		 * itself does) may move it past what was set here. */
-		isim_buf_printf(&walk.ctime, "set_inode_field \"%s\" atime @%lld\n", rel,
-				(long long)(st->st_mtim.tv_sec > walk.b->epoch ? walk.b->epoch : st->st_mtim.tv_sec));
 	}
 	return 0;
 }
