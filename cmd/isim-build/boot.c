@@ -60,7 +60,7 @@ static void usage(FILE *f)
 }
 
 struct input {
-	const char *name;
+	char name[65];
 	const char *path;
 };
 
@@ -666,15 +666,15 @@ int build_test_main(int argc, char *argv[])
 			char *eq = strchr(optarg, '=');
 			int i;
 
-			if (!eq || eq == optarg || !eq[1])
+			if (!eq || eq == optarg || !eq[1] || eq - optarg > 64)
 				return isim_usage_error(TPROG, "--input: expected NAME=FILE, got '%s'", optarg);
 			if (t.ninputs == MAX_INPUTS)
 				return isim_usage_error(TPROG, "more than %d --input options", MAX_INPUTS);
-			*eq = '\0';
+			bfmt(t.inputs[t.ninputs].name, sizeof(t.inputs[0].name), "%.*s", (int)(eq - optarg), optarg);
 			for (i = 0; i < t.ninputs; i++)
-				if (strcmp(t.inputs[i].name, optarg) == 0)
-					return isim_usage_error(TPROG, "--input %s given twice", optarg);
-			t.inputs[t.ninputs++] = (struct input){ optarg, eq + 1 };
+				if (strcmp(t.inputs[i].name, t.inputs[t.ninputs].name) == 0)
+					return isim_usage_error(TPROG, "--input %s given twice", t.inputs[i].name);
+			t.inputs[t.ninputs++].path = eq + 1;
 			break;
 		}
 		case 'S':

@@ -20,6 +20,7 @@
 #include "isim-compose/compose.h"
 #include "isim/compose.h"
 #include "isim/file.h"
+#include "testutil.h"
 
 #define MAX_FILES 6
 #define MAX_ARGS 8
@@ -120,18 +121,6 @@ static void write_text(const char *path, const char *text)
 	assert_int_equal(fclose(f), 0);
 }
 
-static char *read_text(const char *path)
-{
-	struct isim_error err;
-	char *text = NULL;
-	size_t len;
-
-	isim_error_clear(&err);
-	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err) < 0)
-		return NULL;
-	return text;
-}
-
 /* A fresh catalog in a scratch folder, made the working directory, with
  * the files of over replacing or removing the baseline's. */
 static int setup_catalog(void **state)
@@ -156,29 +145,12 @@ static int teardown_catalog(void **state)
 	return 0;
 }
 
-struct run {
-	int code;
-	char *out;
-	char *err;
-};
-
-static int capture_into(int target, const char *path)
-{
-	int saved = dup(target), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	assert_true(saved >= 0 && fd >= 0);
-	assert_int_equal(dup2(fd, target), target);
-	close(fd);
-	return saved;
-}
-
 /* isim-compose --schemas-dir <repo>/schemas args..., with stdout and stderr
  * caught. */
-static struct run compose(const char *const *args)
+static struct tu_run compose(const char *const *args)
 {
 	char *argv[MAX_ARGS + 4];
-	struct run r;
-	int argc = 0, so, se;
+	int argc = 0;
 
 	argv[argc++] = (char *)"isim-compose";
 	argv[argc++] = (char *)"--schemas-dir";
@@ -186,35 +158,12 @@ static struct run compose(const char *const *args)
 	for (; args && *args && argc < MAX_ARGS + 3; args++)
 		argv[argc++] = (char *)*args;
 	argv[argc] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	so = capture_into(STDOUT_FILENO, ".stdout");
-	se = capture_into(STDERR_FILENO, ".stderr");
-	r.code = isim_compose_main(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, STDOUT_FILENO);
-	dup2(se, STDERR_FILENO);
-	close(so);
-	close(se);
-	r.out = read_text(".stdout");
-	r.err = read_text(".stderr");
-	unlink(".stdout");
-	unlink(".stderr");
-	assert_non_null(r.out);
-	assert_non_null(r.err);
-	return r;
-}
-
-static void run_free(struct run *r)
-{
-	free(r->out);
-	free(r->err);
+	return tu_call(isim_compose_main, argc, argv);
 }
 
 static void assert_file(const char *path, const char *expected)
 {
-	char *text = read_text(path);
+	char *text = tu_read_text(path);
 
 	assert_non_null(text);
 	assert_string_equal(text, expected);
@@ -224,7 +173,7 @@ static void assert_file(const char *path, const char *expected)
 static void test_good_profile(void **state)
 {
 	static const char *const args[] = { "good", NULL };
-	struct run r;
+	struct tu_run r;
 
 	(void)state;
 	r = compose(args);
@@ -240,7 +189,7 @@ static void test_good_profile(void **state)
 		    "0755 2639efeb31b336369e60e76506e6595958330582727a29801d9edcf92c463a63 "
 		    "/usr/share/infrasim/selftest/base/test_base.sh base/selftest/test_base.sh\n");
 	assert_file("build/good/manifest.json", r.out);
-	run_free(&r);
+	tu_run_free(&r);
 }
 
 struct bad_case {
@@ -399,7 +348,7 @@ static void test_bad_input(void **state)
 		const struct bad_case *c = &bad_cases[i];
 		const struct file *f;
 		char expected[2048], *old;
-		struct run r;
+		struct tu_run r;
 
 		teardown_catalog(state);
 		setup_catalog(state);
@@ -418,12 +367,12 @@ static void test_bad_input(void **state)
 		assert_string_equal(r.err, expected);
 		assert_int_equal(r.code, c->code);
 		assert_string_equal(r.out, "");
-		old = read_text("build/good/manifest.json");
+		old = tu_read_text("build/good/manifest.json");
 		assert_non_null(old);
 		assert_string_equal(old, "earlier\n");
 		free(old);
 		assert_false(dir_is("build/good", "packages.txt"));
-		run_free(&r);
+		tu_run_free(&r);
 	}
 	print_message("# %zu bad-input cases\n", i);
 }

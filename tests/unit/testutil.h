@@ -4,10 +4,12 @@
 #ifndef ISIM_TESTUTIL_H
 #define ISIM_TESTUTIL_H
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "isim/error.h"
 #include "isim/file.h"
@@ -84,6 +86,67 @@ static inline const char *tu_msg(const struct isim_error *err)
 
 	isim_error_format(err, buf, sizeof(buf));
 	return buf;
+}
+
+/* A command run in-process (isim_NAME_main(argc, argv)) with its stdout
+ * and stderr caught in the working folder; tu_run_free() the texts. */
+struct tu_run {
+	int code;
+	char *out;
+	char *err;
+};
+
+static inline int tu_capture_into(int target, const char *path)
+{
+	int saved = dup(target), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, target), target);
+	close(fd);
+	return saved;
+}
+
+static inline char *tu_read_text(const char *path)
+{
+	struct isim_error err;
+	char *text = NULL;
+	size_t len;
+
+	isim_error_clear(&err);
+	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err) < 0)
+		return NULL;
+	return text;
+}
+
+static inline struct tu_run tu_call(int (*fn)(int, char **), int argc, char **argv)
+{
+	struct tu_run r;
+	int so, se;
+
+	fflush(stdout);
+	fflush(stderr);
+	so = tu_capture_into(STDOUT_FILENO, ".stdout");
+	se = tu_capture_into(STDERR_FILENO, ".stderr");
+	r.code = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, STDOUT_FILENO);
+	dup2(se, STDERR_FILENO);
+	close(so);
+	close(se);
+	r.out = tu_read_text(".stdout");
+	r.err = tu_read_text(".stderr");
+	unlink(".stdout");
+	unlink(".stderr");
+	assert_non_null(r.out);
+	assert_non_null(r.err);
+	return r;
+}
+
+static inline void tu_run_free(struct tu_run *r)
+{
+	free(r->out);
+	free(r->err);
 }
 
 #endif

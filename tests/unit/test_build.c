@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* isim-build in-process: what it says and returns for the command lines
+ * and inputs it must refuse before any root file system is made (the
+ * builds themselves are tests/integration/build*.sh). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "isim-build/build.h"
+#include "testutil.h"
+
+static const struct call_case {
+	const char *args[8];
+	int code;
+	const char *err; /* what stderr holds (fixed text), or NULL */
+	const char *out; /* what stdout holds, or NULL */
+} cases[] = {
+	{ { NULL }, 64, "isim-build: no PROFILE or DIR given", NULL },
+	{ { "a", "b" }, 64, "isim-build: one PROFILE or DIR only, got 'b' too", NULL },
+	{ { "--frobnicate", "x" }, 64, "isim-build: bad option", NULL },
+	{ { "--size", "12Q", "x" }, 64, "isim-build: --size: '12Q' is not a size (512M, 2G, bytes)", NULL },
+	{ { "--size", "0", "x" }, 64, "isim-build: --size: '0' is not a size", NULL },
+	{ { "--size", "-1M", "x" }, 64, "isim-build: --size: '-1M' is not a size", NULL },
+	{ { "--size", "99999999999G", "x" }, 64, "is not a size", NULL },
+	{ { "-b", "debian:bookworm", "--base", "debian:bookworm", "x" }, 64, "--base given twice", NULL },
+	{ { "--password-fd", "3", "x" }, 64, "isim-build: --password-fd goes with --sign-key", NULL },
+	{ { "-k", "k", "--password-fd", "x1", "x" }, 64, "--password-fd: 'x1' is not a descriptor number", NULL },
+	{ { "--help" }, 0, NULL, "usage: isim-build [options] PROFILE|DIR" },
+	{ { "--version" }, 0, NULL, "isim-build " },
+	{ { "--test", "--help" }, 0, NULL, "usage: isim-build --test [options] IMAGE" },
+	{ { "--test", "missing.qcow2" }, 66, "isim-build --test: missing.qcow2: cannot open", NULL },
+	{ { "--test", "--timeout", "0", "x.qcow2" }, 64, "--timeout: '0' is not 1 to 86400 seconds", NULL },
+	{ { "--test", "--memory", "64", "x.qcow2" }, 64, "--memory: '64' is not 128 to 65536 MiB", NULL },
+	{ { "--test", "--input", "novalue", "x.qcow2" }, 64, "--input: expected NAME=FILE, got 'novalue'", NULL },
+	{ { "--test", "-i", "a=f", "-i", "a=g", "x.qcow2" }, 64, "--input a given twice", NULL },
+	{ { "--test", "x.qcow2", "y.qcow2" }, 64, "one IMAGE only, got 'y.qcow2' too", NULL },
+};
+
+static void test_calls(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct call_case *c = &cases[i];
+		char *argv[10];
+		struct tu_run r;
+		int argc = 0;
+
+		argv[argc++] = (char *)"isim-build";
+		while (argc < 9 && c->args[argc - 1])
+			argv[argc] = (char *)c->args[argc - 1], argc++;
+		argv[argc] = NULL;
+		r = tu_call(isim_build_main, argc, argv);
+		if (r.code != c->code || (c->err && !strstr(r.err, c->err)) || (c->out && !strstr(r.out, c->out)))
+			print_error("case %zu (%s ...): exit %d, stderr '%s'\n", i, argc > 1 ? argv[1] : "", r.code,
+				    r.err);
+		assert_int_equal(r.code, c->code);
+		if (c->err)
+			assert_non_null(strstr(r.err, c->err));
+		if (c->out)
+			assert_non_null(strstr(r.out, c->out));
+		if (c->code)
+			assert_string_equal(r.out, "");
+		tu_run_free(&r);
+	}
+}
+
+/* An image whose provenance statement is not one isim-build wrote, and
+ * a test value for an input the image does not have. */
+static void test_test_inputs(void **state)
+{
+	const char *dir = *state;
+	char img[PATH_MAX], name_arg[PATH_MAX + 16];
+	char *argv[6];
+	struct tu_run r;
+
+	snprintf(img, sizeof(img), "%s/x.qcow2", dir);
+	tu_write(dir, "x.qcow2", "not really an image");
+	argv[0] = (char *)"isim-build";
+	argv[1] = (char *)"--test";
+	argv[2] = img;
+	argv[3] = NULL;
+	r = tu_call(isim_build_main, 3, argv);
+	assert_int_equal(r.code, 66);
+	assert_non_null(strstr(r.err, "x.provenance.json"));
+	tu_run_free(&r);
+
+	tu_write(dir, "x.provenance.json", "{\"_type\": \"https://in-toto.io/Statement/v1\"}");
+	r = tu_call(isim_build_main, 3, argv);
+	assert_int_equal(r.code, 65);
+	assert_non_null(strstr(r.err, "/predicate/buildDefinition/externalParameters/manifest: expected the composed "
+				      "manifest"));
+	tu_run_free(&r);
+
+	tu_write(dir, "x.provenance.json",
+		 "{\"predicate\": {\"buildDefinition\": {\"externalParameters\": {\"manifest\": "
+		 "{\"profile\": {\"name\": \"x\"}, \"inputs\": [{\"name\": \"custom_cert\", \"destination\": "
+		 "\"/etc/x.pem\", \"required\": true, \"secret\": false}]}}}}}");
+	r = tu_call(isim_build_main, 3, argv);
+	assert_int_equal(r.code, 64);
+	assert_non_null(strstr(r.err, "input 'custom_cert' is required and has no test value: give one with "
+				      "--input custom_cert=FILE"));
+	assert_string_equal(r.out, "");
+	tu_run_free(&r);
+
+	snprintf(name_arg, sizeof(name_arg), "nosuch=%s/x.qcow2", dir);
+	argv[1] = (char *)"--test";
+	argv[2] = (char *)"-i";
+	argv[3] = name_arg;
+	argv[4] = img;
+	argv[5] = NULL;
+	r = tu_call(isim_build_main, 5, argv);
+	assert_int_equal(r.code, 64);
+	tu_run_free(&r);
+	/* Nothing but the files the test wrote: no seed, no working folder. */
+	assert_int_equal(access(tu_path(dir, "x.selftest.json"), F_OK), -1);
+	assert_int_equal(access(tu_path(dir, "x.console.log"), F_OK), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_calls),
+		cmocka_unit_test_setup_teardown(test_test_inputs, tu_setup_tmpdir, tu_teardown_tmpdir),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
