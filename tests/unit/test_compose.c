@@ -163,7 +163,7 @@ static struct tu_run compose(const char *const *args)
 
 static void assert_file(const char *path, const char *expected)
 {
-	char *text = tu_read_text(path);
+	char *text = tu_read(path);
 
 	assert_non_null(text);
 	assert_string_equal(text, expected);
@@ -367,7 +367,7 @@ static void test_bad_input(void **state)
 		assert_string_equal(r.err, expected);
 		assert_int_equal(r.code, c->code);
 		assert_string_equal(r.out, "");
-		old = tu_read_text("build/good/manifest.json");
+		old = tu_read("build/good/manifest.json");
 		assert_non_null(old);
 		assert_string_equal(old, "earlier\n");
 		free(old);

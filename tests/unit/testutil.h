@@ -106,18 +106,6 @@ static inline int tu_capture_into(int target, const char *path)
 	return saved;
 }
 
-static inline char *tu_read_text(const char *path)
-{
-	struct isim_error err;
-	char *text = NULL;
-	size_t len;
-
-	isim_error_clear(&err);
-	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err) < 0)
-		return NULL;
-	return text;
-}
-
 static inline struct tu_run tu_call(int (*fn)(int, char **), int argc, char **argv)
 {
 	struct tu_run r;
@@ -134,8 +122,8 @@ static inline struct tu_run tu_call(int (*fn)(int, char **), int argc, char **ar
 	dup2(se, STDERR_FILENO);
 	close(so);
 	close(se);
-	r.out = tu_read_text(".stdout");
-	r.err = tu_read_text(".stderr");
+	r.out = tu_read(".stdout");
+	r.err = tu_read(".stderr");
 	unlink(".stdout");
 	unlink(".stderr");
 	assert_non_null(r.out);
