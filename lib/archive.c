@@ -17,20 +17,20 @@ struct isim_cpio {
 	la_int64_t ino;
 };
 
-static int archive_fail(struct archive *a, const char *path, int code, const char *what, struct isim_error *err)
+static int archive_fail(struct archive *a, const char *path, enum isim_err kind, const char *what, struct isim_error *err)
 {
 	const char *s = archive_error_string(a);
 
 	isim_error_at(err, path, 0, 0);
-	return isim_error_set(err, code, "%s: %s", what, s ? s : "unknown libarchive error");
+	return isim_error_set(err, kind, "%s: %s", what, s ? s : "unknown libarchive error");
 }
 
 /* A file that opens but is not an archive is bad data, not a missing one. */
-static int open_code(struct archive *a)
+static enum isim_err open_code(struct archive *a)
 {
 	int e = archive_errno(a);
 
-	return e == ENOENT || e == EACCES || e == ENOTDIR || e == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_DATAERR;
+	return e == ENOENT || e == EACCES || e == ENOTDIR || e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_DATA;
 }
 
 int isim_cpio_open(struct isim_cpio **out, const char *path, time_t mtime, struct isim_error *err)
@@ -43,7 +43,7 @@ int isim_cpio_open(struct isim_cpio **out, const char *path, time_t mtime, struc
 		if (c)
 			free(c->path);
 		free(c);
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
 	c->mtime = mtime;
 	if (archive_write_set_format_cpio_newc(c->a) != ARCHIVE_OK ||
@@ -52,12 +52,12 @@ int isim_cpio_open(struct isim_cpio **out, const char *path, time_t mtime, struc
 	    /* No time in the gzip header (RFC 1952 MTIME 0). */
 	    archive_write_set_filter_option(c->a, "gzip", "timestamp", NULL) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(c->a, 1) != ARCHIVE_OK) {
-		archive_fail(c->a, path, ISIM_EXIT_SOFTWARE, "cannot set up the archive", err);
+		archive_fail(c->a, path, ISIM_ERR_INTERNAL, "cannot set up the archive", err);
 		isim_cpio_abort(c);
 		return -1;
 	}
 	if (archive_write_open_filename(c->a, path) != ARCHIVE_OK) {
-		archive_fail(c->a, path, ISIM_EXIT_CANTCREAT, "cannot create", err);
+		archive_fail(c->a, path, ISIM_ERR_CANTCREATE, "cannot create", err);
 		isim_cpio_abort(c);
 		return -1;
 	}
@@ -88,14 +88,14 @@ static int put(struct isim_cpio *c, struct archive_entry *e, const void *data, s
 	int ret = -1;
 
 	if (!e)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	archive_entry_set_size(e, (la_int64_t)len);
 	if (archive_write_header(c->a, e) != ARCHIVE_OK) {
-		archive_fail(c->a, c->path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+		archive_fail(c->a, c->path, ISIM_ERR_IO, archive_entry_pathname(e), err);
 		goto out;
 	}
 	if (len && archive_write_data(c->a, data, len) != (la_ssize_t)len) {
-		archive_fail(c->a, c->path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+		archive_fail(c->a, c->path, ISIM_ERR_IO, archive_entry_pathname(e), err);
 		goto out;
 	}
 	ret = 0;
@@ -147,7 +147,7 @@ static int slurp(const char *src, char **out, size_t *len, struct isim_error *er
 
 	*out = NULL;
 	if (!r)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	archive_read_support_filter_all(r);
 	archive_read_support_format_raw(r);
 	if (archive_read_open_filename(r, src, 1 << 16) != ARCHIVE_OK) {
@@ -155,7 +155,7 @@ static int slurp(const char *src, char **out, size_t *len, struct isim_error *er
 		goto out;
 	}
 	if (archive_read_next_header(r, &e) != ARCHIVE_OK) {
-		archive_fail(r, src, ISIM_EXIT_IOERR, "cannot read", err);
+		archive_fail(r, src, ISIM_ERR_IO, "cannot read", err);
 		goto out;
 	}
 	for (;;) {
@@ -165,7 +165,7 @@ static int slurp(const char *src, char **out, size_t *len, struct isim_error *er
 			char *nb = realloc(buf, cap ? cap * 2 : (1 << 17));
 
 			if (!nb) {
-				isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+				isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 				goto out;
 			}
 			buf = nb;
@@ -173,7 +173,7 @@ static int slurp(const char *src, char **out, size_t *len, struct isim_error *er
 		}
 		got = archive_read_data(r, buf + n, cap - n);
 		if (got < 0) {
-			archive_fail(r, src, ISIM_EXIT_IOERR, "cannot read", err);
+			archive_fail(r, src, ISIM_ERR_IO, "cannot read", err);
 			goto out;
 		}
 		if (got == 0)
@@ -213,7 +213,7 @@ int isim_cpio_close(struct isim_cpio *c, struct isim_error *err)
 	int ret = 0;
 
 	if (archive_write_close(c->a) != ARCHIVE_OK)
-		ret = archive_fail(c->a, c->path, ISIM_EXIT_IOERR, "cannot write", err);
+		ret = archive_fail(c->a, c->path, ISIM_ERR_IO, "cannot write", err);
 	archive_write_free(c->a);
 	c->a = NULL;
 	isim_cpio_abort(c);
@@ -239,22 +239,22 @@ int isim_iso_write(const char *path, const char *volume_id, const struct isim_is
 	int ret = -1;
 
 	if (!a)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	if (archive_write_set_format_iso9660(a) != ARCHIVE_OK ||
 	    archive_write_set_format_option(a, "iso9660", "volume-id", volume_id) != ARCHIVE_OK ||
 	    archive_write_set_format_option(a, "iso9660", "rockridge", "1") != ARCHIVE_OK ||
 	    archive_write_set_format_option(a, "iso9660", "joliet", "1") != ARCHIVE_OK) {
-		archive_fail(a, path, ISIM_EXIT_SOFTWARE, "cannot set up the ISO 9660 volume", err);
+		archive_fail(a, path, ISIM_ERR_INTERNAL, "cannot set up the ISO 9660 volume", err);
 		goto out;
 	}
 	if (archive_write_open_filename(a, path) != ARCHIVE_OK) {
-		archive_fail(a, path, ISIM_EXIT_CANTCREAT, "cannot create", err);
+		archive_fail(a, path, ISIM_ERR_CANTCREATE, "cannot create", err);
 		goto out;
 	}
 	for (i = 0; i < nfiles; i++) {
 		e = archive_entry_new();
 		if (!e) {
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
 		archive_entry_set_pathname(e, files[i].name);
@@ -263,14 +263,14 @@ int isim_iso_write(const char *path, const char *volume_id, const struct isim_is
 		archive_entry_set_size(e, (la_int64_t)files[i].len);
 		if (archive_write_header(a, e) != ARCHIVE_OK ||
 		    (files[i].len && archive_write_data(a, files[i].data, files[i].len) != (la_ssize_t)files[i].len)) {
-			archive_fail(a, path, ISIM_EXIT_IOERR, files[i].name, err);
+			archive_fail(a, path, ISIM_ERR_IO, files[i].name, err);
 			goto out;
 		}
 		archive_entry_free(e);
 		e = NULL;
 	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
-		archive_fail(a, path, ISIM_EXIT_IOERR, "cannot write", err);
+		archive_fail(a, path, ISIM_ERR_IO, "cannot write", err);
 		goto out;
 	}
 	ret = 0;
@@ -308,7 +308,7 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 	int cwd = -1, ret = -1, s;
 
 	if (!r || !w) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	archive_read_support_filter_all(r);
@@ -326,7 +326,7 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(dir) < 0) {
 		isim_error_at(err, dir, 0, 0);
-		isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot enter");
+		isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot enter");
 		goto out;
 	}
 	while ((s = archive_read_next_header(r, &e)) == ARCHIVE_OK) {
@@ -336,35 +336,35 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 			int e2 = archive_errno(w);
 
 			archive_fail(w, path,
-				     e2 == ENOSPC || e2 == EIO || e2 == EDQUOT ? ISIM_EXIT_IOERR : ISIM_EXIT_DATAERR,
+				     e2 == ENOSPC || e2 == EIO || e2 == EDQUOT ? ISIM_ERR_IO : ISIM_ERR_DATA,
 				     archive_entry_pathname(e), err);
 			goto out;
 		}
 		if (archive_entry_size(e) > 0 && (s = copy_data(r, w)) < 0) {
 			if (s == -1)
-				archive_fail(r, path, ISIM_EXIT_DATAERR, archive_entry_pathname(e), err);
+				archive_fail(r, path, ISIM_ERR_DATA, archive_entry_pathname(e), err);
 			else
-				archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+				archive_fail(w, path, ISIM_ERR_IO, archive_entry_pathname(e), err);
 			goto out;
 		}
 		if (archive_write_finish_entry(w) != ARCHIVE_OK) {
-			archive_fail(w, path, ISIM_EXIT_IOERR, archive_entry_pathname(e), err);
+			archive_fail(w, path, ISIM_ERR_IO, archive_entry_pathname(e), err);
 			goto out;
 		}
 	}
 	if (s != ARCHIVE_EOF) {
-		archive_fail(r, path, ISIM_EXIT_DATAERR, "not a readable tar archive", err);
+		archive_fail(r, path, ISIM_ERR_DATA, "not a readable tar archive", err);
 		goto out;
 	}
 	if (archive_write_close(w) != ARCHIVE_OK) {
-		archive_fail(w, path, ISIM_EXIT_IOERR, "cannot finish extracting", err);
+		archive_fail(w, path, ISIM_ERR_IO, "cannot finish extracting", err);
 		goto out;
 	}
 	ret = 0;
 out:
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && ret == 0)
-			ret = isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno,
+			ret = isim_error_errno(err, ISIM_ERR_INTERNAL, errno,
 					       "cannot return to the working directory");
 		close(cwd);
 	}
@@ -381,7 +381,7 @@ int isim_tar_list(const char *path, int (*fn)(const char *name, long long size, 
 	int ret = -1, s;
 
 	if (!r)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	archive_read_support_filter_all(r);
 	archive_read_support_format_all(r);
 	if (archive_read_open_filename(r, path, 1 << 16) != ARCHIVE_OK) {
@@ -392,12 +392,12 @@ int isim_tar_list(const char *path, int (*fn)(const char *name, long long size, 
 		if (archive_entry_filetype(e) == AE_IFREG &&
 		    fn(archive_entry_pathname(e), (long long)archive_entry_size(e), ctx) < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "stopped at %s", archive_entry_pathname(e));
+			isim_error_set(err, ISIM_ERR_INTERNAL, "stopped at %s", archive_entry_pathname(e));
 			goto out;
 		}
 	}
 	if (s != ARCHIVE_EOF) {
-		archive_fail(r, path, ISIM_EXIT_DATAERR, "not a readable archive", err);
+		archive_fail(r, path, ISIM_ERR_DATA, "not a readable archive", err);
 		goto out;
 	}
 	ret = 0;

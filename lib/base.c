@@ -96,43 +96,43 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 
 	*out = NULL;
 	if (!colon || !name_ok(spec, (size_t)(colon - spec)) || !name_ok(colon + 1, strlen(colon + 1)))
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "base '%s' is not NAME:VERSION (debian:bookworm, say)",
+		return isim_error_set(err, ISIM_ERR_DATA, "base '%s' is not NAME:VERSION (debian:bookworm, say)",
 				      spec);
 	b = calloc(1, sizeof(*b));
 	if (!b || !(b->name = strndup(spec, (size_t)(colon - spec))) || !(b->version = strdup(colon + 1)) ||
 	    !(b->dir = strdup(bases_dir)) || asprintf(&yaml, "%s.yaml", b->name) < 0 ||
 	    !(b->yaml_path = join(bases_dir, yaml)) || !(schema_path = join(schemas_dir, "base.schema.json"))) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (isim_yaml_load_file(b->yaml_path, &b->doc, err) < 0) {
-		if (err->code == ISIM_EXIT_NOINPUT) {
+		if (err->kind == ISIM_ERR_NOINPUT) {
 			char *names = known_bases(bases_dir);
 
 			isim_error_clear(err);
-			isim_error_set(err, ISIM_EXIT_DATAERR, "base '%s' is not defined in %s (known: %s)", b->name,
+			isim_error_set(err, ISIM_ERR_DATA, "base '%s' is not defined in %s (known: %s)", b->name,
 				       bases_dir, names ? names : "none");
 			free(names);
 		} else {
-			err->code = ISIM_EXIT_CONFIG;
+			err->kind = ISIM_ERR_CONFIG;
 		}
 		goto out;
 	}
 	if (isim_json_load_file(schema_path, &schema, err) < 0) {
-		if (err->code == ISIM_EXIT_DATAERR)
-			err->code = ISIM_EXIT_CONFIG;
+		if (err->kind == ISIM_ERR_DATA)
+			err->kind = ISIM_ERR_CONFIG;
 		goto out;
 	}
 	if (isim_schema_validate(schema, b->doc->root, err) < 0) {
 		isim_error_at(err, b->yaml_path, 0, 0);
 		isim_doc_locate_error(b->doc, err);
-		if (err->code == ISIM_EXIT_DATAERR)
-			err->code = ISIM_EXIT_CONFIG;
+		if (err->kind == ISIM_ERR_DATA)
+			err->kind = ISIM_ERR_CONFIG;
 		goto out;
 	}
 	if (strcmp(str(b->doc->root, "name"), b->name) != 0) {
 		isim_error_at(err, b->yaml_path, 0, 0);
-		isim_error_at_pointer(err, ISIM_EXIT_CONFIG, "/name", "'%s' does not match the file name",
+		isim_error_at_pointer(err, ISIM_ERR_CONFIG, "/name", "'%s' does not match the file name",
 				      str(b->doc->root, "name"));
 		isim_doc_locate_error(b->doc, err);
 		goto out;
@@ -144,7 +144,7 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 			found = true;
 	}
 	if (!found) {
-		isim_error_set(err, ISIM_EXIT_DATAERR, "base '%s' is not supported (known: %s)", spec,
+		isim_error_set(err, ISIM_ERR_DATA, "base '%s' is not supported (known: %s)", spec,
 			       known.s ? known.s : "none");
 		goto out;
 	}
@@ -158,7 +158,7 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 	b->modules = cJSON_GetObjectItemCaseSensitive(b->doc->root, "modules");
 	if (!(b->initramfs_init = join(bases_dir, str(b->doc->root, "initramfs_init"))) ||
 	    (str(b->doc->root, "customize") && !(b->customize = join(bases_dir, str(b->doc->root, "customize"))))) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (isim_file_read(b->yaml_path, ISIM_FILE_MAX, &text, &(size_t){ 0 }, err) < 0 ||
@@ -210,7 +210,7 @@ int isim_base_packages(const struct isim_base *b, const cJSON *wanted, int allow
 	}
 	names = calloc(cap, sizeof(*names));
 	if (!names)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	cJSON_ArrayForEach (v, b->packages) {
 		names[n++] = v->valuestring;
 	}
@@ -219,7 +219,7 @@ int isim_base_packages(const struct isim_base *b, const cJSON *wanted, int allow
 
 		if (!cJSON_IsString(v)) {
 			snprintf(ptr, sizeof(ptr), "/packages/%d", idx);
-			isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected a package name");
+			isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected a package name");
 			goto out;
 		}
 		m = cJSON_GetObjectItemCaseSensitive(b->map, v->valuestring);
@@ -231,7 +231,7 @@ int isim_base_packages(const struct isim_base *b, const cJSON *wanted, int allow
 			}
 		} else if (in_list(b->unavailable, v->valuestring) && !allow_unavailable) {
 			snprintf(ptr, sizeof(ptr), "/packages/%d", idx);
-			isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr,
+			isim_error_at_pointer(err, ISIM_ERR_DATA, ptr,
 					      "package '%s' has no equivalent in %s:%s's archive (give a repository "
 					      "that has it with --repo)",
 					      v->valuestring, b->name, b->version);
@@ -256,7 +256,7 @@ int isim_base_packages(const struct isim_base *b, const cJSON *wanted, int allow
 	ret = 0;
 	goto out;
 oom:
-	isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 out:
 	cJSON_Delete(res);
 	free(names);

@@ -43,10 +43,10 @@ static int load_schema(const char *dir, const char *name, cJSON **out, struct is
 	int ret;
 
 	if (!path)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	ret = isim_json_load_file(path, out, err);
-	if (ret < 0 && err->code == ISIM_EXIT_DATAERR)
-		err->code = ISIM_EXIT_CONFIG;
+	if (ret < 0 && err->kind == ISIM_ERR_DATA)
+		err->kind = ISIM_ERR_CONFIG;
 	free(path);
 	return ret;
 }
@@ -60,16 +60,16 @@ int isim_catalog_open(struct isim_catalog **out, const char *features_dir, const
 	*out = NULL;
 	if (stat(features_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		isim_error_at(err, features_dir, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_NOINPUT, "features directory not found");
+		return isim_error_set(err, ISIM_ERR_NOINPUT, "features directory not found");
 	}
 	cat = calloc(1, sizeof(*cat));
 	if (!cat)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	cat->features_dir = strdup(features_dir);
 	cat->profiles_dir = strdup(profiles_dir);
 	cat->schemas_dir = strdup(schemas_dir);
 	if (!cat->features_dir || !cat->profiles_dir || !cat->schemas_dir) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
 	if (load_schema(schemas_dir, "feature.schema.json", &cat->feature_schema, err) < 0 ||
@@ -116,7 +116,7 @@ int isim_doc_validate(const struct isim_doc *doc, const cJSON *schema, struct is
 {
 	if (isim_schema_validate(schema, doc->root, err) == 0)
 		return 0;
-	if (err->code == ISIM_EXIT_DATAERR)
+	if (err->kind == ISIM_ERR_DATA)
 		isim_doc_locate_error(doc, err);
 	return -1;
 }
@@ -140,7 +140,7 @@ static int list_dir(const char *dir, bool (*keep)(const char *dir, const char *n
 	d = opendir(dir);
 	if (!d) {
 		isim_error_at(err, dir, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_NOINPUT, errno, "cannot open directory");
+		return isim_error_errno(err, ISIM_ERR_NOINPUT, errno, "cannot open directory");
 	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !keep(dir, de->d_name))
@@ -168,7 +168,7 @@ oom:
 	for (i = 0; i < cnt; i++)
 		free(v[i]);
 	free(v);
-	return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 }
 
 static void free_names(char **v, size_t n)
@@ -262,7 +262,7 @@ static int load_yaml(const char *path, struct isim_doc **doc, char hex[static IS
 	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0)
 		return -1;
 	if (isim_sha256_hex(text, len, hex) < 0) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 is unavailable");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "SHA-256 is unavailable");
 		goto out;
 	}
 	ret = isim_yaml_parse(text, len, path, doc, err);
@@ -283,7 +283,7 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 		return 0;
 	if (!valid_name(name) || !is_feature_dir(cat->features_dir, name)) {
 		known = isim_catalog_known(cat);
-		isim_error_set(err, ISIM_EXIT_DATAERR, "feature '%.64s' is not defined (known: %s)", name,
+		isim_error_set(err, ISIM_ERR_DATA, "feature '%.64s' is not defined (known: %s)", name,
 			       known ? known : "none");
 		free(known);
 		return -1;
@@ -291,7 +291,7 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 	f = calloc(1, sizeof(*f));
 	if (!f || !(f->name = strdup(name)) || !(f->dir = join(cat->features_dir, name)) ||
 	    !(f->yaml_path = join(f->dir, "feature.yaml"))) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
 	if (load_yaml(f->yaml_path, &f->doc, f->sha256, err) < 0 ||
@@ -302,13 +302,13 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 	jname = cJSON_GetObjectItemCaseSensitive(f->doc->root, "name");
 	if (!cJSON_IsString(jname)) {
 		isim_error_pointer(err, cJSON_IsObject(f->doc->root) ? "/name" : "");
-		isim_error_set(err, ISIM_EXIT_DATAERR, "expected a 'name' string equal to the folder name '%s'", name);
+		isim_error_set(err, ISIM_ERR_DATA, "expected a 'name' string equal to the folder name '%s'", name);
 		isim_doc_locate_error(f->doc, err);
 		goto fail;
 	}
 	if (strcmp(jname->valuestring, name) != 0) {
 		isim_error_pointer(err, "/name");
-		isim_error_set(err, ISIM_EXIT_DATAERR, "name '%.64s' differs from its folder name '%s'",
+		isim_error_set(err, ISIM_ERR_DATA, "name '%.64s' differs from its folder name '%s'",
 			       jname->valuestring, name);
 		isim_doc_locate_error(f->doc, err);
 		goto fail;
@@ -318,7 +318,7 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 
 		nv = realloc(cat->features, ncap * sizeof(*nv));
 		if (!nv) {
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 			goto fail;
 		}
 		cat->features = nv;
@@ -359,7 +359,7 @@ int isim_profile_load(struct isim_catalog *cat, const char *name_or_path, struct
 		path = strdup(name_or_path);
 	} else {
 		if (!valid_name(name_or_path)) {
-			isim_error_set(err, ISIM_EXIT_USAGE,
+			isim_error_set(err, ISIM_ERR_USAGE,
 				       "'%.64s' is not a profile name ([a-z][a-z0-9-]*) nor a path", name_or_path);
 			return -1;
 		}
@@ -368,13 +368,13 @@ int isim_profile_load(struct isim_catalog *cat, const char *name_or_path, struct
 	}
 	p = calloc(1, sizeof(*p));
 	if (!path || !p) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	p->source = strdup(base);
 	if (!p->source) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (load_yaml(path, &p->doc, p->sha256, err) < 0 || isim_doc_validate(p->doc, cat->profile_schema, err) < 0)
@@ -383,7 +383,7 @@ int isim_profile_load(struct isim_catalog *cat, const char *name_or_path, struct
 	n = strlen(p->source);
 	if (!cJSON_IsString(jname)) {
 		isim_error_pointer(err, cJSON_IsObject(p->doc->root) ? "/name" : "");
-		isim_error_set(err, ISIM_EXIT_DATAERR, "expected a 'name' string equal to the file name '%.64s'",
+		isim_error_set(err, ISIM_ERR_DATA, "expected a 'name' string equal to the file name '%.64s'",
 			       p->source);
 		isim_doc_locate_error(p->doc, err);
 		goto out;
@@ -391,14 +391,14 @@ int isim_profile_load(struct isim_catalog *cat, const char *name_or_path, struct
 	if (n <= 5 || strcmp(p->source + n - 5, ".yaml") || strlen(jname->valuestring) != n - 5 ||
 	    strncmp(jname->valuestring, p->source, n - 5)) {
 		isim_error_pointer(err, "/name");
-		isim_error_set(err, ISIM_EXIT_DATAERR, "profile name '%.64s' differs from its file name '%.64s'",
+		isim_error_set(err, ISIM_ERR_DATA, "profile name '%.64s' differs from its file name '%.64s'",
 			       jname->valuestring, p->source);
 		isim_doc_locate_error(p->doc, err);
 		goto out;
 	}
 	p->name = strdup(jname->valuestring);
 	if (!p->name) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	*out = p;
@@ -437,7 +437,7 @@ int isim_catalog_list(struct isim_catalog *cat, cJSON **out, struct isim_error *
 	*out = NULL;
 	doc = cJSON_CreateObject();
 	if (!doc)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	if (list_dir(cat->features_dir, is_feature_dir, &names, &n, err) < 0)
 		goto out;
 	arr = cJSON_AddArrayToObject(doc, "features");

@@ -46,7 +46,7 @@ struct ctx {
 
 static int oom(struct ctx *c)
 {
-	return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "out of memory");
+	return isim_error_set(c->err, ISIM_ERR_INTERNAL, "out of memory");
 }
 
 static const cJSON *get(const cJSON *o, const char *key)
@@ -95,7 +95,7 @@ static int named_feature(struct ctx *c, const struct isim_doc *doc, const char *
 
 	if (isim_catalog_feature(c->cat, name, out, c->err) == 0)
 		return 0;
-	if (c->err->code == ISIM_EXIT_DATAERR && !c->err->path[0]) {
+	if (c->err->kind == ISIM_ERR_DATA && !c->err->path[0]) {
 		if (via) {
 			size_t n = strlen(c->err->msg);
 
@@ -128,7 +128,7 @@ static int visit_requires(struct ctx *c, struct isim_feature *f)
 			for (; k < c->depth; k++)
 				isim_buf_printf(&b, "%s -> ", c->stack[k]->name);
 			isim_buf_puts(&b, dep->name);
-			isim_error_set(c->err, ISIM_EXIT_DATAERR, "requires cycle: %s", b.oom ? "?" : b.s);
+			isim_error_set(c->err, ISIM_ERR_DATA, "requires cycle: %s", b.oom ? "?" : b.s);
 			isim_buf_free(&b);
 			return fail_in(f->doc, ptr, c->err);
 		}
@@ -215,7 +215,7 @@ static int check_conflicts(struct ctx *c)
 				continue;
 			chain_text(f, a, sizeof(a));
 			chain_text(c->order[j], b, sizeof(b));
-			isim_error_set(c->err, ISIM_EXIT_DATAERR, "feature '%s' conflicts with '%s' (%s; %s)", f->name,
+			isim_error_set(c->err, ISIM_ERR_DATA, "feature '%s' conflicts with '%s' (%s; %s)", f->name,
 				       c->order[j]->name, a, b);
 			return fail_in(f->doc, ptr, c->err);
 		}
@@ -316,16 +316,16 @@ static int hash_source(struct ctx *c, const struct isim_feature *f, const char *
 	if (asprintf(&path, "%s/%s", f->dir, rel) < 0)
 		return oom(c);
 	if (lstat(path, &st) < 0) {
-		isim_error_errno(c->err, ISIM_EXIT_DATAERR, errno, "source '%s' cannot be read", rel);
+		isim_error_errno(c->err, ISIM_ERR_DATA, errno, "source '%s' cannot be read", rel);
 		goto fail;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		isim_error_set(c->err, ISIM_EXIT_DATAERR, "source '%s' is not a regular file", rel);
+		isim_error_set(c->err, ISIM_ERR_DATA, "source '%s' is not a regular file", rel);
 		goto fail;
 	}
 	isim_error_clear(&e2);
 	if (isim_sha256_file(path, d, &e2) < 0) {
-		isim_error_set(c->err, ISIM_EXIT_DATAERR, "source '%s' cannot be read: %s", rel, e2.msg);
+		isim_error_set(c->err, ISIM_ERR_DATA, "source '%s' cannot be read: %s", rel, e2.msg);
 		goto fail;
 	}
 	free(path);
@@ -386,20 +386,20 @@ static int collect_files(struct ctx *c, cJSON *mfeat, const struct isim_feature 
 
 		snprintf(ptr, sizeof(ptr), "/files/%d/source", k);
 		if (!safe_path(src, false) || strncmp(src, "files/", 6)) {
-			isim_error_set(c->err, ISIM_EXIT_DATAERR,
+			isim_error_set(c->err, ISIM_ERR_DATA,
 				       "source '%.200s' must be a relative path under files/ without '..'", src);
 			return fail_in(f->doc, ptr, c->err);
 		}
 		snprintf(ptr, sizeof(ptr), "/files/%d/destination", k);
 		if (!safe_path(dst, true)) {
 			isim_error_set(
-				c->err, ISIM_EXIT_DATAERR,
+				c->err, ISIM_ERR_DATA,
 				"destination '%.200s' must be an absolute path without '..', '.', '//' or spaces", dst);
 			return fail_in(f->doc, ptr, c->err);
 		}
 		snprintf(ptr, sizeof(ptr), "/files/%d/mode", k);
 		if (parse_mode(get(x, "mode")->valuestring, &mode) < 0) {
-			isim_error_set(c->err, ISIM_EXIT_DATAERR, "mode '%.20s' is not an octal mode like \"0644\"",
+			isim_error_set(c->err, ISIM_ERR_DATA, "mode '%.20s' is not an octal mode like \"0644\"",
 				       get(x, "mode")->valuestring);
 			return fail_in(f->doc, ptr, c->err);
 		}
@@ -455,7 +455,7 @@ static char *merge_files(struct ctx *c)
 		if (p && !strcmp(e->dest, p->dest)) {
 			if (!strcmp(e->sha256, p->sha256) && e->mode == p->mode)
 				continue;
-			isim_error_set(c->err, ISIM_EXIT_DATAERR,
+			isim_error_set(c->err, ISIM_ERR_DATA,
 				       "destination '%.200s' is also installed by feature '%s' (%s) with other %s",
 				       e->dest, p->f->name, p->source, e->mode != p->mode ? "mode" : "content");
 			fail_in(e->f->doc, e->pointer, c->err);
@@ -554,7 +554,7 @@ static int nft_defines(struct ctx *c, struct isim_buf *b)
 					*p = '_';
 			snprintf(ptr, sizeof(ptr), "/config_schema/properties/%s", v->string);
 			if (!nft_identifier(name)) {
-				isim_error_set(c->err, ISIM_EXIT_DATAERR,
+				isim_error_set(c->err, ISIM_ERR_DATA,
 					       "config key '%.64s' cannot name an nft variable ([a-z0-9_]+)",
 					       v->string);
 				return fail_in(f->doc, ptr, c->err);
@@ -563,7 +563,7 @@ static int nft_defines(struct ctx *c, struct isim_buf *b)
 				isim_buf_printf(b, "define %s = %.0f\n", name, v->valuedouble);
 			} else if (cJSON_IsString(v)) {
 				if (nft_string_form(v->valuestring, &bare) < 0) {
-					isim_error_set(c->err, ISIM_EXIT_DATAERR,
+					isim_error_set(c->err, ISIM_ERR_DATA,
 						       "value '%.64s' cannot be used in the firewall ruleset (quote, "
 						       "'$', '\\' or control character)",
 						       v->valuestring);
@@ -603,7 +603,7 @@ static char *merge_firewall(struct ctx *c)
 			if (!frag)
 				continue;
 			if (!balanced(frag->valuestring)) {
-				isim_error_set(c->err, ISIM_EXIT_DATAERR,
+				isim_error_set(c->err, ISIM_ERR_DATA,
 					       "firewall fragment has unbalanced braces or quotes");
 				fail_in(f->doc, ptr, c->err);
 				goto fail;
@@ -681,7 +681,7 @@ static int unknown_config_section(struct ctx *c, const char *name)
 	for (i = 0; i < c->n; i++)
 		isim_buf_printf(&b, "%s%s", i ? ", " : "", c->order[i]->name);
 	names = isim_buf_take(&b);
-	isim_error_set(c->err, ISIM_EXIT_DATAERR, "feature '%.64s' is not part of this profile (features: %s)", name,
+	isim_error_set(c->err, ISIM_ERR_DATA, "feature '%.64s' is not part of this profile (features: %s)", name,
 		       names ? names : "?");
 	free(names);
 	if (!isim_json_pointer_push(ptr, sizeof(ptr), name))
@@ -714,7 +714,7 @@ static int resolve_config(struct ctx *c)
 		if (!schema) {
 			if (cJSON_GetArraySize(mine) == 0)
 				continue;
-			isim_error_set(c->err, ISIM_EXIT_DATAERR, "feature '%s' takes no configuration", f->name);
+			isim_error_set(c->err, ISIM_ERR_DATA, "feature '%s' takes no configuration", f->name);
 			return fail_in(c->profile->doc, shown, c->err);
 		}
 		cJSON_ArrayForEach (p, get(schema, "properties")) {
@@ -727,7 +727,7 @@ static int resolve_config(struct ctx *c)
 			return oom(c);
 		if (isim_schema_validate(schema, cfg, c->err) == 0)
 			continue;
-		if (c->err->code != ISIM_EXIT_DATAERR)
+		if (c->err->kind != ISIM_ERR_DATA)
 			return fail_in(f->doc, "/config_schema", c->err);
 		/* Blame the profile where it set the value, else the feature's
 		 * default. */
@@ -799,7 +799,7 @@ static int merge_inputs(struct ctx *c, cJSON *list)
 
 			snprintf(ptr, sizeof(ptr), "/inputs/%d/destination", k++);
 			if (!safe_path(dest, true)) {
-				isim_error_set(c->err, ISIM_EXIT_DATAERR,
+				isim_error_set(c->err, ISIM_ERR_DATA,
 					       "destination '%.200s' must be an absolute path without '..', '.', '//' "
 					       "or spaces",
 					       dest);
@@ -810,7 +810,7 @@ static int merge_inputs(struct ctx *c, cJSON *list)
 					continue;
 				if (!strcmp(get(x, "destination")->valuestring, dest))
 					break;
-				isim_error_set(c->err, ISIM_EXIT_DATAERR,
+				isim_error_set(c->err, ISIM_ERR_DATA,
 					       "input '%s' goes to '%.200s' here but to '%.200s' in feature '%s'", name,
 					       dest, get(x, "destination")->valuestring,
 					       get(x, "feature")->valuestring);
@@ -1015,7 +1015,7 @@ int isim_compose(struct isim_catalog *cat, const struct isim_profile *profile, s
 
 		isim_error_format(err, why, sizeof(why));
 		isim_error_clear(err);
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "the composed manifest does not match manifest.schema.json: %s",
+		isim_error_set(err, ISIM_ERR_INTERNAL, "the composed manifest does not match manifest.schema.json: %s",
 			       why);
 		goto out;
 	}
@@ -1081,21 +1081,21 @@ int isim_files_line(char *line, struct isim_files_entry *e, struct isim_error *e
 	for (i = 0; i < 4; i++) {
 		f[i] = strsep(&s, " ");
 		if (!f[i] || !*f[i])
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "expected MODE SHA256 DESTINATION SOURCE");
+			return isim_error_set(err, ISIM_ERR_DATA, "expected MODE SHA256 DESTINATION SOURCE");
 	}
 	if (s)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "more than four fields (a path with a space?)");
+		return isim_error_set(err, ISIM_ERR_DATA, "more than four fields (a path with a space?)");
 	errno = 0;
 	mode = strtoul(f[0], &end, 8);
 	if (errno || *end || f[0][0] == '-' || f[0][0] == '+' || mode > 07777)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "mode '%s' is not an octal mode", f[0]);
+		return isim_error_set(err, ISIM_ERR_DATA, "mode '%s' is not an octal mode", f[0]);
 	if (strlen(f[1]) != 64 || strspn(f[1], "0123456789abcdef") != 64)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "'%s' is not a SHA-256 in hex", f[1]);
+		return isim_error_set(err, ISIM_ERR_DATA, "'%s' is not a SHA-256 in hex", f[1]);
 	if (f[2][0] != '/' || has_dotdot(f[2]))
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "destination '%s' is not an absolute path without '..'",
+		return isim_error_set(err, ISIM_ERR_DATA, "destination '%s' is not an absolute path without '..'",
 				      f[2]);
 	if (f[3][0] == '/' || has_dotdot(f[3]))
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "source '%s' leaves the features folder", f[3]);
+		return isim_error_set(err, ISIM_ERR_DATA, "source '%s' leaves the features folder", f[3]);
 	e->mode = (unsigned)mode;
 	e->sha256 = f[1];
 	e->destination = f[2];

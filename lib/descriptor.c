@@ -84,11 +84,11 @@ int isim_descriptor_payload(const cJSON *desc, struct isim_buf *out, struct isim
 
 	if (!cJSON_IsObject(desc)) {
 		isim_error_pointer(err, "");
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "a descriptor is a JSON object");
+		return isim_error_set(err, ISIM_ERR_DATA, "a descriptor is a JSON object");
 	}
 	copy = cJSON_Duplicate(desc, 1);
 	if (!copy)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	cJSON_DeleteItemFromObjectCaseSensitive(copy, "attestation");
 	ret = isim_jcs_from_cjson(copy, out, err);
 	cJSON_Delete(copy);
@@ -108,7 +108,7 @@ int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t
 		return -1;
 	if (payload.oom) {
 		isim_buf_free(&payload);
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
 	crypto_sign_detached(sig, NULL, (const uint8_t *)payload.s, payload.len, sk);
 	isim_buf_free(&payload);
@@ -117,7 +117,7 @@ int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t
 	att = cJSON_CreateObject();
 	if (!att || !cJSON_AddStringToObject(att, "key_id", id) || !cJSON_AddStringToObject(att, "signature", sig64)) {
 		cJSON_Delete(att);
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(desc, "attestation");
 	cJSON_AddItemToObject(desc, "attestation", att);
@@ -137,18 +137,18 @@ static int check_times(const cJSON *desc, time_t at, struct isim_error *err)
 	time_t t_issued, t_expires;
 
 	if (!issued || isim_parse_rfc3339(issued, &t_issued) < 0)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/issued_at",
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/issued_at",
 					     "issued_at is not an RFC 3339 date-time");
 	if (!expires || isim_parse_rfc3339(expires, &t_expires) < 0)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at",
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/expires_at",
 					     "expires_at is not an RFC 3339 date-time");
 	if (t_expires <= t_issued)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at",
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/expires_at",
 					     "expires_at %s is not after issued_at %s", expires, issued);
 	if (at < t_issued)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/issued_at", "not valid before %s", issued);
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/issued_at", "not valid before %s", issued);
 	if (at >= t_expires)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/expires_at", "expired at %s", expires);
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/expires_at", "expired at %s", expires);
 	return 0;
 }
 
@@ -169,10 +169,10 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 	if (schema && isim_schema_check(schema, desc, err) < 0)
 		return -1;
 	if (!cJSON_IsObject(att))
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation", "the descriptor is not attested");
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation", "the descriptor is not attested");
 	id = text_of(att, "key_id");
 	if (!id || !isim_ms_keyid_parse(id, keyid))
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/key_id",
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation/key_id",
 					     "expected 16 hexadecimal digits");
 	isim_ms_keyid_hex(keyid, v->key_id);
 	sig64 = text_of(att, "signature");
@@ -180,7 +180,7 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 	    sodium_base642bin(sig, sizeof(sig), sig64, strlen(sig64), NULL, &siglen, &end,
 			      sodium_base64_VARIANT_ORIGINAL) < 0 ||
 	    *end || siglen != sizeof(sig))
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature",
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation/signature",
 					     "expected the base64 text of a 64-byte Ed25519 signature");
 	if (lookup(ctx, keyid, pk, err) < 0) {
 		isim_error_pointer(err, "/attestation/key_id");
@@ -190,12 +190,12 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 		return -1;
 	if (payload.oom) {
 		isim_buf_free(&payload);
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
 	ok = crypto_sign_verify_detached(sig, (const uint8_t *)payload.s, payload.len, pk) == 0;
 	isim_buf_free(&payload);
 	if (!ok)
-		return isim_error_at_pointer(err, ISIM_EXIT_VERDICT, "/attestation/signature",
+		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation/signature",
 					     "signature by %s does not verify", v->key_id);
 	return check_times(desc, at, err);
 }
@@ -208,14 +208,14 @@ int isim_descriptor_schema_load(const char *dir, struct isim_descriptor_schema *
 	snprintf(path, sizeof(path), "%s/node-descriptor.schema.json",
 		 isim_catalog_dir(dir, "ISIM_SCHEMAS_DIR", "schemas", buf, sizeof(buf)));
 	if (isim_json_load_file(path, &out->doc, err) < 0) {
-		if (err && err->code == ISIM_EXIT_DATAERR)
-			err->code = ISIM_EXIT_CONFIG;
+		if (err && err->kind == ISIM_ERR_DATA)
+			err->kind = ISIM_ERR_CONFIG;
 		return -1;
 	}
 	if (isim_schema_compile(out->doc, &out->schema, err) < 0) {
 		if (err) {
 			isim_error_at(err, path, 0, 0);
-			err->code = ISIM_EXIT_CONFIG;
+			err->kind = ISIM_ERR_CONFIG;
 		}
 		isim_descriptor_schema_free(out);
 		return -1;

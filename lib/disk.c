@@ -33,21 +33,21 @@ int isim_mbr_build(uint8_t sector[static ISIM_SECTOR], const uint8_t *bootcode, 
 
 	memset(sector, 0, ISIM_SECTOR);
 	if (bootcode_len > ISIM_MBR_BOOTCODE)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "boot code is %zu bytes, more than the %u an MBR holds",
+		return isim_error_set(err, ISIM_ERR_DATA, "boot code is %zu bytes, more than the %u an MBR holds",
 				      bootcode_len, ISIM_MBR_BOOTCODE);
 	if (nparts > ISIM_MBR_PARTS)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "%zu partitions, more than the %d an MBR holds", nparts,
+		return isim_error_set(err, ISIM_ERR_DATA, "%zu partitions, more than the %d an MBR holds", nparts,
 				      ISIM_MBR_PARTS);
 	for (i = 0; i < nparts; i++) {
 		uint64_t end = (uint64_t)parts[i].start + parts[i].sectors;
 
 		if (parts[i].start == 0 || parts[i].sectors == 0 || end > UINT32_MAX)
-			return isim_error_set(err, ISIM_EXIT_DATAERR,
+			return isim_error_set(err, ISIM_ERR_DATA,
 					      "partition %zu: start %u, %u sectors is not valid", i + 1, parts[i].start,
 					      parts[i].sectors);
 		for (j = 0; j < i; j++)
 			if (parts[i].start < (uint64_t)parts[j].start + parts[j].sectors && parts[j].start < end)
-				return isim_error_set(err, ISIM_EXIT_DATAERR, "partitions %zu and %zu overlap", j + 1,
+				return isim_error_set(err, ISIM_ERR_DATA, "partitions %zu and %zu overlap", j + 1,
 						      i + 1);
 	}
 	if (bootcode)
@@ -109,7 +109,7 @@ int isim_copy_sparse(int dst, const char *dst_name, uint64_t offset, const char 
 	fd = open(src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		isim_error_at(err, src, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_NOINPUT, errno, "cannot open");
+		return isim_error_errno(err, ISIM_ERR_NOINPUT, errno, "cannot open");
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof(buf)), off = 0;
@@ -118,7 +118,7 @@ int isim_copy_sparse(int dst, const char *dst_name, uint64_t offset, const char 
 			continue;
 		if (n < 0) {
 			isim_error_at(err, src, 0, 0);
-			isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot read");
+			isim_error_errno(err, ISIM_ERR_IO, errno, "cannot read");
 			goto out;
 		}
 		if (n == 0)
@@ -134,7 +134,7 @@ int isim_copy_sparse(int dst, const char *dst_name, uint64_t offset, const char 
 				continue;
 			if (w < 0) {
 				isim_error_at(err, dst_name, 0, 0);
-				isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot write");
+				isim_error_errno(err, ISIM_ERR_IO, errno, "cannot write");
 				goto out;
 			}
 			off += w;

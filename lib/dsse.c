@@ -73,28 +73,28 @@ static int parse_sig(const cJSON *s, size_t i, struct isim_dsse_sig *out, struct
 
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu", i);
 	if (!cJSON_IsObject(s))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s",
 					     "expected an object with keyid and sig");
 	if (!only_members(s, names, &extra))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "unknown member '%s' (expected keyid, sig)",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "unknown member '%s' (expected keyid, sig)",
 					     extra);
 	memset(out, 0, sizeof(*out));
 	if (keyid) {
 		snprintf(ptr, sizeof(ptr), "/signatures/%zu/keyid", i);
 		if (!cJSON_IsString(keyid))
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s", "expected a string");
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s", "expected a string");
 		if (strlen(keyid->valuestring) >= sizeof(out->keyid))
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s",
 						     "key id is longer than 127 bytes");
 		memcpy(out->keyid, keyid->valuestring, strlen(keyid->valuestring) + 1);
 	}
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu/sig", i);
 	if (!cJSON_IsString(sig))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s",
 					     sig ? "expected a base64 string" : "missing signature");
 	if (b64_decode(sig->valuestring, &raw, &len, 64) < 0 || len != 64) {
 		free(raw);
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "%s",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s",
 					     "expected the base64 text of a 64-byte Ed25519 signature");
 	}
 	memcpy(out->sig, raw, 64);
@@ -115,11 +115,11 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 		return -1;
 	isim_error_at(err, name, 0, 0);
 	if (!cJSON_IsObject(doc)) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "", "%s", "expected a DSSE envelope object");
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "", "%s", "expected a DSSE envelope object");
 		goto out;
 	}
 	if (!only_members(doc, names, &extra)) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "",
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "",
 				      "unknown member '%s' (expected payloadType, payload, signatures)", extra);
 		goto out;
 	}
@@ -127,31 +127,31 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 	payload = cJSON_GetObjectItemCaseSensitive(doc, "payload");
 	sigs = cJSON_GetObjectItemCaseSensitive(doc, "signatures");
 	if (!cJSON_IsString(type) || !*type->valuestring) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payloadType", "%s",
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/payloadType", "%s",
 				      type ? "expected a non-empty string" : "missing payloadType");
 		goto out;
 	}
 	if (!cJSON_IsString(payload)) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s",
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/payload", "%s",
 				      payload ? "expected a base64 string" : "missing payload");
 		goto out;
 	}
 	if (!cJSON_IsArray(sigs) || cJSON_GetArraySize(sigs) == 0) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/signatures", "%s",
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/signatures", "%s",
 				      sigs ? "expected a non-empty list" : "missing signatures");
 		goto out;
 	}
 	if (cJSON_GetArraySize(sigs) > ISIM_DSSE_MAX_SIGS) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/signatures", "%s", "more than 16 signatures");
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/signatures", "%s", "more than 16 signatures");
 		goto out;
 	}
 	env->payload_type = strdup(type->valuestring);
 	if (!env->payload_type) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (b64_decode(payload->valuestring, &env->payload, &env->payload_len, ISIM_DSSE_PAYLOAD_MAX) < 0) {
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/payload", "%s",
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/payload", "%s",
 				      "not valid base64 (or larger than 64 MiB)");
 		goto out;
 	}
@@ -198,9 +198,9 @@ int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const u
 
 	*out = NULL;
 	if (!*type)
-		return isim_error_set(err, ISIM_EXIT_USAGE, "the payload type must not be empty");
+		return isim_error_set(err, ISIM_ERR_USAGE, "the payload type must not be empty");
 	if (len > ISIM_DSSE_PAYLOAD_MAX)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "payload is larger than 64 MiB");
+		return isim_error_set(err, ISIM_ERR_DATA, "payload is larger than 64 MiB");
 	isim_dsse_pae(type, payload, len, &pae);
 	if (pae.oom)
 		goto oom;
@@ -224,7 +224,7 @@ int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const u
 	ret = 0;
 	goto out;
 oom:
-	isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 out:
 	isim_buf_free(&pae);
 	free(payload64);

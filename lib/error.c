@@ -11,26 +11,26 @@ void isim_error_clear(struct isim_error *err)
 		memset(err, 0, sizeof(*err));
 }
 
-int isim_error_setv(struct isim_error *err, int code, const char *fmt, va_list ap)
+int isim_error_setv(struct isim_error *err, enum isim_err kind, const char *fmt, va_list ap)
 {
 	if (!err)
 		return -1;
-	err->code = code ? code : ISIM_EXIT_SOFTWARE;
+	err->kind = kind ? kind : ISIM_ERR_INTERNAL;
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	return -1;
 }
 
-int isim_error_set(struct isim_error *err, int code, const char *fmt, ...)
+int isim_error_set(struct isim_error *err, enum isim_err kind, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	isim_error_setv(err, code, fmt, ap);
+	isim_error_setv(err, kind, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
-int isim_error_errno(struct isim_error *err, int code, int errnum, const char *fmt, ...)
+int isim_error_errno(struct isim_error *err, enum isim_err kind, int errnum, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -38,7 +38,7 @@ int isim_error_errno(struct isim_error *err, int code, int errnum, const char *f
 	if (!err)
 		return -1;
 	va_start(ap, fmt);
-	isim_error_setv(err, code, fmt, ap);
+	isim_error_setv(err, kind, fmt, ap);
 	va_end(ap);
 	n = strlen(err->msg);
 	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errnum));
@@ -105,13 +105,25 @@ void isim_error_format(const struct isim_error *err, char *buf, size_t size)
 	isim_sanitize(buf, size, raw);
 }
 
-int isim_error_at_pointer(struct isim_error *err, int code, const char *pointer, const char *fmt, ...)
+int isim_error_at_pointer(struct isim_error *err, enum isim_err kind, const char *pointer, const char *fmt, ...)
 {
 	va_list ap;
 
 	isim_error_pointer(err, pointer);
 	va_start(ap, fmt);
-	isim_error_setv(err, code, fmt, ap);
+	isim_error_setv(err, kind, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+const char *isim_err_name(enum isim_err kind)
+{
+	static const char *const names[] = {
+		[ISIM_ERR_NONE] = "none",	  [ISIM_ERR_REFUSED] = "refused", [ISIM_ERR_USAGE] = "usage",
+		[ISIM_ERR_DATA] = "data",	  [ISIM_ERR_NOINPUT] = "noinput", [ISIM_ERR_UNAVAILABLE] = "unavailable",
+		[ISIM_ERR_INTERNAL] = "internal", [ISIM_ERR_CANTCREATE] = "cantcreate", [ISIM_ERR_IO] = "io",
+		[ISIM_ERR_PERM] = "perm",	  [ISIM_ERR_CONFIG] = "config",
+	};
+
+	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "internal";
 }

@@ -26,7 +26,7 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			isim_error_at(err, path, 0, 0);
-			return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+			return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
 						"cannot open");
 		}
 	}
@@ -36,7 +36,7 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 			nbuf = realloc(buf, cap);
 			if (!nbuf) {
 				isim_error_at(err, path, 0, 0);
-				isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+				isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 				goto out;
 			}
 			buf = nbuf;
@@ -46,7 +46,7 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 			continue;
 		if (r < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_IOERR, errno,
+			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno,
 					 "cannot read");
 			goto out;
 		}
@@ -55,7 +55,7 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 		n += (size_t)r;
 		if (n > max) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_set(err, ISIM_EXIT_DATAERR, "file is larger than %zu bytes", max);
+			isim_error_set(err, ISIM_ERR_DATA, "file is larger than %zu bytes", max);
 			goto out;
 		}
 	}
@@ -119,12 +119,12 @@ int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+		return isim_error_set(err, ISIM_ERR_CANTCREATE, "path too long");
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, errno,
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, errno,
 					"cannot create");
 	}
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
@@ -145,7 +145,7 @@ fail:
 		close(fd);
 	unlink(tmp);
 	isim_error_at(err, path, 0, 0);
-	return isim_error_errno(err, ISIM_EXIT_IOERR, saved, "cannot write");
+	return isim_error_errno(err, ISIM_ERR_IO, saved, "cannot write");
 }
 
 int isim_mkdirs(const char *path, mode_t mode)
@@ -228,7 +228,7 @@ int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_er
 	memset(sd, 0, sizeof(*sd));
 	if (snprintf(sd->final, sizeof(sd->final), "%s", final) >= (int)sizeof(sd->final)) {
 		isim_error_at(err, final, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+		return isim_error_set(err, ISIM_ERR_CANTCREATE, "path too long");
 	}
 	while (strlen(sd->final) > 1 && sd->final[strlen(sd->final) - 1] == '/')
 		sd->final[strlen(sd->final) - 1] = '\0';
@@ -238,20 +238,20 @@ int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_er
 	r = isim_mkdirs(parent, 0755);
 	if (r < 0) {
 		isim_error_at(err, parent, 0, 0);
-		return isim_error_errno(err, r == -EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, -r,
+		return isim_error_errno(err, r == -EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, -r,
 					"cannot create directory");
 	}
 	if (snprintf(sd->tmp, sizeof(sd->tmp), "%s/.%s.tmp.XXXXXX", parent, base) >= (int)sizeof(sd->tmp)) {
 		sd->tmp[0] = '\0';
 		isim_error_at(err, final, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+		return isim_error_set(err, ISIM_ERR_CANTCREATE, "path too long");
 	}
 	if (!mkdtemp(sd->tmp)) {
 		int e = errno;
 
 		sd->tmp[0] = '\0';
 		isim_error_at(err, parent, 0, 0);
-		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e,
 					"cannot create directory");
 	}
 	if (chmod(sd->tmp, 0755) < 0) {
@@ -259,7 +259,7 @@ int isim_dir_stage(struct isim_staged_dir *sd, const char *final, struct isim_er
 
 		isim_dir_abort(sd);
 		isim_error_at(err, parent, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, e, "cannot set directory mode");
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, e, "cannot set directory mode");
 	}
 	return 0;
 }
@@ -272,7 +272,7 @@ int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data,
 
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) {
 		isim_error_at(err, sd->final, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "'%.64s' is not a plain file name", name);
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "'%.64s' is not a plain file name", name);
 	}
 	if (snprintf(path, sizeof(path), "%s/%s", sd->tmp, name) >= (int)sizeof(path)) {
 		e = ENAMETOOLONG;
@@ -298,7 +298,7 @@ int isim_dir_put(struct isim_staged_dir *sd, const char *name, const void *data,
 	return 0;
 fail:
 	isim_error_at(err, sd->final, 0, 0);
-	return isim_error_errno(err, e == ENOSPC ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT, e, "cannot write %s", name);
+	return isim_error_errno(err, e == ENOSPC ? ISIM_ERR_IO : ISIM_ERR_CANTCREATE, e, "cannot write %s", name);
 }
 
 /* fsync every file of dir, then dir itself. */
@@ -356,7 +356,7 @@ done:
 	return 0;
 fail:
 	isim_error_at(err, sd->final, 0, 0);
-	return isim_error_errno(err, ISIM_EXIT_CANTCREAT, e, "cannot put output directory in place");
+	return isim_error_errno(err, ISIM_ERR_CANTCREATE, e, "cannot put output directory in place");
 }
 
 void isim_dir_abort(struct isim_staged_dir *sd)
@@ -377,7 +377,7 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 	    snprintf(sf->tmp, sizeof(sf->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(sf->tmp)) {
 		sf->tmp[0] = '\0';
 		isim_error_at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_CANTCREAT, "path too long");
+		return isim_error_set(err, ISIM_ERR_CANTCREATE, "path too long");
 	}
 	/* mkostemp creates the file with mode 0600, so a secret is never
 	 * readable by others, even before the fchmod. */
@@ -386,7 +386,7 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 		e = errno;
 		sf->tmp[0] = '\0';
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e, "cannot create");
+		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e, "cannot create");
 	}
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		e = errno;
@@ -401,7 +401,7 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 fail:
 	isim_file_abort(sf);
 	isim_error_at(err, path, 0, 0);
-	return isim_error_errno(err, e == ENOSPC ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT, e, "cannot write");
+	return isim_error_errno(err, e == ENOSPC ? ISIM_ERR_IO : ISIM_ERR_CANTCREATE, e, "cannot write");
 }
 
 /* Put tmp at final unless something is there: RENAME_NOREPLACE, or where
@@ -428,8 +428,8 @@ int isim_file_commit(struct isim_staged_file *sf, bool replace, struct isim_erro
 		isim_file_abort(sf);
 		isim_error_at(err, sf->final, 0, 0);
 		if (e == EEXIST)
-			return isim_error_set(err, ISIM_EXIT_CANTCREAT, "already exists; not replaced");
-		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+			return isim_error_set(err, ISIM_ERR_CANTCREATE, "already exists; not replaced");
+		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e,
 					"cannot put in place");
 	}
 	sf->tmp[0] = '\0';

@@ -50,7 +50,7 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
 					"cannot open");
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -59,7 +59,7 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 	buf = malloc(size);
 	ctx = EVP_MD_CTX_new();
 	if (!buf || !ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 is unavailable");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "SHA-256 is unavailable");
 		goto out;
 	}
 	for (;;) {
@@ -68,19 +68,19 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 			continue;
 		if (r < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_IOERR, errno,
+			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno,
 					 "cannot read");
 			goto out;
 		}
 		if (r == 0)
 			break;
 		if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 failed");
+			isim_error_set(err, ISIM_ERR_INTERNAL, "SHA-256 failed");
 			goto out;
 		}
 	}
 	if (EVP_DigestFinal_ex(ctx, out, &n) != 1) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "SHA-256 failed");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "SHA-256 failed");
 		goto out;
 	}
 	ret = 0;

@@ -109,7 +109,7 @@ static int failv(struct parser *p, size_t off, const char *fmt, va_list ap)
 		}
 	}
 	isim_error_at(p->err, p->name ? p->name : "", line, col);
-	return isim_error_setv(p->err, ISIM_EXIT_DATAERR, fmt, ap);
+	return isim_error_setv(p->err, ISIM_ERR_DATA, fmt, ap);
 }
 
 static int fail(struct parser *p, size_t off, const char *fmt, ...)
@@ -124,7 +124,7 @@ static int fail(struct parser *p, size_t off, const char *fmt, ...)
 
 static int nomem(struct isim_error *err)
 {
-	return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 }
 
 /* The byte at p->pos for a message: 'x', or its value when not printable. */
@@ -1196,7 +1196,7 @@ static int conv_fail(struct conv *c, int depth, const char *fmt, ...)
 	}
 	isim_error_pointer(c->err, ptr);
 	va_start(ap, fmt);
-	isim_error_setv(c->err, ISIM_EXIT_DATAERR, fmt, ap);
+	isim_error_setv(c->err, ISIM_ERR_DATA, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -1324,7 +1324,7 @@ int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error 
 	isim_error_clear(err);
 	memset(&root, 0, sizeof(root));
 	if (!v)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "no JSON value to canonicalize");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "no JSON value to canonicalize");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return nomem(err);

@@ -93,15 +93,15 @@ int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err)
 	if (got == 0)
 		return 0;
 	if (got == -2)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	r->line++;
 	isim_error_at(err, r->name, r->line, 0);
 	if (got < 0)
-		return isim_error_errno(err, ISIM_EXIT_IOERR, errno ? errno : EIO, "cannot read");
+		return isim_error_errno(err, ISIM_ERR_IO, errno ? errno : EIO, "cannot read");
 	if (too_long)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "line is longer than %u bytes", ISIM_JSONL_MAX);
+		return isim_error_set(err, ISIM_ERR_DATA, "line is longer than %u bytes", ISIM_JSONL_MAX);
 	if (len == 0 || strspn(r->buf, " \t\r") == len)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "empty line (expected one JSON value)");
+		return isim_error_set(err, ISIM_ERR_DATA, "empty line (expected one JSON value)");
 	if (isim_json_parse(r->buf, len, r->name, out, err) < 0) {
 		/* The parser counted within the line. */
 		if (err)

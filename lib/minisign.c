@@ -50,7 +50,7 @@ struct line {
 static int ms_init(struct isim_error *err)
 {
 	if (sodium_init() < 0)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "libsodium cannot be initialised");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "libsodium cannot be initialised");
 	return 0;
 }
 
@@ -136,7 +136,7 @@ static int split_lines(const char *text, size_t len, const char *name, struct li
 		for (k = 0; k < m; k++) {
 			if (text[i + k] == '\0' || text[i + k] == '\r') {
 				at(err, name, n + 1, (int)k + 1);
-				return isim_error_set(err, ISIM_EXIT_DATAERR, "%s inside the line",
+				return isim_error_set(err, ISIM_ERR_DATA, "%s inside the line",
 						      text[i + k] ? "carriage return" : "NUL byte");
 			}
 		}
@@ -154,7 +154,7 @@ static int extra_lines(int n, int max, const char *name, struct isim_error *err)
 	if (n <= max)
 		return 0;
 	at(err, name, max + 1, 1);
-	return isim_error_set(err, ISIM_EXIT_DATAERR, "unexpected text after line %d", max);
+	return isim_error_set(err, ISIM_ERR_DATA, "unexpected text after line %d", max);
 }
 
 static int comment_line(const struct line *l, const char *prefix, size_t max, char *out, const char *name,
@@ -164,11 +164,11 @@ static int comment_line(const struct line *l, const char *prefix, size_t max, ch
 
 	if (l->n < plen || memcmp(l->p, prefix, plen) != 0) {
 		at(err, name, l->no, 1);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "expected a line starting with '%s'", prefix);
+		return isim_error_set(err, ISIM_ERR_DATA, "expected a line starting with '%s'", prefix);
 	}
 	if (l->n - plen > max) {
 		at(err, name, l->no, (int)(plen + max + 1));
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "%.*s is longer than %zu bytes", (int)(plen - 2), prefix,
+		return isim_error_set(err, ISIM_ERR_DATA, "%.*s is longer than %zu bytes", (int)(plen - 2), prefix,
 				      max);
 	}
 	memcpy(out, l->p + plen, l->n - plen);
@@ -208,7 +208,7 @@ static int b64_line(const struct line *l, uint8_t *out, size_t bytes, const char
 	for (k = 0; k < l->n; k++) {
 		if (!is_b64_char(l->p[k])) {
 			at(err, name, l->no, (int)k + 1);
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "%s: '%c' is not a base64 character", what,
+			return isim_error_set(err, ISIM_ERR_DATA, "%s: '%c' is not a base64 character", what,
 					      (unsigned char)l->p[k] < 0x20 ? '?' : l->p[k]);
 		}
 	}
@@ -216,20 +216,20 @@ static int b64_line(const struct line *l, uint8_t *out, size_t bytes, const char
 		kind = record_kind(l->n);
 		at(err, name, l->no, 1);
 		if (kind && strcmp(kind, what) != 0)
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "this is %s, not %s", kind, what);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "%s: expected %zu base64 characters (%zu bytes), got %zu",
+			return isim_error_set(err, ISIM_ERR_DATA, "this is %s, not %s", kind, what);
+		return isim_error_set(err, ISIM_ERR_DATA, "%s: expected %zu base64 characters (%zu bytes), got %zu",
 				      what, want, bytes, l->n);
 	}
 	if (sodium_base642bin(out, bytes, l->p, l->n, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    got != bytes || end != l->p + l->n) {
 		at(err, name, l->no, end ? (int)(end - l->p) + 1 : 1);
-		return isim_error_set(err, ISIM_EXIT_DATAERR,
+		return isim_error_set(err, ISIM_ERR_DATA,
 				      "%s: invalid base64 (bad padding, or unused bits not zero)", what);
 	}
 	sodium_bin2base64(canon, sizeof(canon), out, bytes, sodium_base64_VARIANT_ORIGINAL);
 	if (memcmp(canon, l->p, l->n) != 0) {
 		at(err, name, l->no, 1);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "%s: base64 is not in canonical form", what);
+		return isim_error_set(err, ISIM_ERR_DATA, "%s: base64 is not in canonical form", what);
 	}
 	return 0;
 }
@@ -238,8 +238,8 @@ static int missing_line(const char *name, int n, const char *what, struct isim_e
 {
 	at(err, name, n == 1 ? 0 : n, 0);
 	if (n == 1)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "empty; expected %s", what);
-	return isim_error_set(err, ISIM_EXIT_DATAERR, "ends after line %d; expected %s", n - 1, what);
+		return isim_error_set(err, ISIM_ERR_DATA, "empty; expected %s", what);
+	return isim_error_set(err, ISIM_ERR_DATA, "ends after line %d; expected %s", n - 1, what);
 }
 
 static int bad_tag(const uint8_t tag[2], const char *what, const char *want, const char *name, int line,
@@ -252,7 +252,7 @@ static int bad_tag(const uint8_t tag[2], const char *what, const char *want, con
 		snprintf(shown, sizeof(shown), "'%c%c'", tag[0], tag[1]);
 	else
 		snprintf(shown, sizeof(shown), "%02x%02x", tag[0], tag[1]);
-	return isim_error_set(err, ISIM_EXIT_DATAERR, "unknown %s %s; expected '%s'", what, shown, want);
+	return isim_error_set(err, ISIM_ERR_DATA, "unknown %s %s; expected '%s'", what, shown, want);
 }
 
 /* ---- public keys ---------------------------------------------------------- */
@@ -313,7 +313,7 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
 					"cannot open public key");
 	}
 	while (n < sizeof(buf)) {
@@ -325,7 +325,7 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 
 			close(fd);
 			at(err, path, 0, 0);
-			return isim_error_errno(err, e == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_IOERR, e,
+			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e,
 						"cannot read public key");
 		}
 		if (r == 0)
@@ -335,7 +335,7 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 	close(fd);
 	if (n == sizeof(buf)) {
 		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "too large for a public key file");
+		return isim_error_set(err, ISIM_ERR_DATA, "too large for a public key file");
 	}
 	ret = isim_ms_pubkey_parse(buf, n, path, pk, err);
 	return ret;
@@ -370,7 +370,7 @@ static struct isim_ms_seckey *seckey_alloc(struct isim_error *err)
 	struct isim_ms_seckey *sk = sodium_malloc(sizeof(*sk));
 
 	if (!sk) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
 		return NULL;
 	}
 	memset(sk, 0, sizeof(*sk));
@@ -455,9 +455,9 @@ static int seckey_accept(struct isim_ms_seckey *sk, const uint8_t *plain, bool n
 		if (crypto_verify_32(chk, stored) != 0) {
 			at(err, name, 0, 0);
 			if (need_chk)
-				isim_error_set(err, ISIM_EXIT_NOPERM, "wrong password for this secret key");
+				isim_error_set(err, ISIM_ERR_PERM, "wrong password for this secret key");
 			else
-				isim_error_set(err, ISIM_EXIT_DATAERR,
+				isim_error_set(err, ISIM_ERR_DATA,
 					       "secret key is corrupt: its checksum does not match");
 			goto out;
 		}
@@ -465,7 +465,7 @@ static int seckey_accept(struct isim_ms_seckey *sk, const uint8_t *plain, bool n
 	crypto_sign_seed_keypair(pk, sk2, secret);
 	if (sodium_memcmp(sk2, secret, ISIM_MS_SK_BYTES) != 0) {
 		at(err, name, 0, 0);
-		isim_error_set(err, ISIM_EXIT_DATAERR,
+		isim_error_set(err, ISIM_ERR_DATA,
 			       "secret key is corrupt: its public half does not match its seed");
 		goto out;
 	}
@@ -498,7 +498,7 @@ static int seckey_record(struct isim_ms_seckey *sk, const uint8_t *bin, const ch
 		return seckey_accept(sk, sk->sealed, false, name, err);
 	if (sk->memlimit > ISIM_MS_MEMLIMIT_MAX || sk->opslimit > ISIM_MS_OPSLIMIT_MAX) {
 		at(err, name, line, 0);
-		return isim_error_set(err, ISIM_EXIT_DATAERR,
+		return isim_error_set(err, ISIM_ERR_DATA,
 				      "scrypt limits in the key (opslimit %" PRIu64 ", memlimit %" PRIu64
 				      ") exceed the largest accepted (%llu, %llu)",
 				      sk->opslimit, sk->memlimit, ISIM_MS_OPSLIMIT_MAX, ISIM_MS_MEMLIMIT_MAX);
@@ -523,7 +523,7 @@ int isim_ms_seckey_parse(const char *text, size_t len, const char *name, struct 
 	if (n < 0)
 		return -1;
 	if (!(sk = seckey_alloc(err)) || !(bin = sodium_malloc(SECKEY_BYTES))) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
 		goto out;
 	}
 	if (n < 1) {
@@ -554,11 +554,11 @@ static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct 
 
 	if (fstat(fd, st) < 0) {
 		at(err, path, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot stat secret key");
+		return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot stat secret key");
 	}
 	if (S_ISDIR(st->st_mode)) {
 		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_NOINPUT, "is a directory, not a secret key file");
+		return isim_error_set(err, ISIM_ERR_NOINPUT, "is a directory, not a secret key file");
 	}
 	*len = 0;
 	while (*len < SECKEY_FILE_MAX) {
@@ -567,14 +567,14 @@ static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct 
 			continue;
 		if (r < 0) {
 			at(err, path, 0, 0);
-			return isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot read secret key");
+			return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot read secret key");
 		}
 		if (r == 0)
 			return 0;
 		*len += (size_t)r;
 	}
 	at(err, path, 0, 0);
-	return isim_error_set(err, ISIM_EXIT_DATAERR, "too large for a secret key file (over %d bytes)",
+	return isim_error_set(err, ISIM_ERR_DATA, "too large for a secret key file (over %d bytes)",
 			      SECKEY_FILE_MAX);
 }
 
@@ -591,12 +591,12 @@ int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct is
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
 					"cannot open secret key");
 	}
 	buf = sodium_malloc(SECKEY_FILE_MAX);
 	if (!buf) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
 		goto out;
 	}
 	if (seckey_read(fd, path, buf, &len, &st, err) < 0 || isim_ms_seckey_parse(buf, len, path, out, err) < 0)
@@ -607,7 +607,7 @@ int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct is
 		isim_ms_seckey_free(*out);
 		*out = NULL;
 		at(err, path, 0, 0);
-		isim_error_set(err, ISIM_EXIT_NOPERM,
+		isim_error_set(err, ISIM_ERR_PERM,
 			       "secret key file is accessible by group or others (mode %04o); "
 			       "refusing it until 'chmod 600' is run on it",
 			       (unsigned)(st.st_mode & 07777));
@@ -637,9 +637,9 @@ int isim_ms_seckey_unlock(struct isim_ms_seckey *sk, const char *password, size_
 		return 0;
 	plain = sodium_malloc(SEALED_BYTES);
 	if (!plain)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
 	if (scrypt_stream(plain, password, len, sk->salt, sk->opslimit, sk->memlimit) != 0) {
-		isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno ? errno : ENOMEM,
+		isim_error_errno(err, ISIM_ERR_INTERNAL, errno ? errno : ENOMEM,
 				 "cannot derive the key from the password (scrypt, memlimit %" PRIu64 " bytes)",
 				 sk->memlimit);
 		goto out;
@@ -670,7 +670,7 @@ static int seckey_seal(const struct isim_ms_seckey *sk, const char *password, si
 		return 0;
 	stream = sodium_malloc(SEALED_BYTES);
 	if (!stream)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
 	memcpy(bin + OFF_KDF, KDF_SCRYPT, 2);
 	randombytes_buf(bin + OFF_SALT, ISIM_MS_SALT_BYTES);
 	if (!ops && !mem) {
@@ -684,7 +684,7 @@ static int seckey_seal(const struct isim_ms_seckey *sk, const char *password, si
 		if (ops < crypto_pwhash_scryptsalsa208sha256_OPSLIMIT_MIN ||
 		    mem < crypto_pwhash_scryptsalsa208sha256_MEMLIMIT_MIN) {
 			sodium_free(stream);
-			return isim_error_set(err, ISIM_EXIT_SOFTWARE,
+			return isim_error_set(err, ISIM_ERR_INTERNAL,
 					      "cannot derive a key from the password: out of memory");
 		}
 	}
@@ -711,14 +711,14 @@ int isim_ms_seckey_format(const struct isim_ms_seckey *sk, const char *password,
 	if (ms_init(err) < 0)
 		return -1;
 	if (sk->locked)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "secret key is still locked");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "secret key is still locked");
 	if (!isim_ms_comment_ok(comment, ISIM_MS_COMMENT_MAX))
-		return isim_error_set(err, ISIM_EXIT_USAGE, "the key's comment must be one line of at most %d bytes",
+		return isim_error_set(err, ISIM_ERR_USAGE, "the key's comment must be one line of at most %d bytes",
 				      ISIM_MS_COMMENT_MAX);
 	bin = sodium_malloc(SECKEY_BYTES);
 	text = sodium_malloc(size);
 	if (!bin || !text) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a secret key");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
 		goto out;
 	}
 	if (seckey_seal(sk, password, pwlen, opslimit, memlimit, bin, err) < 0)
@@ -762,7 +762,7 @@ int isim_ms_sig_parse(const char *text, size_t len, const char *name, struct isi
 		return -1;
 	if (memcmp(bin, ALG_KEY, 2) == 0) {
 		at(err, name, 2, 1);
-		return isim_error_set(err, ISIM_EXIT_DATAERR,
+		return isim_error_set(err, ISIM_ERR_DATA,
 				      "signature algorithm 'Ed' (minisign's legacy, not prehashed) is not "
 				      "accepted; expected 'ED'");
 	}
@@ -794,11 +794,11 @@ int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_erro
 	int fd, ret = -1;
 
 	if (!buf)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		at(err, path, 0, 0);
-		isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+		isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
 				 "cannot open signature");
 		goto out;
 	}
@@ -808,7 +808,7 @@ int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_erro
 			continue;
 		if (r < 0) {
 			at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_IOERR, errno,
+			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno,
 					 "cannot read signature");
 			goto out;
 		}
@@ -818,7 +818,7 @@ int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_erro
 	}
 	if (n == MAX) {
 		at(err, path, 0, 0);
-		isim_error_set(err, ISIM_EXIT_DATAERR, "too large for a signature file");
+		isim_error_set(err, ISIM_ERR_DATA, "too large for a signature file");
 		goto out;
 	}
 	ret = isim_ms_sig_parse(buf, n, path, sig, err);
@@ -868,7 +868,7 @@ int isim_ms_hash_fd(int fd, const char *name, uint8_t out[static ISIM_MS_HASH_BY
 		return -1;
 	buf = malloc(CHUNK);
 	if (!buf)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	crypto_generichash_init(&st, NULL, 0, ISIM_MS_HASH_BYTES);
 	for (;;) {
@@ -880,7 +880,7 @@ int isim_ms_hash_fd(int fd, const char *name, uint8_t out[static ISIM_MS_HASH_BY
 
 			free(buf);
 			at(err, name, 0, 0);
-			return isim_error_errno(err, e == EISDIR ? ISIM_EXIT_NOINPUT : ISIM_EXIT_IOERR, e,
+			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e,
 						"cannot read");
 		}
 		if (r == 0)
@@ -901,7 +901,7 @@ int isim_ms_hash_file(const char *path, uint8_t out[static ISIM_MS_HASH_BYTES], 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, errno,
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
 					"cannot open");
 	}
 	ret = isim_ms_hash_fd(fd, path, out, err);
@@ -917,14 +917,14 @@ int isim_ms_default_trusted_comment(time_t t, const char *path, char *buf, size_
 	base = base ? base + 1 : path;
 	if (strpbrk(base, "\r\n")) {
 		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_DATAERR,
+		return isim_error_set(err, ISIM_ERR_DATA,
 				      "the file name holds a line break, which a trusted comment cannot; "
 				      "give the trusted comment yourself");
 	}
 	n = snprintf(buf, size, "timestamp:%lld\tfile:%s\thashed", (long long)t, base);
 	if (n < 0 || (size_t)n >= size || n > ISIM_MS_TRUSTED_MAX) {
 		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "the file name is too long for a trusted comment");
+		return isim_error_set(err, ISIM_ERR_DATA, "the file name is too long for a trusted comment");
 	}
 	return 0;
 }
@@ -954,15 +954,15 @@ int isim_ms_sign_prehashed(const struct isim_ms_seckey *sk, const uint8_t hash[s
 	if (ms_init(err) < 0)
 		return -1;
 	if (sk->locked)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "secret key is still locked");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "secret key is still locked");
 	if (!comment)
 		comment = "";
 	if (!isim_ms_comment_ok(comment, ISIM_MS_COMMENT_MAX))
-		return isim_error_set(err, ISIM_EXIT_USAGE,
+		return isim_error_set(err, ISIM_ERR_USAGE,
 				      "the untrusted comment must be one line of at most %d bytes",
 				      ISIM_MS_COMMENT_MAX);
 	if (!isim_ms_comment_ok(trusted, ISIM_MS_TRUSTED_MAX))
-		return isim_error_set(err, ISIM_EXIT_USAGE, "the trusted comment must be one line of at most %d bytes",
+		return isim_error_set(err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most %d bytes",
 				      ISIM_MS_TRUSTED_MAX);
 	memcpy(out->alg, ALG_PREHASHED, 2);
 	memcpy(out->keyid, sk->keyid, ISIM_MS_KEYID_BYTES);
@@ -971,7 +971,7 @@ int isim_ms_sign_prehashed(const struct isim_ms_seckey *sk, const uint8_t hash[s
 	crypto_sign_detached(out->sig, NULL, hash, ISIM_MS_HASH_BYTES, sk->sk);
 	m = global_message(out->sig, out->trusted, &mlen);
 	if (!m)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	crypto_sign_detached(out->global_sig, NULL, m, mlen, sk->sk);
 	free(m);
 	/* Check what we made with the key's public half, so that a fault
@@ -982,7 +982,7 @@ int isim_ms_sign_prehashed(const struct isim_ms_seckey *sk, const uint8_t hash[s
 		char reason[sizeof(err->msg)];
 
 		snprintf(reason, sizeof(reason), "%s", err->msg);
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "the signature made does not verify: %s", reason);
+		isim_error_set(err, ISIM_ERR_INTERNAL, "the signature made does not verify: %s", reason);
 	}
 	return ret;
 }
@@ -1021,23 +1021,23 @@ int isim_ms_verify_prehashed(const struct isim_ms_pubkey *pk, const struct isim_
 	if (ms_init(err) < 0)
 		return -1;
 	if (memcmp(sig->alg, ALG_PREHASHED, 2) != 0)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "signature algorithm is not 'ED'");
+		return isim_error_set(err, ISIM_ERR_DATA, "signature algorithm is not 'ED'");
 	if (memcmp(sig->keyid, pk->keyid, ISIM_MS_KEYID_BYTES) != 0) {
 		isim_ms_keyid_hex(sig->keyid, got);
 		isim_ms_keyid_hex(pk->keyid, want);
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "signed by key %s, but the public key is %s", got, want);
+		return isim_error_set(err, ISIM_ERR_REFUSED, "signed by key %s, but the public key is %s", got, want);
 	}
 	if (crypto_sign_verify_detached(sig->sig, hash, ISIM_MS_HASH_BYTES, pk->pk) != 0)
-		return isim_error_set(err, ISIM_EXIT_VERDICT,
+		return isim_error_set(err, ISIM_ERR_REFUSED,
 				      "signature does not verify: the content was changed after signing, "
 				      "or the signature was altered");
 	m = global_message(sig->sig, sig->trusted, &mlen);
 	if (!m)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	bad = crypto_sign_verify_detached(sig->global_sig, m, mlen, pk->pk);
 	free(m);
 	if (bad)
-		return isim_error_set(err, ISIM_EXIT_VERDICT,
+		return isim_error_set(err, ISIM_ERR_REFUSED,
 				      "trusted comment does not verify: the trusted comment or the global "
 				      "signature was altered");
 	return 0;

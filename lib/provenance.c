@@ -26,16 +26,16 @@ static int check_slsa(const cJSON *pred, struct isim_error *err)
 	const cJSON *builder = member(run, "builder");
 
 	if (!cJSON_IsObject(def))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicate/buildDefinition",
 					     "expected an object (SLSA Provenance v1)");
 	if (!cJSON_IsString(member(def, "buildType")))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition/buildType",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicate/buildDefinition/buildType",
 					     "expected a string");
 	if (!cJSON_IsObject(run))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicate/runDetails",
 					     "expected an object (SLSA Provenance v1)");
 	if (!cJSON_IsObject(builder) || !cJSON_IsString(member(builder, "id")))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/runDetails/builder/id",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicate/runDetails/builder/id",
 					     "expected a string");
 	return 0;
 }
@@ -48,33 +48,33 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 	bool found = false;
 
 	if (!cJSON_IsObject(stmt))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "", "expected an in-toto Statement object");
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "", "expected an in-toto Statement object");
 	type = member(stmt, "_type");
 	if (!cJSON_IsString(type) || strcmp(type->valuestring, ISIM_INTOTO_STATEMENT_V1) != 0)
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/_type", "expected \"%s\"",
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/_type", "expected \"%s\"",
 					     ISIM_INTOTO_STATEMENT_V1);
 	ptype = member(stmt, "predicateType");
 	if (!cJSON_IsString(ptype) || !*ptype->valuestring)
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicateType", "expected a non-empty string");
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicateType", "expected a non-empty string");
 	pred = member(stmt, "predicate");
 	if (pred && !cJSON_IsObject(pred))
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate", "expected an object");
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicate", "expected an object");
 	if (strcmp(ptype->valuestring, ISIM_SLSA_PROVENANCE_V1) == 0 && check_slsa(pred, err) < 0)
 		return -1;
 	subjects = member(stmt, "subject");
 	if (!cJSON_IsArray(subjects) || cJSON_GetArraySize(subjects) == 0)
-		return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/subject", "expected a non-empty list");
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/subject", "expected a non-empty list");
 	isim_hex(digest, ISIM_SHA256_BYTES, want);
 	cJSON_ArrayForEach (s, subjects) {
 		const cJSON *d = member(s, "digest"), *sha;
 
 		snprintf(ptr, sizeof(ptr), "/subject/%d/digest", i);
 		if (!cJSON_IsObject(s) || !cJSON_IsObject(d) || cJSON_GetArraySize(d) == 0)
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected an object of digests");
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected an object of digests");
 		sha = member(d, "sha256");
 		snprintf(ptr, sizeof(ptr), "/subject/%d/digest/sha256", i);
 		if (sha && (!cJSON_IsString(sha) || !is_sha256_hex(sha->valuestring)))
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr,
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr,
 						     "expected 64 lowercase hexadecimal digits");
 		if (sha && !*first)
 			memcpy(first, sha->valuestring, sizeof(first));
@@ -86,7 +86,7 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 		return 0;
 	isim_error_pointer(err, "/subject");
 	if (!*first)
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "no subject has a sha256 digest");
-	return isim_error_set(err, ISIM_EXIT_VERDICT, "subject sha256 %s does not match the image's sha256 %s", first,
+		return isim_error_set(err, ISIM_ERR_REFUSED, "no subject has a sha256 digest");
+	return isim_error_set(err, ISIM_ERR_REFUSED, "subject sha256 %s does not match the image's sha256 %s", first,
 			      want);
 }

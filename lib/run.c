@@ -158,14 +158,14 @@ static int spawn(const struct isim_run *r, struct running *run, struct isim_erro
 	run->out_rd = run->err_rd = run->out_fd = -1;
 	env = child_env(r->env);
 	if (!env)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	if (pipe2(report, O_CLOEXEC) < 0)
 		goto sys;
 	if (r->out_path) {
 		run->out_fd = open(r->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (run->out_fd < 0) {
 			isim_error_at(err, r->out_path, 0, 0);
-			isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot create");
+			isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot create");
 			goto out;
 		}
 		child_out = run->out_fd;
@@ -204,18 +204,18 @@ static int spawn(const struct isim_run *r, struct running *run, struct isim_erro
 		run->pid = -1;
 		if (e[0] == STAGE_STDIN) {
 			isim_error_at(err, r->in_path, 0, 0);
-			isim_error_errno(err, e[1] == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, e[1],
+			isim_error_errno(err, e[1] == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, e[1],
 					 "cannot open as the standard input of '%s'", r->argv[0]);
 		} else if (e[0] == STAGE_CWD) {
 			isim_error_at(err, r->cwd, 0, 0);
-			isim_error_errno(err, ISIM_EXIT_NOINPUT, e[1], "cannot run '%s' in this folder", r->argv[0]);
+			isim_error_errno(err, ISIM_ERR_NOINPUT, e[1], "cannot run '%s' in this folder", r->argv[0]);
 		} else if (e[0] == STAGE_FDS) {
-			isim_error_errno(err, ISIM_EXIT_IOERR, e[1], "cannot start '%s'", r->argv[0]);
+			isim_error_errno(err, ISIM_ERR_IO, e[1], "cannot start '%s'", r->argv[0]);
 		} else if (e[1] == ENOENT) {
-			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "'%s' is not installed (not found in PATH)",
+			isim_error_set(err, ISIM_ERR_UNAVAILABLE, "'%s' is not installed (not found in PATH)",
 				       r->argv[0]);
 		} else {
-			isim_error_errno(err, e[1] == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_UNAVAILABLE, e[1],
+			isim_error_errno(err, e[1] == EACCES ? ISIM_ERR_PERM : ISIM_ERR_UNAVAILABLE, e[1],
 					 "cannot run '%s'", r->argv[0]);
 		}
 		goto out;
@@ -227,7 +227,7 @@ static int spawn(const struct isim_run *r, struct running *run, struct isim_erro
 	ret = 0;
 	goto out;
 sys:
-	isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot start '%s'", r->argv[0]);
+	isim_error_errno(err, ISIM_ERR_IO, errno, "cannot start '%s'", r->argv[0]);
 out:
 	if (report[0] >= 0)
 		close(report[0]);
@@ -357,7 +357,7 @@ int isim_run(const struct isim_run *r, int *status, struct isim_error *err)
 		if (waitpid(run.pid, &wstatus, 0) >= 0)
 			break;
 		if (errno != EINTR) {
-			isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno, "waiting for '%s'", r->argv[0]);
+			isim_error_errno(err, ISIM_ERR_INTERNAL, errno, "waiting for '%s'", r->argv[0]);
 			goto out;
 		}
 	}
@@ -365,22 +365,22 @@ int isim_run(const struct isim_run *r, int *status, struct isim_error *err)
 	if (status)
 		*status = st;
 	if (isim_run_interrupted) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "interrupted by signal %d while '%s' ran",
+		isim_error_set(err, ISIM_ERR_INTERNAL, "interrupted by signal %d while '%s' ran",
 			       (int)isim_run_interrupted, r->argv[0]);
 		goto out;
 	}
 	if (r->out && r->out->oom) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory reading the output of '%s'", r->argv[0]);
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory reading the output of '%s'", r->argv[0]);
 		goto out;
 	}
 	if (st != 0) {
 		const char *line = last_line(tail);
 
 		if (WIFEXITED(wstatus))
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "'%s' exited with status %d%s%s", r->argv[0], st,
+			isim_error_set(err, ISIM_ERR_INTERNAL, "'%s' exited with status %d%s%s", r->argv[0], st,
 				       *line ? ": " : "", line);
 		else
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "'%s' was killed by signal %d%s%s", r->argv[0],
+			isim_error_set(err, ISIM_ERR_INTERNAL, "'%s' was killed by signal %d%s%s", r->argv[0],
 				       WTERMSIG(wstatus), *line ? ": " : "", line);
 		goto out;
 	}

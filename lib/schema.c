@@ -968,7 +968,7 @@ struct comp {
 static int oom(struct isim_error *err)
 {
 	isim_error_pointer(err, "");
-	return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 }
 
 /* "schema #/properties/a/pattern: ...", the location in the schema being
@@ -982,7 +982,7 @@ static int bad_at(struct isim_error *err, const char *path, const char *kw, cons
 	vsnprintf(what, sizeof(what), fmt, ap);
 	isim_sanitize(where, sizeof(where), path);
 	isim_error_pointer(err, "");
-	return isim_error_set(err, ISIM_EXIT_CONFIG, "schema #%s%s%s: %s", where, kw ? "/" : "", kw ? kw : "", what);
+	return isim_error_set(err, ISIM_ERR_CONFIG, "schema #%s%s%s: %s", where, kw ? "/" : "", kw ? kw : "", what);
 }
 
 static int bad(struct comp *cp, const char *kw, const char *fmt, ...) ISIM_PRINTF(3, 4);
@@ -1704,7 +1704,7 @@ static int fail(struct vctx *c, const char *fmt, ...)
 	if (c->quiet)
 		return 1;
 	va_start(ap, fmt);
-	isim_error_setv(c->err, ISIM_EXIT_DATAERR, fmt, ap);
+	isim_error_setv(c->err, ISIM_ERR_DATA, fmt, ap);
 	va_end(ap);
 	isim_error_pointer(c->err, c->ptr.s);
 	c->fail_depth = c->ptr.depth;
@@ -2387,7 +2387,7 @@ static int eval(struct vctx *c, const cJSON *schema, const cJSON *inst, struct e
 		return fail(c, "false: no value is allowed here");
 	sn = node_get(c->s, schema);
 	if (!sn)
-		return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "schema: subschema was not compiled");
+		return isim_error_set(c->err, ISIM_ERR_INTERNAL, "schema: subschema was not compiled");
 	if (c->depth >= MAX_DEPTH)
 		return eval_bad(c, schema, NULL, "validation is nested deeper than %d schemas", MAX_DEPTH);
 	/* Alternatives that refer to alternatives can take exponential time
@@ -2447,7 +2447,7 @@ int isim_schema_check(const struct isim_schema *s, const cJSON *instance, struct
 		return 0;
 	if (err) {
 		isim_error_pointer(err, e.pointer);
-		isim_error_set(err, e.code, "%s", e.msg);
+		isim_error_set(err, e.kind, "%s", e.msg);
 	}
 	return -1;
 }

@@ -23,7 +23,7 @@ int isim_sde_now(time_t *out, bool *from_env, struct isim_error *err)
 	v = strtoull(s, &end, 10);
 	if (!*s || strspn(s, "0123456789") != strlen(s) || *end || errno || v > 253402300799ULL) {
 		isim_error_pointer(err, "");
-		return isim_error_set(err, ISIM_EXIT_CONFIG,
+		return isim_error_set(err, ISIM_ERR_CONFIG,
 				      "SOURCE_DATE_EPOCH='%.40s' is not a number of seconds "
 				      "from 0 to 253402300799",
 				      s);

@@ -244,7 +244,7 @@ oom:
 	if (!p.report || !cJSON_GetObjectItemCaseSensitive(p.report, "selftests"))
 		cJSON_Delete(p.selftests);
 	cJSON_Delete(p.report);
-	return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 }
 
 int isim_tap_passed(const cJSON *report)

@@ -34,7 +34,7 @@ void isim_trust_free(struct isim_trust *t)
 static int open_error(struct isim_error *err, const char *path, int e, const char *what)
 {
 	isim_error_at(err, path, 0, 0);
-	return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_NOINPUT, e, "cannot open %s", what);
+	return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, e, "cannot open %s", what);
 }
 
 /* Anyone who may write the directory or a key in it may add a signer. */
@@ -43,7 +43,7 @@ static int writable_by_others(const struct stat *st, const char *path, const cha
 	if (!(st->st_mode & S_IWOTH))
 		return 0;
 	isim_error_at(err, path, 0, 0);
-	return isim_error_set(err, ISIM_EXIT_NOPERM, "%s is writable by others (mode %04o); refusing it", what,
+	return isim_error_set(err, ISIM_ERR_PERM, "%s is writable by others (mode %04o); refusing it", what,
 			      (unsigned)(st->st_mode & 07777));
 }
 
@@ -58,12 +58,12 @@ static int add_key(struct isim_trust *t, const struct isim_ms_pubkey *pk, const 
 	if (old) {
 		isim_ms_keyid_hex(pk->keyid, hex);
 		isim_error_at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_CONFIG, "key id %s is also that of %s, a different key", hex,
+		return isim_error_set(err, ISIM_ERR_CONFIG, "key id %s is also that of %s, a different key", hex,
 				      old->path);
 	}
 	nk = realloc(t->keys, (t->nkeys + 1) * sizeof(*t->keys));
 	if (!nk)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	t->keys = nk;
 	nk = &t->keys[t->nkeys++];
 	nk->pk = *pk;
@@ -83,8 +83,8 @@ static int load_key(struct isim_trust *t, const char *path, struct isim_error *e
 	if (writable_by_others(&st, path, "trusted key", err) < 0)
 		return -1;
 	if (isim_ms_pubkey_load(path, &pk, err) < 0) {
-		if (err && err->code == ISIM_EXIT_DATAERR)
-			err->code = ISIM_EXIT_CONFIG;
+		if (err && err->kind == ISIM_ERR_DATA)
+			err->kind = ISIM_ERR_CONFIG;
 		return -1;
 	}
 	return add_key(t, &pk, path, err);
@@ -98,7 +98,7 @@ static int add_revoked(struct isim_trust *t, const uint8_t keyid[ISIM_MS_KEYID_B
 		return 0;
 	nr = realloc(t->revoked, (t->nrevoked + 1) * sizeof(*t->revoked));
 	if (!nr)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	t->revoked = nr;
 	memcpy(t->revoked[t->nrevoked++], keyid, ISIM_MS_KEYID_BYTES);
 	return 0;
@@ -141,7 +141,7 @@ static int revoked_line(struct isim_trust *t, const char *path, int no, char *s,
 	*end = '\0';
 	if (!keyid_of_text(p, keyid)) {
 		isim_error_at(err, path, no, (int)(p - s) + 1);
-		return isim_error_set(err, ISIM_EXIT_CONFIG,
+		return isim_error_set(err, ISIM_ERR_CONFIG,
 				      "expected a key id of up to 16 hex digits, as minisign prints it; got '%.40s'",
 				      p);
 	}
@@ -150,7 +150,7 @@ static int revoked_line(struct isim_trust *t, const char *path, int no, char *s,
 		end++;
 	if (*end && *end != '#') {
 		isim_error_at(err, path, no, (int)(end - s) + 1);
-		return isim_error_set(err, ISIM_EXIT_CONFIG,
+		return isim_error_set(err, ISIM_ERR_CONFIG,
 				      "expected a '#' comment or the end of the line after the key id");
 	}
 	return add_revoked(t, keyid, err);
@@ -174,7 +174,7 @@ static int load_revoked(struct isim_trust *t, const char *path, struct isim_erro
 		return -1;
 	if (memchr(text, '\0', len)) {
 		isim_error_at(err, path, 0, 0);
-		isim_error_set(err, ISIM_EXIT_CONFIG, "holds a NUL byte; expected text");
+		isim_error_set(err, ISIM_ERR_CONFIG, "holds a NUL byte; expected text");
 		goto out;
 	}
 	for (line = text; *line; line = nl ? nl + 1 : line + strlen(line)) {
@@ -214,7 +214,7 @@ static int pub_names(DIR *d, char ***names, size_t *n, struct isim_error *err)
 			while (cnt)
 				free(v[--cnt]);
 			free(v);
-			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		}
 		v = nv;
 		cnt++;
@@ -238,7 +238,7 @@ int isim_trust_load(const char *dir, struct isim_trust **out, struct isim_error 
 	*out = NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	snprintf(t->dir, sizeof(t->dir), "%s", dir);
 	d = opendir(dir);
 	if (!d) {
@@ -254,7 +254,7 @@ int isim_trust_load(const char *dir, struct isim_trust **out, struct isim_error 
 	for (i = 0; i < n; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path)) {
 			isim_error_at(err, dir, 0, 0);
-			isim_error_set(err, ISIM_EXIT_CONFIG, "path too long");
+			isim_error_set(err, ISIM_ERR_CONFIG, "path too long");
 			goto out;
 		}
 		if (load_key(t, path, err) < 0)
@@ -286,7 +286,7 @@ int isim_trust_from_pubkey(const char *path, struct isim_trust **out, struct isi
 		return -1;
 	t = calloc(1, sizeof(*t));
 	if (!t)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	if (add_key(t, &pk, path, err) < 0) {
 		isim_trust_free(t);
 		return -1;
@@ -324,15 +324,15 @@ int isim_trust_signer(const struct isim_trust *t, const uint8_t keyid[static ISI
 	*key = NULL;
 	isim_ms_keyid_hex(keyid, hex);
 	if (isim_trust_is_revoked(t, keyid))
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "key %s is revoked", hex);
+		return isim_error_set(err, ISIM_ERR_REFUSED, "key %s is revoked", hex);
 	*key = isim_trust_find(t, keyid);
 	if (*key)
 		return 0;
 	if (!t->dir[0] && t->nkeys == 1) {
 		isim_ms_keyid_hex(t->keys[0].pk.keyid, want);
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "signed by key %s, but the public key is %s", hex, want);
+		return isim_error_set(err, ISIM_ERR_REFUSED, "signed by key %s, but the public key is %s", hex, want);
 	}
-	return isim_error_set(err, ISIM_EXIT_VERDICT,
+	return isim_error_set(err, ISIM_ERR_REFUSED,
 			      "signed by key %s, which is not a trusted signer (%zu key%s in %s)", hex, t->nkeys,
 			      t->nkeys == 1 ? "" : "s", t->dir);
 }

@@ -65,14 +65,14 @@ static int fail_at(struct conv *c, yaml_mark_t m, const char *fmt, ...)
 
 	isim_error_at(c->err, c->doc->path, (int)m.line + 1, (int)m.column + 1);
 	va_start(ap, fmt);
-	isim_error_setv(c->err, ISIM_EXIT_DATAERR, fmt, ap);
+	isim_error_setv(c->err, ISIM_ERR_DATA, fmt, ap);
 	va_end(ap);
 	return -1;
 }
 
 static int oom(struct conv *c)
 {
-	return isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "out of memory");
+	return isim_error_set(c->err, ISIM_ERR_INTERNAL, "out of memory");
 }
 
 /* The byte at a mark, whose column counts characters, not bytes. */
@@ -623,7 +623,7 @@ static int node(struct conv *c, yaml_event_t *ev, int depth, cJSON **out, int *h
 		aname = ev->data.mapping_start.anchor;
 		break;
 	default:
-		isim_error_set(c->err, ISIM_EXIT_SOFTWARE, "unexpected YAML event %d", (int)ev->type);
+		isim_error_set(c->err, ISIM_ERR_INTERNAL, "unexpected YAML event %d", (int)ev->type);
 		goto out;
 	}
 	if (spend(c, ev->start_mark, 1, 0) < 0 || record(c, ev->start_mark) < 0)
@@ -709,15 +709,15 @@ int isim_yaml_parse(const char *text, size_t len, const char *name, struct isim_
 	memset(&c, 0, sizeof(c));
 	c.err = err;
 	if (!yaml_parser_initialize(&c.parser))
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	c.doc = calloc(1, sizeof(*c.doc));
 	if (!c.doc || !(c.doc->path = strdup(name))) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (memchr(text, '\0', len)) {
 		isim_error_at(err, name, 0, 0);
-		isim_error_set(err, ISIM_EXIT_DATAERR, "NUL byte in YAML text");
+		isim_error_set(err, ISIM_ERR_DATA, "NUL byte in YAML text");
 		goto out;
 	}
 	c.text = text;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "exit.h"
 #include "isim/error.h"
 
 /* What every tool does at its edge: turn errors into one line on stderr

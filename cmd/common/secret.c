@@ -17,9 +17,9 @@ int isim_secret_protect(struct isim_error *err)
 	struct rlimit rl = { 0, 0 };
 
 	if (setrlimit(RLIMIT_CORE, &rl) < 0)
-		return isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno, "cannot disable core files");
+		return isim_error_errno(err, ISIM_ERR_INTERNAL, errno, "cannot disable core files");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return isim_error_errno(err, ISIM_EXIT_SOFTWARE, errno, "cannot make the process non-dumpable");
+		return isim_error_errno(err, ISIM_ERR_INTERNAL, errno, "cannot make the process non-dumpable");
 	return 0;
 }
 
@@ -48,20 +48,20 @@ static int read_line(int fd, char *buf, size_t size, size_t *len, const char *fr
 	for (;;) {
 		r = read(fd, &c, 1);
 		if (r < 0 && errno == EINTR)
-			return isim_error_set(err, ISIM_EXIT_USAGE, "interrupted while reading the password");
+			return isim_error_set(err, ISIM_ERR_USAGE, "interrupted while reading the password");
 		if (r < 0)
-			return isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot read the password from %s", from);
+			return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot read the password from %s", from);
 		if (r == 0 || c == '\n')
 			break;
 		if (n + 1 >= size) {
 			sodium_memzero(&c, sizeof(c));
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "the password from %s is longer than %zu bytes",
+			return isim_error_set(err, ISIM_ERR_DATA, "the password from %s is longer than %zu bytes",
 					      from, size - 1);
 		}
 		buf[n++] = c;
 	}
 	if (r == 0 && n == 0)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "no password on %s (end of file)", from);
+		return isim_error_set(err, ISIM_ERR_DATA, "no password on %s (end of file)", from);
 	if (n && buf[n - 1] == '\r')
 		n--;
 	buf[n] = '\0';
@@ -90,7 +90,7 @@ static int tty_read(int tty, const char *prompt, char *buf, size_t size, size_t 
 	int ret;
 
 	if (tcgetattr(tty, &saved) < 0)
-		return isim_error_errno(err, ISIM_EXIT_USAGE, errno, "cannot read a password from the terminal");
+		return isim_error_errno(err, ISIM_ERR_USAGE, errno, "cannot read a password from the terminal");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: read(2) returns EINTR */
 	sigemptyset(&sa.sa_mask);
@@ -101,7 +101,7 @@ static int tty_read(int tty, const char *prompt, char *buf, size_t size, size_t 
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
 	if (write(tty, prompt, strlen(prompt)) < 0 || tcsetattr(tty, TCSAFLUSH, &quiet) < 0) {
-		ret = isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot use the terminal");
+		ret = isim_error_errno(err, ISIM_ERR_IO, errno, "cannot use the terminal");
 	} else {
 		ret = read_line(tty, buf, size, len, "the terminal", err);
 		tcsetattr(tty, TCSAFLUSH, &saved);
@@ -125,11 +125,11 @@ int isim_password_read(int fd, const char *prompt, bool confirm, char **out, siz
 	*out = NULL;
 	*len = 0;
 	if (sodium_init() < 0)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "libsodium cannot be initialised");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "libsodium cannot be initialised");
 	pw = sodium_malloc(ISIM_MS_PASSWORD_MAX + 1);
 	again = sodium_malloc(ISIM_MS_PASSWORD_MAX + 1);
 	if (!pw || !again) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot allocate locked memory for a password");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a password");
 		goto out;
 	}
 	if (fd >= 0) {
@@ -139,7 +139,7 @@ int isim_password_read(int fd, const char *prompt, bool confirm, char **out, siz
 	} else {
 		tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (tty < 0) {
-			isim_error_set(err, ISIM_EXIT_USAGE,
+			isim_error_set(err, ISIM_ERR_USAGE,
 				       "no terminal to read a password from; give --password-fd N");
 			goto out;
 		}
@@ -149,7 +149,7 @@ int isim_password_read(int fd, const char *prompt, bool confirm, char **out, siz
 			if (tty_read(tty, "Password (again): ", again, ISIM_MS_PASSWORD_MAX + 1, &n2, err) < 0)
 				goto out;
 			if (n2 != *len || sodium_memcmp(pw, again, n2) != 0) {
-				isim_error_set(err, ISIM_EXIT_USAGE, "the two passwords differ");
+				isim_error_set(err, ISIM_ERR_USAGE, "the two passwords differ");
 				goto out;
 			}
 		}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "common/exit.h"
 #include "isim/buf.h"
 #include "isim/catalog.h"
 #include "isim/file.h"
@@ -74,7 +75,7 @@ static int hash_tree(struct isim_buf *k, const char *dir, const char *rel, struc
 	if (n < 0)
 		return errno == ENOENT ? 0
 				       : (isim_error_at(err, path, 0, 0),
-					  isim_error_errno(err, ISIM_EXIT_CONFIG, errno, "cannot read"));
+					  isim_error_errno(err, ISIM_ERR_CONFIG, errno, "cannot read"));
 	for (i = 0; i < n; i++) {
 		struct stat st;
 		uint8_t d[ISIM_SHA256_BYTES];
@@ -118,7 +119,7 @@ static int cache_key(struct build *b, struct isim_error *err)
 		isim_buf_printf(&k, "package %s\n", p->valuestring);
 	}
 	if (k.oom || isim_sha256_hex(k.s, k.len, b->base_key) < 0)
-		ret = isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		ret = isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	isim_buf_free(&k);
 	return ret;
 }
@@ -147,13 +148,13 @@ static int read_installed(struct build *b, const char *path, struct isim_error *
 			f[i] = strsep(&s, "\t");
 			if (!f[i] || !*f[i]) {
 				isim_error_at(err, path, lineno, 0);
-				isim_error_set(err, ISIM_EXIT_SOFTWARE, "expected NAME, VERSION, ARCH and SHA256");
+				isim_error_set(err, ISIM_ERR_INTERNAL, "expected NAME, VERSION, ARCH and SHA256");
 				goto out;
 			}
 		}
 		if (s || strlen(f[3]) != 64) {
 			isim_error_at(err, path, lineno, 0);
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "expected NAME, VERSION, ARCH and a SHA-256");
+			isim_error_set(err, ISIM_ERR_INTERNAL, "expected NAME, VERSION, ARCH and a SHA-256");
 			goto out;
 		}
 		o = cJSON_CreateObject();
@@ -164,13 +165,13 @@ static int read_installed(struct build *b, const char *path, struct isim_error *
 	}
 	if (lineno == 0) {
 		isim_error_at(err, path, 0, 0);
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "no installed packages listed");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "no installed packages listed");
 		goto out;
 	}
 	ret = 0;
 	goto out;
 oom:
-	isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 out:
 	free(text);
 	return ret;
@@ -206,7 +207,7 @@ static void classify_fetch_error(struct isim_error *err, const char *mirror)
 			char msg[sizeof(err->msg)];
 
 			bfmt(msg, sizeof(msg), "%s", err->msg);
-			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "mirror %s is unreachable: %s", mirror, msg);
+			isim_error_set(err, ISIM_ERR_UNAVAILABLE, "mirror %s is unreachable: %s", mirror, msg);
 			return;
 		}
 	}
@@ -222,7 +223,7 @@ static int probe_mirror(struct build *b, const char *mirror, struct isim_error *
 	if (strncmp(mirror, "file://", 7) == 0) {
 		bfmt(url, sizeof(url), "%s/dists/%s/Release", mirror + 7, b->base->version);
 		if (stat(url, &st) < 0)
-			return isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "mirror %s is unreachable: no %s", mirror,
+			return isim_error_set(err, ISIM_ERR_UNAVAILABLE, "mirror %s is unreachable: no %s", mirror,
 					      url);
 		return 0;
 	}
@@ -240,7 +241,7 @@ static int probe_mirror(struct build *b, const char *mirror, struct isim_error *
 		if (isim_run(&r, NULL, &e) < 0) {
 			const char *why = strstr(e.msg, "curl: ");
 
-			return isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "mirror %s is unreachable: %s", mirror,
+			return isim_error_set(err, ISIM_ERR_UNAVAILABLE, "mirror %s is unreachable: %s", mirror,
 					      why ? why + 6 : e.msg);
 		}
 	}
@@ -303,7 +304,7 @@ static int bootstrap_debian(struct build *b, const char *tar, const char *instal
 	}
 	argv[n] = NULL;
 	if (inc.oom || hook1.oom || hook2.oom || repo.oom) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	{
@@ -334,7 +335,7 @@ static int bootstrap_alpine(struct build *b, const char *tar, const char *instal
 	bfmt(script, sizeof(script), "%s/alpine/bootstrap.sh", b->bases_dir);
 	argv = calloc((size_t)cJSON_GetArraySize(b->packages) + 12, sizeof(*argv));
 	if (!argv)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	argv[n++] = "sh";
 	argv[n++] = script;
 	argv[n++] = mirror_of(b);
@@ -356,7 +357,7 @@ static int bootstrap_alpine(struct build *b, const char *tar, const char *instal
 		ret = isim_run(&r, &status, err);
 		/* The script's own exit codes are the contract's. */
 		if (ret < 0 && (status == ISIM_EXIT_UNAVAILABLE || status == ISIM_EXIT_DATAERR))
-			err->code = status;
+			err->kind = status == ISIM_EXIT_UNAVAILABLE ? ISIM_ERR_UNAVAILABLE : ISIM_ERR_DATA;
 	}
 	free(argv);
 	return ret;
@@ -372,7 +373,7 @@ static int cache_put(const char *from, const char *to, struct isim_error *err)
 		return 0;
 	if (errno != EXDEV) {
 		isim_error_at(err, to, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot put in the cache");
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot put in the cache");
 	}
 	bfmt(tmp, sizeof(tmp), "%s.tmp", to);
 	{
@@ -387,7 +388,7 @@ static int cache_put(const char *from, const char *to, struct isim_error *err)
 	if (rename(tmp, to) < 0) {
 		unlink(tmp);
 		isim_error_at(err, to, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot put in the cache");
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot put in the cache");
 	}
 	return 0;
 }
@@ -408,7 +409,7 @@ int build_base(struct build *b, struct isim_error *err)
 			if (!cJSON_IsString(pkg))
 				return -1;
 			feature_of(b, pkg->valuestring, feature, sizeof(feature));
-			isim_error_set(err, ISIM_EXIT_DATAERR,
+			isim_error_set(err, ISIM_ERR_DATA,
 				       "package '%s' of feature '%s' has no equivalent in %s:%s's archive; give "
 				       "a repository that has it with --repo",
 				       pkg->valuestring, feature, b->base->name, b->base->version);
@@ -431,7 +432,7 @@ int build_base(struct build *b, struct isim_error *err)
 		r = isim_mkdirs(dir, 0755);
 		if (r < 0) {
 			isim_error_at(err, dir, 0, 0);
-			return isim_error_errno(err, r == -EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, -r,
+			return isim_error_errno(err, r == -EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, -r,
 						"cannot create the cache folder");
 		}
 		/* Made in the working folder, moved into the cache when whole:

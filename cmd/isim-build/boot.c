@@ -116,7 +116,7 @@ static int load_statement(struct test *t, struct isim_error *err)
 		(cJSON *)get(get(get(get(t->stmt, "predicate"), "buildDefinition"), "externalParameters"), "manifest");
 	if (!cJSON_IsObject(t->manifest) || !cJSON_IsArray(get(t->manifest, "inputs"))) {
 		isim_error_at(err, t->stmt_path, 0, 0);
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/predicate/buildDefinition/externalParameters/manifest",
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicate/buildDefinition/externalParameters/manifest",
 				      "expected the composed manifest (a statement isim-build wrote)");
 		goto out;
 	}
@@ -174,7 +174,7 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 		bfmt(pk.comment, sizeof(pk.comment), "isim-build test signer");
 		n = isim_ms_pubkey_format(&pk, text, sizeof(text));
 		if (n < 0)
-			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot format a public key");
+			return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot format a public key");
 		isim_buf_putn(out, text, (size_t)n);
 		return 1;
 	}
@@ -190,7 +190,7 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 		const cJSON *cidr = get(get(get(t->manifest, "feature_config"), "vpn-wireguard"), "network_cidr");
 
 		if (address_in(cJSON_IsString(cidr) ? cidr->valuestring : "10.100.0.0/16", out) < 0)
-			return isim_error_set(err, ISIM_EXIT_DATAERR, "network_cidr '%s' is not a CIDR",
+			return isim_error_set(err, ISIM_ERR_DATA, "network_cidr '%s' is not a CIDR",
 					      cidr->valuestring);
 		return 1;
 	}
@@ -218,7 +218,7 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 
 			bfmt(ptr, sizeof(ptr), "/predicate/buildDefinition/externalParameters/manifest/inputs/%d", idx);
 			isim_error_at(err, t->stmt_path, 0, 0);
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected a name and a destination");
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected a name and a destination");
 		}
 		idx++;
 		for (i = 0; i < t->ninputs; i++) {
@@ -242,7 +242,7 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 			}
 			if (!made) {
 				isim_buf_free(&v);
-				return isim_error_set(err, ISIM_EXIT_USAGE,
+				return isim_error_set(err, ISIM_ERR_USAGE,
 						      "input '%s' is required and has no test value: give one with "
 						      "--input %s=FILE",
 						      name->valuestring, name->valuestring);
@@ -251,12 +251,12 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 		if (!made)
 			continue;
 		if (v.oom)
-			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		b64len = sodium_base64_encoded_len(v.len, sodium_base64_VARIANT_ORIGINAL);
 		b64 = malloc(b64len);
 		if (!b64) {
 			isim_buf_free(&v);
-			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		}
 		sodium_bin2base64(b64, b64len, (const unsigned char *)v.s, v.len, sodium_base64_VARIANT_ORIGINAL);
 		isim_buf_printf(ud,
@@ -277,10 +277,10 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 				known = true;
 		}
 		if (!known)
-			return isim_error_set(err, ISIM_EXIT_USAGE, "--input %s: the image has no input of that name",
+			return isim_error_set(err, ISIM_ERR_USAGE, "--input %s: the image has no input of that name",
 					      t->inputs[i].name);
 	}
-	return ud->oom ? isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory") : 0;
+	return ud->oom ? isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory") : 0;
 }
 
 static int make_seed(struct test *t, const char *iso, struct isim_error *err)
@@ -295,7 +295,7 @@ static int make_seed(struct test *t, const char *iso, struct isim_error *err)
 	isim_buf_printf(&md, "instance-id: isim-test-%.16s\nlocal-hostname: %s\n", t->sha256,
 			cJSON_IsString(profile) ? profile->valuestring : "infrasim");
 	if (md.oom) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	files[0] = (struct isim_iso_file){ "meta-data", md.s, md.len };
@@ -349,7 +349,7 @@ static int boot(struct test *t, const char *iso, const char *log, bool *finished
 
 	*finished = false;
 	if (strchr(t->image, ',') || strchr(iso, ','))
-		return isim_error_set(err, ISIM_EXIT_USAGE, "QEMU cannot take a path with a comma: '%s'", t->image);
+		return isim_error_set(err, ISIM_ERR_USAGE, "QEMU cannot take a path with a comma: '%s'", t->image);
 	bfmt(drive, sizeof(drive), "file=%s,if=virtio,format=qcow2", t->image);
 	bfmt(seed, sizeof(seed), "file=%s,if=virtio,format=raw,readonly=on", iso);
 	bfmt(mem, sizeof(mem), "%ld", t->memory);
@@ -396,7 +396,7 @@ static int boot(struct test *t, const char *iso, const char *log, bool *finished
 			continue;
 		}
 		if (isim_run_interrupted) {
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "interrupted by signal %d", (int)isim_run_interrupted);
+			isim_error_set(err, ISIM_ERR_INTERNAL, "interrupted by signal %d", (int)isim_run_interrupted);
 			goto out;
 		}
 		if (now() - t0 > (double)t->timeout)
@@ -428,9 +428,9 @@ out:
 			char first[300];
 
 			isim_sanitize(first, sizeof(first), text);
-			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "qemu-system-x86_64 failed at once: %s", first);
+			isim_error_set(err, ISIM_ERR_UNAVAILABLE, "qemu-system-x86_64 failed at once: %s", first);
 		} else {
-			isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "qemu-system-x86_64 failed at once");
+			isim_error_set(err, ISIM_ERR_UNAVAILABLE, "qemu-system-x86_64 failed at once");
 		}
 		free(text);
 		ret = -1;
@@ -513,7 +513,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	if (!t->out_dir)
 		t->out_dir = t->dir;
 	if (isim_run_catch_signals() < 0) {
-		isim_error_errno(&err, ISIM_EXIT_SOFTWARE, errno, "cannot handle signals");
+		isim_error_errno(&err, ISIM_ERR_INTERNAL, errno, "cannot handle signals");
 		goto fail;
 	}
 	if (isim_sha256_file(t->image, d, &err) < 0)
@@ -527,7 +527,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 
 		t->work[0] = '\0';
 		isim_error_at(&err, t->out_dir, 0, 0);
-		isim_error_errno(&err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+		isim_error_errno(&err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e,
 				 "cannot create a working folder");
 		goto fail;
 	}
@@ -554,7 +554,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		bfmt(reason, sizeof(reason), "a selftest failed");
 	att = attestation(t, report, passed);
 	if (!att) {
-		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
 	free(text);
@@ -564,7 +564,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		char *nl = NULL;
 
 		if (!text || asprintf(&nl, "%s\n", text) < 0) {
-			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+			isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 			goto fail;
 		}
 		free(text);
@@ -601,13 +601,13 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		    !(reason[0] ? cJSON_AddStringToObject(o, "reason", reason) : cJSON_AddNullToObject(o, "reason")) ||
 		    !cJSON_AddItemToObject(o, "report", report)) {
 			cJSON_Delete(o);
-			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+			isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 			goto fail;
 		}
 		report = NULL;
 		if (isim_json_write(stdout, o) < 0) {
 			cJSON_Delete(o);
-			isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+			isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
 			goto fail;
 		}
 		cJSON_Delete(o);
@@ -620,7 +620,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	goto out;
 fail:
 	isim_print_error(TPROG, &err);
-	ret = isim_run_interrupted ? 128 + isim_run_interrupted : err.code ? err.code : ISIM_EXIT_SOFTWARE;
+	ret = isim_run_interrupted ? 128 + isim_run_interrupted : isim_exit_code(err.kind);
 out:
 	if (t->work[0])
 		isim_rmtree(t->work);
@@ -727,7 +727,7 @@ int build_test_main(int argc, char *argv[])
 	if (sign_key) {
 		if (isim_secret_protect(&err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, &err) < 0) {
 			isim_print_error(TPROG, &err);
-			return err.code;
+			return isim_exit_code(err.kind);
 		}
 	}
 	ret = test_run(&t, sk);

@@ -188,7 +188,7 @@ static int check_composition(struct build *b, struct isim_error *err)
 		bfmt(ptr, sizeof(ptr), "/outputs/%s", names[i]);
 		if (!cJSON_IsString(want)) {
 			isim_error_at(err, path, 0, 0);
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected the SHA-256 of %s",
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s",
 						     names[i]);
 		}
 		bfmt(path, sizeof(path), "%s/%s", b->comp_dir, names[i]);
@@ -197,7 +197,7 @@ static int check_composition(struct build *b, struct isim_error *err)
 		isim_hex(d, sizeof(d), hex);
 		if (strcmp(hex, want->valuestring) != 0) {
 			isim_error_at(err, path, 0, 0);
-			return isim_error_set(err, ISIM_EXIT_DATAERR,
+			return isim_error_set(err, ISIM_ERR_DATA,
 					      "changed since it was composed (SHA-256 %s, the manifest says %s); "
 					      "compose again",
 					      hex, want->valuestring);
@@ -232,8 +232,8 @@ static int load_composition(struct build *b, const char *arg, const char *profil
 	}
 	bfmt(path, sizeof(path), "%s/manifest.json", b->comp_dir);
 	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0) {
-		if (err->code == ISIM_EXIT_NOINPUT)
-			isim_error_set(err, ISIM_EXIT_NOINPUT, "no manifest.json: not a folder isim-compose wrote");
+		if (err->kind == ISIM_ERR_NOINPUT)
+			isim_error_set(err, ISIM_ERR_NOINPUT, "no manifest.json: not a folder isim-compose wrote");
 		goto out;
 	}
 	if (isim_sha256_hex(text, len, b->manifest_sha256) < 0 ||
@@ -242,12 +242,12 @@ static int load_composition(struct build *b, const char *arg, const char *profil
 	name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->manifest, "profile"), "name");
 	if (!cJSON_IsString(name) || !*name->valuestring || strchr(name->valuestring, '/')) {
 		isim_error_at(err, path, 0, 0);
-		isim_error_at_pointer(err, ISIM_EXIT_DATAERR, "/profile/name", "expected the profile's name");
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/profile/name", "expected the profile's name");
 		goto out;
 	}
 	b->profile = strdup(name->valuestring);
 	if (!b->profile) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (check_composition(b, err) < 0)
@@ -267,7 +267,7 @@ static int make_workdir(struct build *b, struct isim_error *err)
 
 	if (r < 0) {
 		isim_error_at(err, b->out_dir, 0, 0);
-		return isim_error_errno(err, r == -EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, -r,
+		return isim_error_errno(err, r == -EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, -r,
 					"cannot create the output folder");
 	}
 	bfmt(b->work, sizeof(b->work), "%s/.isim-build.XXXXXX", b->out_dir);
@@ -276,13 +276,13 @@ static int make_workdir(struct build *b, struct isim_error *err)
 
 		b->work[0] = '\0';
 		isim_error_at(err, b->out_dir, 0, 0);
-		return isim_error_errno(err, e == EACCES ? ISIM_EXIT_NOPERM : ISIM_EXIT_CANTCREAT, e,
+		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e,
 					"cannot create a working folder");
 	}
 	bfmt(b->root, sizeof(b->root), "%s/root", b->work);
 	if (mkdir(b->root, 0755) < 0) {
 		isim_error_at(err, b->root, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot create");
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot create");
 	}
 	return 0;
 }
@@ -325,7 +325,7 @@ static int publish(struct build *b, char names[][PATH_MAX], size_t n, struct isi
 			bfmt(to, sizeof(to), "%s/%s%s", b->out_dir, b->profile, signed_suffixes[i]);
 			if (unlink(to) < 0 && errno != ENOENT) {
 				isim_error_at(err, to, 0, 0);
-				return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno,
+				return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno,
 							"cannot remove an older build's signature");
 			}
 		}
@@ -341,7 +341,7 @@ static int publish(struct build *b, char names[][PATH_MAX], size_t n, struct isi
 				unlink(to);
 			}
 			isim_error_at(err, to, 0, 0);
-			return isim_error_errno(err, ISIM_EXIT_CANTCREAT, e, "cannot put in place");
+			return isim_error_errno(err, ISIM_ERR_CANTCREATE, e, "cannot put in place");
 		}
 	}
 	dfd = open(b->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -405,7 +405,7 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 
 	b->deps = cJSON_CreateArray();
 	if (!b->deps) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (make_workdir(b, err) < 0 || build_base(b, err) < 0 || build_tree(b, err) < 0)
@@ -419,7 +419,7 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 		goto out;
 	text = format_json(stmt);
 	if (!text) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (isim_sha256_hex(text, strlen(text), stmt_sha256) < 0)
@@ -436,14 +436,14 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 			goto out;
 	}
 	if (isim_run_interrupted) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "interrupted by signal %d", (int)isim_run_interrupted);
+		isim_error_set(err, ISIM_ERR_INTERNAL, "interrupted by signal %d", (int)isim_run_interrupted);
 		goto out;
 	}
 	if (publish(b, names, n, err) < 0)
 		goto out;
 	bfmt(b->image, sizeof(b->image), "%s/%s", b->out_dir, names[0]);
 	if (!b->quiet && summary(b, names, n, stmt_sha256) < 0) {
-		isim_error_set(err, ISIM_EXIT_IOERR, "cannot write standard output");
+		isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
 		goto out;
 	}
 	ret = 0;
@@ -479,7 +479,7 @@ static void classify_space(const struct build *b, struct isim_error *err)
 	    (uint64_t)sv.f_bavail * sv.f_frsize >= 8u << 20)
 		return;
 	bfmt(msg, sizeof(msg), "%s", err->msg);
-	err->code = ISIM_EXIT_IOERR;
+	err->kind = ISIM_ERR_IO;
 	bfmt(err->msg, sizeof(err->msg), "%s (no space left in %s)", msg, b->out_dir);
 }
 
@@ -489,7 +489,7 @@ static int exit_code(const struct isim_error *err)
 {
 	if (isim_run_interrupted)
 		return 128 + isim_run_interrupted;
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+	return isim_exit_code(err->kind);
 }
 
 int isim_build_main(int argc, char *argv[])
@@ -647,13 +647,13 @@ int isim_build_main(int argc, char *argv[])
 		b.cache_dir = cbuf;
 	}
 	if (geteuid() != 0) {
-		isim_error_set(&err, ISIM_EXIT_NOPERM,
+		isim_error_set(&err, ISIM_ERR_PERM,
 			       "building an image needs root: its files keep their owners (root and the "
 			       "system's users); run it as root");
 		goto fail;
 	}
 	if (isim_run_catch_signals() < 0) {
-		isim_error_errno(&err, ISIM_EXIT_SOFTWARE, errno, "cannot handle signals");
+		isim_error_errno(&err, ISIM_ERR_INTERNAL, errno, "cannot handle signals");
 		goto fail;
 	}
 	b.started = time(NULL);
@@ -667,7 +667,7 @@ int isim_build_main(int argc, char *argv[])
 
 		if (!cJSON_IsString(base)) {
 			isim_error_at(&err, b.comp_dir, 0, 0);
-			isim_error_at_pointer(&err, ISIM_EXIT_DATAERR, "/base", "expected the base's name");
+			isim_error_at_pointer(&err, ISIM_ERR_DATA, "/base", "expected the base's name");
 			goto fail;
 		}
 		b.base_spec = base->valuestring;

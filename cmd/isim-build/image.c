@@ -25,7 +25,7 @@
 static int in_root(const struct build *b, const char *abs, char *buf, size_t size, struct isim_error *err)
 {
 	if (abs[0] != '/' || strstr(abs, "/../") || bfmt(buf, size, "%s%s", b->root, abs) >= (int)size)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "'%s' is not a usable absolute path", abs);
+		return isim_error_set(err, ISIM_ERR_DATA, "'%s' is not a usable absolute path", abs);
 	return 0;
 }
 
@@ -43,7 +43,7 @@ static int mkparents(const char *path, struct isim_error *err)
 	r = isim_mkdirs(dir, 0755);
 	if (r < 0) {
 		isim_error_at(err, dir, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, -r, "cannot create directory");
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, -r, "cannot create directory");
 	}
 	return 0;
 }
@@ -59,12 +59,12 @@ static int put_file(const char *path, const void *data, size_t len, mode_t mode,
 		return -1;
 	if (unlink(path) < 0 && errno != ENOENT) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot replace");
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot replace");
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot create");
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot create");
 	}
 	while (len) {
 		ssize_t w = write(fd, p, len);
@@ -73,7 +73,7 @@ static int put_file(const char *path, const void *data, size_t len, mode_t mode,
 			continue;
 		if (w < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot write");
+			isim_error_errno(err, ISIM_ERR_IO, errno, "cannot write");
 			close(fd);
 			return -1;
 		}
@@ -82,13 +82,13 @@ static int put_file(const char *path, const void *data, size_t len, mode_t mode,
 	}
 	if (fchown(fd, 0, 0) < 0 || fchmod(fd, mode) < 0) {
 		isim_error_at(err, path, 0, 0);
-		isim_error_errno(err, ISIM_EXIT_NOPERM, errno, "cannot set owner and mode");
+		isim_error_errno(err, ISIM_ERR_PERM, errno, "cannot set owner and mode");
 		close(fd);
 		return -1;
 	}
 	if (close(fd) < 0) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot write");
+		return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot write");
 	}
 	return 0;
 }
@@ -140,14 +140,14 @@ static int overlay_files(struct build *b, struct isim_error *err)
 			goto out;
 		if (strcmp(got, f.sha256) != 0) {
 			isim_error_at(err, src, 0, 0);
-			isim_error_set(err, ISIM_EXIT_DATAERR,
+			isim_error_set(err, ISIM_ERR_DATA,
 				       "changed since it was composed (SHA-256 %s, %s:%d says %s); compose again", got,
 				       path, lineno, f.sha256);
 			goto out;
 		}
 		bfmt(name, sizeof(name), "features/%s", f.source);
 		if (build_dep(b, name, NULL, got, NULL) < 0) {
-			isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 			goto out;
 		}
 	}
@@ -173,7 +173,7 @@ static int enable_services(struct build *b, struct isim_error *err)
 
 			bfmt(ptr, sizeof(ptr), "/services/%d", i);
 			isim_error_at(err, b->comp_dir, 0, 0);
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr, "expected a service name");
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected a service name");
 		}
 		bfmt(script, sizeof(script), "%s/etc/init.d/%s", b->root, s->valuestring);
 		if (lstat(script, &st) < 0) {
@@ -181,7 +181,7 @@ static int enable_services(struct build *b, struct isim_error *err)
 
 			bfmt(ptr, sizeof(ptr), "/services/%d", i);
 			isim_error_at(err, b->comp_dir, 0, 0);
-			return isim_error_at_pointer(err, ISIM_EXIT_DATAERR, ptr,
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr,
 						     "service '%s' has no /etc/init.d/%s on base %s", s->valuestring,
 						     s->valuestring, b->base_spec_buf);
 		}
@@ -192,7 +192,7 @@ static int enable_services(struct build *b, struct isim_error *err)
 		unlink(link);
 		if (symlink(target, link) < 0) {
 			isim_error_at(err, link, 0, 0);
-			return isim_error_errno(err, ISIM_EXIT_CANTCREAT, errno, "cannot create");
+			return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot create");
 		}
 		i++;
 	}
@@ -207,7 +207,7 @@ static int install_composed(struct build *b, const char *name, const char *dest,
 	if (in_root(b, dest, dst, sizeof(dst), err) < 0 || copy_in(src, dst, 0644, sha, err) < 0)
 		return -1;
 	bfmt(dep, sizeof(dep), "composed/%s", name);
-	return build_dep(b, dep, NULL, sha, NULL) < 0 ? isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory") : 0;
+	return build_dep(b, dep, NULL, sha, NULL) < 0 ? isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory") : 0;
 }
 
 /* The tools the features call inside the guest (isim-verify to admit
@@ -225,7 +225,7 @@ static int install_tools(struct build *b, struct isim_error *err)
 			return -1;
 		bfmt(dep, sizeof(dep), "tools/%s", tools[i]);
 		if (build_dep(b, dep, NULL, sha, ISIM_VERSION) < 0)
-			return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
 	return 0;
 }
@@ -300,12 +300,12 @@ static int pin_tree(struct build *b, char **script, struct isim_error *err)
 	if (nftw(b->root, pin, 64, FTW_PHYS | FTW_DEPTH) != 0) {
 		isim_buf_free(&walk.ctime);
 		isim_error_at(err, b->root, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_IOERR, walk.error ? walk.error : errno,
+		return isim_error_errno(err, ISIM_ERR_IO, walk.error ? walk.error : errno,
 					"cannot pin the tree's times");
 	}
 	if (walk.ctime.oom) {
 		isim_buf_free(&walk.ctime);
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
 	*script = isim_buf_take(&walk.ctime);
 	return 0;
@@ -331,7 +331,7 @@ static int find_kernel(struct build *b, char *vmlinuz, size_t size, struct isim_
 	d = opendir(dir);
 	if (!d) {
 		isim_error_at(err, dir, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_DATAERR, errno, "the base has no /boot");
+		return isim_error_errno(err, ISIM_ERR_DATA, errno, "the base has no /boot");
 	}
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, "vmlinuz-", 8) != 0)
@@ -344,7 +344,7 @@ static int find_kernel(struct build *b, char *vmlinuz, size_t size, struct isim_
 	closedir(d);
 	if (n != 1) {
 		isim_error_at(err, dir, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "expected one kernel (vmlinuz-*) in the base, found %d",
+		return isim_error_set(err, ISIM_ERR_DATA, "expected one kernel (vmlinuz-*) in the base, found %d",
 				      n);
 	}
 	return 0;
@@ -434,17 +434,17 @@ static int mod_add(struct moddb *db, const char *name, struct isim_error *err)
 		return 0;
 	line = mod_line(db, name);
 	if (!line)
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "kernel module '%s' is not in modules.dep", name);
+		return isim_error_set(err, ISIM_ERR_DATA, "kernel module '%s' is not in modules.dep", name);
 	copy = strdup(line);
 	if (!copy)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	colon = strchr(copy, ':');
 	*colon = '\0';
 	for (tok = strtok_r(colon + 1, " ", &save); tok && nd < 256; tok = strtok_r(NULL, " ", &save))
 		deps[nd++] = tok;
 	if (db->norder + nd + 1 > MAX_MODULES) {
 		free(copy);
-		return isim_error_set(err, ISIM_EXIT_DATAERR, "more than %d kernel modules for the initramfs",
+		return isim_error_set(err, ISIM_ERR_DATA, "more than %d kernel modules for the initramfs",
 				      MAX_MODULES);
 	}
 	while (nd--) {
@@ -457,7 +457,7 @@ static int mod_add(struct moddb *db, const char *name, struct isim_error *err)
 	return 0;
 oom:
 	free(copy);
-	return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 }
 
 static void moddb_free(struct moddb *db)
@@ -481,24 +481,24 @@ static int check_static(const char *path, struct isim_error *err)
 
 	if (fd < 0) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_DATAERR, errno, "the base has no busybox for the initramfs");
+		return isim_error_errno(err, ISIM_ERR_DATA, errno, "the base has no busybox for the initramfs");
 	}
 	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64) {
 		isim_error_at(err, path, 0, 0);
-		isim_error_set(err, ISIM_EXIT_DATAERR, "not a 64-bit ELF program");
+		isim_error_set(err, ISIM_ERR_DATA, "not a 64-bit ELF program");
 		goto out;
 	}
 	for (i = 0; i < eh.e_phnum; i++) {
 		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
 		    (ssize_t)sizeof(ph)) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_set(err, ISIM_EXIT_DATAERR, "truncated ELF program headers");
+			isim_error_set(err, ISIM_ERR_DATA, "truncated ELF program headers");
 			goto out;
 		}
 		if (ph.p_type == PT_INTERP) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_set(err, ISIM_EXIT_DATAERR,
+			isim_error_set(err, ISIM_ERR_DATA,
 				       "busybox is dynamically linked; the initramfs needs a static one "
 				       "(busybox-static)");
 			goto out;
@@ -529,7 +529,7 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 	db.line = calloc(db.n + 1, sizeof(*db.line));
 	db.order = calloc(MAX_MODULES, sizeof(*db.order));
 	if (!db.line || !db.order) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	{
@@ -577,7 +577,7 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 		isim_buf_printf(&order, "%s.ko\n", nm);
 	}
 	if (order.oom) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (isim_cpio_data(c, "lib/modules/load.order", 0644, order.s ? order.s : "", order.len, err) < 0)
@@ -664,20 +664,20 @@ static int make_boot(struct build *b, const char *img, uint64_t size, const char
 		     "SERIAL 0 115200\nPROMPT 0\nTIMEOUT 0\nDEFAULT infrasim\nLABEL infrasim\n"
 		     "  KERNEL /vmlinuz\n  INITRD /initrd.gz\n  APPEND %s\n",
 		     b->base->cmdline) < 0)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	bfmt(cfg_path, sizeof(cfg_path), "%s/syslinux.cfg", b->work);
 	bfmt(kernel, sizeof(kernel), "%s", vmlinuz);
 	if (isim_file_write_atomic(cfg_path, cfg, strlen(cfg), 0644, err) < 0)
 		goto out;
 	if (utimensat(AT_FDCWD, cfg_path, ts, 0) < 0 || utimensat(AT_FDCWD, kernel, ts, 0) < 0 ||
 	    utimensat(AT_FDCWD, initrd, ts, 0) < 0) {
-		isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot set the boot files' times");
+		isim_error_errno(err, ISIM_ERR_IO, errno, "cannot set the boot files' times");
 		goto out;
 	}
 	fd = open(img, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
 		isim_error_at(err, img, 0, 0);
-		isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot create");
+		isim_error_errno(err, ISIM_ERR_IO, errno, "cannot create");
 		if (fd >= 0)
 			close(fd);
 		goto out;
@@ -728,20 +728,20 @@ static int make_disk(struct build *b, const char *raw, const char *boot, uint64_
 	cfd = open(SYSLINUX_MBR, O_RDONLY | O_CLOEXEC);
 	if (cfd < 0) {
 		isim_error_at(err, SYSLINUX_MBR, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_UNAVAILABLE, errno,
+		return isim_error_errno(err, ISIM_ERR_UNAVAILABLE, errno,
 					"syslinux's boot record is missing (install syslinux-common)");
 	}
 	n = read(cfd, code, sizeof(code));
 	close(cfd);
 	if (n <= 0) {
 		isim_error_at(err, SYSLINUX_MBR, 0, 0);
-		return isim_error_set(err, ISIM_EXIT_UNAVAILABLE, "cannot read syslinux's boot record");
+		return isim_error_set(err, ISIM_ERR_UNAVAILABLE, "cannot read syslinux's boot record");
 	}
 	if (isim_sha256(code, (size_t)n, d) < 0)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "hashing failed");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "hashing failed");
 	isim_hex(d, sizeof(d), sha);
 	if (build_dep(b, "syslinux/mbr.bin", "file://" SYSLINUX_MBR, sha, NULL) < 0)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	parts[0] = (struct isim_mbr_part){ .start = MIB / ISIM_SECTOR,
 					   .sectors = (uint32_t)(boot_size / ISIM_SECTOR),
 					   .type = 0x06,
@@ -755,18 +755,18 @@ static int make_disk(struct build *b, const char *raw, const char *boot, uint64_
 	fd = open(raw, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		isim_error_at(err, raw, 0, 0);
-		return isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot create");
+		return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot create");
 	}
 	if (ftruncate(fd, (off_t)total) < 0 || pwrite(fd, mbr, sizeof(mbr), 0) != (ssize_t)sizeof(mbr)) {
 		isim_error_at(err, raw, 0, 0);
-		isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot write");
+		isim_error_errno(err, ISIM_ERR_IO, errno, "cannot write");
 		goto out;
 	}
 	if (isim_copy_sparse(fd, raw, MIB, boot, err) < 0 || isim_copy_sparse(fd, raw, MIB + boot_size, root, err) < 0)
 		goto out;
 	if (fsync(fd) < 0) {
 		isim_error_at(err, raw, 0, 0);
-		isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot write");
+		isim_error_errno(err, ISIM_ERR_IO, errno, "cannot write");
 		goto out;
 	}
 	ret = 0;
@@ -808,7 +808,7 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 	if (pin_tree(b, &script, err) < 0)
 		goto out;
 	if (stat(vmlinuz, &sk) < 0 || stat(initrd, &si) < 0) {
-		isim_error_errno(err, ISIM_EXIT_IOERR, errno, "cannot read the kernel and initramfs");
+		isim_error_errno(err, ISIM_ERR_IO, errno, "cannot read the kernel and initramfs");
 		goto out;
 	}
 	/* FAT16 wants at least 16 MiB; leave room for a kernel update. */
@@ -821,7 +821,7 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 	need = MIB + boot_size + root_size;
 	if (b->disk_size) {
 		if (b->disk_size < need) {
-			isim_error_set(err, ISIM_EXIT_DATAERR,
+			isim_error_set(err, ISIM_ERR_DATA,
 				       "--size %llu MiB is too small: the image needs at least %llu MiB",
 				       (unsigned long long)(b->disk_size / MIB), (unsigned long long)(need / MIB));
 			goto out;
@@ -834,7 +834,7 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 	/* The tree is in root.img now; its space is better free. */
 	if (isim_rmtree(b->root) < 0) {
 		isim_error_at(err, b->root, 0, 0);
-		isim_error_set(err, ISIM_EXIT_IOERR, "cannot remove the working tree");
+		isim_error_set(err, ISIM_ERR_IO, "cannot remove the working tree");
 		goto out;
 	}
 	build_progress(b, "boot partition (FAT, syslinux)");

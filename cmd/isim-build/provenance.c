@@ -23,7 +23,7 @@ static int file_dep(struct build *b, const char *name, const char *path, struct 
 	if (isim_sha256_file(path, d, err) < 0)
 		return -1;
 	isim_hex(d, sizeof(d), hex);
-	return build_dep(b, name, NULL, hex, NULL) < 0 ? isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory") : 0;
+	return build_dep(b, name, NULL, hex, NULL) < 0 ? isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory") : 0;
 }
 
 /* Every input by digest: the profile and the composed manifest, the base's
@@ -37,7 +37,7 @@ static int dependencies(struct build *b, cJSON **out, struct isim_error *err)
 	int ret = -1;
 
 	if (!deps)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	b->deps = deps;
 	{
 		const cJSON *src = cJSON_GetObjectItemCaseSensitive(profile, "source");
@@ -99,7 +99,7 @@ static int dependencies(struct build *b, cJSON **out, struct isim_error *err)
 	ret = 0;
 	goto out;
 oom:
-	isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 out:
 	if (deps) {
 		b->deps = recorded;
@@ -121,7 +121,7 @@ int build_statement(struct build *b, cJSON **out, struct isim_error *err)
 	if (dependencies(b, &deps, err) < 0)
 		goto out;
 	if (isim_rfc3339(t0, started, sizeof(started)) < 0 || isim_rfc3339(t1, finished, sizeof(finished)) < 0) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "time out of range");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "time out of range");
 		goto out;
 	}
 	bfmt(name, sizeof(name), "%s.qcow2", b->profile);
@@ -160,7 +160,7 @@ int build_statement(struct build *b, cJSON **out, struct isim_error *err)
 	ret = 0;
 	goto out;
 oom:
-	isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+	isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 out:
 	cJSON_Delete(deps);
 	cJSON_Delete(st);
@@ -177,13 +177,13 @@ int build_sign(const struct isim_ms_seckey *sk, const char *stmt_name, const cha
 	int ret = -1;
 
 	if (!sig)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	if (isim_ms_default_trusted_comment(when, stmt_name, trusted, sizeof(trusted), err) < 0 ||
 	    isim_ms_sign_data(sk, text, strlen(text), trusted, "signature from isim-build", sig, err) < 0)
 		goto out;
 	sig_text = isim_ms_sig_format(sig, &len);
 	if (!sig_text) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
 	if (isim_file_write_atomic(sig_path, sig_text, len, 0644, err) < 0)

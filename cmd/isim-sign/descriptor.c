@@ -46,7 +46,7 @@ static int sign_one(const struct isim_schema *schema, const struct isim_ms_secke
 	if (isim_descriptor_sign(doc, sk->sk, sk->keyid, err) < 0)
 		return -1;
 	if ((line ? isim_json_write_line(stdout, doc) : isim_json_write(stdout, doc)) < 0)
-		return isim_error_set(err, ISIM_EXIT_IOERR, "cannot write standard output");
+		return isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
 	return 0;
 }
 
@@ -123,7 +123,7 @@ int sign_descriptor_main(int argc, char *argv[])
 
 		if (!in) {
 			isim_error_at(&err, path, 0, 0);
-			isim_error_errno(&err, ISIM_EXIT_NOINPUT, errno, "cannot open");
+			isim_error_errno(&err, ISIM_ERR_NOINPUT, errno, "cannot open");
 			ret = isim_fail(PROG, &err);
 			goto out;
 		}
@@ -133,7 +133,7 @@ int sign_descriptor_main(int argc, char *argv[])
 				isim_error_at(&err, name, rd.line, 0);
 			cJSON_Delete(doc);
 			doc = NULL;
-			if (err.code) {
+			if (err.kind) {
 				/* A malformed line is skipped and told; others stop. */
 				c = isim_fail(PROG, &err);
 				if (c != ISIM_EXIT_DATAERR) {

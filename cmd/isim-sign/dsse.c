@@ -94,7 +94,7 @@ int sign_dsse_main(int argc, char *argv[])
 		goto out;
 	}
 	if (fputs(out, stdout) < 0) {
-		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}

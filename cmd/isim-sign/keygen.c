@@ -42,9 +42,9 @@ static void usage(FILE *f)
 static int fail(const struct isim_error *err)
 {
 	isim_print_error(PROG, err);
-	if (err->code == ISIM_EXIT_CANTCREAT && strstr(err->msg, "already exists"))
+	if (err->kind == ISIM_ERR_CANTCREATE && strstr(err->msg, "already exists"))
 		fprintf(stderr, PROG ": use --force to replace it\n");
-	return err->code ? err->code : ISIM_EXIT_SOFTWARE;
+	return isim_exit_code(err->kind);
 }
 
 static int refuse_existing(const char *path, struct isim_error *err)
@@ -54,7 +54,7 @@ static int refuse_existing(const char *path, struct isim_error *err)
 	if (lstat(path, &st) < 0)
 		return 0;
 	isim_error_at(err, path, 0, 0);
-	return isim_error_set(err, ISIM_EXIT_CANTCREAT, "already exists; not replaced");
+	return isim_error_set(err, ISIM_ERR_CANTCREATE, "already exists; not replaced");
 }
 
 static int print_result(const char *sk_path, const char *pk_path, const struct isim_ms_pubkey *pk, bool encrypted)
@@ -87,7 +87,7 @@ static int make_keys(const char *sk_path, const char *pk_path, bool nopass, int 
 		if (isim_password_read(pwfd, "Password for the new secret key: ", true, &pw, &pwlen, err) < 0)
 			goto out;
 		if (pwlen == 0) {
-			isim_error_set(err, ISIM_EXIT_USAGE, "empty password; use -W for a key without a password");
+			isim_error_set(err, ISIM_ERR_USAGE, "empty password; use -W for a key without a password");
 			goto out;
 		}
 	}
@@ -98,7 +98,7 @@ static int make_keys(const char *sk_path, const char *pk_path, bool nopass, int 
 		snprintf(pk->comment, sizeof(pk->comment), "%s", comment);
 	n = isim_ms_pubkey_format(pk, pub, sizeof(pub));
 	if (n < 0) {
-		isim_error_set(err, ISIM_EXIT_SOFTWARE, "cannot format the public key");
+		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot format the public key");
 		goto out;
 	}
 	if (isim_file_stage(ssf, sk_path, text, tlen, 0600, err) < 0 ||
@@ -139,7 +139,7 @@ static int keygen(const char *out, bool force, bool nopass, int pwfd, const char
 		goto fail;
 	}
 	if (print_result(out, pub_path, &pk, !nopass) < 0) {
-		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
 		return fail(&err);
 	}
 	return isim_close_stdout(PROG);

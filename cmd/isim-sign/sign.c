@@ -66,14 +66,14 @@ static int write_all(const char *prog, char **files, int n, const char *sigfile,
 		if (!path || !text) {
 			free(path);
 			free(text);
-			isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+			isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 			return isim_fail(prog, &err);
 		}
 		r = isim_file_write_atomic(path, text, len, 0644, &err);
 		free(text);
 		if (r == 0 && print_result(files[i], path, &sigs[i]) < 0) {
 			free(path);
-			isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+			isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
 			return isim_fail(prog, &err);
 		}
 		free(path);

@@ -93,12 +93,12 @@ static int check(const struct run *r, const cJSON *doc, int line, struct isim_er
 	isim_error_clear(err);
 	if (isim_descriptor_verify(r->schema, doc, r->at, lookup, r->trust, &v, err) == 0)
 		return print_verdict(&v, line, NULL) < 0 ? ISIM_EXIT_IOERR : 0;
-	if (err->code != ISIM_EXIT_VERDICT && err->code != ISIM_EXIT_DATAERR)
-		return err->code;
+	if (err->kind != ISIM_ERR_REFUSED && err->kind != ISIM_ERR_DATA)
+		return isim_exit_code(err->kind);
 	reason_of(err, reason, sizeof(reason));
 	if (print_verdict(&v, line, reason) < 0)
 		return ISIM_EXIT_IOERR;
-	return err->code;
+	return isim_exit_code(err->kind);
 }
 
 static int run_stream(const struct run *r, FILE *in, const char *name)
@@ -117,7 +117,7 @@ static int run_stream(const struct run *r, FILE *in, const char *name)
 		if (got == 0)
 			break;
 		if (got < 0) {
-			if (err.code != ISIM_EXIT_DATAERR) {
+			if (err.kind != ISIM_ERR_DATA) {
 				worst = isim_fail(PROG, &err);
 				break;
 			}
@@ -250,7 +250,7 @@ int verify_descriptor_main(int argc, char *argv[])
 
 		if (!in) {
 			isim_error_at(&err, path, 0, 0);
-			isim_error_errno(&err, ISIM_EXIT_NOINPUT, errno, "cannot open");
+			isim_error_errno(&err, ISIM_ERR_NOINPUT, errno, "cannot open");
 			ret = isim_fail(PROG, &err);
 		} else {
 			ret = run_stream(&r, in, strcmp(path, "-") ? path : "<stdin>");

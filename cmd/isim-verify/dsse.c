@@ -48,13 +48,13 @@ static int check_sig(const struct isim_trust *t, const struct isim_dsse *env, si
 		if (isim_trust_signer(t, id, &key, err) < 0)
 			return -1;
 		if (!isim_dsse_verify(env, i, key->pk.pk))
-			return isim_error_set(err, ISIM_EXIT_VERDICT, "signature %zu by %s does not verify", i,
+			return isim_error_set(err, ISIM_ERR_REFUSED, "signature %zu by %s does not verify", i,
 					      env->sigs[i].keyid);
 		snprintf(signer, size, "%s", key->path);
 		return 0;
 	}
 	if (env->sigs[i].keyid[0])
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "signature %zu: keyid '%.40s' is not a key id", i,
+		return isim_error_set(err, ISIM_ERR_REFUSED, "signature %zu: keyid '%.40s' is not a key id", i,
 				      env->sigs[i].keyid);
 	for (k = 0; k < t->nkeys; k++) {
 		if (isim_trust_is_revoked(t, t->keys[k].pk.keyid) || !isim_dsse_verify(env, i, t->keys[k].pk.pk))
@@ -62,7 +62,7 @@ static int check_sig(const struct isim_trust *t, const struct isim_dsse *env, si
 		snprintf(signer, size, "%s", t->keys[k].path);
 		return 0;
 	}
-	return isim_error_set(err, ISIM_EXIT_VERDICT, "signature %zu verifies under no trusted key", i);
+	return isim_error_set(err, ISIM_ERR_REFUSED, "signature %zu verifies under no trusted key", i);
 }
 
 int verify_dsse_main(int argc, char *argv[])
@@ -122,7 +122,7 @@ int verify_dsse_main(int argc, char *argv[])
 		goto out;
 	}
 	if (type && strcmp(type, env.payload_type) != 0) {
-		isim_error_set(&err, ISIM_EXIT_VERDICT, "payloadType '%.80s' is not '%.80s'", env.payload_type, type);
+		isim_error_set(&err, ISIM_ERR_REFUSED, "payloadType '%.80s' is not '%.80s'", env.payload_type, type);
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
@@ -140,7 +140,7 @@ int verify_dsse_main(int argc, char *argv[])
 		goto out;
 	}
 	if (fwrite(env.payload, 1, env.payload_len, stdout) != env.payload_len) {
-		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}

@@ -74,7 +74,7 @@ static int verify_one(const struct isim_trust *t, const char *file, const char *
 	isim_error_clear(&err);
 	sig = malloc(sizeof(*sig));
 	if (!path || !sig) {
-		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
@@ -82,13 +82,13 @@ static int verify_one(const struct isim_trust *t, const char *file, const char *
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (isim_trust_verify_file(t, sig, file, &signer, &err) < 0 && err.code != ISIM_EXIT_VERDICT) {
+	if (isim_trust_verify_file(t, sig, file, &signer, &err) < 0 && err.kind != ISIM_ERR_REFUSED) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	ret = err.code == ISIM_EXIT_VERDICT ? ISIM_EXIT_VERDICT : 0;
+	ret = err.kind == ISIM_ERR_REFUSED ? ISIM_EXIT_VERDICT : 0;
 	if (print_verdict(file, path, sig, signer, ret ? err.msg : NULL) < 0) {
-		isim_error_set(&err, ISIM_EXIT_IOERR, "cannot write standard output");
+		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
 		ret = isim_fail(PROG, &err);
 	}
 out:

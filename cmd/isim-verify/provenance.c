@@ -85,7 +85,7 @@ static int check(const struct isim_trust *t, struct verdict *v, struct isim_erro
 
 	sig = malloc(sizeof(*sig));
 	if (!sig)
-		return isim_error_set(err, ISIM_EXIT_SOFTWARE, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	if (isim_ms_sig_load(v->signature, sig, err) < 0)
 		goto out;
 	isim_ms_keyid_hex(sig->keyid, v->key_id);
@@ -104,19 +104,19 @@ static int check(const struct isim_trust *t, struct verdict *v, struct isim_erro
 		goto out;
 	ret = 0;
 out:
-	if (ret < 0 || err->code == ISIM_EXIT_VERDICT) {
+	if (ret < 0 || err->kind == ISIM_ERR_REFUSED) {
 		char reason[1600];
 
-		if (err->code != ISIM_EXIT_VERDICT) {
+		if (err->kind != ISIM_ERR_REFUSED) {
 			cJSON_Delete(stmt);
 			free(sig);
 			return -1;
 		}
 		snprintf(reason, sizeof(reason), "%s%s%s", err->pointer, err->pointer[0] ? ": " : "", err->msg);
 		if (print_verdict(v, reason) < 0)
-			isim_error_set(err, ISIM_EXIT_IOERR, "cannot write standard output");
+			isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
 	} else if (print_verdict(v, NULL) < 0) {
-		isim_error_set(err, ISIM_EXIT_IOERR, "cannot write standard output");
+		isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
 		ret = -1;
 	}
 	v->predicate_type = NULL;
@@ -179,7 +179,7 @@ int verify_provenance_main(int argc, char *argv[])
 	stmt = stmt_opt ? strdup(stmt_opt) : statement_path(v.image);
 	sig = stmt ? (sig_opt ? strdup(sig_opt) : isim_ms_sig_path(stmt)) : NULL;
 	if (!stmt || !sig) {
-		isim_error_set(&err, ISIM_EXIT_SOFTWARE, "out of memory");
+		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
@@ -189,11 +189,11 @@ int verify_provenance_main(int argc, char *argv[])
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (check(t, &v, &err) < 0 && err.code != ISIM_EXIT_VERDICT) {
+	if (check(t, &v, &err) < 0 && err.kind != ISIM_ERR_REFUSED) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	ret = err.code == ISIM_EXIT_VERDICT ? ISIM_EXIT_VERDICT : 0;
+	ret = err.kind == ISIM_ERR_REFUSED ? ISIM_EXIT_VERDICT : 0;
 	c = isim_close_stdout(PROG);
 	if (c)
 		ret = c;

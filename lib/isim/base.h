@@ -27,8 +27,8 @@ struct isim_base {
 	const cJSON *packages, *map, *unavailable, *modules;
 };
 
-/* Load the base spec names. An unknown name or version is ISIM_EXIT_DATAERR
- * saying which are known; a malformed base file is ISIM_EXIT_CONFIG. */
+/* Load the base spec names. An unknown name or version is ISIM_ERR_DATA
+ * saying which are known; a malformed base file is ISIM_ERR_CONFIG. */
 int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *spec, struct isim_base **out,
 		   struct isim_error *err) ISIM_MUST_CHECK;
 void isim_base_free(struct isim_base *b);
@@ -36,7 +36,7 @@ void isim_base_free(struct isim_base *b);
 /* The packages to install for the catalog packages wanted (a JSON array of
  * strings): the base's own, then each wanted one mapped to this base's
  * names, sorted and without duplicates, as a JSON array. A package the base
- * does not have is ISIM_EXIT_DATAERR with err->pointer "/packages/N" and a
+ * does not have is ISIM_ERR_DATA with err->pointer "/packages/N" and a
  * message naming it and the base, unless allow_unavailable (the user gave
  * a repository that has it), when it is passed on by its own name. */
 int isim_base_packages(const struct isim_base *b, const cJSON *wanted, int allow_unavailable, cJSON **out,

@@ -51,7 +51,7 @@ int isim_catalog_open(struct isim_catalog **out, const char *features_dir, const
 void isim_catalog_free(struct isim_catalog *cat);
 
 /* The feature called name, loaded and validated on first use. A name with no
- * folder is ISIM_EXIT_DATAERR with message "feature 'x' is not defined
+ * folder is ISIM_ERR_DATA with message "feature 'x' is not defined
  * (known: ...)"; the caller adds where it was named. */
 int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim_feature **out,
 			 struct isim_error *err) ISIM_MUST_CHECK;

@@ -31,7 +31,7 @@ void isim_composition_free(struct isim_composition *c);
  * DESTINATION SOURCE", MODE octal (at most 07777), SHA256 64 lower-case hex
  * digits, DESTINATION absolute without "..", SOURCE relative to the
  * features folder without "..". The strings point into line, which is
- * changed. ISIM_EXIT_DATAERR naming the field when it is not so. */
+ * changed. ISIM_ERR_DATA naming the field when it is not so. */
 struct isim_files_entry {
 	unsigned mode;
 	const char *sha256;

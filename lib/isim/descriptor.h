@@ -18,7 +18,7 @@
  * member; its key_id is the signer's minisign key id. */
 
 /* A signer's public key by key id: 0 and pk filled when trusted; -1 with
- * err->code ISIM_EXIT_VERDICT and a reason ("key ... is revoked", "key ...
+ * err->kind ISIM_ERR_REFUSED and a reason ("key ... is revoked", "key ...
  * is not a trusted signer") otherwise. */
 typedef int (*isim_signer_lookup_fn)(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
 				     struct isim_error *err);
@@ -30,7 +30,7 @@ struct isim_descriptor_verdict {
 
 /* node-descriptor.schema.json from dir (NULL: $ISIM_SCHEMAS_DIR, ./schemas
  * or the installed one), compiled; free with isim_descriptor_schema_free. A
- * schema that cannot be read or used is ISIM_EXIT_CONFIG (ISIM_EXIT_NOINPUT
+ * schema that cannot be read or used is ISIM_ERR_CONFIG (ISIM_ERR_NOINPUT
  * when missing). */
 struct isim_descriptor_schema {
 	cJSON *doc; /* the compiled form points into it */
@@ -51,8 +51,8 @@ int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t
 
 /* Check desc against schema (when not NULL), then its signer through
  * lookup, its signature, and that at lies in [issued_at, expires_at).
- * 0 when all hold. -1 otherwise: ISIM_EXIT_DATAERR for a descriptor that
- * does not match the schema, ISIM_EXIT_VERDICT with the reason for one
+ * 0 when all hold. -1 otherwise: ISIM_ERR_DATA for a descriptor that
+ * does not match the schema, ISIM_ERR_REFUSED with the reason for one
  * that is well-formed but refused. v gets what was learned either way. */
 int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, time_t at, isim_signer_lookup_fn lookup,
 			   void *ctx, struct isim_descriptor_verdict *v, struct isim_error *err) ISIM_MUST_CHECK;

@@ -24,7 +24,7 @@ struct isim_mbr_part {
  * zeros), the 32-bit disk signature, up to four partitions, 0x55AA. CHS
  * fields say "use LBA" (1023/254/63) as every partitioner does for disks
  * past 8 GiB, so the table reads the same whatever the geometry. Fails
- * (ISIM_EXIT_DATAERR) when partitions overlap or start at sector 0. */
+ * (ISIM_ERR_DATA) when partitions overlap or start at sector 0. */
 int isim_mbr_build(uint8_t sector[static ISIM_SECTOR], const uint8_t *bootcode, size_t bootcode_len, uint32_t disk_id,
 		   const struct isim_mbr_part *parts, size_t nparts, struct isim_error *err) ISIM_MUST_CHECK;
 

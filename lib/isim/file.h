@@ -12,8 +12,8 @@
 #define ISIM_FILE_MAX (16u << 20)
 
 /* Read a whole file into a NUL-terminated malloc'd buffer; "-" is stdin.
- * Files larger than max are refused (ISIM_EXIT_DATAERR); a missing or
- * unreadable file is ISIM_EXIT_NOINPUT. */
+ * Files larger than max are refused (ISIM_ERR_DATA); a missing or
+ * unreadable file is ISIM_ERR_NOINPUT. */
 int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Write data to path atomically: a temporary file in the same directory,
@@ -24,7 +24,7 @@ int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_
 /* A file written under a temporary name beside its final place (created
  * mode 0600, then given mode, and fsync'ed), put there by isim_file_commit
  * in one rename. With replace false the commit never replaces an existing
- * file (ISIM_EXIT_CANTCREAT, "already exists"): creating the final name is
+ * file (ISIM_ERR_CANTCREATE, "already exists"): creating the final name is
  * as exclusive as O_EXCL, yet no partial file is ever seen there. */
 struct isim_staged_file {
 	char final[4096];

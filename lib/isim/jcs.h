@@ -25,7 +25,7 @@
  * 333333333.33333329 as 333333333.3333333), and noncharacters such as
  * U+FFFF are kept, as the reference implementation does.
  *
- * Errors carry ISIM_EXIT_DATAERR (ISIM_EXIT_SOFTWARE when out of memory),
+ * Errors carry ISIM_ERR_DATA (ISIM_ERR_INTERNAL when out of memory),
  * the name given by the caller as path, and the 1-based line and column of
  * the offending byte; columns count bytes.
  */

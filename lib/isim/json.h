@@ -13,7 +13,7 @@
  * isim_jcs_parse lists: no trailing garbage, no duplicate object keys
  * (RFC 8259 section 4 leaves them undefined; we refuse them), no invalid
  * UTF-8, no number beyond a double. On error, err names path, line and
- * column (ISIM_EXIT_DATAERR). name is used in messages only. */
+ * column (ISIM_ERR_DATA). name is used in messages only. */
 int isim_json_parse(const char *text, size_t len, const char *name, cJSON **out,
 		    struct isim_error *err) ISIM_MUST_CHECK;
 int isim_json_load_file(const char *path, cJSON **out, struct isim_error *err) ISIM_MUST_CHECK;

@@ -91,7 +91,7 @@ void isim_ms_keyid_hex(const uint8_t keyid[static ISIM_MS_KEYID_BYTES], char hex
 bool isim_ms_keyid_parse(const char *hex, uint8_t keyid[static ISIM_MS_KEYID_BYTES]) ISIM_MUST_CHECK;
 
 /* Public keys. name (a path, or a label) is used in messages only. A parse
- * error is ISIM_EXIT_DATAERR with the line and column. The text is the two
+ * error is ISIM_ERR_DATA with the line and column. The text is the two
  * lines of a .pub file; _parse_base64 takes the bare second line, as
  * `minisign -P` does. */
 int isim_ms_pubkey_parse(const char *text, size_t len, const char *name, struct isim_ms_pubkey *pk,
@@ -121,10 +121,10 @@ int isim_ms_seckey_parse(const char *text, size_t len, const char *name, struct 
 			 struct isim_error *err) ISIM_MUST_CHECK;
 /* Read and parse a secret key file ("-" is stdin). The text is read into
  * locked memory and wiped. A regular file that group or others may access
- * is refused (ISIM_EXIT_NOPERM), as ssh refuses such keys. */
+ * is refused (ISIM_ERR_PERM), as ssh refuses such keys. */
 int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct isim_error *err) ISIM_MUST_CHECK;
 /* Decrypt a locked key with its password: scrypt with the salt and limits
- * stored in the key. A wrong password is ISIM_EXIT_NOPERM. */
+ * stored in the key. A wrong password is ISIM_ERR_PERM. */
 int isim_ms_seckey_unlock(struct isim_ms_seckey *sk, const char *password, size_t len,
 			  struct isim_error *err) ISIM_MUST_CHECK;
 /* The file text of sk in a sodium_malloc'd, NUL-terminated buffer that the
@@ -155,7 +155,7 @@ int isim_ms_hash_fd(int fd, const char *name, uint8_t out[static ISIM_MS_HASH_BY
 		    struct isim_error *err) ISIM_MUST_CHECK;
 
 /* minisign's own trusted comment, "timestamp:<t>\tfile:<basename>\thashed",
- * into buf. Fails (ISIM_EXIT_DATAERR) when the base name holds a line
+ * into buf. Fails (ISIM_ERR_DATA) when the base name holds a line
  * break or the result exceeds ISIM_MS_TRUSTED_MAX. */
 int isim_ms_default_trusted_comment(time_t t, const char *path, char *buf, size_t size,
 				    struct isim_error *err) ISIM_MUST_CHECK;
@@ -175,7 +175,7 @@ int isim_ms_sign_data(const struct isim_ms_seckey *sk, const void *data, size_t 
 
 /* Verify sig against pk: 0 when the key ids match, the signature covers the
  * hash, and the global signature covers sig || trusted comment. Otherwise
- * -1 with err->code ISIM_EXIT_VERDICT and the reason in err->msg (no path:
+ * -1 with err->kind ISIM_ERR_REFUSED and the reason in err->msg (no path:
  * the caller knows which file it was). */
 int isim_ms_verify_prehashed(const struct isim_ms_pubkey *pk, const struct isim_ms_sig *sig,
 			     const uint8_t hash[static ISIM_MS_HASH_BYTES], struct isim_error *err) ISIM_MUST_CHECK;

@@ -27,9 +27,9 @@ struct isim_run {
 };
 
 /* Run and wait. 0 when the program exited 0. -1 otherwise, with err saying
- * which program failed and how: ISIM_EXIT_UNAVAILABLE when it is not
- * installed, ISIM_EXIT_SOFTWARE when it exited non-zero or was killed (its
- * last line on stderr quoted), ISIM_EXIT_IOERR for our own failures; *status
+ * which program failed and how: ISIM_ERR_UNAVAILABLE when it is not
+ * installed, ISIM_ERR_INTERNAL when it exited non-zero or was killed (its
+ * last line on stderr quoted), ISIM_ERR_IO for our own failures; *status
  * (when not NULL) has the exit status, or 128 + signal. */
 int isim_run(const struct isim_run *r, int *status, struct isim_error *err) ISIM_MUST_CHECK;
 
@@ -41,7 +41,7 @@ bool isim_run_found(const char *argv0);
 
 /* Set from a signal handler: the signal that asks the running build to stop,
  * 0 while none came. isim_run() then stops its child and fails with
- * ISIM_EXIT_SOFTWARE ("interrupted"). */
+ * ISIM_ERR_INTERNAL ("interrupted"). */
 extern volatile sig_atomic_t isim_run_interrupted;
 
 /* Install handlers for SIGINT, SIGTERM and SIGHUP that set

@@ -20,7 +20,7 @@
  *
  * The directory is configuration: a malformed key or list, two files with
  * one key id but different keys, or a directory or file that others may
- * write, is refused whole (ISIM_EXIT_CONFIG, ISIM_EXIT_NOPERM) rather than
+ * write, is refused whole (ISIM_ERR_CONFIG, ISIM_ERR_PERM) rather than
  * partly used.
  */
 
@@ -57,7 +57,7 @@ bool isim_trust_is_revoked(const struct isim_trust *t, const uint8_t keyid[stati
 const struct isim_trust_key *isim_trust_find(const struct isim_trust *t,
 					     const uint8_t keyid[static ISIM_MS_KEYID_BYTES]);
 /* The key allowed to verify a signature by keyid: 0 and *key, or -1 with
- * ISIM_EXIT_VERDICT and the reason ("key <ID> is revoked", "... is not a
+ * ISIM_ERR_REFUSED and the reason ("key <ID> is revoked", "... is not a
  * trusted signer"). */
 int isim_trust_signer(const struct isim_trust *t, const uint8_t keyid[static ISIM_MS_KEYID_BYTES],
 		      const struct isim_trust_key **key, struct isim_error *err) ISIM_MUST_CHECK;

@@ -16,7 +16,7 @@ static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8
 {
 	(void)ctx;
 	if (id[0] != 0x71)
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "unknown signer");
+		return isim_error_set(err, ISIM_ERR_REFUSED, "unknown signer");
 	memset(pk, 0x42, 32);
 	return 0;
 }

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e.mode > 07777 || e.destination[0] != '/' || e.source[0] == '/' || dotdot(e.destination) ||
 		    dotdot(e.source) || strlen(e.sha256) != 64)
 			abort();
-	} else if (err.code != ISIM_EXIT_DATAERR || !err.msg[0]) {
+	} else if (err.kind != ISIM_ERR_DATA || !err.msg[0]) {
 		abort();
 	}
 	free(line);

@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (isim_json_parse((const char *)data, size, "fuzz.json", &doc, &err) == 0) {
 		check(doc, false);
 		cJSON_Delete(doc);
-	} else if (!err.msg[0] || err.code != ISIM_EXIT_DATAERR) {
+	} else if (!err.msg[0] || err.kind != ISIM_ERR_DATA) {
 		abort();
 	}
 	lines(data, size);

@@ -18,7 +18,7 @@ static void public_key(const char *text, size_t size)
 
 	isim_error_clear(&err);
 	if (isim_ms_pubkey_parse(text, size, "fuzz", &pk, &err) < 0) {
-		if (!err.code || !err.msg[0])
+		if (!err.kind || !err.msg[0])
 			abort();
 		return;
 	}
@@ -40,7 +40,7 @@ static void secret_key(const char *text, size_t size)
 
 	isim_error_clear(&err);
 	if (isim_ms_seckey_parse(text, size, "fuzz", &sk, &err) < 0) {
-		if (!err.code || !err.msg[0] || sk)
+		if (!err.kind || !err.msg[0] || sk)
 			abort();
 		return;
 	}

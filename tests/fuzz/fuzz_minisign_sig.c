@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	isim_error_clear(&err);
 	if (isim_ms_sig_parse((const char *)data, size, "fuzz", &sig, &err) < 0) {
-		if (!err.code || !err.msg[0])
+		if (!err.kind || !err.msg[0])
 			abort();
 		return 0;
 	}

@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (schema && inst) {
 		isim_error_clear(&err);
 		r = isim_schema_validate(schema, inst, &err);
-		if (r != 0 && err.code != ISIM_EXIT_DATAERR && err.code != ISIM_EXIT_CONFIG)
+		if (r != 0 && err.kind != ISIM_ERR_DATA && err.kind != ISIM_ERR_CONFIG)
 			abort();
-		if (r == 0 && err.code != 0)
+		if (r == 0 && err.kind != 0)
 			abort();
 	}
 	cJSON_Delete(schema);

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	isim_error_clear(&err);
 	if (isim_yaml_parse((const char *)data, size, "fuzz.yaml", &doc, &err) < 0) {
 		/* A refusal always says what is wrong. */
-		if (!err.code || !err.msg[0])
+		if (!err.kind || !err.msg[0])
 			abort();
 		isim_error_format(&err, msg, sizeof(msg));
 		return 0;

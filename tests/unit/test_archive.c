@@ -288,7 +288,7 @@ static void test_cpio_errors(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_cpio_open(&c, path, MTIME, &err), -1);
 	assert_null(c);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	assert_string_equal(err.path, path);
 
 	snprintf(path, sizeof(path), "%s/initrd.img", dir);
@@ -296,7 +296,7 @@ static void test_cpio_errors(void **state)
 	assert_int_equal(isim_cpio_open(&c, path, MTIME, &err), 0);
 	isim_error_clear(&err);
 	assert_int_equal(isim_cpio_file(c, "lib/virtio_net.ko", 0644, src, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	assert_string_equal(err.path, src);
 	isim_cpio_abort(c);
 	isim_cpio_abort(NULL);
@@ -372,7 +372,7 @@ static void test_iso_errors(void **state)
 	snprintf(path, sizeof(path), "%s/no/such/seed.iso", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_iso_write(path, "cidata", one, 1, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	assert_string_equal(err.path, path);
 }
 
@@ -548,7 +548,7 @@ static void test_tar_errors(void **state)
 	snprintf(path, sizeof(path), "%s/missing.tar", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_tar_extract(path, root, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	assert_string_equal(err.path, path);
 
 	/* The folder to extract into is missing. */
@@ -557,7 +557,7 @@ static void test_tar_errors(void **state)
 	snprintf(root, sizeof(root), "%s/no-root", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_tar_extract(path, root, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	snprintf(want, sizeof(want), "%s: cannot enter: %s", root, strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), want);
 }

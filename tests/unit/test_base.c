@@ -171,7 +171,7 @@ static void test_debian_packages(void **state)
 	out = (cJSON *)&err;
 	assert_int_equal(isim_base_packages(b, wanted, 0, &out, &err), -1);
 	assert_null(out);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_string_equal(err.pointer, "/packages/2");
 	assert_string_equal(tu_msg(&err), "/packages/2: package 'tailscale' has no equivalent in debian:bookworm's "
 					  "archive (give a repository that has it with --repo)");
@@ -225,7 +225,7 @@ static void test_packages_mapped(void **state)
 		} else {
 			assert_int_equal(r, -1);
 			assert_null(out);
-			assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+			assert_int_equal(err.kind, ISIM_ERR_DATA);
 			assert_string_equal(tu_msg(&err), c->msg);
 		}
 		cJSON_Delete(out);
@@ -248,7 +248,7 @@ static void test_packages_not_names(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_base_packages(b, wanted, 0, &out, &err), -1);
 	assert_null(out);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_string_equal(tu_msg(&err), "/packages/1: expected a package name");
 	cJSON_Delete(wanted);
 	isim_base_free(b);
@@ -258,21 +258,21 @@ static void test_packages_not_names(void **state)
 
 static const struct spec_case {
 	const char *spec;
-	int code;
+	enum isim_err kind;
 	const char *msg; /* how the message ends; DIR stands for the bases folder */
 } spec_cases[] = {
-	{ "centos:9", ISIM_EXIT_DATAERR, "base 'centos' is not defined in DIR (known: alpine, debian)" },
-	{ "debian:sid", ISIM_EXIT_DATAERR, "base 'debian:sid' is not supported (known: debian:bookworm)" },
-	{ "debian:12", ISIM_EXIT_DATAERR, "base 'debian:12' is not supported (known: debian:bookworm)" },
-	{ "debian", ISIM_EXIT_DATAERR, "base 'debian' is not NAME:VERSION (debian:bookworm, say)" },
-	{ "debian:", ISIM_EXIT_DATAERR, "base 'debian:' is not NAME:VERSION (debian:bookworm, say)" },
-	{ ":bookworm", ISIM_EXIT_DATAERR, "base ':bookworm' is not NAME:VERSION (debian:bookworm, say)" },
-	{ "", ISIM_EXIT_DATAERR, "base '' is not NAME:VERSION (debian:bookworm, say)" },
-	{ "Debian:bookworm", ISIM_EXIT_DATAERR, "base 'Debian:bookworm' is not NAME:VERSION (debian:bookworm, say)" },
-	{ "../debian:bookworm", ISIM_EXIT_DATAERR,
+	{ "centos:9", ISIM_ERR_DATA, "base 'centos' is not defined in DIR (known: alpine, debian)" },
+	{ "debian:sid", ISIM_ERR_DATA, "base 'debian:sid' is not supported (known: debian:bookworm)" },
+	{ "debian:12", ISIM_ERR_DATA, "base 'debian:12' is not supported (known: debian:bookworm)" },
+	{ "debian", ISIM_ERR_DATA, "base 'debian' is not NAME:VERSION (debian:bookworm, say)" },
+	{ "debian:", ISIM_ERR_DATA, "base 'debian:' is not NAME:VERSION (debian:bookworm, say)" },
+	{ ":bookworm", ISIM_ERR_DATA, "base ':bookworm' is not NAME:VERSION (debian:bookworm, say)" },
+	{ "", ISIM_ERR_DATA, "base '' is not NAME:VERSION (debian:bookworm, say)" },
+	{ "Debian:bookworm", ISIM_ERR_DATA, "base 'Debian:bookworm' is not NAME:VERSION (debian:bookworm, say)" },
+	{ "../debian:bookworm", ISIM_ERR_DATA,
 	  "base '../debian:bookworm' is not NAME:VERSION (debian:bookworm, say)" },
-	{ "debian:book:worm", ISIM_EXIT_DATAERR, "base 'debian:book:worm' is not NAME:VERSION (debian:bookworm, say)" },
-	{ "debian:bookworm ", ISIM_EXIT_DATAERR, "base 'debian:bookworm ' is not NAME:VERSION (debian:bookworm, say)" },
+	{ "debian:book:worm", ISIM_ERR_DATA, "base 'debian:book:worm' is not NAME:VERSION (debian:bookworm, say)" },
+	{ "debian:bookworm ", ISIM_ERR_DATA, "base 'debian:bookworm ' is not NAME:VERSION (debian:bookworm, say)" },
 };
 
 /* Specs against the repository's bases: the names and versions known. */
@@ -303,7 +303,7 @@ static void test_specs(void **state)
 			print_error("'%s': got '%s'\n", c->spec, got);
 		assert_true(len >= strlen(want));
 		assert_string_equal(got + len - strlen(want), want);
-		assert_int_equal(err.code, c->code);
+		assert_int_equal(err.kind, c->kind);
 	}
 	print_message("# %zu specs\n", i);
 }
@@ -348,9 +348,9 @@ static void test_bad_base(void **state)
 		if (isim_base_load(dir, schemas, "tiny:v1", &b, &err) == 0)
 			fail_msg("'%s' was accepted", c->repl);
 		assert_null(b);
-		if (err.code != ISIM_EXIT_CONFIG || err.line != c->line || strcmp(err.pointer, c->pointer) != 0)
-			print_error("'%s': got %d '%s'\n", c->repl, err.code, tu_msg(&err));
-		assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+		if (err.kind != ISIM_ERR_CONFIG || err.line != c->line || strcmp(err.pointer, c->pointer) != 0)
+			print_error("'%s': got %d '%s'\n", c->repl, err.kind, tu_msg(&err));
+		assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 		assert_string_equal(err.path, yaml);
 		assert_int_equal(err.line, c->line);
 		assert_string_equal(err.pointer, c->pointer);
@@ -371,7 +371,7 @@ static void test_bad_yaml(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_base_load(dir, schemas, "tiny:v1", &b, &err), -1);
 	assert_null(b);
-	assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+	assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 	assert_string_equal(err.path, tu_path(dir, "tiny.yaml"));
 	assert_true(err.line > 0);
 
@@ -379,7 +379,7 @@ static void test_bad_yaml(void **state)
 	tu_write(dir, "tiny.yaml", TINY);
 	isim_error_clear(&err);
 	assert_int_equal(isim_base_load(dir, schemas, "tiny:v3", &b, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_string_equal(tu_msg(&err), "base 'tiny:v3' is not supported (known: tiny:v1, tiny:2.0)");
 }
 

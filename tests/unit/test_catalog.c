@@ -149,7 +149,7 @@ static void test_open_missing_features(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_catalog_open(&cat, dir, t->profiles, t->schemas, &err), -1);
 	assert_null(cat);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	snprintf(expected, sizeof(expected), "%s: features directory not found", dir);
 	assert_string_equal(tu_msg(&err), expected);
 
@@ -171,7 +171,7 @@ static void test_open_schema_errors(void **state)
 	assert_int_equal(unlink(tu_path(t->schemas, "profile.schema.json")), 0);
 	isim_error_clear(&err);
 	assert_int_equal(isim_catalog_open(&cat, t->features, t->profiles, t->schemas, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	snprintf(expected, sizeof(expected), "%s/profile.schema.json: cannot open: %s", t->schemas, strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), expected);
 
@@ -179,7 +179,7 @@ static void test_open_schema_errors(void **state)
 	tu_write(t->schemas, "profile.schema.json", "{\n  \"type\": \"object\",\n}\n");
 	isim_error_clear(&err);
 	assert_int_equal(isim_catalog_open(&cat, t->features, t->profiles, t->schemas, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+	assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 	snprintf(expected, sizeof(expected), "%s/profile.schema.json:3:1: unexpected '}', expected a member name",
 		 t->schemas);
 	assert_string_equal(tu_msg(&err), expected);
@@ -228,7 +228,7 @@ static void test_feature_unknown(void **state)
 		isim_error_clear(&err);
 		assert_int_equal(isim_catalog_feature(cat, names[i], &f, &err), -1);
 		assert_null(f);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		snprintf(expected, sizeof(expected), "feature '%s' is not defined (known: base, vpn)", names[i]);
 		assert_string_equal(tu_msg(&err), expected);
 	}
@@ -267,7 +267,7 @@ static void test_feature_bad(void **state)
 		cat = open_tree(t);
 		isim_error_clear(&err);
 		assert_int_equal(isim_catalog_feature(cat, "other", &f, &err), -1);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		snprintf(expected, sizeof(expected), "%s:%s", path, bad_features[i].message);
 		if (strcmp(tu_msg(&err), expected))
 			print_message("case %zu\n", i);
@@ -342,19 +342,19 @@ static void test_profile_errors(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_profile_load(cat, "Web!", &p, &err), -1);
 	assert_null(p);
-	assert_int_equal(err.code, ISIM_EXIT_USAGE);
+	assert_int_equal(err.kind, ISIM_ERR_USAGE);
 	assert_string_equal(tu_msg(&err), "'Web!' is not a profile name ([a-z][a-z0-9-]*) nor a path");
 
 	isim_error_clear(&err);
 	assert_int_equal(isim_profile_load(cat, "nosuch", &p, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	snprintf(expected, sizeof(expected), "%s/nosuch.yaml: cannot open: %s", t->profiles, strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), expected);
 
 	tu_write(t->profiles, "best.yaml", "# renamed\nname: web\nversion: 1.0.0\n");
 	isim_error_clear(&err);
 	assert_int_equal(isim_profile_load(cat, "best", &p, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	snprintf(expected, sizeof(expected),
 		 "%s/best.yaml:2:7: /name: profile name 'web' differs from its file name 'best.yaml'", t->profiles);
 	assert_string_equal(tu_msg(&err), expected);

@@ -425,7 +425,7 @@ static void test_files_line(void **state)
 		}
 		if (isim_files_line(line, &e, &err) == 0)
 			print_error("accepted: '%s'\n", c->line);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(err.msg, c->msg);
 	}
 }

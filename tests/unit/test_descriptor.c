@@ -35,9 +35,9 @@ static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8
 	(void)ctx;
 	isim_ms_keyid_hex(id, hex);
 	if (memcmp(id, keyid, sizeof(keyid)) != 0)
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "key %s is not a trusted signer", hex);
+		return isim_error_set(err, ISIM_ERR_REFUSED, "key %s is not a trusted signer", hex);
 	if (revoked)
-		return isim_error_set(err, ISIM_EXIT_VERDICT, "key %s is revoked", hex);
+		return isim_error_set(err, ISIM_ERR_REFUSED, "key %s is revoked", hex);
 	memcpy(out, pk, 32);
 	return 0;
 }
@@ -122,7 +122,7 @@ static void test_signed_verifies(void **state)
 	/* Valid from issued_at up to, not including, expires_at. */
 	assert_int_equal(verify(d, "2026-01-01T00:00:00Z", &v, &err), 0);
 	assert_int_equal(verify(d, "2026-01-02T00:00:00Z", &v, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_VERDICT);
+	assert_int_equal(err.kind, ISIM_ERR_REFUSED);
 	assert_string_equal(err.msg, "expired at 2026-01-02T00:00:00Z");
 	assert_int_equal(verify(d, "2025-12-31T23:59:59Z", &v, &err), -1);
 	assert_string_equal(err.msg, "not valid before 2026-01-01T00:00:00Z");
@@ -178,7 +178,7 @@ static void test_forgeries(void **state)
 		assert_non_null(item);
 		assert_non_null(cJSON_SetValuestring(item, changes[i].value));
 		assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-		assert_int_equal(err.code, ISIM_EXIT_VERDICT);
+		assert_int_equal(err.kind, ISIM_ERR_REFUSED);
 		assert_string_equal(err.pointer, "/attestation/signature");
 		assert_string_equal(err.msg, "signature by 2C4EB03A18E90271 does not verify");
 		cJSON_Delete(d);

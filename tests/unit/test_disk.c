@@ -199,7 +199,7 @@ static void test_mbr_refused(void **state)
 			continue;
 		}
 		assert_int_equal(r, -1);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(tu_msg(&err), c->msg);
 	}
 	print_message("# %zu layouts\n", i);
@@ -375,7 +375,7 @@ static void test_copy_sparse_errors(void **state)
 	assert_true(fd >= 0);
 	isim_error_clear(&err);
 	assert_int_equal(isim_copy_sparse(fd, dst, 0, src, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	assert_string_equal(err.path, src);
 	snprintf(want, sizeof(want), "%s: cannot open: %s", src, strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), want);
@@ -388,7 +388,7 @@ static void test_copy_sparse_errors(void **state)
 	assert_true(fd >= 0);
 	isim_error_clear(&err);
 	assert_int_equal(isim_copy_sparse(fd, dst, 0, src, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_IOERR);
+	assert_int_equal(err.kind, ISIM_ERR_IO);
 	assert_string_equal(err.path, dst);
 	snprintf(want, sizeof(want), "%s: cannot write: %s", dst, strerror(EBADF));
 	assert_string_equal(tu_msg(&err), want);
@@ -399,7 +399,7 @@ static void test_copy_sparse_errors(void **state)
 	assert_true(fd >= 0);
 	isim_error_clear(&err);
 	assert_int_equal(isim_copy_sparse(fd, dst, 0, dir, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_IOERR);
+	assert_int_equal(err.kind, ISIM_ERR_IO);
 	snprintf(want, sizeof(want), "%s: cannot read: %s", dir, strerror(EISDIR));
 	assert_string_equal(tu_msg(&err), want);
 	assert_int_equal(close(fd), 0);

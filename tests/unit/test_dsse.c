@@ -160,7 +160,7 @@ static void test_refused(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		isim_error_clear(&err);
 		assert_int_equal(isim_dsse_parse(cases[i].text, strlen(cases[i].text), "env.json", &env, &err), -1);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(err.path, "env.json");
 		assert_string_equal(err.pointer, cases[i].pointer);
 		assert_string_equal(err.msg, cases[i].msg);
@@ -169,7 +169,7 @@ static void test_refused(void **state)
 	/* Malformed JSON is the JSON parser's message, with a position. */
 	isim_error_clear(&err);
 	assert_int_equal(isim_dsse_parse("{\"payloadType\":", 15, "env.json", &env, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_int_equal(err.line, 1);
 }
 

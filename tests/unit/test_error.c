@@ -60,13 +60,13 @@ static void test_set_keeps_location(void **state)
 	isim_error_clear(&err);
 	isim_error_at(&err, "a.yaml", 3, 9);
 	isim_error_pointer(&err, "/name");
-	assert_int_equal(isim_error_set(&err, ISIM_EXIT_DATAERR, "expected %s, got %d", "a string", 42), -1);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(isim_error_set(&err, ISIM_ERR_DATA, "expected %s, got %d", "a string", 42), -1);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_string_equal(tu_msg(&err), "a.yaml:3:9: /name: expected a string, got 42");
 
 	/* A later message replaces the text but not where it is. */
-	isim_error_set(&err, ISIM_EXIT_CONFIG, "second");
-	assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+	isim_error_set(&err, ISIM_ERR_CONFIG, "second");
+	assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 	assert_string_equal(tu_msg(&err), "a.yaml:3:9: /name: second");
 
 	/* A NULL path keeps the file and moves the position. */
@@ -82,17 +82,17 @@ static void test_code_never_zero(void **state)
 
 	(void)state;
 	isim_error_clear(&err);
-	assert_int_equal(err.code, 0);
+	assert_int_equal(err.kind, 0);
 	isim_error_set(&err, 0, "oops");
-	assert_int_equal(err.code, ISIM_EXIT_SOFTWARE);
+	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 }
 
 static void test_null_error(void **state)
 {
 	(void)state;
 	/* Callers that do not want details pass NULL; nothing breaks. */
-	assert_int_equal(isim_error_set(NULL, ISIM_EXIT_DATAERR, "x"), -1);
-	assert_int_equal(isim_error_errno(NULL, ISIM_EXIT_IOERR, EIO, "x"), -1);
+	assert_int_equal(isim_error_set(NULL, ISIM_ERR_DATA, "x"), -1);
+	assert_int_equal(isim_error_errno(NULL, ISIM_ERR_IO, EIO, "x"), -1);
 	isim_error_at(NULL, "p", 1, 1);
 	isim_error_pointer(NULL, "/a");
 	isim_error_clear(NULL);
@@ -106,10 +106,10 @@ static void test_errno_suffix(void **state)
 	(void)state;
 	isim_error_clear(&err);
 	isim_error_at(&err, "/etc/infrasim/x.conf", 0, 0);
-	assert_int_equal(isim_error_errno(&err, ISIM_EXIT_NOINPUT, ENOENT, "cannot open"), -1);
+	assert_int_equal(isim_error_errno(&err, ISIM_ERR_NOINPUT, ENOENT, "cannot open"), -1);
 	snprintf(expected, sizeof(expected), "/etc/infrasim/x.conf: cannot open: %s", strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), expected);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 }
 
 static void test_long_message_truncated(void **state)
@@ -121,7 +121,7 @@ static void test_long_message_truncated(void **state)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	isim_error_clear(&err);
-	isim_error_set(&err, ISIM_EXIT_DATAERR, "%s", big);
+	isim_error_set(&err, ISIM_ERR_DATA, "%s", big);
 	assert_int_equal(strlen(err.msg), sizeof(err.msg) - 1);
 	isim_error_at(&err, big, 1, 2);
 	assert_int_equal(strlen(err.path), sizeof(err.path) - 1);
@@ -140,7 +140,7 @@ static void test_format_small_buffer(void **state)
 	(void)state;
 	isim_error_clear(&err);
 	isim_error_at(&err, "file.yaml", 10, 2);
-	isim_error_set(&err, ISIM_EXIT_DATAERR, "message");
+	isim_error_set(&err, ISIM_ERR_DATA, "message");
 	memset(buf, 'Z', sizeof(buf));
 	isim_error_format(&err, buf, sizeof(buf));
 	assert_string_equal(buf, "file.ya");
@@ -206,7 +206,7 @@ static void test_format_sanitizes_every_part(void **state)
 	isim_error_clear(&err);
 	isim_error_at(&err, "evil\x1b]0;title\a.yaml", 1, 1);
 	isim_error_pointer(&err, "/k\n");
-	isim_error_set(&err, ISIM_EXIT_DATAERR, "value '%s'", "\x1b[2J");
+	isim_error_set(&err, ISIM_ERR_DATA, "value '%s'", "\x1b[2J");
 	assert_string_equal(tu_msg(&err), "evil?]0;title?.yaml:1:1: /k?: value '?[2J'");
 }
 

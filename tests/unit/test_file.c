@@ -105,7 +105,7 @@ static void test_read_limit(void **state)
 	assert_int_equal(isim_file_read(path, 9, &text, &len, &err), -1);
 	assert_null(text);
 	assert_int_equal(len, 0);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	snprintf(path, sizeof(path), "%s/ten: file is larger than 9 bytes", dir);
 	assert_string_equal(tu_msg(&err), path);
 
@@ -125,12 +125,12 @@ static void test_read_errors(void **state)
 	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	assert_string_equal(tu_msg(&err), expect_error(path, "cannot open", ENOENT));
 
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_read(dir, ISIM_FILE_MAX, &text, &len, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	assert_string_equal(tu_msg(&err), expect_error(dir, "cannot read", EISDIR));
 }
 
@@ -148,7 +148,7 @@ static void test_read_unreadable(void **state)
 	assert_int_equal(chmod(path, 0), 0);
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOPERM);
+	assert_int_equal(err.kind, ISIM_ERR_PERM);
 	assert_string_equal(tu_msg(&err), expect_error(path, "cannot open", EACCES));
 }
 
@@ -241,7 +241,7 @@ static void test_write_fails_midway(void **state)
 	free(big);
 
 	assert_int_equal(r, -1);
-	assert_int_equal(err.code, ISIM_EXIT_IOERR);
+	assert_int_equal(err.kind, ISIM_ERR_IO);
 	assert_string_equal(tu_msg(&err), expect_error(path, "cannot write", EFBIG));
 	text = tu_read(path);
 	assert_string_equal(text, "old state\n");
@@ -272,7 +272,7 @@ static void test_write_no_fd(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
 
 	assert_int_equal(r, -1);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	assert_string_equal(tu_msg(&err), expect_error(path, "cannot create", EMFILE));
 	text = tu_read(path);
 	assert_string_equal(text, "old state\n");
@@ -289,7 +289,7 @@ static void test_write_missing_dir(void **state)
 	snprintf(path, sizeof(path), "%s/nosuch/out.json", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	assert_string_equal(tu_msg(&err), expect_error(path, "cannot create", ENOENT));
 	assert_string_equal(listing(dir), "");
 }
@@ -306,7 +306,7 @@ static void test_write_over_directory(void **state)
 	snprintf(path, sizeof(path), "%s/out.json", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_IOERR);
+	assert_int_equal(err.kind, ISIM_ERR_IO);
 	assert_string_equal(tu_msg(&err), expect_error(path, "cannot write", EISDIR));
 	assert_string_equal(listing(dir), "out.json");
 	assert_string_equal(listing(path), "keep");
@@ -327,7 +327,7 @@ static void test_write_unwritable_dir(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_write_atomic(path, "new\n", 4, 0644, &err), -1);
 	assert_int_equal(chmod(sub, 0755), 0);
-	assert_int_equal(err.code, ISIM_EXIT_NOPERM);
+	assert_int_equal(err.kind, ISIM_ERR_PERM);
 	assert_string_equal(tu_msg(&err), expect_error(path, "cannot create", EACCES));
 	text = tu_read(path);
 	assert_string_equal(text, "old\n");
@@ -430,7 +430,7 @@ static void test_stage_put_refuses_paths(void **state)
 	/* Both the same name twice and the names above left nothing behind. */
 	assert_int_equal(isim_dir_put(&sd, "a", "x", 1, 0644, &err), 0);
 	assert_int_equal(isim_dir_put(&sd, "a", "y", 1, 0644, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	isim_dir_abort(&sd);
 	assert_string_equal(listing(dir), "");
 }
@@ -447,7 +447,7 @@ static void test_stage_parent_is_file(void **state)
 	snprintf(parent, sizeof(parent), "%s/build", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_dir_stage(&sd, final, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	assert_string_equal(tu_msg(&err), expect_error(parent, "cannot create directory", ENOTDIR));
 	isim_dir_abort(&sd);
 	assert_string_equal(listing(dir), "build");

@@ -240,13 +240,13 @@ static void test_file_errors(void **state)
 	(void)state;
 	isim_error_clear(&err);
 	assert_int_equal(isim_sha256_file(tu_path(dir, "missing"), d, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	snprintf(expected, sizeof(expected), "%s/missing: cannot open: %s", dir, strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), expected);
 
 	isim_error_clear(&err);
 	assert_int_equal(isim_sha256_file(dir, d, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	snprintf(expected, sizeof(expected), "%s: cannot read: %s", dir, strerror(EISDIR));
 	assert_string_equal(tu_msg(&err), expected);
 	isim_rmtree(dir);

@@ -378,7 +378,7 @@ static void test_refusals(void **state)
 		    err.column != refusals[i].column)
 			fail_msg("case %zu: got %d:%d: %s, want %d:%d: %s", i, err.line, err.column, err.msg,
 				 refusals[i].line, refusals[i].column, refusals[i].msg);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(err.path, "doc.json");
 		assert_string_equal(err.pointer, "");
 		/* A refusal leaves the output as it was. */
@@ -609,7 +609,7 @@ static void expect_tree_refused(cJSON *d, const char *pointer, const char *msg)
 	assert_int_equal(isim_jcs_from_cjson(d, &b, &err), -1);
 	assert_string_equal(err.msg, msg);
 	assert_string_equal(err.pointer, pointer);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_string_equal(b.s, "kept");
 	isim_buf_free(&b);
 	cJSON_Delete(d);
@@ -675,7 +675,7 @@ static void test_from_cjson_refusals(void **state)
 	cJSON_Delete(d);
 
 	assert_int_equal(isim_jcs_from_cjson(NULL, &b, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_SOFTWARE);
+	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 }
 
 int main(void)

@@ -79,7 +79,7 @@ static void test_parse(void **state)
 			print_message("case %zu: got '%s'\n", i, r == 0 ? "success" : tu_msg(&err));
 		assert_int_equal(r, -1);
 		assert_null(doc);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(tu_msg(&err), c->error);
 	}
 }
@@ -122,7 +122,7 @@ static void test_deep_nesting(void **state)
 	text[600] = '\0';
 	isim_error_clear(&err);
 	assert_int_equal(isim_json_parse(text, 600, "t.json", &doc, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_int_equal(err.line, 1);
 	assert_int_equal(isim_json_parse(text + 300 - 200, 400, "t.json", &doc, &err), 0);
 	cJSON_Delete(doc);
@@ -175,7 +175,7 @@ static void test_load_file(void **state)
 	snprintf(path, sizeof(path), "%s/none.json", dir);
 	assert_int_equal(isim_json_load_file(path, &doc, &err), -1);
 	assert_null(doc);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	snprintf(expected, sizeof(expected), "%s: cannot open: %s", path, strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), expected);
 	isim_rmtree(dir);
@@ -222,7 +222,7 @@ static void test_jsonl_records(void **state)
 	assert_int_equal(isim_jsonl_next(&r, &doc, &err), 0);
 	assert_null(doc);
 	assert_int_equal(isim_jsonl_next(&r, &doc, &err), 0);
-	assert_int_equal(err.code, 0);
+	assert_int_equal(err.kind, 0);
 	isim_jsonl_free(&r);
 	fclose(f);
 }
@@ -285,7 +285,7 @@ static void test_jsonl_bad_lines(void **state)
 		}
 		assert_int_equal(got, -1);
 		assert_null(doc);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(tu_msg(&err), expected[i]);
 	}
 	isim_jsonl_free(&r);
@@ -338,7 +338,7 @@ static void test_jsonl_read_error(void **state)
 	isim_jsonl_init(&r, f, dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_jsonl_next(&r, &doc, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_IOERR);
+	assert_int_equal(err.kind, ISIM_ERR_IO);
 	snprintf(expected, sizeof(expected), "%s:1: cannot read: %s", dir, strerror(EISDIR));
 	assert_string_equal(tu_msg(&err), expected);
 	isim_jsonl_free(&r);

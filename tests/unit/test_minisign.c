@@ -71,15 +71,15 @@ static struct isim_ms_seckey *golden_key(void)
 	return sk;
 }
 
-static void expect_error(const struct isim_error *err, int code, const char *msg)
+static void expect_error(const struct isim_error *err, enum isim_err kind, const char *msg)
 {
 	char buf[2400];
 
 	isim_error_format(err, buf, sizeof(buf));
-	if (strcmp(buf, msg) != 0 || err->code != code)
-		print_error("got code %d, '%s'\n", err->code, buf);
+	if (strcmp(buf, msg) != 0 || err->kind != kind)
+		print_error("got kind %d, '%s'\n", err->kind, buf);
 	assert_string_equal(buf, msg);
-	assert_int_equal(err->code, code);
+	assert_int_equal(err->kind, kind);
 }
 
 static void test_keyid(void **state)
@@ -235,7 +235,7 @@ static void test_encrypted(void **state)
 	assert_int_equal(sk->opslimit, 524288);
 	assert_int_equal(sk->memlimit, 16 << 20);
 	assert_int_equal(isim_ms_seckey_unlock(sk, "correct horse", 13, &err), -1);
-	expect_error(&err, ISIM_EXIT_NOPERM, "wrong password for this secret key");
+	expect_error(&err, ISIM_ERR_PERM, "wrong password for this secret key");
 	assert_true(sk->locked);
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_seckey_unlock(sk, GOLDEN_PW, strlen(GOLDEN_PW), &err), 0);
@@ -288,7 +288,7 @@ struct forgery {
 	const char *find; /* in golden.txt.sig */
 	const char *repl;
 	int flip_file; /* flip one bit of golden.txt instead */
-	int code;
+	enum isim_err kind;
 	const char *msg;
 };
 
@@ -296,19 +296,19 @@ struct forgery {
 #define COMMENT_CHANGED "trusted comment does not verify: the trusted comment or the global signature was altered"
 
 static const struct forgery forgeries[] = {
-	{ "one bit of the file", NULL, NULL, 1, ISIM_EXIT_VERDICT, CHANGED },
+	{ "one bit of the file", NULL, NULL, 1, ISIM_ERR_REFUSED, CHANGED },
 	/* 'u' -> 'v' flips the lowest bit of one signature byte. */
-	{ "one bit of the signature", "CuaW0n", "CvaW0n", 0, ISIM_EXIT_VERDICT, CHANGED },
-	{ "one bit of the trusted comment", "1700000000", "1700000001", 0, ISIM_EXIT_VERDICT, COMMENT_CHANGED },
-	{ "one bit of the global signature", "2yEWz9", "3yEWz9", 0, ISIM_EXIT_VERDICT, COMMENT_CHANGED },
+	{ "one bit of the signature", "CuaW0n", "CvaW0n", 0, ISIM_ERR_REFUSED, CHANGED },
+	{ "one bit of the trusted comment", "1700000000", "1700000001", 0, ISIM_ERR_REFUSED, COMMENT_CHANGED },
+	{ "one bit of the global signature", "2yEWz9", "3yEWz9", 0, ISIM_ERR_REFUSED, COMMENT_CHANGED },
 	/* "RUQB" is 'E' 'D' 0x01; "RUQC" makes the key id's first byte 0x02. */
-	{ "another key id", "RUQBI0Vn", "RUQCI0Vn", 0, ISIM_EXIT_VERDICT,
+	{ "another key id", "RUQBI0Vn", "RUQCI0Vn", 0, ISIM_ERR_REFUSED,
 	  "signed by key EFCDAB8967452302, but the public key is " GOLDEN_KEYID },
-	{ "legacy algorithm tag 'Ed'", "RUQBI0Vn", "RWQBI0Vn", 0, ISIM_EXIT_DATAERR,
+	{ "legacy algorithm tag 'Ed'", "RUQBI0Vn", "RWQBI0Vn", 0, ISIM_ERR_DATA,
 	  "x.sig:2:1: signature algorithm 'Ed' (minisign's legacy, not prehashed) is not accepted; expected 'ED'" },
-	{ "unknown algorithm tag", "RUQBI0Vn", "WFgBI0Vn", 0, ISIM_EXIT_DATAERR,
+	{ "unknown algorithm tag", "RUQBI0Vn", "WFgBI0Vn", 0, ISIM_ERR_DATA,
 	  "x.sig:2:1: unknown signature algorithm 'XX'; expected 'ED'" },
-	{ "a trusted comment made two lines", "\tfile:", "\nfile:", 0, ISIM_EXIT_DATAERR,
+	{ "a trusted comment made two lines", "\tfile:", "\nfile:", 0, ISIM_ERR_DATA,
 	  "x.sig:4:5: a global signature: ':' is not a base64 character" },
 };
 
@@ -337,7 +337,7 @@ static void test_forgeries(void **state)
 		if (r == 0)
 			r = isim_ms_verify_data(&pk, &sig, data, n, &err);
 		assert_int_equal(r, -1);
-		expect_error(&err, f->code, f->msg);
+		expect_error(&err, f->kind, f->msg);
 		free(text);
 		free(data);
 	}
@@ -357,92 +357,92 @@ struct bad {
 	const char *repl;
 	size_t rlen; /* of repl, when it holds a NUL; 0: strlen */
 	int fill;    /* > 0: repl is followed by this many 'a' */
-	int code;
+	enum isim_err err;
 	const char *msg;
 };
 
 static const struct bad bads[] = {
 	/* public keys */
-	{ PUB, NULL, NULL, NULL, 0, 0, ISIM_EXIT_DATAERR, "x.pub: empty; expected an untrusted comment line" },
-	{ PUB, "golden.pub", "untrusted comment: ", "comment: ", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, NULL, NULL, NULL, 0, 0, ISIM_ERR_DATA, "x.pub: empty; expected an untrusted comment line" },
+	{ PUB, "golden.pub", "untrusted comment: ", "comment: ", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:1:1: expected a line starting with 'untrusted comment: '" },
-	{ PUB, "golden.pub", "public key EF", "public key", 0, ISIM_MS_COMMENT_MAX + 1 - 33, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "public key EF", "public key", 0, ISIM_MS_COMMENT_MAX + 1 - 33, ISIM_ERR_DATA,
 	  "x.pub:1:1023: untrusted comment is longer than 1003 bytes" },
 	{ PUB, "golden.pub", "public key EF", "public key", 0, ISIM_MS_COMMENT_MAX - 33, 0, NULL },
-	{ PUB, "golden.pub", "RWQBI0Vn", "", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "RWQBI0Vn", "", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: a public key: expected 56 base64 characters (42 bytes), got 48" },
-	{ PUB, "golden.pub", "dAeYVKNz\n", "dAeY", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "dAeYVKNz\n", "dAeY", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: a public key: expected 56 base64 characters (42 bytes), got 52" },
-	{ PUB, "golden.pub", "BqbI", "Bq*I", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "BqbI", "Bq*I", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:20: a public key: '*' is not a base64 character" },
-	{ PUB, "golden.pub", "BqbI", "Bq\rI", 0, 0, ISIM_EXIT_DATAERR, "x.pub:2:20: carriage return inside the line" },
-	{ PUB, "golden.pub", "BqbI", "Bq", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "BqbI", "Bq\rI", 0, 0, ISIM_ERR_DATA, "x.pub:2:20: carriage return inside the line" },
+	{ PUB, "golden.pub", "BqbI", "Bq", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: a public key: expected 56 base64 characters (42 bytes), got 54" },
 	/* A comment of two lines: its second is taken for the key. */
-	{ PUB, "golden.pub", "01\nRWQB", "01\nmore comment\nRWQB", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "01\nRWQB", "01\nmore comment\nRWQB", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:5: a public key: ' ' is not a base64 character" },
-	{ PUB, "golden.pub", "RWQBI0Vn", "RUQBI0Vn", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "RWQBI0Vn", "RUQBI0Vn", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: unknown key algorithm 'ED'; expected 'Ed'" },
-	{ PUB, "golden.pub", "KNz\n", "KNz\nextra\n", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "KNz\n", "KNz\nextra\n", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:3:1: unexpected text after line 2" },
-	{ PUB, "golden.pub", "KNz\n", "KNz\n\n", 0, 0, ISIM_EXIT_DATAERR, "x.pub:3:1: unexpected text after line 2" },
-	{ PUB, "golden.pub", "\nRWQB", "\n\nRWQB", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "KNz\n", "KNz\n\n", 0, 0, ISIM_ERR_DATA, "x.pub:3:1: unexpected text after line 2" },
+	{ PUB, "golden.pub", "\nRWQB", "\n\nRWQB", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: a public key: expected 56 base64 characters (42 bytes), got 0" },
 	{ PUB, "golden.pub", "KNz\n", "KNz", 0, 0, 0, NULL },	/* no final LF: accepted */
 	{ PUB, "golden.pub", "01\n", "01\r\n", 0, 0, 0, NULL }, /* CR LF: accepted */
-	{ PUB, "golden.pub", "01\nRWQB", "01\0RWQB", 7, 0, ISIM_EXIT_DATAERR, "x.pub:1:56: NUL byte inside the line" },
-	{ PUB, "golden.pub", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", "", 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.pub", "01\nRWQB", "01\0RWQB", 7, 0, ISIM_ERR_DATA, "x.pub:1:56: NUL byte inside the line" },
+	{ PUB, "golden.pub", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", "", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2: ends after line 1; expected the public key's base64 line" },
-	{ PUB, "golden.key", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR, "x.pub:2:1: this is a secret key, not a public key" },
-	{ PUB, "minisign.key", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.key", NULL, NULL, 0, 0, ISIM_ERR_DATA, "x.pub:2:1: this is a secret key, not a public key" },
+	{ PUB, "minisign.key", NULL, NULL, 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: this is a secret key, not a public key" },
-	{ PUB, "golden.txt.sig", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR,
+	{ PUB, "golden.txt.sig", NULL, NULL, 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: this is a file signature, not a public key" },
 	/* secret keys */
-	{ SEC, "golden.pub", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR, "x.key:2:1: this is a public key, not a secret key" },
-	{ SEC, "golden.key", "RWQAAEIy", "RUQAAEIy", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden.pub", NULL, NULL, 0, 0, ISIM_ERR_DATA, "x.key:2:1: this is a public key, not a secret key" },
+	{ SEC, "golden.key", "RWQAAEIy", "RUQAAEIy", 0, 0, ISIM_ERR_DATA,
 	  "x.key:2:1: unknown key algorithm 'ED'; expected 'Ed'" },
 	/* kdf "Xy": bytes 45 64 58 79 42 32 */
-	{ SEC, "golden.key", "RWQAAEIy", "RWRYeUIy", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden.key", "RWQAAEIy", "RWRYeUIy", 0, 0, ISIM_ERR_DATA,
 	  "x.key:2:1: unknown key derivation function 'Xy'; expected 'Sc'" },
-	{ SEC, "golden.key", "RWQAAEIy", "RWQAAEIz", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden.key", "RWQAAEIy", "RWQAAEIz", 0, 0, ISIM_ERR_DATA,
 	  "x.key:2:1: unknown key checksum algorithm 'B3'; expected 'B2'" },
 	/* A changed checksum byte, then a changed key id byte. */
-	{ SEC, "golden.key", "P2TJ", "P3TJ", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden.key", "P2TJ", "P3TJ", 0, 0, ISIM_ERR_DATA,
 	  "x.key: secret key is corrupt: its checksum does not match" },
-	{ SEC, "golden.key", "AAAAAAAAASNF", "AAAAAAAAAAAA", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden.key", "AAAAAAAAASNF", "AAAAAAAAAAAA", 0, 0, ISIM_ERR_DATA,
 	  "x.key: secret key is corrupt: its checksum does not match" },
 	/* minisign leaves the checksum of an unencrypted key zero; a changed
 	 * seed byte is still found. */
-	{ SEC, "minisign.key", "21cr", "31cr", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "minisign.key", "21cr", "31cr", 0, 0, ISIM_ERR_DATA,
 	  "x.key: secret key is corrupt: its public half does not match its seed" },
 	/* memlimit bytes 46..53: 00 00 00 01 00 00 00 00 (16 MiB) -> 2^40 + 2^24 */
-	{ SEC, "golden-enc.key", "EAAAAAZxH", "EAAQAAZxH", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden-enc.key", "EAAAAAZxH", "EAAQAAZxH", 0, 0, ISIM_ERR_DATA,
 	  "x.key:2: scrypt limits in the key (opslimit 524288, memlimit 1099528404992) exceed the largest accepted "
 	  "(4294967296, 4294967296)" },
-	{ SEC, "golden.key", "RWQAAEIy", "RWQAAEI", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden.key", "RWQAAEIy", "RWQAAEI", 0, 0, ISIM_ERR_DATA,
 	  "x.key:2:1: a secret key: expected 212 base64 characters (158 bytes), got 211" },
-	{ SEC, "golden.key", "hVI=\n", "hVI=\nmore\n", 0, 0, ISIM_EXIT_DATAERR,
+	{ SEC, "golden.key", "hVI=\n", "hVI=\nmore\n", 0, 0, ISIM_ERR_DATA,
 	  "x.key:3:1: unexpected text after line 2" },
 	/* signatures */
-	{ SIG, "golden.txt.sig", "\n2yEW", "", 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.txt.sig", "\n2yEW", "", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:4: ends after line 3; expected the global signature's base64 line" },
-	{ SIG, "golden.txt.sig", "trusted comment: timestamp", "timestamp", 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.txt.sig", "trusted comment: timestamp", "timestamp", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:3:1: expected a line starting with 'trusted comment: '" },
 	{ SIG, "golden.txt.sig", "hashed", "hashed", 0, ISIM_MS_TRUSTED_MAX - (int)sizeof(GOLDEN_TC) + 2,
-	  ISIM_EXIT_DATAERR, "x.sig:3:8191: trusted comment is longer than 8173 bytes" },
+	  ISIM_ERR_DATA, "x.sig:3:8191: trusted comment is longer than 8173 bytes" },
 	{ SIG, "golden.txt.sig", "hashed", "hashed", 0, ISIM_MS_TRUSTED_MAX - (int)sizeof(GOLDEN_TC) + 1, 0, NULL },
-	{ SIG, "golden.txt.sig", "ECw==\n", "ECw==\n\n", 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.txt.sig", "ECw==\n", "ECw==\n\n", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:5:1: unexpected text after line 4" },
-	{ SIG, "golden.txt.sig", "w8=\n", "w9=\n", 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.txt.sig", "w8=\n", "w9=\n", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:2:100: a file signature: invalid base64 (bad padding, or unused bits not zero)" },
-	{ SIG, "golden.txt.sig", "w8=\n", "w8\n", 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.txt.sig", "w8=\n", "w8\n", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:2:1: a file signature: expected 100 base64 characters (74 bytes), got 99" },
-	{ SIG, "golden.txt.sig", "ECw==", "ECw=A", 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.txt.sig", "ECw==", "ECw=A", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:4:88: a global signature: invalid base64 (bad padding, or unused bits not zero)" },
-	{ SIG, "golden.pub", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.pub", NULL, NULL, 0, 0, ISIM_ERR_DATA,
 	  "x.sig:2:1: this is a public key, not a file signature" },
-	{ SIG, "golden.key", NULL, NULL, 0, 0, ISIM_EXIT_DATAERR,
+	{ SIG, "golden.key", NULL, NULL, 0, 0, ISIM_ERR_DATA,
 	  "x.sig:2:1: this is a secret key, not a file signature" },
 };
 
@@ -499,12 +499,12 @@ static void test_bad_input(void **state)
 			r = isim_ms_seckey_parse(text, len, "x.key", &sk, &err);
 		else
 			r = isim_ms_sig_parse(text, len, "x.sig", &sig, &err);
-		if (r != (b->code ? -1 : 0))
+		if (r != (b->err ? -1 : 0))
 			print_error("case %zu (%s -> %s): returned %d\n", i, b->find ? b->find : "",
 				    b->repl ? b->repl : "", r);
-		assert_int_equal(r, b->code ? -1 : 0);
-		if (b->code)
-			expect_error(&err, b->code, b->msg);
+		assert_int_equal(r, b->err ? -1 : 0);
+		if (b->err)
+			expect_error(&err, b->err, b->msg);
 		isim_ms_seckey_free(sk);
 		sk = NULL;
 		free(text);
@@ -534,7 +534,7 @@ static void test_key_file_mode(void **state)
 			 "%s: secret key file is accessible by group or others (mode %04o); refusing it until "
 			 "'chmod 600' is run on it",
 			 path, (unsigned)modes[i]);
-		expect_error(&err, ISIM_EXIT_NOPERM, msg);
+		expect_error(&err, ISIM_ERR_PERM, msg);
 	}
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(isim_ms_seckey_load(path, &sk, &err), 0);
@@ -543,7 +543,7 @@ static void test_key_file_mode(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_seckey_load(path, &sk, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: cannot open secret key: No such file or directory", path);
-	expect_error(&err, ISIM_EXIT_NOINPUT, msg);
+	expect_error(&err, ISIM_ERR_NOINPUT, msg);
 	rmdir(dir);
 	free(text);
 }
@@ -575,17 +575,17 @@ static void test_comment_limits(void **state)
 
 	strcpy(tc + ISIM_MS_TRUSTED_MAX, "t");
 	assert_int_equal(isim_ms_sign_data(sk, "x", 1, tc, NULL, &sig, &err), -1);
-	expect_error(&err, ISIM_EXIT_USAGE, "the trusted comment must be one line of at most 8173 bytes");
+	expect_error(&err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most 8173 bytes");
 	strcpy(uc + ISIM_MS_COMMENT_MAX, "u");
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_sign_data(sk, "x", 1, "ok", uc, &sig, &err), -1);
-	expect_error(&err, ISIM_EXIT_USAGE, "the untrusted comment must be one line of at most 1003 bytes");
+	expect_error(&err, ISIM_ERR_USAGE, "the untrusted comment must be one line of at most 1003 bytes");
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_sign_data(sk, "x", 1, "two\nlines", NULL, &sig, &err), -1);
-	expect_error(&err, ISIM_EXIT_USAGE, "the trusted comment must be one line of at most 8173 bytes");
+	expect_error(&err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most 8173 bytes");
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_default_trusted_comment(0, "dir/a\nb", tc, ISIM_MS_TRUSTED_MAX + 2, &err), -1);
-	expect_error(&err, ISIM_EXIT_DATAERR,
+	expect_error(&err, ISIM_ERR_DATA,
 		     "dir/a?b: the file name holds a line break, which a trusted comment cannot; give the trusted "
 		     "comment yourself");
 	free(tc);
@@ -614,7 +614,7 @@ static void test_staged_file(void **state)
 	assert_int_equal(isim_file_stage(&sf, path, "two", 3, 0600, &err), 0);
 	assert_int_equal(isim_file_commit(&sf, false, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: already exists; not replaced", path);
-	expect_error(&err, ISIM_EXIT_CANTCREAT, msg);
+	expect_error(&err, ISIM_ERR_CANTCREATE, msg);
 	assert_int_equal(isim_file_read(path, 100, &text, &len, &err), 0);
 	assert_string_equal(text, "one");
 	free(text);

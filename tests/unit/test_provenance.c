@@ -34,7 +34,7 @@ static void test_vector_statement(void **state)
 	/* One bit of the image changed: a verdict, not a malformed input. */
 	digest[31] ^= 1;
 	assert_int_equal(isim_provenance_match(stmt, digest, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_VERDICT);
+	assert_int_equal(err.kind, ISIM_ERR_REFUSED);
 	assert_string_equal(err.pointer, "/subject");
 	assert_string_equal(err.msg, "subject sha256 510b126e1d4ced49107fe4ab03ee54cb1c8e4caf6064e1dd29c48d4a3e74c38b "
 				     "does not match the image's sha256 "
@@ -83,7 +83,7 @@ static void test_malformed(void **state)
 		assert_non_null(stmt);
 		isim_error_clear(&err);
 		assert_int_equal(isim_provenance_match(stmt, digest, &err), -1);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(err.pointer, cases[i].pointer);
 		assert_string_equal(err.msg, cases[i].msg);
 		cJSON_Delete(stmt);
@@ -95,7 +95,7 @@ static void test_malformed(void **state)
 		 ok_pred);
 	stmt = cJSON_Parse(text);
 	assert_int_equal(isim_provenance_match(stmt, digest, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_VERDICT);
+	assert_int_equal(err.kind, ISIM_ERR_REFUSED);
 	assert_string_equal(err.msg, "no subject has a sha256 digest");
 	cJSON_Delete(stmt);
 	/* The second subject may be the one that matches. */

@@ -64,7 +64,7 @@ static void test_exit_status(void **state)
 	r.argv = f;
 	assert_int_equal(run(&r, &status, &err), -1);
 	assert_int_equal(status, 1);
-	assert_int_equal(err.code, ISIM_EXIT_SOFTWARE);
+	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 	assert_string_equal(tu_msg(&err), "'false' exited with status 1");
 
 	r.argv = seven;
@@ -74,7 +74,7 @@ static void test_exit_status(void **state)
 	/* No status wanted. */
 	isim_error_clear(&err);
 	assert_int_equal(isim_run(&r, NULL, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_SOFTWARE);
+	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 }
 
 static void test_not_installed(void **state)
@@ -87,12 +87,12 @@ static void test_not_installed(void **state)
 
 	(void)state;
 	assert_int_equal(run(&r, &status, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_UNAVAILABLE);
+	assert_int_equal(err.kind, ISIM_ERR_UNAVAILABLE);
 	assert_string_equal(tu_msg(&err), "'no-such-prog-x' is not installed (not found in PATH)");
 	assert_int_equal(status, -1);
 	r.argv = path;
 	assert_int_equal(run(&r, &status, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_UNAVAILABLE);
+	assert_int_equal(err.kind, ISIM_ERR_UNAVAILABLE);
 	assert_non_null(strstr(tu_msg(&err), "'/nonexistent/bin/tool' is not installed"));
 }
 
@@ -109,7 +109,7 @@ static void test_not_executable(void **state)
 	tu_write(dir, "script", "#!/bin/sh\nexit 0\n");
 	assert_int_equal(chmod(prog, 0644), 0);
 	assert_int_equal(run(&r, &status, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOPERM);
+	assert_int_equal(err.kind, ISIM_ERR_PERM);
 	snprintf(want, sizeof(want), "cannot run '%s': %s", prog, strerror(EACCES));
 	assert_string_equal(tu_msg(&err), want);
 	assert_int_equal(chmod(prog, 0755), 0);
@@ -172,7 +172,7 @@ static void test_out_path(void **state)
 
 	snprintf(path, sizeof(path), "%s/no/such/out.txt", dir);
 	assert_int_equal(run(&r, &status, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CANTCREAT);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
 	assert_string_equal(err.path, path);
 }
 
@@ -263,7 +263,7 @@ static void test_stderr_in_error(void **state)
 	(void)state;
 	assert_int_equal(run(&r, &status, &err), -1);
 	assert_int_equal(status, 3);
-	assert_int_equal(err.code, ISIM_EXIT_SOFTWARE);
+	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 	assert_string_equal(tu_msg(&err), "'sh' exited with status 3: the reason");
 	/* Much more on stderr than is kept: still its last line. */
 	r.argv = flood;
@@ -287,7 +287,7 @@ static void test_killed(void **state)
 	(void)state;
 	assert_int_equal(run(&r, &status, &err), -1);
 	assert_int_equal(status, 128 + 9);
-	assert_int_equal(err.code, ISIM_EXIT_SOFTWARE);
+	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 	assert_string_equal(tu_msg(&err), "'sh' was killed by signal 9");
 	r.argv = term;
 	assert_int_equal(run(&r, &status, &err), -1);
@@ -340,7 +340,7 @@ static void test_interrupted(void **state)
 	isim_run_interrupted = 0;
 	assert_int_equal(ret, -1);
 	assert_true(seconds() - t0 < 3);
-	assert_int_equal(err.code, ISIM_EXIT_SOFTWARE);
+	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 	assert_int_equal(status, 128 + SIGTERM);
 	assert_string_equal(tu_msg(&err), "interrupted by signal 15 while 'sleep' ran");
 	/* Once it is reset, programs run again. */
@@ -397,7 +397,7 @@ static void test_start(void **state)
 	r.argv = missing;
 	isim_error_clear(&err);
 	assert_int_equal(isim_run_start(&r, &pid, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_UNAVAILABLE);
+	assert_int_equal(err.kind, ISIM_ERR_UNAVAILABLE);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)

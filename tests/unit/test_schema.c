@@ -124,14 +124,14 @@ static void run_group(const char *file, const cJSON *g, struct tally *t)
 		want = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "valid"));
 		memset(&err, 0, sizeof(err));
 		got = isim_schema_check(s, cJSON_GetObjectItemCaseSensitive(c, "data"), &err) == 0;
-		if (got == want && (got || err.code == 65)) {
+		if (got == want && (got || err.kind == ISIM_ERR_DATA)) {
 			t->passed++;
 			continue;
 		}
 		t->failed++;
-		printf("# %s: %s: %s: expected %s, got %s%s%s (code %d)\n", file, desc->valuestring,
+		printf("# %s: %s: %s: expected %s, got %s%s%s (kind %s)\n", file, desc->valuestring,
 		       cJSON_GetObjectItemCaseSensitive(c, "description")->valuestring, want ? "valid" : "invalid",
-		       got ? "valid" : "invalid", got ? "" : ": ", got ? "" : err.msg, err.code);
+		       got ? "valid" : "invalid", got ? "" : ": ", got ? "" : err.msg, isim_err_name(err.kind));
 	}
 	isim_schema_free(s);
 }
@@ -363,7 +363,7 @@ static void test_messages(void **state)
 		assert_string_equal(err.msg, m->msg);
 		assert_string_equal(err.pointer, m->pointer);
 		assert_int_equal(r, m->msg[0] ? -1 : 0);
-		assert_int_equal(err.code, m->msg[0] ? ISIM_EXIT_DATAERR : 0);
+		assert_int_equal(err.kind, m->msg[0] ? ISIM_ERR_DATA : 0);
 		cJSON_Delete(schema);
 		cJSON_Delete(inst);
 	}
@@ -433,7 +433,7 @@ static void test_config_errors(void **state)
 		if (strcmp(err.msg, m->msg))
 			printf("# %s: got '%s'\n", m->schema, err.msg);
 		assert_string_equal(err.msg, m->msg);
-		assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+		assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 		assert_string_equal(err.pointer, "");
 		cJSON_Delete(schema);
 		cJSON_Delete(inst);
@@ -468,7 +468,7 @@ static void test_depth_bound(void **state)
 	text[n] = '\0';
 	inst = parse(text);
 	assert_int_equal(isim_schema_validate(schema, inst, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+	assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 	/* Two schemas a level: the root, then items' $ref back to it. */
 	assert_string_equal(err.msg, "schema #: validation is nested deeper than 128 schemas");
 	cJSON_Delete(inst);
@@ -495,7 +495,7 @@ static void test_step_bound(void **state)
 	inst = parse("1");
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(isim_schema_validate(schema, inst, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+	assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, ": validation takes more than 8388608 steps"));
 	cJSON_Delete(schema);
 	cJSON_Delete(inst);
@@ -535,7 +535,7 @@ static void test_nesting_bound(void **state)
 	assert_non_null(schema);
 	assert_int_equal(isim_schema_compile(schema, &s, &err), -1);
 	assert_null(s);
-	assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+	assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 	assert_non_null(strstr(err.msg, ": subschemas nested deeper than 128 levels"));
 	assert_true(!strncmp(err.msg, "schema #/not/not/not/", 21));
 	cJSON_Delete(schema);
@@ -562,10 +562,10 @@ static void test_compiled(void **state)
 	strcpy(err.path, "peers.json");
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(isim_schema_check(s, good, &err), 0);
-		assert_int_equal(err.code, 0);
+		assert_int_equal(err.kind, 0);
 		assert_string_equal(err.msg, "");
 		assert_int_equal(isim_schema_check(s, bad, &err), -1);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(err.pointer, "/endpoint");
 		assert_string_equal(err.msg, "pattern: \"fd00::1:51820\" does not match '^\\[[0-9a-f:]+\\]:[0-9]+$'");
 		assert_string_equal(err.path, "peers.json");

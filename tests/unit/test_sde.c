@@ -33,7 +33,7 @@ static void test_unset_uses_clock(void **state)
 	after = time(NULL);
 	assert_false(from_env);
 	assert_in_range(t, before, after);
-	assert_int_equal(err.code, 0);
+	assert_int_equal(err.kind, 0);
 	/* from_env is optional. */
 	assert_int_equal(isim_sde_now(&t, NULL, &err), 0);
 }
@@ -107,7 +107,7 @@ static void test_invalid(void **state)
 		isim_error_clear(&err);
 		assert_int_equal(setenv("SOURCE_DATE_EPOCH", bad_values[i], 1), 0);
 		assert_int_equal(isim_sde_now(&t, &from_env, &err), -1);
-		assert_int_equal(err.code, ISIM_EXIT_CONFIG);
+		assert_int_equal(err.kind, ISIM_ERR_CONFIG);
 		assert_false(from_env);
 		assert_int_equal(t, 12345);
 		snprintf(expected, sizeof(expected),

@@ -71,15 +71,15 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void expect_error(const struct isim_error *err, int code, const char *msg)
+static void expect_error(const struct isim_error *err, enum isim_err kind, const char *msg)
 {
 	char buf[2400];
 
 	isim_error_format(err, buf, sizeof(buf));
-	if (strcmp(buf, msg) != 0 || err->code != code)
-		print_error("got code %d, '%s'\n", err->code, buf);
+	if (strcmp(buf, msg) != 0 || err->kind != kind)
+		print_error("got kind %d, '%s'\n", err->kind, buf);
 	assert_string_equal(buf, msg);
-	assert_int_equal(err->code, code);
+	assert_int_equal(err->kind, kind);
 }
 
 static void id(const char *hex, uint8_t keyid[8])
@@ -113,7 +113,7 @@ static void test_load(void **state)
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), -1);
 	assert_null(key);
 	snprintf(msg, sizeof(msg), "signed by key 0123456789ABCDEF, which is not a trusted signer (2 keys in %s)", dir);
-	expect_error(&err, ISIM_EXIT_VERDICT, msg);
+	expect_error(&err, ISIM_ERR_REFUSED, msg);
 	isim_trust_free(t);
 }
 
@@ -143,11 +143,11 @@ static void test_revoked(void **state)
 	/* Still in the directory, but refused. */
 	assert_non_null(isim_trust_find(t, keyid));
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), -1);
-	expect_error(&err, ISIM_EXIT_VERDICT, "key " MINISIGN " is revoked");
+	expect_error(&err, ISIM_ERR_REFUSED, "key " MINISIGN " is revoked");
 	isim_error_clear(&err);
 	id(GOLDEN, keyid);
 	assert_int_equal(isim_trust_lookup(t, keyid, pk, &err), -1);
-	expect_error(&err, ISIM_EXIT_VERDICT, "key " GOLDEN " is revoked");
+	expect_error(&err, ISIM_ERR_REFUSED, "key " GOLDEN " is revoked");
 	id("0000000000000001", keyid);
 	assert_true(isim_trust_is_revoked(t, keyid));
 	id("07E6ABA5A7C1915D", keyid);
@@ -160,31 +160,31 @@ struct bad_dir {
 	const char *text; /* NULL: a copy of this vector file */
 	const char *vector;
 	mode_t mode;
-	int code;
+	enum isim_err kind;
 	const char *msg; /* after "DIR/" */
 };
 
 static const struct bad_dir bad_dirs[] = {
-	{ "revoked", "EFCDAB89674523011\n", NULL, 0644, ISIM_EXIT_CONFIG,
+	{ "revoked", "EFCDAB89674523011\n", NULL, 0644, ISIM_ERR_CONFIG,
 	  "revoked:1:1: expected a key id of up to 16 hex digits, as minisign prints it; got 'EFCDAB89674523011'" },
-	{ "revoked", "EFCDAB896745230G\n", NULL, 0644, ISIM_EXIT_CONFIG,
+	{ "revoked", "EFCDAB896745230G\n", NULL, 0644, ISIM_ERR_CONFIG,
 	  "revoked:1:1: expected a key id of up to 16 hex digits, as minisign prints it; got 'EFCDAB896745230G'" },
-	{ "revoked", "# ok\n" GOLDEN " x\n", NULL, 0644, ISIM_EXIT_CONFIG,
+	{ "revoked", "# ok\n" GOLDEN " x\n", NULL, 0644, ISIM_ERR_CONFIG,
 	  "revoked:2:18: expected a '#' comment or the end of the line after the key id" },
-	{ "revoked", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", NULL, 0644, ISIM_EXIT_CONFIG,
+	{ "revoked", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", NULL, 0644, ISIM_ERR_CONFIG,
 	  "revoked:1:1: expected a key id of up to 16 hex digits, as minisign prints it; got "
 	  "'RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvm'" },
-	{ "revoked", GOLDEN "\n", NULL, 0666, ISIM_EXIT_NOPERM,
+	{ "revoked", GOLDEN "\n", NULL, 0666, ISIM_ERR_PERM,
 	  "revoked: revocation list is writable by others (mode 0666); refusing it" },
-	{ "bad.pub", "untrusted comment: x\nRWQB\n", NULL, 0644, ISIM_EXIT_CONFIG,
+	{ "bad.pub", "untrusted comment: x\nRWQB\n", NULL, 0644, ISIM_ERR_CONFIG,
 	  "bad.pub:2:1: a public key: expected 56 base64 characters (42 bytes), got 4" },
-	{ "leaked.pub", NULL, "golden.key", 0644, ISIM_EXIT_CONFIG,
+	{ "leaked.pub", NULL, "golden.key", 0644, ISIM_ERR_CONFIG,
 	  "leaked.pub:2:1: this is a secret key, not a public key" },
-	{ "other.pub", NULL, "golden.pub", 0646, ISIM_EXIT_NOPERM,
+	{ "other.pub", NULL, "golden.pub", 0646, ISIM_ERR_PERM,
 	  "other.pub: trusted key is writable by others (mode 0646); refusing it" },
 	/* The same key id as golden.pub, another key. */
 	{ "twin.pub", "untrusted comment: twin\nRWQBI0VniavN79ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", NULL, 0644,
-	  ISIM_EXIT_CONFIG, "twin.pub: key id " GOLDEN " is also that of DIR/golden.pub, a different key" },
+	  ISIM_ERR_CONFIG, "twin.pub: key id " GOLDEN " is also that of DIR/golden.pub, a different key" },
 };
 
 static void test_bad_dir(void **state)
@@ -213,7 +213,7 @@ static void test_bad_dir(void **state)
 			snprintf(want, sizeof(want), "%s/%.*s%s%s", dir, (int)(p - b->msg), b->msg, dir, p + 3);
 		else
 			snprintf(want, sizeof(want), "%s/%s", dir, b->msg);
-		expect_error(&err, b->code, want);
+		expect_error(&err, b->kind, want);
 		free(text);
 	}
 	print_message("# %zu bad directories\n", i);
@@ -230,14 +230,14 @@ static void test_dir_itself(void **state)
 	assert_int_equal(chmod(dir, 0777), 0);
 	assert_int_equal(isim_trust_load(dir, &t, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: trusted signers directory is writable by others (mode 0777); refusing it", dir);
-	expect_error(&err, ISIM_EXIT_NOPERM, msg);
+	expect_error(&err, ISIM_ERR_PERM, msg);
 	assert_int_equal(chmod(dir, 0755), 0);
 
 	snprintf(missing, sizeof(missing), "%s/none", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_trust_load(missing, &t, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: cannot open trusted signers directory: No such file or directory", missing);
-	expect_error(&err, ISIM_EXIT_NOINPUT, msg);
+	expect_error(&err, ISIM_ERR_NOINPUT, msg);
 
 	/* An empty directory trusts nobody, and says so. */
 	assert_int_equal(mkdir(missing, 0755), 0);
@@ -262,7 +262,7 @@ static void test_one_key(void **state)
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), 0);
 	id(MINISIGN, keyid);
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), -1);
-	expect_error(&err, ISIM_EXIT_VERDICT, "signed by key " MINISIGN ", but the public key is " GOLDEN);
+	expect_error(&err, ISIM_ERR_REFUSED, "signed by key " MINISIGN ", but the public key is " GOLDEN);
 	isim_trust_free(t);
 	t = NULL;
 	/* A malformed key given by the user is bad input, not configuration. */
@@ -270,7 +270,7 @@ static void test_one_key(void **state)
 	snprintf(path, sizeof(path), "%s/bad.pub", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_trust_from_pubkey(path, &t, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 }
 
 int main(void)

@@ -184,7 +184,7 @@ static void run_errors(const struct error_case *cases, size_t n)
 			print_message("case %zu: got %s\n", i, r == 0 ? "success" : tu_msg(&err));
 		assert_int_equal(r, -1);
 		assert_null(doc);
-		assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(tu_msg(&err), cases[i].error);
 	}
 }
@@ -241,7 +241,7 @@ static void test_alias_bomb(void **state)
 	text = isim_buf_take(&b);
 	isim_error_clear(&err);
 	assert_int_equal(isim_yaml_parse(text, strlen(text), "t.yaml", &doc, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_DATAERR);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	assert_non_null(strstr(tu_msg(&err), "more than 200000 nodes after alias expansion"));
 	free(text);
 }
@@ -376,7 +376,7 @@ static void test_locate(void **state)
 
 	/* A message about /files/1/mode names the file, line and column. */
 	isim_error_pointer(&err, "/files/1/mode");
-	isim_error_set(&err, ISIM_EXIT_DATAERR, "'x' is not a file mode");
+	isim_error_set(&err, ISIM_ERR_DATA, "'x' is not a file mode");
 	isim_doc_locate_error(doc, &err);
 	assert_string_equal(tu_msg(&err), "p.yaml:5:23: /files/1/mode: 'x' is not a file mode");
 	isim_doc_free(doc);
@@ -407,7 +407,7 @@ static void test_load_file(void **state)
 	isim_error_clear(&err);
 	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
 	assert_int_equal(isim_yaml_load_file(path, &doc, &err), -1);
-	assert_int_equal(err.code, ISIM_EXIT_NOINPUT);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 	snprintf(expected, sizeof(expected), "%s: cannot open: %s", path, strerror(ENOENT));
 	assert_string_equal(tu_msg(&err), expected);
 	isim_rmtree(dir);
