@@ -131,60 +131,64 @@ static const char *text_of(const cJSON *o, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int check_times(const cJSON *desc, time_t at, struct isim_error *err)
+/* The descriptor is valid in [issued_at, expires_at). */
+static int check_times(const cJSON *desc, time_t at, struct isim_verdict *v)
 {
 	const char *issued = text_of(desc, "issued_at"), *expires = text_of(desc, "expires_at");
 	time_t t_issued, t_expires;
 
 	if (!issued || isim_parse_rfc3339(issued, &t_issued) < 0)
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/issued_at",
-					     "issued_at is not an RFC 3339 date-time");
+		return isim_verdict_refuse(v, "/issued_at", "issued_at is not an RFC 3339 date-time");
 	if (!expires || isim_parse_rfc3339(expires, &t_expires) < 0)
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/expires_at",
-					     "expires_at is not an RFC 3339 date-time");
+		return isim_verdict_refuse(v, "/expires_at", "expires_at is not an RFC 3339 date-time");
 	if (t_expires <= t_issued)
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/expires_at",
-					     "expires_at %s is not after issued_at %s", expires, issued);
+		return isim_verdict_refuse(v, "/expires_at", "expires_at %s is not after issued_at %s", expires,
+					   issued);
 	if (at < t_issued)
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/issued_at", "not valid before %s", issued);
+		return isim_verdict_refuse(v, "/issued_at", "not valid before %s", issued);
 	if (at >= t_expires)
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/expires_at", "expired at %s", expires);
+		return isim_verdict_refuse(v, "/expires_at", "expired at %s", expires);
+	isim_verdict_accept(v);
 	return 0;
 }
 
 int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, time_t at, isim_signer_lookup_fn lookup,
-			   void *ctx, struct isim_descriptor_verdict *v, struct isim_error *err)
+			   void *ctx, struct isim_verdict *v, struct isim_error *err)
 {
 	const cJSON *att = cJSON_GetObjectItemCaseSensitive(desc, "attestation");
-	const char *node = text_of(desc, "node_id"), *id, *sig64;
+	const char *id, *sig64;
 	struct isim_buf payload = { 0 };
 	uint8_t keyid[ISIM_MS_KEYID_BYTES], pk[32], sig[crypto_sign_BYTES];
+	struct isim_error why;
 	size_t siglen;
 	const char *end;
 	int ok;
 
-	memset(v, 0, sizeof(*v));
-	if (node)
-		snprintf(v->node_id, sizeof(v->node_id), "%s", node);
+	isim_verdict_init(v);
 	if (schema && isim_schema_check(schema, desc, err) < 0)
 		return -1;
 	if (!cJSON_IsObject(att))
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation", "the descriptor is not attested");
+		return isim_verdict_refuse(v, "/attestation", "the descriptor is not attested");
 	id = text_of(att, "key_id");
 	if (!id || !isim_ms_keyid_parse(id, keyid))
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation/key_id",
-					     "expected 16 hexadecimal digits");
+		return isim_verdict_refuse(v, "/attestation/key_id", "expected 16 hexadecimal digits");
 	isim_ms_keyid_hex(keyid, v->key_id);
 	sig64 = text_of(att, "signature");
 	if (!sig64 ||
 	    sodium_base642bin(sig, sizeof(sig), sig64, strlen(sig64), NULL, &siglen, &end,
 			      sodium_base64_VARIANT_ORIGINAL) < 0 ||
 	    *end || siglen != sizeof(sig))
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation/signature",
-					     "expected the base64 text of a 64-byte Ed25519 signature");
-	if (lookup(ctx, keyid, pk, err) < 0) {
-		isim_error_pointer(err, "/attestation/key_id");
-		return -1;
+		return isim_verdict_refuse(v, "/attestation/signature",
+					   "expected the base64 text of a 64-byte Ed25519 signature");
+	isim_error_clear(&why);
+	if (lookup(ctx, keyid, pk, &why) < 0) {
+		if (why.kind != ISIM_ERR_REFUSED) {
+			if (err)
+				*err = why;
+			return -1;
+		}
+		isim_error_pointer(&why, "/attestation/key_id");
+		return isim_verdict_refuse_error(v, &why);
 	}
 	if (isim_descriptor_payload(desc, &payload, err) < 0)
 		return -1;
@@ -195,9 +199,8 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 	ok = crypto_sign_verify_detached(sig, (const uint8_t *)payload.s, payload.len, pk) == 0;
 	isim_buf_free(&payload);
 	if (!ok)
-		return isim_error_at_pointer(err, ISIM_ERR_REFUSED, "/attestation/signature",
-					     "signature by %s does not verify", v->key_id);
-	return check_times(desc, at, err);
+		return isim_verdict_refuse(v, "/attestation/signature", "signature by %s does not verify", v->key_id);
+	return check_times(desc, at, v);
 }
 
 int isim_descriptor_schema_load(const char *dir, struct isim_descriptor_schema *out, struct isim_error *err)

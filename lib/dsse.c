@@ -245,3 +245,62 @@ bool isim_dsse_verify(const struct isim_dsse *env, size_t i, const uint8_t pk[st
 	isim_buf_free(&pae);
 	return ok;
 }
+
+/* The verdict on signature i of env alone. */
+static void check_sig(const struct isim_dsse *env, size_t i, const struct isim_trust *t, struct isim_verdict *v)
+{
+	const struct isim_dsse_sig *s = &env->sigs[i];
+	const struct isim_trust_key *key = NULL;
+	uint8_t id[ISIM_MS_KEYID_BYTES];
+	struct isim_error why;
+	size_t k;
+
+	isim_verdict_init(v);
+	if (isim_ms_keyid_parse(s->keyid, id)) {
+		isim_ms_keyid_hex(id, v->key_id);
+		isim_error_clear(&why);
+		if (isim_trust_signer(t, id, &key, &why) < 0) {
+			isim_verdict_refuse_error(v, &why);
+			return;
+		}
+		snprintf(v->signer, sizeof(v->signer), "%s", key->path);
+		if (isim_dsse_verify(env, i, key->pk.pk))
+			isim_verdict_accept(v);
+		else
+			isim_verdict_refuse(v, NULL, "signature %zu by %s does not verify", i, s->keyid);
+		return;
+	}
+	if (s->keyid[0]) {
+		isim_verdict_refuse(v, NULL, "signature %zu: keyid '%.40s' is not a key id", i, s->keyid);
+		return;
+	}
+	/* DSSE leaves keyid optional (envelope.md); an unnamed signature is
+	 * tried with every key that may sign. */
+	for (k = 0; k < t->nkeys; k++) {
+		if (isim_trust_is_revoked(t, t->keys[k].pk.keyid) || !isim_dsse_verify(env, i, t->keys[k].pk.pk))
+			continue;
+		isim_ms_keyid_hex(t->keys[k].pk.keyid, v->key_id);
+		snprintf(v->signer, sizeof(v->signer), "%s", t->keys[k].path);
+		isim_verdict_accept(v);
+		return;
+	}
+	isim_verdict_refuse(v, NULL, "signature %zu verifies under no trusted key", i);
+}
+
+int isim_dsse_verify_trusted(const struct isim_dsse *env, const struct isim_trust *t, const char *type,
+			     struct isim_verdict *v, struct isim_error *err)
+{
+	size_t i;
+
+	isim_verdict_init(v);
+	if (!env->payload_type || env->nsigs == 0)
+		return isim_error_set(err, ISIM_ERR_USAGE, "the DSSE envelope is empty");
+	if (type && strcmp(type, env->payload_type) != 0)
+		return isim_verdict_refuse(v, NULL, "payloadType '%.80s' is not '%.80s'", env->payload_type, type);
+	for (i = 0; i < env->nsigs; i++) {
+		check_sig(env, i, t, v);
+		if (v->ok)
+			break;
+	}
+	return 0;
+}

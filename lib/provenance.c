@@ -40,13 +40,15 @@ static int check_slsa(const cJSON *pred, struct isim_error *err)
 	return 0;
 }
 
-int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SHA256_BYTES], struct isim_error *err)
+int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SHA256_BYTES], struct isim_verdict *v,
+			  struct isim_error *err)
 {
 	const cJSON *type, *subjects, *s, *ptype, *pred;
 	char want[ISIM_SHA256_HEX], ptr[64], first[ISIM_SHA256_HEX] = "";
 	int i = 0;
 	bool found = false;
 
+	isim_verdict_init(v);
 	if (!cJSON_IsObject(stmt))
 		return isim_error_at_pointer(err, ISIM_ERR_DATA, "", "expected an in-toto Statement object");
 	type = member(stmt, "_type");
@@ -82,11 +84,12 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 			found = true;
 		i++;
 	}
-	if (found)
+	if (found) {
+		isim_verdict_accept(v);
 		return 0;
-	isim_error_pointer(err, "/subject");
+	}
 	if (!*first)
-		return isim_error_set(err, ISIM_ERR_REFUSED, "no subject has a sha256 digest");
-	return isim_error_set(err, ISIM_ERR_REFUSED, "subject sha256 %s does not match the image's sha256 %s", first,
-			      want);
+		return isim_verdict_refuse(v, "/subject", "no subject has a sha256 digest");
+	return isim_verdict_refuse(v, "/subject", "subject sha256 %s does not match the image's sha256 %s", first,
+				   want);
 }

@@ -13,15 +13,6 @@
 
 #define REVOKED_MAX (1u << 20)
 
-const char *isim_trust_dir(const char *dir)
-{
-	const char *env = getenv(ISIM_TRUST_DIR_ENV);
-
-	if (dir)
-		return dir;
-	return env && *env ? env : ISIM_TRUST_DIR_DEFAULT;
-}
-
 void isim_trust_free(struct isim_trust *t)
 {
 	if (!t)
@@ -348,25 +339,64 @@ int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES]
 	return 0;
 }
 
-int isim_trust_verify_file(const struct isim_trust *t, const struct isim_ms_sig *sig, const char *path,
-			   const struct isim_trust_key **signer, struct isim_error *err)
+/* The verdict on sig once its signer is known to be trusted: check is
+ * isim_ms_verify_file or _data's answer. */
+static int verdict_of(const struct isim_trust_key *key, int check, struct isim_verdict *v, struct isim_error *err)
 {
-	if (isim_trust_signer(t, sig->keyid, signer, err) < 0)
-		return -1;
-	return isim_ms_verify_file(&(*signer)->pk, sig, path, err);
+	snprintf(v->signer, sizeof(v->signer), "%s", key->path);
+	if (check == 0) {
+		isim_verdict_accept(v);
+		return 0;
+	}
+	if (err && err->kind == ISIM_ERR_REFUSED)
+		return isim_verdict_refuse_error(v, err);
+	return -1;
+}
+
+/* The trusted key for sig; NULL with v refused when there is none. */
+static const struct isim_trust_key *signer_of(const struct isim_trust *t, const struct isim_ms_sig *sig,
+					      struct isim_verdict *v)
+{
+	const struct isim_trust_key *key = NULL;
+	struct isim_error why;
+
+	isim_verdict_init(v);
+	isim_ms_keyid_hex(sig->keyid, v->key_id);
+	isim_error_clear(&why);
+	if (isim_trust_signer(t, sig->keyid, &key, &why) < 0) {
+		isim_verdict_refuse_error(v, &why);
+		return NULL;
+	}
+	return key;
+}
+
+int isim_trust_verify_file(const struct isim_trust *t, const struct isim_ms_sig *sig, const char *path,
+			   struct isim_verdict *v, struct isim_error *err)
+{
+	const struct isim_trust_key *key = signer_of(t, sig, v);
+
+	if (!key)
+		return 0;
+	return verdict_of(key, isim_ms_verify_file(&key->pk, sig, path, err), v, err);
 }
 
 int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig *sig, const void *data, size_t len,
-			   const struct isim_trust_key **signer, struct isim_error *err)
+			   struct isim_verdict *v, struct isim_error *err)
 {
-	if (isim_trust_signer(t, sig->keyid, signer, err) < 0)
-		return -1;
-	return isim_ms_verify_data(&(*signer)->pk, sig, data, len, err);
+	const struct isim_trust_key *key = signer_of(t, sig, v);
+
+	if (!key)
+		return 0;
+	return verdict_of(key, isim_ms_verify_data(&key->pk, sig, data, len, err), v, err);
 }
 
 int isim_trust_open(const char *dir, const char *pub, struct isim_trust **out, struct isim_error *err)
 {
 	if (pub)
 		return isim_trust_from_pubkey(pub, out, err);
-	return isim_trust_load(isim_trust_dir(dir), out, err);
+	if (!dir) {
+		*out = NULL;
+		return isim_error_set(err, ISIM_ERR_USAGE, "no trusted signers directory and no public key given");
+	}
+	return isim_trust_load(dir, out, err);
 }

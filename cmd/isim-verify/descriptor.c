@@ -8,6 +8,8 @@
 #include <time.h>
 
 #include "common/cli.h"
+#include "common/paths.h"
+#include "common/verdict.h"
 #include "isim/catalog.h"
 #include "isim/descriptor.h"
 #include "isim/json.h"
@@ -42,74 +44,62 @@ static void usage(FILE *f)
 		   "directory or schema; see isim(7).\n");
 }
 
-static int lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
-		  struct isim_error *err)
-{
-	const struct isim_trust_key *key = NULL;
-
-	if (isim_trust_signer(ctx, keyid, &key, err) < 0)
-		return -1;
-	memcpy(pk, key->pk.pk, 32);
-	return 0;
-}
-
-static int print_verdict(const struct isim_descriptor_verdict *v, int line, const char *reason)
-{
-	cJSON *o = cJSON_CreateObject();
-	int ret = -1;
-
-	if (o && cJSON_AddBoolToObject(o, "ok", !reason) &&
-	    (v->node_id[0] ? cJSON_AddStringToObject(o, "node_id", v->node_id) : cJSON_AddNullToObject(o, "node_id")) &&
-	    (v->key_id[0] ? cJSON_AddStringToObject(o, "key_id", v->key_id) : cJSON_AddNullToObject(o, "key_id")) &&
-	    (reason ? cJSON_AddStringToObject(o, "reason", reason) : cJSON_AddNullToObject(o, "reason")) &&
-	    (!line || cJSON_AddNumberToObject(o, "line", line)))
-		ret = isim_json_write_line(stdout, o);
-	cJSON_Delete(o);
-	return ret;
-}
-
-/* The reason a verdict gives: the message with the JSON pointer. */
-static void reason_of(const struct isim_error *err, char *buf, size_t size)
-{
-	if (err->pointer[0])
-		snprintf(buf, size, "%s: %s", err->pointer, err->msg);
-	else
-		snprintf(buf, size, "%s", err->msg);
-}
-
 struct run {
 	const struct isim_schema *schema;
 	struct isim_trust *trust;
 	time_t at;
 };
 
+static const char *node_id_of(const cJSON *doc)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "node_id");
+
+	return cJSON_IsString(id) ? id->valuestring : NULL;
+}
+
+/* The verdict's line: {"ok", "node_id", "key_id", "reason"}, and "line"
+ * in a stream. */
+static void fields_of(struct isim_vfield f[static 5], const char *node, int line)
+{
+	const struct isim_vfield base[] = {
+		ISIM_VF_STR_OR_NULL("node_id", node),
+		ISIM_VF_OWN(ISIM_VF_KEY_ID),
+		ISIM_VF_OWN(ISIM_VF_REASON),
+		ISIM_VF_NUM("line", line),
+		ISIM_VF_LAST,
+	};
+
+	memcpy(f, base, sizeof(base));
+	if (!line)
+		f[3] = f[4];
+}
+
 /* 0 valid, 1 refused, 65 malformed (in which case err says why), other
  * codes for errors that stop the run. */
 static int check(const struct run *r, const cJSON *doc, int line, struct isim_error *err)
 {
-	struct isim_descriptor_verdict v;
-	char reason[1600];
+	struct isim_verdict v;
+	struct isim_vfield f[5];
 
 	isim_error_clear(err);
-	if (isim_descriptor_verify(r->schema, doc, r->at, lookup, r->trust, &v, err) == 0)
-		return print_verdict(&v, line, NULL) < 0 ? ISIM_EXIT_IOERR : 0;
-	if (err->kind != ISIM_ERR_REFUSED && err->kind != ISIM_ERR_DATA)
+	fields_of(f, node_id_of(doc), line);
+	if (isim_descriptor_verify(r->schema, doc, r->at, isim_trust_lookup, r->trust, &v, err) == 0)
+		return isim_verdict_print(PROG, &v, f);
+	if (err->kind != ISIM_ERR_DATA)
 		return isim_exit_code(err->kind);
-	reason_of(err, reason, sizeof(reason));
-	if (print_verdict(&v, line, reason) < 0)
-		return ISIM_EXIT_IOERR;
-	return isim_exit_code(err->kind);
+	return isim_verdict_print_error(PROG, &v, err, f);
 }
 
 static int run_stream(const struct run *r, FILE *in, const char *name)
 {
 	struct isim_jsonl rd;
 	struct isim_error err;
-	struct isim_descriptor_verdict none = { 0 };
-	char reason[1600];
+	struct isim_verdict none;
+	struct isim_vfield f[5];
 	cJSON *doc;
 	int got, c, worst = 0;
 
+	isim_verdict_init(&none);
 	isim_jsonl_init(&rd, in, name);
 	for (;;) {
 		isim_error_clear(&err);
@@ -123,12 +113,12 @@ static int run_stream(const struct run *r, FILE *in, const char *name)
 			}
 			/* One bad line does not stop the peers after it. */
 			isim_print_error(PROG, &err);
-			reason_of(&err, reason, sizeof(reason));
-			if (print_verdict(&none, rd.line, reason) < 0) {
-				worst = ISIM_EXIT_IOERR;
+			fields_of(f, NULL, rd.line);
+			c = isim_verdict_print_error(PROG, &none, &err, f);
+			if (c != ISIM_EXIT_DATAERR) {
+				worst = c;
 				break;
 			}
-			c = ISIM_EXIT_DATAERR;
 		} else {
 			c = check(r, doc, rd.line, &err);
 			cJSON_Delete(doc);
@@ -241,7 +231,7 @@ int verify_descriptor_main(int argc, char *argv[])
 	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
 		return isim_fail(PROG, &err);
 	r.schema = schema.schema;
-	if (isim_trust_open(dir, pub, &r.trust, &err) < 0) {
+	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &r.trust, &err) < 0) {
 		isim_descriptor_schema_free(&schema);
 		return isim_fail(PROG, &err);
 	}

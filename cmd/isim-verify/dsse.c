@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/paths.h"
+#include "common/verdict.h"
 #include "isim/dsse.h"
 #include "isim/file.h"
 #include "isim/trust.h"
@@ -35,36 +37,6 @@ static void usage(FILE *f)
 		   "65 malformed envelope, 66 missing file, 78 bad trusted signers directory.\n");
 }
 
-/* 0 when signature i verifies under a usable trusted key; -1 with the
- * reason in err otherwise. */
-static int check_sig(const struct isim_trust *t, const struct isim_dsse *env, size_t i, char *signer, size_t size,
-		     struct isim_error *err)
-{
-	const struct isim_trust_key *key = NULL;
-	uint8_t id[ISIM_MS_KEYID_BYTES];
-	size_t k;
-
-	if (isim_ms_keyid_parse(env->sigs[i].keyid, id)) {
-		if (isim_trust_signer(t, id, &key, err) < 0)
-			return -1;
-		if (!isim_dsse_verify(env, i, key->pk.pk))
-			return isim_error_set(err, ISIM_ERR_REFUSED, "signature %zu by %s does not verify", i,
-					      env->sigs[i].keyid);
-		snprintf(signer, size, "%s", key->path);
-		return 0;
-	}
-	if (env->sigs[i].keyid[0])
-		return isim_error_set(err, ISIM_ERR_REFUSED, "signature %zu: keyid '%.40s' is not a key id", i,
-				      env->sigs[i].keyid);
-	for (k = 0; k < t->nkeys; k++) {
-		if (isim_trust_is_revoked(t, t->keys[k].pk.keyid) || !isim_dsse_verify(env, i, t->keys[k].pk.pk))
-			continue;
-		snprintf(signer, size, "%s", t->keys[k].path);
-		return 0;
-	}
-	return isim_error_set(err, ISIM_ERR_REFUSED, "signature %zu verifies under no trusted key", i);
-}
-
 int verify_dsse_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
@@ -78,8 +50,10 @@ int verify_dsse_main(int argc, char *argv[])
 	struct isim_trust *t = NULL;
 	struct isim_dsse env = { 0 };
 	struct isim_error err;
-	char *text = NULL, signer[4096];
-	size_t len, i;
+	struct isim_verdict v;
+	const char *name;
+	char *text = NULL;
+	size_t len;
 	int c, ret;
 
 	isim_error_clear(&err);
@@ -113,32 +87,20 @@ int verify_dsse_main(int argc, char *argv[])
 	path = optind < argc ? argv[optind] : "-";
 	if (isim_file_read(path, ISIM_DSSE_PAYLOAD_MAX * 2, &text, &len, &err) < 0)
 		return isim_fail(PROG, &err);
-	if (isim_dsse_parse(text, len, strcmp(path, "-") ? path : "<stdin>", &env, &err) < 0) {
+	name = strcmp(path, "-") ? path : "<stdin>";
+	if (isim_dsse_parse(text, len, name, &env, &err) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (isim_trust_open(dir, pub, &t, &err) < 0) {
+	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &t, &err) < 0 ||
+	    isim_dsse_verify_trusted(&env, t, type, &v, &err) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (type && strcmp(type, env.payload_type) != 0) {
-		isim_error_set(&err, ISIM_ERR_REFUSED, "payloadType '%.80s' is not '%.80s'", env.payload_type, type);
-		ret = isim_fail(PROG, &err);
+	/* The payload is this command's output; the verdict goes to stderr. */
+	ret = isim_verdict_tell(PROG, name, &v);
+	if (ret)
 		goto out;
-	}
-	ret = ISIM_EXIT_VERDICT;
-	for (i = 0; i < env.nsigs; i++) {
-		isim_error_clear(&err);
-		if (check_sig(t, &env, i, signer, sizeof(signer), &err) == 0) {
-			ret = 0;
-			break;
-		}
-	}
-	if (ret) {
-		isim_error_at(&err, strcmp(path, "-") ? path : "<stdin>", 0, 0);
-		ret = isim_fail(PROG, &err);
-		goto out;
-	}
 	if (fwrite(env.payload, 1, env.payload_len, stdout) != env.payload_len) {
 		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
 		ret = isim_fail(PROG, &err);

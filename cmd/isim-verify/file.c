@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/paths.h"
+#include "common/verdict.h"
 #include "isim/json.h"
 #include "isim/minisign.h"
 #include "isim/trust.h"
@@ -41,32 +43,11 @@ static char *sig_path(const char *file, const char *opt)
 	return opt ? strdup(opt) : isim_ms_sig_path(file);
 }
 
-static int print_verdict(const char *file, const char *sig_file, const struct isim_ms_sig *sig,
-			 const struct isim_trust_key *signer, const char *reason)
-{
-	char hex[ISIM_MS_KEYID_HEX];
-	cJSON *o = cJSON_CreateObject();
-	bool ok = !reason;
-	int ret = -1;
-
-	isim_ms_keyid_hex(sig->keyid, hex);
-	if (o && cJSON_AddBoolToObject(o, "ok", ok) && cJSON_AddStringToObject(o, "file", file) &&
-	    cJSON_AddStringToObject(o, "signature", sig_file) && cJSON_AddStringToObject(o, "key_id", hex) &&
-	    (signer ? cJSON_AddStringToObject(o, "signer", signer->path) : cJSON_AddNullToObject(o, "signer")) &&
-	    /* The trusted comment is only worth reading once it has verified. */
-	    (ok ? cJSON_AddStringToObject(o, "trusted_comment", sig->trusted)
-		: cJSON_AddNullToObject(o, "trusted_comment")) &&
-	    (ok ? cJSON_AddNullToObject(o, "reason") : cJSON_AddStringToObject(o, "reason", reason)))
-		ret = isim_json_write_line(stdout, o);
-	cJSON_Delete(o);
-	return ret;
-}
-
 /* 0 valid, 1 a negative verdict, else an exit code for an error. */
 static int verify_one(const struct isim_trust *t, const char *file, const char *opt)
 {
-	const struct isim_trust_key *signer = NULL;
 	struct isim_ms_sig *sig = NULL;
+	struct isim_verdict v;
 	struct isim_error err;
 	char *path = sig_path(file, opt);
 	int ret;
@@ -78,18 +59,23 @@ static int verify_one(const struct isim_trust *t, const char *file, const char *
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (isim_ms_sig_load(path, sig, &err) < 0) {
+	if (isim_ms_sig_load(path, sig, &err) < 0 || isim_trust_verify_file(t, sig, file, &v, &err) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (isim_trust_verify_file(t, sig, file, &signer, &err) < 0 && err.kind != ISIM_ERR_REFUSED) {
-		ret = isim_fail(PROG, &err);
-		goto out;
-	}
-	ret = err.kind == ISIM_ERR_REFUSED ? ISIM_EXIT_VERDICT : 0;
-	if (print_verdict(file, path, sig, signer, ret ? err.msg : NULL) < 0) {
-		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
-		ret = isim_fail(PROG, &err);
+	{
+		const struct isim_vfield f[] = {
+			ISIM_VF_STR("file", file),
+			ISIM_VF_STR("signature", path),
+			ISIM_VF_OWN(ISIM_VF_KEY_ID),
+			ISIM_VF_OWN(ISIM_VF_SIGNER),
+			/* The trusted comment is only worth reading once it has verified. */
+			ISIM_VF_STR("trusted_comment", v.ok ? sig->trusted : NULL),
+			ISIM_VF_OWN(ISIM_VF_REASON),
+			ISIM_VF_LAST,
+		};
+
+		ret = isim_verdict_print(PROG, &v, f);
 	}
 out:
 	free(sig);
@@ -141,7 +127,7 @@ int verify_file_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "--sig-file goes with one FILE only, got %d", argc - optind);
 	if (dir && pub)
 		return isim_usage_error(PROG, "--trust and --pub exclude each other");
-	if (isim_trust_open(dir, pub, &t, &err) < 0)
+	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &t, &err) < 0)
 		return isim_fail(PROG, &err);
 	/* Errors that stopped a check outrank a negative verdict. */
 	for (i = optind; i < argc; i++) {

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/paths.h"
+#include "common/verdict.h"
 #include "isim/hash.h"
 #include "isim/json.h"
 #include "isim/minisign.h"
@@ -51,75 +53,66 @@ static char *statement_path(const char *image)
 	return out;
 }
 
-struct verdict {
+struct paths {
 	const char *image, *statement, *signature;
-	char sha256[ISIM_SHA256_HEX];
-	char key_id[ISIM_MS_KEYID_HEX];
-	const char *predicate_type;
 };
 
-static int print_verdict(const struct verdict *v, const char *reason)
+/* The verdict's line: {"ok", "image", "sha256", "statement", "signature",
+ * "key_id", "predicate_type", "reason"}. */
+static int print(const struct paths *p, const char *sha256, const char *ptype, const struct isim_verdict *v)
 {
-	cJSON *o = cJSON_CreateObject();
-	int ret = -1;
+	const struct isim_vfield f[] = {
+		ISIM_VF_STR("image", p->image),
+		ISIM_VF_STR_OR_NULL("sha256", sha256),
+		ISIM_VF_STR("statement", p->statement),
+		ISIM_VF_STR("signature", p->signature),
+		ISIM_VF_OWN(ISIM_VF_KEY_ID),
+		ISIM_VF_STR_OR_NULL("predicate_type", ptype),
+		ISIM_VF_OWN(ISIM_VF_REASON),
+		ISIM_VF_LAST,
+	};
 
-#define STR_OR_NULL(k, s) ((s) && *(s) ? cJSON_AddStringToObject(o, k, s) : cJSON_AddNullToObject(o, k))
-	if (o && cJSON_AddBoolToObject(o, "ok", !reason) && cJSON_AddStringToObject(o, "image", v->image) &&
-	    STR_OR_NULL("sha256", v->sha256) && cJSON_AddStringToObject(o, "statement", v->statement) &&
-	    cJSON_AddStringToObject(o, "signature", v->signature) && STR_OR_NULL("key_id", v->key_id) &&
-	    STR_OR_NULL("predicate_type", v->predicate_type) && STR_OR_NULL("reason", reason))
-		ret = isim_json_write_line(stdout, o);
-#undef STR_OR_NULL
-	cJSON_Delete(o);
-	return ret;
+	return isim_verdict_print(PROG, v, f);
 }
 
-static int check(const struct isim_trust *t, struct verdict *v, struct isim_error *err)
+/* The exit code of the verdict printed, or -1 (err) when it could not check. */
+static int check(const struct isim_trust *t, const struct paths *p, struct isim_error *err)
 {
-	const struct isim_trust_key *signer = NULL;
 	uint8_t digest[ISIM_SHA256_BYTES];
+	char sha256[ISIM_SHA256_HEX] = "";
+	struct isim_verdict v, match;
 	struct isim_ms_sig *sig = NULL;
+	const char *ptype = NULL;
 	cJSON *stmt = NULL;
-	const cJSON *ptype;
+	const cJSON *pt;
 	int ret = -1;
 
 	sig = malloc(sizeof(*sig));
 	if (!sig)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	if (isim_ms_sig_load(v->signature, sig, err) < 0)
+	if (isim_ms_sig_load(p->signature, sig, err) < 0)
 		goto out;
-	isim_ms_keyid_hex(sig->keyid, v->key_id);
 	/* The small statement first: a forged one costs no hashing. */
-	if (isim_trust_verify_file(t, sig, v->statement, &signer, err) < 0)
+	if (isim_trust_verify_file(t, sig, p->statement, &v, err) < 0)
 		goto out;
-	if (isim_json_load_file(v->statement, &stmt, err) < 0)
+	if (!v.ok) {
+		ret = print(p, NULL, NULL, &v);
 		goto out;
-	ptype = cJSON_GetObjectItemCaseSensitive(stmt, "predicateType");
-	v->predicate_type = cJSON_IsString(ptype) ? ptype->valuestring : NULL;
-	if (isim_sha256_file(v->image, digest, err) < 0)
-		goto out;
-	isim_hex(digest, sizeof(digest), v->sha256);
-	isim_error_at(err, v->statement, 0, 0);
-	if (isim_provenance_match(stmt, digest, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	if (ret < 0 || err->kind == ISIM_ERR_REFUSED) {
-		char reason[1600];
-
-		if (err->kind != ISIM_ERR_REFUSED) {
-			cJSON_Delete(stmt);
-			free(sig);
-			return -1;
-		}
-		snprintf(reason, sizeof(reason), "%s%s%s", err->pointer, err->pointer[0] ? ": " : "", err->msg);
-		if (print_verdict(v, reason) < 0)
-			isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
-	} else if (print_verdict(v, NULL) < 0) {
-		isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
-		ret = -1;
 	}
-	v->predicate_type = NULL;
+	if (isim_json_load_file(p->statement, &stmt, err) < 0)
+		goto out;
+	pt = cJSON_GetObjectItemCaseSensitive(stmt, "predicateType");
+	ptype = cJSON_IsString(pt) ? pt->valuestring : NULL;
+	if (isim_sha256_file(p->image, digest, err) < 0)
+		goto out;
+	isim_hex(digest, sizeof(digest), sha256);
+	isim_error_at(err, p->statement, 0, 0);
+	if (isim_provenance_match(stmt, digest, &match, err) < 0)
+		goto out;
+	if (!match.ok)
+		isim_verdict_refuse(&v, NULL, "%s", match.reason);
+	ret = print(p, sha256, ptype, &v);
+out:
 	cJSON_Delete(stmt);
 	free(sig);
 	return ret;
@@ -137,7 +130,7 @@ int verify_provenance_main(int argc, char *argv[])
 	};
 	const char *dir = NULL, *pub = NULL, *stmt_opt = NULL, *sig_opt = NULL;
 	char *stmt = NULL, *sig = NULL;
-	struct verdict v = { 0 };
+	struct paths v = { 0 };
 	struct isim_trust *t = NULL;
 	struct isim_error err;
 	int c, ret;
@@ -185,15 +178,11 @@ int verify_provenance_main(int argc, char *argv[])
 	}
 	v.statement = stmt;
 	v.signature = sig;
-	if (isim_trust_open(dir, pub, &t, &err) < 0) {
+	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &t, &err) < 0 ||
+	    (ret = check(t, &v, &err)) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (check(t, &v, &err) < 0 && err.kind != ISIM_ERR_REFUSED) {
-		ret = isim_fail(PROG, &err);
-		goto out;
-	}
-	ret = err.kind == ISIM_ERR_REFUSED ? ISIM_EXIT_VERDICT : 0;
 	c = isim_close_stdout(PROG);
 	if (c)
 		ret = c;

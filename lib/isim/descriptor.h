@@ -11,6 +11,7 @@
 #include "isim/error.h"
 #include "isim/minisign.h"
 #include "isim/schema.h"
+#include "isim/verdict.h"
 
 /* Node descriptors (isim-formats(5)): a node's identity and endpoints,
  * attested by a trusted signer. The attestation's Ed25519 signature covers
@@ -22,11 +23,6 @@
  * is not a trusted signer") otherwise. */
 typedef int (*isim_signer_lookup_fn)(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
 				     struct isim_error *err);
-
-struct isim_descriptor_verdict {
-	char node_id[128];
-	char key_id[ISIM_MS_KEYID_HEX];
-};
 
 /* node-descriptor.schema.json from dir (NULL: $ISIM_SCHEMAS_DIR, ./schemas
  * or the installed one), compiled; free with isim_descriptor_schema_free. A
@@ -49,13 +45,15 @@ int isim_descriptor_payload(const cJSON *desc, struct isim_buf *out, struct isim
 int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t keyid[static ISIM_MS_KEYID_BYTES],
 			 struct isim_error *err) ISIM_MUST_CHECK;
 
-/* Check desc against schema (when not NULL), then its signer through
- * lookup, its signature, and that at lies in [issued_at, expires_at).
- * 0 when all hold. -1 otherwise: ISIM_ERR_DATA for a descriptor that
- * does not match the schema, ISIM_ERR_REFUSED with the reason for one
- * that is well-formed but refused. v gets what was learned either way. */
+/* The verdict on desc: its schema (when schema is not NULL), then its
+ * signer through lookup (isim_trust_lookup of trust.h, for one), its
+ * signature, and that at lies in [issued_at, expires_at). 0 with v filled:
+ * ok, or refused with "POINTER: reason" (v->key_id once the attestation
+ * names a key). -1 when it could not check: ISIM_ERR_DATA for a descriptor
+ * that does not match the schema, or an error of lookup's other than
+ * ISIM_ERR_REFUSED. */
 int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, time_t at, isim_signer_lookup_fn lookup,
-			   void *ctx, struct isim_descriptor_verdict *v, struct isim_error *err) ISIM_MUST_CHECK;
+			   void *ctx, struct isim_verdict *v, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* RFC 3339 date-time ("2026-01-01T00:00:00Z", offsets and fractions
  * allowed; fractions are dropped) to seconds since the epoch. */

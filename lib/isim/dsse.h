@@ -8,6 +8,8 @@
 
 #include "isim/buf.h"
 #include "isim/error.h"
+#include "isim/trust.h"
+#include "isim/verdict.h"
 
 /* DSSE v1 envelopes (secure-systems-lab/dsse, "envelope.md" and
  * "protocol.md") signed with Ed25519. The signature covers the
@@ -49,5 +51,16 @@ int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const u
 
 /* True when signature i of env verifies under the Ed25519 key pk. */
 bool isim_dsse_verify(const struct isim_dsse *env, size_t i, const uint8_t pk[static 32]) ISIM_MUST_CHECK;
+
+/* The verdict on env against the trusted signers t: ok when its
+ * payloadType is type (any when type is NULL) and one of its signatures
+ * verifies under a trusted key that is not revoked. A signature's keyid,
+ * when it is a minisign key id (16 hex digits), picks the key; an empty
+ * keyid is tried with every trusted key; any other keyid is refused. When
+ * no signature holds, the reason is that of the last one. v->signer and
+ * v->key_id name the key that verified, or the last one tried. 0 with v
+ * filled; -1 (err) only when the check could not be made. */
+int isim_dsse_verify_trusted(const struct isim_dsse *env, const struct isim_trust *t, const char *type,
+			     struct isim_verdict *v, struct isim_error *err) ISIM_MUST_CHECK;
 
 #endif

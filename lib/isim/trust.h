@@ -8,6 +8,7 @@
 
 #include "isim/error.h"
 #include "isim/minisign.h"
+#include "isim/verdict.h"
 
 /*
  * The trusted signers: a directory of minisign public keys, one per
@@ -24,8 +25,6 @@
  * partly used.
  */
 
-#define ISIM_TRUST_DIR_DEFAULT "/etc/infrasim/trusted-signers"
-#define ISIM_TRUST_DIR_ENV "ISIM_TRUST_DIR"
 #define ISIM_TRUST_REVOKED "revoked"
 
 struct isim_trust_key {
@@ -41,14 +40,13 @@ struct isim_trust {
 	size_t nrevoked;
 };
 
-/* dir if given, else $ISIM_TRUST_DIR if set and not empty, else the default. */
-const char *isim_trust_dir(const char *dir);
 /* Load every key and the revocation list of dir. */
 int isim_trust_load(const char *dir, struct isim_trust **out, struct isim_error *err) ISIM_MUST_CHECK;
 /* A trust of one public key file, without revocation list (--pub). */
 int isim_trust_from_pubkey(const char *path, struct isim_trust **out, struct isim_error *err) ISIM_MUST_CHECK;
 /* The trust a command was given: the one key of pub when not NULL, else
- * the directory isim_trust_dir(dir). */
+ * the directory dir (which the command has resolved; ISIM_ERR_USAGE when
+ * both are NULL). */
 int isim_trust_open(const char *dir, const char *pub, struct isim_trust **out, struct isim_error *err) ISIM_MUST_CHECK;
 void isim_trust_free(struct isim_trust *t);
 
@@ -65,12 +63,15 @@ int isim_trust_signer(const struct isim_trust *t, const uint8_t keyid[static ISI
  * descriptor.h): ctx is the struct isim_trust, pk gets the Ed25519 key. */
 int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
 		      struct isim_error *err) ISIM_MUST_CHECK;
-/* isim_trust_signer, then isim_ms_verify_*: the signer is found before the
- * (possibly large) content is read. *signer is set when one was found, even
- * if the signature then fails. */
+/* The verdict on a minisign signature of a file (streamed) or of bytes in
+ * memory: the signer is looked up (not revoked, trusted) before the
+ * possibly large content is read, then the signature is checked. 0 with v
+ * filled: ok, or refused with the reason; v->key_id is the signature's key
+ * id, v->signer the trusted key's file once one was found, even if the
+ * signature then fails. -1 when the content could not be read (err). */
 int isim_trust_verify_file(const struct isim_trust *t, const struct isim_ms_sig *sig, const char *path,
-			   const struct isim_trust_key **signer, struct isim_error *err) ISIM_MUST_CHECK;
+			   struct isim_verdict *v, struct isim_error *err) ISIM_MUST_CHECK;
 int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig *sig, const void *data, size_t len,
-			   const struct isim_trust_key **signer, struct isim_error *err) ISIM_MUST_CHECK;
+			   struct isim_verdict *v, struct isim_error *err) ISIM_MUST_CHECK;
 
 #endif

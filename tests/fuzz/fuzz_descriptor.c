@@ -23,7 +23,7 @@ static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct isim_descriptor_verdict v;
+	struct isim_verdict v;
 	struct isim_error err;
 	cJSON *d;
 

@@ -26,6 +26,7 @@ static const char descriptor_text[] =
 static uint8_t pk[32], sk[64];
 static const uint8_t keyid[ISIM_MS_KEYID_BYTES] = { 0x71, 0x02, 0xe9, 0x18, 0x3a, 0xb0, 0x4e, 0x2c };
 static bool revoked;
+static bool broken; /* the signers cannot be looked up at all */
 
 static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8_t out[static 32],
 		  struct isim_error *err)
@@ -34,6 +35,8 @@ static int lookup(void *ctx, const uint8_t id[static ISIM_MS_KEYID_BYTES], uint8
 
 	(void)ctx;
 	isim_ms_keyid_hex(id, hex);
+	if (broken)
+		return isim_error_set(err, ISIM_ERR_CONFIG, "trusted signers cannot be read");
 	if (memcmp(id, keyid, sizeof(keyid)) != 0)
 		return isim_error_set(err, ISIM_ERR_REFUSED, "key %s is not a trusted signer", hex);
 	if (revoked)
@@ -61,10 +64,22 @@ static cJSON *signed_descriptor(void)
 	return d;
 }
 
-static int verify(const cJSON *d, const char *when, struct isim_descriptor_verdict *v, struct isim_error *err)
+static int verify(const cJSON *d, const char *when, struct isim_verdict *v, struct isim_error *err)
 {
 	isim_error_clear(err);
 	return isim_descriptor_verify(NULL, d, at(when), lookup, NULL, v, err);
+}
+
+/* A check made, and its answer a refusal for exactly that reason. */
+static void refused(const cJSON *d, const char *when, const char *reason)
+{
+	struct isim_verdict v;
+	struct isim_error err;
+
+	assert_int_equal(verify(d, when, &v, &err), 0);
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	assert_false(v.ok);
+	assert_string_equal(v.reason, reason);
 }
 
 static void test_keyid(void **state)
@@ -109,7 +124,7 @@ static void test_rfc3339(void **state)
 
 static void test_signed_verifies(void **state)
 {
-	struct isim_descriptor_verdict v;
+	struct isim_verdict v;
 	struct isim_error err;
 	cJSON *d = signed_descriptor();
 	const cJSON *att = cJSON_GetObjectItemCaseSensitive(d, "attestation");
@@ -117,15 +132,14 @@ static void test_signed_verifies(void **state)
 	(void)state;
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(att, "key_id")->valuestring, "2C4EB03A18E90271");
 	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), 0);
-	assert_string_equal(v.node_id, "node-a");
+	assert_true(v.ok);
+	assert_string_equal(v.reason, "");
 	assert_string_equal(v.key_id, "2C4EB03A18E90271");
 	/* Valid from issued_at up to, not including, expires_at. */
 	assert_int_equal(verify(d, "2026-01-01T00:00:00Z", &v, &err), 0);
-	assert_int_equal(verify(d, "2026-01-02T00:00:00Z", &v, &err), -1);
-	assert_int_equal(err.kind, ISIM_ERR_REFUSED);
-	assert_string_equal(err.msg, "expired at 2026-01-02T00:00:00Z");
-	assert_int_equal(verify(d, "2025-12-31T23:59:59Z", &v, &err), -1);
-	assert_string_equal(err.msg, "not valid before 2026-01-01T00:00:00Z");
+	assert_true(v.ok);
+	refused(d, "2026-01-02T00:00:00Z", "/expires_at: expired at 2026-01-02T00:00:00Z");
+	refused(d, "2025-12-31T23:59:59Z", "/issued_at: not valid before 2026-01-01T00:00:00Z");
 	/* Member order and whitespace do not matter: the signature covers
 	 * the canonical form. */
 	{
@@ -135,6 +149,7 @@ static void test_signed_verifies(void **state)
 
 		cJSON_AddItemToObject(again, "node_id", node);
 		assert_int_equal(verify(again, "2026-01-01T12:00:00Z", &v, &err), 0);
+		assert_true(v.ok);
 		cJSON_Delete(again);
 		free(text);
 	}
@@ -158,8 +173,6 @@ static void test_forgeries(void **state)
 		{ "issued_at", "2025-01-01T00:00:00Z" },
 		{ "expires_at", "2036-01-02T00:00:00Z" },
 	};
-	struct isim_descriptor_verdict v;
-	struct isim_error err;
 	size_t i;
 
 	(void)state;
@@ -177,10 +190,7 @@ static void test_forgeries(void **state)
 					     : cJSON_GetObjectItemCaseSensitive(parent, name);
 		assert_non_null(item);
 		assert_non_null(cJSON_SetValuestring(item, changes[i].value));
-		assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-		assert_int_equal(err.kind, ISIM_ERR_REFUSED);
-		assert_string_equal(err.pointer, "/attestation/signature");
-		assert_string_equal(err.msg, "signature by 2C4EB03A18E90271 does not verify");
+		refused(d, "2026-01-01T12:00:00Z", "/attestation/signature: signature by 2C4EB03A18E90271 does not verify");
 		cJSON_Delete(d);
 	}
 	/* An added member is a change too. */
@@ -188,24 +198,23 @@ static void test_forgeries(void **state)
 		cJSON *d = signed_descriptor();
 
 		cJSON_AddBoolToObject(d, "admin", 1);
-		assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-		assert_string_equal(err.msg, "signature by 2C4EB03A18E90271 does not verify");
+		refused(d, "2026-01-01T12:00:00Z", "/attestation/signature: signature by 2C4EB03A18E90271 does not verify");
 		cJSON_Delete(d);
 	}
 }
 
 static void test_attestation_refused(void **state)
 {
-	struct isim_descriptor_verdict v;
+	struct isim_verdict v;
 	struct isim_error err;
 	cJSON *d, *att;
 	char *sig;
 
 	(void)state;
 	d = cJSON_Parse(descriptor_text);
-	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-	assert_string_equal(err.msg, "the descriptor is not attested");
-	assert_string_equal(v.node_id, "node-a");
+	refused(d, "2026-01-01T12:00:00Z", "/attestation: the descriptor is not attested");
+	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), 0);
+	assert_string_equal(v.key_id, "");
 	cJSON_Delete(d);
 
 	d = signed_descriptor();
@@ -213,29 +222,25 @@ static void test_attestation_refused(void **state)
 	/* One flipped bit in the signature. */
 	sig = cJSON_GetObjectItemCaseSensitive(att, "signature")->valuestring;
 	sig[10] = sig[10] == 'A' ? 'B' : 'A';
-	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-	assert_string_equal(err.msg, "signature by 2C4EB03A18E90271 does not verify");
+	refused(d, "2026-01-01T12:00:00Z", "/attestation/signature: signature by 2C4EB03A18E90271 does not verify");
 	cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(att, "signature"), "AAAA");
-	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-	assert_string_equal(err.pointer, "/attestation/signature");
-	assert_string_equal(err.msg, "expected the base64 text of a 64-byte Ed25519 signature");
+	refused(d, "2026-01-01T12:00:00Z",
+		"/attestation/signature: expected the base64 text of a 64-byte Ed25519 signature");
 	cJSON_Delete(d);
 
 	d = signed_descriptor();
 	att = cJSON_GetObjectItemCaseSensitive(d, "attestation");
 	cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(att, "key_id"), "2C4EB03A18E90272");
-	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-	assert_string_equal(err.pointer, "/attestation/key_id");
-	assert_string_equal(err.msg, "key 2C4EB03A18E90272 is not a trusted signer");
+	refused(d, "2026-01-01T12:00:00Z", "/attestation/key_id: key 2C4EB03A18E90272 is not a trusted signer");
+	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), 0);
+	assert_string_equal(v.key_id, "2C4EB03A18E90272");
 	cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(att, "key_id"), "nope");
-	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-	assert_string_equal(err.msg, "expected 16 hexadecimal digits");
+	refused(d, "2026-01-01T12:00:00Z", "/attestation/key_id: expected 16 hexadecimal digits");
 	cJSON_Delete(d);
 
 	d = signed_descriptor();
 	revoked = true;
-	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-	assert_string_equal(err.msg, "key 2C4EB03A18E90271 is revoked");
+	refused(d, "2026-01-01T12:00:00Z", "/attestation/key_id: key 2C4EB03A18E90271 is revoked");
 	revoked = false;
 	cJSON_Delete(d);
 
@@ -243,8 +248,26 @@ static void test_attestation_refused(void **state)
 	d = cJSON_Parse(descriptor_text);
 	cJSON_SetValuestring(cJSON_GetObjectItemCaseSensitive(d, "expires_at"), "2025-01-01T00:00:00Z");
 	assert_int_equal(isim_descriptor_sign(d, sk, keyid, &err), 0);
+	refused(d, "2026-01-01T12:00:00Z",
+		"/expires_at: expires_at 2025-01-01T00:00:00Z is not after issued_at 2026-01-01T00:00:00Z");
+	cJSON_Delete(d);
+}
+
+/* When the signers cannot be looked up, there is no verdict: -1, and the
+ * lookup's error, not a refusal. */
+static void test_could_not_check(void **state)
+{
+	struct isim_verdict v;
+	struct isim_error err;
+	cJSON *d = signed_descriptor();
+
+	(void)state;
+	broken = true;
 	assert_int_equal(verify(d, "2026-01-01T12:00:00Z", &v, &err), -1);
-	assert_string_equal(err.msg, "expires_at 2025-01-01T00:00:00Z is not after issued_at 2026-01-01T00:00:00Z");
+	broken = false;
+	assert_int_equal(err.kind, ISIM_ERR_CONFIG);
+	assert_string_equal(err.msg, "trusted signers cannot be read");
+	assert_false(v.ok);
 	cJSON_Delete(d);
 }
 
@@ -256,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_signed_verifies),
 		cmocka_unit_test(test_forgeries),
 		cmocka_unit_test(test_attestation_refused),
+		cmocka_unit_test(test_could_not_check),
 	};
 	uint8_t seed[32];
 	size_t i;

@@ -20,6 +20,7 @@ static void test_vector_statement(void **state)
 {
 	char path[PATH_MAX + 64];
 	uint8_t digest[ISIM_SHA256_BYTES];
+	struct isim_verdict v;
 	struct isim_error err;
 	cJSON *stmt = NULL;
 
@@ -29,16 +30,19 @@ static void test_vector_statement(void **state)
 	assert_int_equal(isim_json_load_file(path, &stmt, &err), 0);
 	snprintf(path, sizeof(path), "%s/image.bin", vectors);
 	assert_int_equal(isim_sha256_file(path, digest, &err), 0);
-	assert_int_equal(isim_provenance_match(stmt, digest, &err), 0);
+	assert_int_equal(isim_provenance_match(stmt, digest, &v, &err), 0);
+	assert_true(v.ok);
+	assert_string_equal(v.reason, "");
 
 	/* One bit of the image changed: a verdict, not a malformed input. */
 	digest[31] ^= 1;
-	assert_int_equal(isim_provenance_match(stmt, digest, &err), -1);
-	assert_int_equal(err.kind, ISIM_ERR_REFUSED);
-	assert_string_equal(err.pointer, "/subject");
-	assert_string_equal(err.msg, "subject sha256 510b126e1d4ced49107fe4ab03ee54cb1c8e4caf6064e1dd29c48d4a3e74c38b "
-				     "does not match the image's sha256 "
-				     "510b126e1d4ced49107fe4ab03ee54cb1c8e4caf6064e1dd29c48d4a3e74c38a");
+	assert_int_equal(isim_provenance_match(stmt, digest, &v, &err), 0);
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	assert_false(v.ok);
+	assert_string_equal(v.reason, "/subject: subject sha256 "
+				      "510b126e1d4ced49107fe4ab03ee54cb1c8e4caf6064e1dd29c48d4a3e74c38b "
+				      "does not match the image's sha256 "
+				      "510b126e1d4ced49107fe4ab03ee54cb1c8e4caf6064e1dd29c48d4a3e74c38a");
 	cJSON_Delete(stmt);
 }
 
@@ -72,6 +76,7 @@ static void test_malformed(void **state)
 		  "/subject/0/digest/sha256", "expected 64 lowercase hexadecimal digits" },
 	};
 	uint8_t digest[ISIM_SHA256_BYTES] = { 0 };
+	struct isim_verdict v;
 	struct isim_error err;
 	char text[1024];
 	cJSON *stmt;
@@ -82,8 +87,9 @@ static void test_malformed(void **state)
 		stmt = cJSON_Parse(cases[i].text);
 		assert_non_null(stmt);
 		isim_error_clear(&err);
-		assert_int_equal(isim_provenance_match(stmt, digest, &err), -1);
+		assert_int_equal(isim_provenance_match(stmt, digest, &v, &err), -1);
 		assert_int_equal(err.kind, ISIM_ERR_DATA);
+		assert_false(v.ok);
 		assert_string_equal(err.pointer, cases[i].pointer);
 		assert_string_equal(err.msg, cases[i].msg);
 		cJSON_Delete(stmt);
@@ -94,9 +100,11 @@ static void test_malformed(void **state)
 		 "{\"_type\":\"https://in-toto.io/Statement/v1\",%s,\"subject\":[{\"digest\":{\"sha512\":\"00\"}}]}",
 		 ok_pred);
 	stmt = cJSON_Parse(text);
-	assert_int_equal(isim_provenance_match(stmt, digest, &err), -1);
-	assert_int_equal(err.kind, ISIM_ERR_REFUSED);
-	assert_string_equal(err.msg, "no subject has a sha256 digest");
+	isim_error_clear(&err);
+	assert_int_equal(isim_provenance_match(stmt, digest, &v, &err), 0);
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	assert_false(v.ok);
+	assert_string_equal(v.reason, "/subject: no subject has a sha256 digest");
 	cJSON_Delete(stmt);
 	/* The second subject may be the one that matches. */
 	snprintf(text, sizeof(text),
@@ -105,7 +113,8 @@ static void test_malformed(void **state)
 		 ok_pred, 1, 0);
 	stmt = cJSON_Parse(text);
 	digest[31] = 1;
-	assert_int_equal(isim_provenance_match(stmt, digest, &err), 0);
+	assert_int_equal(isim_provenance_match(stmt, digest, &v, &err), 0);
+	assert_true(v.ok);
 	cJSON_Delete(stmt);
 }
 
