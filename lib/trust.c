@@ -339,17 +339,21 @@ int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES]
 	return 0;
 }
 
-/* The verdict on sig once its signer is known to be trusted: check is
- * isim_ms_verify_file or _data's answer. */
-static int verdict_of(const struct isim_trust_key *key, int check, struct isim_verdict *v, struct isim_error *err)
+/* The verdict on a signature by a trusted key, check being the answer
+ * of isim_ms_verify_file or _data with why: a refusal is a verdict, any
+ * other error is the caller's. */
+static int verdict_of(const struct isim_trust_key *key, int check, const struct isim_error *why,
+		      struct isim_verdict *v, struct isim_error *err)
 {
 	snprintf(v->signer, sizeof(v->signer), "%s", key->path);
 	if (check == 0) {
 		isim_verdict_accept(v);
 		return 0;
 	}
-	if (err && err->kind == ISIM_ERR_REFUSED)
-		return isim_verdict_refuse_error(v, err);
+	if (why->kind == ISIM_ERR_REFUSED)
+		return isim_verdict_refuse_error(v, why);
+	if (err)
+		*err = *why;
 	return -1;
 }
 
@@ -374,20 +378,24 @@ int isim_trust_verify_file(const struct isim_trust *t, const struct isim_ms_sig 
 			   struct isim_verdict *v, struct isim_error *err)
 {
 	const struct isim_trust_key *key = signer_of(t, sig, v);
+	struct isim_error why;
 
 	if (!key)
 		return 0;
-	return verdict_of(key, isim_ms_verify_file(&key->pk, sig, path, err), v, err);
+	isim_error_clear(&why);
+	return verdict_of(key, isim_ms_verify_file(&key->pk, sig, path, &why), &why, v, err);
 }
 
 int isim_trust_verify_data(const struct isim_trust *t, const struct isim_ms_sig *sig, const void *data, size_t len,
 			   struct isim_verdict *v, struct isim_error *err)
 {
 	const struct isim_trust_key *key = signer_of(t, sig, v);
+	struct isim_error why;
 
 	if (!key)
 		return 0;
-	return verdict_of(key, isim_ms_verify_data(&key->pk, sig, data, len, err), v, err);
+	isim_error_clear(&why);
+	return verdict_of(key, isim_ms_verify_data(&key->pk, sig, data, len, &why), &why, v, err);
 }
 
 int isim_trust_open(const char *dir, const char *pub, struct isim_trust **out, struct isim_error *err)

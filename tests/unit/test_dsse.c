@@ -173,6 +173,118 @@ static void test_refused(void **state)
 	assert_int_equal(err.line, 1);
 }
 
+/* Trusted signers made here: keys 0 and 1 trusted, key 2 a stranger. */
+static uint8_t tsk[3][64];
+static struct isim_trust_key tkeys[3];
+
+static void make_keys(void)
+{
+	uint8_t seed[32];
+	size_t k;
+
+	for (k = 0; k < 3; k++) {
+		memset(seed, (int)(0x30 + k), sizeof(seed));
+		crypto_sign_seed_keypair(tkeys[k].pk.pk, tsk[k], seed);
+		memset(tkeys[k].pk.keyid, (int)(0xa0 + k), ISIM_MS_KEYID_BYTES);
+		snprintf(tkeys[k].path, sizeof(tkeys[k].path), "trust/k%zu.pub", k);
+	}
+}
+
+/* An envelope of payload "{}" of type "t" signed by key k under keyid. */
+static void envelope(size_t k, const char *keyid, struct isim_dsse *env)
+{
+	struct isim_error err;
+	char *text = NULL;
+
+	isim_error_clear(&err);
+	assert_int_equal(isim_dsse_sign("t", (const uint8_t *)"{}", 2, tsk[k], keyid, &text, &err), 0);
+	assert_int_equal(isim_dsse_parse(text, strlen(text), "env.json", env, &err), 0);
+	free(text);
+}
+
+static void expect_verdict(const struct isim_dsse *env, const struct isim_trust *t, const char *type, bool ok,
+			   const char *reason, const char *key_id, const char *signer)
+{
+	struct isim_verdict v;
+	struct isim_error err;
+
+	isim_error_clear(&err);
+	assert_int_equal(isim_dsse_verify_trusted(env, t, type, &v, &err), 0);
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	if (v.ok != ok || strcmp(v.reason, reason) != 0)
+		print_error("got ok %d, reason '%s'\n", v.ok, v.reason);
+	assert_int_equal(v.ok, ok);
+	assert_string_equal(v.reason, reason);
+	assert_string_equal(v.key_id, key_id);
+	assert_string_equal(v.signer, signer);
+}
+
+/* The trust policy: a named key that is trusted and not revoked, or an
+ * unnamed signature that some such key verifies; anything else refused
+ * with its reason, and an envelope with nothing in it not checked at all. */
+static void test_trusted(void **state)
+{
+	struct isim_trust t = { .keys = tkeys, .nkeys = 2 };
+	uint8_t revoked[1][ISIM_MS_KEYID_BYTES];
+	struct isim_dsse env, empty = { 0 };
+	struct isim_verdict v;
+	struct isim_error err;
+
+	(void)state;
+	make_keys();
+	snprintf(t.dir, sizeof(t.dir), "trust");
+	envelope(0, "A0A0A0A0A0A0A0A0", &env);
+	expect_verdict(&env, &t, NULL, true, "", "A0A0A0A0A0A0A0A0", "trust/k0.pub");
+	expect_verdict(&env, &t, "t", true, "", "A0A0A0A0A0A0A0A0", "trust/k0.pub");
+	expect_verdict(&env, &t, "x/y", false, "payloadType 't' is not 'x/y'", "", "");
+	/* The payload changed after signing. */
+	env.payload[0] = '[';
+	expect_verdict(&env, &t, NULL, false, "signature 0 by A0A0A0A0A0A0A0A0 does not verify", "A0A0A0A0A0A0A0A0",
+		       "trust/k0.pub");
+	isim_dsse_free(&env);
+
+	/* Named by another trusted key's id: that key is the one tried. */
+	envelope(0, "A1A1A1A1A1A1A1A1", &env);
+	expect_verdict(&env, &t, NULL, false, "signature 0 by A1A1A1A1A1A1A1A1 does not verify", "A1A1A1A1A1A1A1A1",
+		       "trust/k1.pub");
+	isim_dsse_free(&env);
+
+	/* No keyid: every trusted key is tried. */
+	envelope(1, "", &env);
+	expect_verdict(&env, &t, NULL, true, "", "A1A1A1A1A1A1A1A1", "trust/k1.pub");
+	isim_dsse_free(&env);
+	envelope(2, "", &env);
+	expect_verdict(&env, &t, NULL, false, "signature 0 verifies under no trusted key", "", "");
+	isim_dsse_free(&env);
+
+	envelope(2, "A2A2A2A2A2A2A2A2", &env);
+	expect_verdict(&env, &t, NULL, false,
+		       "signed by key A2A2A2A2A2A2A2A2, which is not a trusted signer (2 keys in trust)",
+		       "A2A2A2A2A2A2A2A2", "");
+	isim_dsse_free(&env);
+	envelope(0, "sigstore-key", &env);
+	expect_verdict(&env, &t, NULL, false, "signature 0: keyid 'sigstore-key' is not a key id", "", "");
+	isim_dsse_free(&env);
+
+	/* Revoked: refused when named, and not tried when unnamed. */
+	memset(revoked[0], 0xa0, ISIM_MS_KEYID_BYTES);
+	t.revoked = revoked;
+	t.nrevoked = 1;
+	envelope(0, "A0A0A0A0A0A0A0A0", &env);
+	expect_verdict(&env, &t, NULL, false, "key A0A0A0A0A0A0A0A0 is revoked", "A0A0A0A0A0A0A0A0", "");
+	isim_dsse_free(&env);
+	envelope(0, "", &env);
+	expect_verdict(&env, &t, NULL, false, "signature 0 verifies under no trusted key", "", "");
+	isim_dsse_free(&env);
+
+	/* Could not check: no verdict, an error. */
+	isim_error_clear(&err);
+	assert_int_equal(isim_dsse_verify_trusted(&empty, &t, NULL, &v, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_USAGE);
+	assert_false(v.ok);
+	sodium_memzero(tsk, sizeof(tsk));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_independent_envelope),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_trusted),
 	};
 	const char *root = getenv("ISIM_ROOT");
 

@@ -273,6 +273,87 @@ static void test_one_key(void **state)
 	assert_int_equal(err.kind, ISIM_ERR_DATA);
 }
 
+/* Verdicts on a signature: ok by a trusted key; refused, with the reason,
+ * when the content changed or the signer is revoked; and no verdict at all
+ * (-1) when the content cannot be read. */
+static void test_verdicts(void **state)
+{
+	struct isim_trust *t = NULL;
+	struct isim_ms_sig sig;
+	struct isim_verdict v;
+	struct isim_error err;
+	char path[PATH_MAX + 64], signer[PATH_MAX + 64];
+	char *text = slurp("golden.txt");
+
+	(void)state;
+	isim_error_clear(&err);
+	snprintf(path, sizeof(path), "%s/minisign/golden.txt.sig", vectors);
+	assert_int_equal(isim_ms_sig_load(path, &sig, &err), 0);
+	snprintf(signer, sizeof(signer), "%s/golden.pub", dir);
+	assert_int_equal(isim_trust_load(dir, &t, &err), 0);
+
+	snprintf(path, sizeof(path), "%s/minisign/golden.txt", vectors);
+	assert_int_equal(isim_trust_verify_file(t, &sig, path, &v, &err), 0);
+	assert_true(v.ok);
+	assert_string_equal(v.reason, "");
+	assert_string_equal(v.key_id, GOLDEN);
+	assert_string_equal(v.signer, signer);
+	assert_int_equal(isim_trust_verify_data(t, &sig, text, strlen(text), &v, &err), 0);
+	assert_true(v.ok);
+
+	/* One byte less: the signer is known, the signature does not hold. */
+	assert_int_equal(isim_trust_verify_data(t, &sig, text, strlen(text) - 1, &v, &err), 0);
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	assert_false(v.ok);
+	assert_string_equal(v.key_id, GOLDEN);
+	assert_string_equal(v.signer, signer);
+	assert_string_equal(v.reason, "signature does not verify: the content was changed after signing, "
+				      "or the signature was altered");
+
+	/* Could not check: nothing to read is no verdict. */
+	snprintf(path, sizeof(path), "%s/none.txt", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_trust_verify_file(t, &sig, path, &v, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	assert_false(v.ok);
+	isim_trust_free(t);
+
+	/* A revoked signer is refused before anything is read. */
+	put("revoked", GOLDEN "\n", 0644);
+	assert_int_equal(isim_trust_load(dir, &t, &err), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_trust_verify_file(t, &sig, path, &v, &err), 0);
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	assert_false(v.ok);
+	assert_string_equal(v.reason, "key " GOLDEN " is revoked");
+	assert_string_equal(v.key_id, GOLDEN);
+	assert_string_equal(v.signer, "");
+	isim_trust_free(t);
+	free(text);
+}
+
+/* The directory is the caller's to resolve: none given, none opened. */
+static void test_open(void **state)
+{
+	struct isim_trust *t = NULL;
+	struct isim_error err;
+	char path[PATH_MAX + 64];
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_trust_open(NULL, NULL, &t, &err), -1);
+	assert_null(t);
+	assert_int_equal(err.kind, ISIM_ERR_USAGE);
+	assert_int_equal(isim_trust_open(dir, NULL, &t, &err), 0);
+	assert_int_equal(t->nkeys, 2);
+	isim_trust_free(t);
+	snprintf(path, sizeof(path), "%s/golden.pub", dir);
+	assert_int_equal(isim_trust_open(NULL, path, &t, &err), 0);
+	assert_int_equal(t->nkeys, 1);
+	assert_string_equal(t->dir, "");
+	isim_trust_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +362,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_itself, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	};
 	const char *v = getenv("ISIM_VECTORS"), *root = getenv("ISIM_ROOT");
 
