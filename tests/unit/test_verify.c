@@ -2,7 +2,8 @@
 /* isim-verify in-process: its command lines, a file signature that holds
  * and one that does not, and the exit codes of isim(7) for each (the
  * interop with minisign and the other commands at length are in
- * tests/integration/sign.sh and attest.sh). */
+ * tests/integration/sign.sh and attest.sh); the verdict printer every
+ * subcommand shares, and where the trusted signers directory comes from. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "common/paths.h"
+#include "common/verdict.h"
 #include "isim-verify/verify.h"
 #include "isim/minisign.h"
 #include "testutil.h"
@@ -124,11 +127,126 @@ static void test_file_verdicts(void **state)
 	}
 }
 
+/* The one verdict printer: "ok" first, then the fields in the order the
+ * command lists them, empty verdict fields as null, and the exit code of
+ * the verdict (or of the error that kept it from being made). */
+static struct isim_verdict shown;
+static const struct isim_vfield *shown_fields;
+static const struct isim_error *shown_err;
+
+static int show(int argc, char *argv[])
+{
+	(void)argc;
+	(void)argv;
+	if (shown_err)
+		return isim_verdict_print_error("isim-test", &shown, shown_err, shown_fields);
+	return isim_verdict_print("isim-test", &shown, shown_fields);
+}
+
+static int tell(int argc, char *argv[])
+{
+	(void)argc;
+	return isim_verdict_tell("isim-test", argv[0], &shown);
+}
+
+static struct tu_run shown_as(const struct isim_vfield *fields, const struct isim_error *err)
+{
+	char *argv[] = { (char *)"f.json", NULL };
+
+	shown_fields = fields;
+	shown_err = err;
+	return tu_call(show, 1, argv);
+}
+
+static void test_verdict_printer(void **state)
+{
+	const struct isim_vfield fields[] = {
+		ISIM_VF_STR("file", "a.txt"),
+		ISIM_VF_OWN(ISIM_VF_KEY_ID),
+		ISIM_VF_STR_OR_NULL("predicate_type", ""),
+		ISIM_VF_STR("trusted_comment", ""),
+		ISIM_VF_STR("sha256", NULL),
+		ISIM_VF_NUM("line", 3),
+		ISIM_VF_OWN(ISIM_VF_REASON),
+		ISIM_VF_LAST,
+	};
+	struct isim_error err;
+	char *argv[] = { (char *)"f.json", NULL };
+	struct tu_run r;
+
+	(void)state;
+	isim_verdict_init(&shown);
+	snprintf(shown.key_id, sizeof(shown.key_id), "0123456789ABCDEF");
+	snprintf(shown.signer, sizeof(shown.signer), "trust/a.pub");
+	isim_verdict_accept(&shown);
+	r = shown_as(NULL, NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.out, "{\"ok\":true,\"key_id\":\"0123456789ABCDEF\",\"signer\":\"trust/a.pub\",\"reason\":null}\n");
+	assert_string_equal(r.err, "");
+	tu_run_free(&r);
+
+	isim_verdict_init(&shown);
+	assert_int_equal(isim_verdict_refuse(&shown, "/attestation/key_id", "key %s is revoked", "0123456789ABCDEF"), 0);
+	r = shown_as(fields, NULL);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "{\"ok\":false,\"file\":\"a.txt\",\"key_id\":null,\"predicate_type\":null,"
+				   "\"trusted_comment\":\"\",\"sha256\":null,\"line\":3,"
+				   "\"reason\":\"/attestation/key_id: key 0123456789ABCDEF is revoked\"}\n");
+	tu_run_free(&r);
+
+	/* Could not check, but a line is owed: refused, with the error's
+	 * reason and exit code, even if the verdict said ok. */
+	isim_verdict_accept(&shown);
+	isim_error_clear(&err);
+	isim_error_at_pointer(&err, ISIM_ERR_DATA, "/allowed_ips", "expected an array");
+	r = shown_as(fields + 5, &err);
+	assert_int_equal(r.code, 65);
+	assert_string_equal(r.out, "{\"ok\":false,\"line\":3,\"reason\":\"/allowed_ips: expected an array\"}\n");
+	tu_run_free(&r);
+
+	/* A command whose stdout is its payload says a refusal on stderr. */
+	isim_verdict_refuse(&shown, NULL, "signature 0 verifies under no trusted key");
+	r = tu_call(tell, 1, argv);
+	assert_int_equal(r.code, 1);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "isim-test: f.json: signature 0 verifies under no trusted key\n");
+	tu_run_free(&r);
+	isim_verdict_accept(&shown);
+	r = tu_call(tell, 1, argv);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	tu_run_free(&r);
+}
+
+/* Option, then environment variable (when not empty), then default. */
+static void test_paths(void **state)
+{
+	(void)state;
+	assert_int_equal(unsetenv("ISIM_TEST_DIR"), 0);
+	assert_string_equal(isim_path_resolve(NULL, "ISIM_TEST_DIR", "/def"), "/def");
+	assert_int_equal(setenv("ISIM_TEST_DIR", "", 1), 0);
+	assert_string_equal(isim_path_resolve(NULL, "ISIM_TEST_DIR", "/def"), "/def");
+	assert_int_equal(setenv("ISIM_TEST_DIR", "/env", 1), 0);
+	assert_string_equal(isim_path_resolve(NULL, "ISIM_TEST_DIR", "/def"), "/env");
+	assert_string_equal(isim_path_resolve("/opt", "ISIM_TEST_DIR", "/def"), "/opt");
+	assert_string_equal(isim_path_resolve(NULL, NULL, "/def"), "/def");
+	assert_int_equal(unsetenv("ISIM_TEST_DIR"), 0);
+
+	assert_int_equal(unsetenv(ISIM_TRUST_DIR_ENV), 0);
+	assert_string_equal(isim_path_trust_dir(NULL), "/etc/infrasim/trusted-signers");
+	assert_int_equal(setenv(ISIM_TRUST_DIR_ENV, "/tmp/trust", 1), 0);
+	assert_string_equal(isim_path_trust_dir(NULL), "/tmp/trust");
+	assert_string_equal(isim_path_trust_dir("here"), "here");
+	assert_int_equal(unsetenv(ISIM_TRUST_DIR_ENV), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calls),
 		cmocka_unit_test_setup_teardown(test_file_verdicts, tu_setup_tmpdir, tu_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_verdict_printer, tu_setup_tmpdir, tu_teardown_tmpdir),
+		cmocka_unit_test(test_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
