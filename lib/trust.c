@@ -342,8 +342,8 @@ int isim_trust_lookup(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES]
 /* The verdict on a signature by a trusted key, check being the answer
  * of isim_ms_verify_file or _data with why: a refusal is a verdict, any
  * other error is the caller's. */
-static int verdict_of(const struct isim_trust_key *key, int check, const struct isim_error *why,
-		      struct isim_verdict *v, struct isim_error *err)
+static int verdict_of(const struct isim_trust_key *key, int check, const struct isim_error *why, struct isim_verdict *v,
+		      struct isim_error *err)
 {
 	snprintf(v->signer, sizeof(v->signer), "%s", key->path);
 	if (check == 0) {

@@ -31,11 +31,26 @@ struct isim_vfield {
 	long long number;
 };
 
-#define ISIM_VF_STR(n, s) { ISIM_VF_TEXT, (n), (s), 0 }
-#define ISIM_VF_STR_OR_NULL(n, s) { ISIM_VF_SOME, (n), (s), 0 }
-#define ISIM_VF_NUM(n, x) { ISIM_VF_NUMBER, (n), NULL, (x) }
-#define ISIM_VF_OWN(t) { (t), NULL, NULL, 0 }
-#define ISIM_VF_LAST { ISIM_VF_END, NULL, NULL, 0 }
+#define ISIM_VF_STR(n, s)                 \
+	{                                 \
+		ISIM_VF_TEXT, (n), (s), 0 \
+	}
+#define ISIM_VF_STR_OR_NULL(n, s)         \
+	{                                 \
+		ISIM_VF_SOME, (n), (s), 0 \
+	}
+#define ISIM_VF_NUM(n, x)                      \
+	{                                      \
+		ISIM_VF_NUMBER, (n), NULL, (x) \
+	}
+#define ISIM_VF_OWN(t)             \
+	{                          \
+		(t), NULL, NULL, 0 \
+	}
+#define ISIM_VF_LAST                       \
+	{                                  \
+		ISIM_VF_END, NULL, NULL, 0 \
+	}
 
 /* Print v with fields (ending in ISIM_VF_LAST; NULL: key_id, signer,
  * reason). Returns the exit code: 0 when v is ok, 1 when it is refused,

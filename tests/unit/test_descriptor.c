@@ -190,7 +190,8 @@ static void test_forgeries(void **state)
 					     : cJSON_GetObjectItemCaseSensitive(parent, name);
 		assert_non_null(item);
 		assert_non_null(cJSON_SetValuestring(item, changes[i].value));
-		refused(d, "2026-01-01T12:00:00Z", "/attestation/signature: signature by 2C4EB03A18E90271 does not verify");
+		refused(d, "2026-01-01T12:00:00Z",
+			"/attestation/signature: signature by 2C4EB03A18E90271 does not verify");
 		cJSON_Delete(d);
 	}
 	/* An added member is a change too. */
@@ -198,7 +199,8 @@ static void test_forgeries(void **state)
 		cJSON *d = signed_descriptor();
 
 		cJSON_AddBoolToObject(d, "admin", 1);
-		refused(d, "2026-01-01T12:00:00Z", "/attestation/signature: signature by 2C4EB03A18E90271 does not verify");
+		refused(d, "2026-01-01T12:00:00Z",
+			"/attestation/signature: signature by 2C4EB03A18E90271 does not verify");
 		cJSON_Delete(d);
 	}
 }

@@ -222,7 +222,7 @@ static void expect_verdict(const struct isim_dsse *env, const struct isim_trust 
 /* The trust policy: a named key that is trusted and not revoked, or an
  * unnamed signature that some such key verifies; anything else refused
  * with its reason, and an envelope with nothing in it not checked at all. */
-static void test_trusted(void **state)
+static void test_against_trusted_signers(void **state)
 {
 	struct isim_trust t = { .keys = tkeys, .nkeys = 2 };
 	uint8_t revoked[1][ISIM_MS_KEYID_BYTES];
@@ -292,7 +292,7 @@ int main(void)
 		cmocka_unit_test(test_independent_envelope),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_trusted),
+		cmocka_unit_test(test_against_trusted_signers),
 	};
 	const char *root = getenv("ISIM_ROOT");
 

@@ -181,12 +181,14 @@ static void test_verdict_printer(void **state)
 	isim_verdict_accept(&shown);
 	r = shown_as(NULL, NULL);
 	assert_int_equal(r.code, 0);
-	assert_string_equal(r.out, "{\"ok\":true,\"key_id\":\"0123456789ABCDEF\",\"signer\":\"trust/a.pub\",\"reason\":null}\n");
+	assert_string_equal(
+		r.out, "{\"ok\":true,\"key_id\":\"0123456789ABCDEF\",\"signer\":\"trust/a.pub\",\"reason\":null}\n");
 	assert_string_equal(r.err, "");
 	tu_run_free(&r);
 
 	isim_verdict_init(&shown);
-	assert_int_equal(isim_verdict_refuse(&shown, "/attestation/key_id", "key %s is revoked", "0123456789ABCDEF"), 0);
+	assert_int_equal(isim_verdict_refuse(&shown, "/attestation/key_id", "key %s is revoked", "0123456789ABCDEF"),
+			 0);
 	r = shown_as(fields, NULL);
 	assert_int_equal(r.code, 1);
 	assert_string_equal(r.out, "{\"ok\":false,\"file\":\"a.txt\",\"key_id\":null,\"predicate_type\":null,"
