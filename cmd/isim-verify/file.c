@@ -15,7 +15,7 @@
 
 #define PROG "isim-verify file"
 
-static void usage(FILE *f)
+void verify_file_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [-x SIGFILE] [--trust DIR | --pub KEY.pub] FILE...\n"
 		   "\n"
@@ -88,8 +88,7 @@ static int verify_one(const struct isim_trust *t, const char *file, const char *
 	}
 	ret = err.kind == ISIM_ERR_REFUSED ? ISIM_EXIT_VERDICT : 0;
 	if (print_verdict(file, path, sig, signer, ret ? err.msg : NULL) < 0) {
-		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
-		ret = isim_fail(PROG, &err);
+		ret = isim_stdout_error(PROG);
 	}
 out:
 	free(sig);
@@ -129,7 +128,7 @@ int verify_file_main(int argc, char *argv[])
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			verify_file_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);

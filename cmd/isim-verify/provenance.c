@@ -17,7 +17,7 @@
 
 #define PROG "isim-verify provenance"
 
-static void usage(FILE *f)
+void verify_provenance_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [--trust DIR | --pub KEY.pub] [--statement FILE] [-x SIG] IMAGE\n"
 		   "\n"
@@ -74,6 +74,16 @@ static int print_verdict(const struct verdict *v, const char *reason)
 	return ret;
 }
 
+/* The error for a verdict that could not be printed: only the reason,
+ * not the statement's path. */
+static int stdout_failed(struct isim_error *err)
+{
+	int e = errno;
+
+	isim_error_clear(err);
+	return isim_error_errno(err, ISIM_ERR_IO, e, "cannot write to stdout");
+}
+
 static int check(const struct isim_trust *t, struct verdict *v, struct isim_error *err)
 {
 	const struct isim_trust_key *signer = NULL;
@@ -114,10 +124,9 @@ out:
 		}
 		snprintf(reason, sizeof(reason), "%s%s%s", err->pointer, err->pointer[0] ? ": " : "", err->msg);
 		if (print_verdict(v, reason) < 0)
-			isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
+			ret = stdout_failed(err);
 	} else if (print_verdict(v, NULL) < 0) {
-		isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
-		ret = -1;
+		ret = stdout_failed(err);
 	}
 	v->predicate_type = NULL;
 	cJSON_Delete(stmt);
@@ -164,7 +173,7 @@ int verify_provenance_main(int argc, char *argv[])
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			verify_provenance_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);
