@@ -154,6 +154,8 @@ int isim_tool_main(const struct isim_tool *t, int argc, char *argv[])
 	if (t->fallback)
 		return isim_usage_error(t->prog, "unknown command '%s' (to %s a file of that name: '%s %s %s')",
 					argv[1], t->fallback_name, t->prog, t->fallback_name, argv[1]);
+	if (argv[1][0] == '-')
+		return isim_usage_error(t->prog, "bad option '%s' (unknown, or missing its value)", argv[1]);
 	return isim_usage_error(t->prog, "unknown command '%s'", argv[1]);
 }
 
