@@ -39,12 +39,18 @@ int isim_key_finish(const char *prog, struct isim_key_opt *k, bool required)
 int isim_dir_option(const char *prog, struct isim_dir_opts *d, int c, const char *arg)
 {
 	switch (c) {
-	case 'o': return isim_opt_once(prog, "--out", &d->out, arg);
-	case ISIM_OPT_FEATURES_DIR: return isim_opt_once(prog, "--features-dir", &d->features, arg);
-	case ISIM_OPT_PROFILES_DIR: return isim_opt_once(prog, "--profiles-dir", &d->profiles, arg);
-	case ISIM_OPT_SCHEMAS_DIR: return isim_opt_once(prog, "--schemas-dir", &d->schemas, arg);
-	case ISIM_OPT_BASES_DIR: return isim_opt_once(prog, "--bases-dir", &d->bases, arg);
-	case ISIM_OPT_CACHE_DIR: return isim_opt_once(prog, "--cache", &d->cache, arg);
+	case 'o':
+		return isim_opt_once(prog, "--out", &d->out, arg);
+	case ISIM_OPT_FEATURES_DIR:
+		return isim_opt_once(prog, "--features-dir", &d->features, arg);
+	case ISIM_OPT_PROFILES_DIR:
+		return isim_opt_once(prog, "--profiles-dir", &d->profiles, arg);
+	case ISIM_OPT_SCHEMAS_DIR:
+		return isim_opt_once(prog, "--schemas-dir", &d->schemas, arg);
+	case ISIM_OPT_BASES_DIR:
+		return isim_opt_once(prog, "--bases-dir", &d->bases, arg);
+	case ISIM_OPT_CACHE_DIR:
+		return isim_opt_once(prog, "--cache", &d->cache, arg);
 	}
 	return isim_usage_error(prog, "internal: option %d is not a folder", c);
 }

@@ -19,24 +19,20 @@ enum {
 	ISIM_OPT_LOCAL = 0x1100,
 };
 
+/* clang-format off */
 /* -k, --sign-key KEY (--key is the same), --password-fd N. */
-#define ISIM_LONGOPTS_KEY                                                                                  \
-	{ "sign-key", required_argument, NULL, 'k' }, { "key", required_argument, NULL, 'k' },             \
-	{                                                                                                  \
-		"password-fd", required_argument, NULL, ISIM_OPT_PASSWORD_FD                               \
-	}
+#define ISIM_LONGOPTS_KEY \
+	{ "sign-key", required_argument, NULL, 'k' }, \
+	{ "key", required_argument, NULL, 'k' }, \
+	{ "password-fd", required_argument, NULL, ISIM_OPT_PASSWORD_FD }
 /* --features-dir, --profiles-dir, --schemas-dir DIR. */
-#define ISIM_LONGOPTS_CATALOG                                                                              \
-	{ "features-dir", required_argument, NULL, ISIM_OPT_FEATURES_DIR },                                \
-		{ "profiles-dir", required_argument, NULL, ISIM_OPT_PROFILES_DIR },                        \
-	{                                                                                                  \
-		"schemas-dir", required_argument, NULL, ISIM_OPT_SCHEMAS_DIR                               \
-	}
+#define ISIM_LONGOPTS_CATALOG \
+	{ "features-dir", required_argument, NULL, ISIM_OPT_FEATURES_DIR }, \
+	{ "profiles-dir", required_argument, NULL, ISIM_OPT_PROFILES_DIR }, \
+	{ "schemas-dir", required_argument, NULL, ISIM_OPT_SCHEMAS_DIR }
 /* -h, --help. */
-#define ISIM_LONGOPT_HELP                                                                                  \
-	{                                                                                                  \
-		"help", no_argument, NULL, 'h'                                                             \
-	}
+#define ISIM_LONGOPT_HELP { "help", no_argument, NULL, 'h' }
+/* clang-format on */
 
 /* The key a command signs with. */
 struct isim_key_opt {
@@ -45,7 +41,9 @@ struct isim_key_opt {
 	bool fd_given;
 };
 
+/* clang-format off */
 #define ISIM_KEY_OPT_INIT { .path = NULL, .password_fd = -1, .fd_given = false }
+/* clang-format on */
 
 /* getopt's c and optarg, when c is 'k' or ISIM_OPT_PASSWORD_FD: 0, or
  * ISIM_EXIT_USAGE after saying what is wrong (given twice, not a

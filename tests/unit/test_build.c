@@ -52,14 +52,19 @@ static const struct call_case {
 	  NULL },
 	{ { "test", "--frob", "x.qcow2" }, 64, "isim-build test: bad option '--frob'", NULL },
 	{ { "test", "-k", "k", "--key", "k", "x.qcow2" }, 64, "isim-build test: --sign-key given twice", NULL },
-	{ { "test", "--password-fd", "3", "x.qcow2" }, 64, "isim-build test: --password-fd goes with --sign-key", NULL },
+	{ { "test", "--password-fd", "3", "x.qcow2" },
+	  64,
+	  "isim-build test: --password-fd goes with --sign-key",
+	  NULL },
 	{ { "test", "-k", "/nonexistent/k", "x.qcow2" }, 66, "/nonexistent/k", NULL },
 	/* The options every tool spells the same way. */
 	{ { "--key", "k", "--sign-key", "k", "x" }, 64, "isim-build: --sign-key given twice", NULL },
 	{ { "--cache", "a", "--cache-dir", "b", "x" }, 64, "isim-build: --cache given twice", NULL },
 	{ { "-o", "a", "--out", "b", "x" }, 64, "isim-build: --out given twice", NULL },
 	{ { "--features-dir", "a", "--features-dir", "b", "x" }, 64, "isim-build: --features-dir given twice", NULL },
-	{ { "--size", "12Q", "x" }, 64, "isim-build: --size: '12Q' is not a size (512M, 2G, bytes) (see isim-build --help)",
+	{ { "--size", "12Q", "x" },
+	  64,
+	  "isim-build: --size: '12Q' is not a size (512M, 2G, bytes) (see isim-build --help)",
 	  NULL },
 	{ { "--version" }, 0, NULL, "isim-build 0." },
 	{ { "-V" }, 0, NULL, "isim-build 0." },
@@ -100,28 +105,38 @@ static void test_calls(void **state)
 
 /* The signing key from ISIM_SIGN_KEY when -k is not given, in the test
  * command as in isim-sign; -k still wins. */
+static struct tu_run build(const char *const *args)
+{
+	char *argv[10];
+	int argc = 0;
+
+	argv[argc++] = (char *)"isim-build";
+	for (; *args && argc < 9; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return tu_call(isim_build_main, argc, argv);
+}
+
 static void test_sign_key_env(void **state)
 {
-	char *argv[] = { (char *)"isim-build", (char *)"test", (char *)"x.qcow2", NULL };
-	char *argk[] = { (char *)"isim-build", (char *)"test", (char *)"-k", (char *)"/nonexistent/other",
-			 (char *)"x.qcow2", NULL };
-	char *argp[] = { (char *)"isim-build", (char *)"test", (char *)"--password-fd", (char *)"3",
-			 (char *)"x.qcow2", NULL };
+	static const char *const plain[] = { "test", "x.qcow2", NULL };
+	static const char *const other[] = { "test", "-k", "/nonexistent/other", "x.qcow2", NULL };
+	static const char *const pwfd[] = { "test", "--password-fd", "3", "x.qcow2", NULL };
 	struct tu_run r;
 
 	(void)state;
 	assert_int_equal(setenv("ISIM_SIGN_KEY", "/nonexistent/envkey", 1), 0);
-	r = tu_call(isim_build_main, 3, argv);
+	r = build(plain);
 	assert_int_equal(r.code, 66);
 	assert_non_null(strstr(r.err, "/nonexistent/envkey"));
 	tu_run_free(&r);
-	r = tu_call(isim_build_main, 5, argk);
+	r = build(other);
 	assert_int_equal(r.code, 66);
 	assert_non_null(strstr(r.err, "/nonexistent/other"));
 	assert_null(strstr(r.err, "envkey"));
 	tu_run_free(&r);
 	/* --password-fd goes with the key ISIM_SIGN_KEY names, too. */
-	r = tu_call(isim_build_main, 5, argp);
+	r = build(pwfd);
 	assert_int_equal(r.code, 66);
 	assert_non_null(strstr(r.err, "/nonexistent/envkey"));
 	tu_run_free(&r);
