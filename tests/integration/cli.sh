@@ -134,6 +134,29 @@ full "isim-sign dsse >/dev/full" "isim-sign dsse" isim-sign dsse -k k --type tex
 full "isim-sign keygen >/dev/full" "isim-sign keygen" isim-sign keygen -W -o k2
 full "isim-verify file >/dev/full" "isim-verify file" isim-verify file --pub k.pub -x a-k.sig a.txt
 full "isim-verify dsse >/dev/full" "isim-verify dsse" isim-verify dsse --pub k.pub env.json
+cat >node.json <<'JSON'
+{"node_id": "node-a",
+ "identity": {"wg_public_key": "mRbvLkGqjUjGnK9S8R1ve7AXgTTa4n9gMUyb5mDWKkU=",
+              "ed25519_public_key": "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="},
+ "endpoints": {"rendezvous_ipv6": "fe80::1", "wireguard": "[2001:db8::1]:51820",
+               "control_mtls": "[2001:db8::1]:8443"},
+ "allowed_ips": ["10.100.0.5/32", "fd00:100::5/128"],
+ "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-02-01T00:00:00Z"}
+JSON
+S=$ISIM_ROOT/schemas
+expect 0 "isim-sign descriptor with ISIM_SIGN_KEY" env ISIM_SIGN_KEY=k isim-sign descriptor --schemas-dir "$S" node.json
+cp "$T/out" signed.json
+jq -c . signed.json >signed.jsonl
+full "isim-sign descriptor >/dev/full" "isim-sign descriptor" isim-sign descriptor -k k --schemas-dir "$S" node.json
+full "isim-sign descriptor --stream >/dev/full" "isim-sign descriptor" \
+	isim-sign descriptor -k k --schemas-dir "$S" --stream signed.jsonl
+full "isim-verify descriptor >/dev/full" "isim-verify descriptor" \
+	isim-verify descriptor --schemas-dir "$S" --pub k.pub --at 2026-01-15T00:00:00Z signed.json
+full "isim-verify descriptor --stream >/dev/full" "isim-verify descriptor" \
+	isim-verify descriptor --schemas-dir "$S" --pub k.pub --at 2026-01-15T00:00:00Z --stream signed.jsonl
+P=$ISIM_ROOT/tests/vectors/provenance
+full "isim-verify provenance >/dev/full" "isim-verify provenance" \
+	isim-verify provenance --pub "$P/signer.pub" "$P/image.bin"
 cd "$ISIM_ROOT" || exit 70
 full "isim-compose --list >/dev/full" "isim-compose" isim-compose --list
 full "isim-compose -n >/dev/full" "isim-compose" isim-compose -n --profiles-dir "$ISIM_ROOT/profiles" \
