@@ -56,18 +56,16 @@ static int sign_one(const struct isim_schema *schema, const struct isim_ms_secke
 
 int sign_descriptor_main(int argc, char *argv[])
 {
-	enum {
-		OPT_SCHEMAS = ISIM_OPT_SCHEMAS_DIR
-	};
 	static const struct option opts[] = {
 		ISIM_LONGOPTS_KEY,
 		{ "stream", no_argument, NULL, 's' },
-		{ "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
+		{ "schemas-dir", required_argument, NULL, ISIM_OPT_SCHEMAS_DIR },
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
-	const char *schemas = NULL, *path, *name;
+	struct isim_dir_opts dirs = { 0 };
+	const char *path, *name;
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	struct isim_descriptor_schema schema = { 0 };
@@ -88,8 +86,8 @@ int sign_descriptor_main(int argc, char *argv[])
 		case 's':
 			stream = true;
 			break;
-		case OPT_SCHEMAS:
-			if (isim_opt_once(PROG, "--schemas-dir", &schemas, optarg))
+		case ISIM_OPT_SCHEMAS_DIR:
+			if (isim_dir_option(PROG, &dirs, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
@@ -105,7 +103,7 @@ int sign_descriptor_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
 	path = optind < argc ? argv[optind] : "-";
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
+	if (isim_descriptor_schema_load(dirs.schemas, &schema, &err) < 0)
 		return isim_fail(PROG, &err);
 	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key.path, key.password_fd, &sk, &err) < 0) {
 		ret = isim_fail(PROG, &err);
