@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +51,8 @@ void build_usage(FILE *f)
 		   "                         files need and a quarter more)\n"
 		   "      --cache DIR        base root filesystems (ISIM_CACHE_DIR; default\n"
 		   "                         /var/cache/infrasim for root, else\n"
-		   "                         ${XDG_CACHE_HOME:-~/.cache}/infrasim)\n"
+		   "                         ${XDG_CACHE_HOME:-~/.cache}/infrasim); also\n"
+		   "                         --cache-dir DIR\n"
 		   "  -t, --test             boot the image after building it (as test IMAGE)\n"
 		   "  -q, --quiet            print no summary\n"
 		   "      --bases-dir DIR    base definitions (ISIM_BASES_DIR)\n"
