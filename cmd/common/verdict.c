@@ -59,25 +59,26 @@ static int print(const char *prog, bool ok, const struct isim_verdict *v, const 
 	const struct isim_vfield *f;
 	struct isim_error err;
 	cJSON *o = cJSON_CreateObject();
+	bool built = false;
 	int ret = -1;
 
 	if (o && cJSON_AddBoolToObject(o, "ok", ok)) {
 		for (f = fields ? fields : default_fields; f->type != ISIM_VF_END; f++)
 			if (!add_field(o, f, ok, v, reason))
 				break;
-		if (f->type == ISIM_VF_END)
+		built = f->type == ISIM_VF_END;
+		if (built)
 			ret = isim_json_write_line(stdout, o);
 	}
 	cJSON_Delete(o);
 	if (ret == 0)
 		return 0;
+	if (built)
+		return isim_stdout_error(prog);
 	isim_error_clear(&err);
-	if (o)
-		isim_error_set(&err, ISIM_ERR_IO, "cannot write the verdict to standard output");
-	else
-		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
+	isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 	isim_print_error(prog, &err);
-	return o ? ISIM_EXIT_IOERR : ISIM_EXIT_SOFTWARE;
+	return ISIM_EXIT_SOFTWARE;
 }
 
 int isim_verdict_print(const char *prog, const struct isim_verdict *v, const struct isim_vfield *fields)

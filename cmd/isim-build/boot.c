@@ -16,6 +16,7 @@
 
 #include "build.h"
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/secret.h"
 #include "isim/archive.h"
 #include "isim/buf.h"
@@ -30,9 +31,10 @@
 #define TEST_RESULT_V01 "https://in-toto.io/attestation/test-result/v0.1"
 #define MAX_INPUTS 32
 
-static void usage(FILE *f)
+void build_test_usage(FILE *f)
 {
 	fprintf(f, "usage: " TPROG " [options] IMAGE\n"
+		   "       " PROG " test [options] IMAGE\n"
 		   "\n"
 		   "Boot IMAGE under QEMU (TCG, a snapshot: the image is not changed) with a\n"
 		   "cloud-init NoCloud seed carrying test values for its boot-time inputs, read\n"
@@ -48,11 +50,13 @@ static void usage(FILE *f)
 		   "  -S, --statement FILE   IMAGE's provenance statement, when it is elsewhere\n"
 		   "  -o, --out DIR          where the results go (default: IMAGE's folder)\n"
 		   "  -k, --sign-key KEY     sign the test result with this minisign secret key\n"
+		   "                         (default $ISIM_SIGN_KEY; --key is the same)\n"
 		   "      --password-fd N    read the key's password from descriptor N\n"
 		   "  -T, --timeout SECONDS  give up on a boot after this long (default 900)\n"
 		   "  -M, --memory MIB       guest memory (default 1024)\n"
 		   "  -q, --quiet            print no JSON\n"
 		   "  -h, --help             this text\n"
+		   "  -V, --version          print the version\n"
 		   "\n"
 		   "Exit status: 0 every selftest passed, 1 one failed or the boot did not\n"
 		   "finish, 64 usage, 65 bad statement or input, 66 missing file, 69 QEMU\n"
@@ -483,19 +487,6 @@ static cJSON *attestation(struct test *t, const cJSON *report, bool passed)
 	return st;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 {
 	struct isim_error err;
@@ -607,7 +598,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		report = NULL;
 		if (isim_json_write(stdout, o) < 0) {
 			cJSON_Delete(o);
-			isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
+			isim_error_errno(&err, ISIM_ERR_IO, errno, "cannot write to stdout");
 			goto fail;
 		}
 		cJSON_Delete(o);
@@ -633,102 +624,97 @@ out:
 
 int build_test_main(int argc, char *argv[])
 {
-	enum {
-		OPT_PASSWORD_FD = 256
-	};
 	static const struct option opts[] = {
 		{ "test", no_argument, NULL, 't' },
 		{ "input", required_argument, NULL, 'i' },
 		{ "statement", required_argument, NULL, 'S' },
 		{ "out", required_argument, NULL, 'o' },
-		{ "sign-key", required_argument, NULL, 'k' },
-		{ "password-fd", required_argument, NULL, OPT_PASSWORD_FD },
+		ISIM_LONGOPTS_KEY,
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "memory", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* argv[0] is "test" for the command, the tool's name for --test. */
+	const char *prog = strcmp(argv[0], "test") == 0 ? PROG " test" : TPROG;
 	struct test t = { .timeout = 900, .memory = 1024 };
 	struct isim_ms_seckey *sk = NULL;
+	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
 	struct isim_error err;
-	const char *sign_key = NULL, *pwfd = NULL, *tmo = NULL, *memo = NULL;
-	int c, password_fd = -1, ret = ISIM_EXIT_SOFTWARE;
+	const char *tmo = NULL, *memo = NULL;
+	int c, ret = ISIM_EXIT_SOFTWARE;
 
 	isim_error_clear(&err);
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ti:S:o:k:T:M:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ti:S:o:k:T:M:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
+			/* --test itself; with the command, the same image test. */
 			break;
 		case 'i': {
 			char *eq = strchr(optarg, '=');
 			int i;
 
 			if (!eq || eq == optarg || !eq[1] || eq - optarg > 64)
-				return isim_usage_error(TPROG, "--input: expected NAME=FILE, got '%s'", optarg);
+				return isim_usage_error(prog, "--input: expected NAME=FILE, got '%s'", optarg);
 			if (t.ninputs == MAX_INPUTS)
-				return isim_usage_error(TPROG, "more than %d --input options", MAX_INPUTS);
+				return isim_usage_error(prog, "more than %d --input options", MAX_INPUTS);
 			bfmt(t.inputs[t.ninputs].name, sizeof(t.inputs[0].name), "%.*s", (int)(eq - optarg), optarg);
 			for (i = 0; i < t.ninputs; i++)
 				if (strcmp(t.inputs[i].name, t.inputs[t.ninputs].name) == 0)
-					return isim_usage_error(TPROG, "--input %s given twice", t.inputs[i].name);
+					return isim_usage_error(prog, "--input %s given twice", t.inputs[i].name);
 			t.inputs[t.ninputs++].path = eq + 1;
 			break;
 		}
 		case 'S':
-			if (isim_opt_once(TPROG, "--statement", &t.statement, optarg))
+			if (isim_opt_once(prog, "--statement", &t.statement, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'o':
-			if (isim_opt_once(TPROG, "--out", &t.out_dir, optarg))
+			if (isim_opt_once(prog, "--out", &t.out_dir, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'k':
-			if (isim_opt_once(TPROG, "--sign-key", &sign_key, optarg))
+		case ISIM_OPT_PASSWORD_FD:
+			if (isim_key_option(prog, &key, c, optarg))
 				return ISIM_EXIT_USAGE;
-			break;
-		case OPT_PASSWORD_FD:
-			if (isim_opt_once(TPROG, "--password-fd", &pwfd, optarg))
-				return ISIM_EXIT_USAGE;
-			if (!isim_parse_fd(optarg, &password_fd))
-				return isim_usage_error(TPROG, "--password-fd: '%s' is not a descriptor number",
-							optarg);
 			break;
 		case 'T':
-			if (isim_opt_once(TPROG, "--timeout", &tmo, optarg))
+			if (isim_opt_once(prog, "--timeout", &tmo, optarg))
 				return ISIM_EXIT_USAGE;
-			if (parse_long(optarg, 1, 86400, &t.timeout) < 0)
-				return isim_usage_error(TPROG, "--timeout: '%s' is not 1 to 86400 seconds", optarg);
+			if (!isim_parse_long(optarg, 1, 86400, &t.timeout))
+				return isim_bad_value(prog, "--timeout", optarg, "1 to 86400 seconds");
 			break;
 		case 'M':
-			if (isim_opt_once(TPROG, "--memory", &memo, optarg))
+			if (isim_opt_once(prog, "--memory", &memo, optarg))
 				return ISIM_EXIT_USAGE;
-			if (parse_long(optarg, 128, 65536, &t.memory) < 0)
-				return isim_usage_error(TPROG, "--memory: '%s' is not 128 to 65536 MiB", optarg);
+			if (!isim_parse_long(optarg, 128, 65536, &t.memory))
+				return isim_bad_value(prog, "--memory", optarg, "128 to 65536 MiB");
 			break;
 		case 'q':
 			t.quiet = true;
 			break;
 		case 'h':
-			usage(stdout);
-			return isim_close_stdout(TPROG);
+			build_test_usage(stdout);
+			return isim_close_stdout(prog);
+		case 'V':
+			return isim_print_version(PROG);
 		default:
-			return isim_bad_option(TPROG, argv, optopt);
+			return isim_bad_option(prog, argv, optopt);
 		}
 	}
 	if (optind + 1 != argc)
-		return isim_usage_error(TPROG, optind == argc ? "no IMAGE given" : "one IMAGE only, got '%s' too",
+		return isim_usage_error(prog, optind == argc ? "no IMAGE given" : "one IMAGE only, got '%s' too",
 					optind < argc ? argv[optind + 1] : "");
-	if (pwfd && !sign_key)
-		return isim_usage_error(TPROG, "--password-fd goes with --sign-key");
+	if (isim_key_finish(prog, &key, false))
+		return ISIM_EXIT_USAGE;
 	t.image = argv[optind];
-	if (sign_key) {
-		if (isim_secret_protect(&err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, &err) < 0) {
-			isim_print_error(TPROG, &err);
-			return isim_exit_code(err.kind);
-		}
+	if (key.path) {
+		if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key.path, key.password_fd, &sk, &err) < 0)
+			return isim_fail(prog, &err);
 	}
 	ret = test_run(&t, sk);
 	isim_ms_seckey_free(sk);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include "build.h"
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/secret.h"
 #include "isim/catalog.h"
 #include "isim/compose.h"
@@ -24,23 +24,24 @@
 #include "isim/run.h"
 #include "isim/sde.h"
 
-static void usage(FILE *f)
+void build_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [options] PROFILE|DIR\n"
-		   "       " PROG " --test [options] IMAGE\n"
+		   "       " PROG " test [options] IMAGE      (or " PROG " --test [options] IMAGE)\n"
 		   "\n"
 		   "Build a bootable qcow2 image from a composed profile (DIR, as isim-compose\n"
 		   "writes it), or from PROFILE, composed first into build/PROFILE. Writes\n"
 		   "OUT/PROFILE.qcow2 and OUT/PROFILE.provenance.json (in-toto Statement v1,\n"
 		   "SLSA Provenance v1), with --sign-key also its minisign signature\n"
 		   "PROFILE.provenance.json.sig and DSSE envelope PROFILE.provenance.dsse.json,\n"
-		   "and prints a JSON summary. With --test, boot IMAGE and run its selftests\n"
-		   "(see " PROG " --test --help).\n"
+		   "and prints a JSON summary. " PROG " test boots IMAGE and runs its selftests\n"
+		   "(see " PROG " test --help). A profile called test is given as a path.\n"
 		   "\n"
 		   "  -o, --out DIR          output folder (default output)\n"
 		   "  -b, --base BASE        build on BASE (debian:bookworm, alpine:3.19) instead of\n"
 		   "                         the profile's\n"
 		   "  -k, --sign-key KEY     sign the provenance with this minisign secret key\n"
+		   "                         (default $ISIM_SIGN_KEY; --key is the same)\n"
 		   "      --password-fd N    read the key's password from descriptor N\n"
 		   "  -m, --mirror URL|DIR   package mirror (default: the base's)\n"
 		   "      --repo LINE        one more package repository (a sources.list line for\n"
@@ -50,8 +51,9 @@ static void usage(FILE *f)
 		   "                         files need and a quarter more)\n"
 		   "      --cache DIR        base root filesystems (ISIM_CACHE_DIR; default\n"
 		   "                         /var/cache/infrasim for root, else\n"
-		   "                         ${XDG_CACHE_HOME:-~/.cache}/infrasim)\n"
-		   "  -t, --test             boot the image after building it (as --test IMAGE)\n"
+		   "                         ${XDG_CACHE_HOME:-~/.cache}/infrasim); also\n"
+		   "                         --cache-dir DIR\n"
+		   "  -t, --test             boot the image after building it (as test IMAGE)\n"
 		   "  -q, --quiet            print no summary\n"
 		   "      --bases-dir DIR    base definitions (ISIM_BASES_DIR)\n"
 		   "      --features-dir DIR features folder (ISIM_FEATURES_DIR)\n"
@@ -443,7 +445,7 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 		goto out;
 	bfmt(b->image, sizeof(b->image), "%s/%s", b->out_dir, names[0]);
 	if (!b->quiet && summary(b, names, n, stmt_sha256) < 0) {
-		isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
+		isim_error_errno(err, ISIM_ERR_IO, errno, "cannot write to stdout");
 		goto out;
 	}
 	ret = 0;
@@ -492,49 +494,42 @@ static int exit_code(const struct isim_error *err)
 	return isim_exit_code(err->kind);
 }
 
-int isim_build_main(int argc, char *argv[])
+/* isim-build [options] PROFILE|DIR, the tool's default command; also
+ * isim-build --test, the older spelling of isim-build test. */
+int build_main(int argc, char *argv[])
 {
 	enum {
-		OPT_PASSWORD_FD = 256,
-		OPT_REPO,
-		OPT_CACHE,
-		OPT_BASES,
-		OPT_FEATURES,
-		OPT_PROFILES,
-		OPT_SCHEMAS,
+		OPT_REPO = ISIM_OPT_LOCAL,
 	};
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "base", required_argument, NULL, 'b' },
-		{ "sign-key", required_argument, NULL, 'k' },
-		{ "password-fd", required_argument, NULL, OPT_PASSWORD_FD },
+		ISIM_LONGOPTS_KEY,
 		{ "mirror", required_argument, NULL, 'm' },
 		{ "repo", required_argument, NULL, OPT_REPO },
 		{ "size", required_argument, NULL, 's' },
-		{ "cache", required_argument, NULL, OPT_CACHE },
+		{ "cache", required_argument, NULL, ISIM_OPT_CACHE_DIR },
+		{ "cache-dir", required_argument, NULL, ISIM_OPT_CACHE_DIR },
 		{ "test", no_argument, NULL, 't' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "bases-dir", required_argument, NULL, OPT_BASES },
-		{ "features-dir", required_argument, NULL, OPT_FEATURES },
-		{ "profiles-dir", required_argument, NULL, OPT_PROFILES },
-		{ "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
-		{ "help", no_argument, NULL, 'h' },
+		{ "bases-dir", required_argument, NULL, ISIM_OPT_BASES_DIR },
+		ISIM_LONGOPTS_CATALOG,
+		ISIM_LONGOPT_HELP,
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build b = { 0 };
 	struct isim_ms_seckey *sk = NULL;
+	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
+	struct isim_dir_opts dirs = { 0 };
 	struct isim_error err;
-	const char *sign_key = NULL, *size = NULL, *pwfd = NULL, *pdir = NULL;
+	const char *size = NULL, *pdir;
 	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], sbuf[PATH_MAX], cbuf[PATH_MAX];
-	int c, i, password_fd = -1, ret;
+	int c, i, ret;
 	bool test = false;
 
 	isim_error_clear(&err);
-	/* Root file systems hold UTF-8 names, which libarchive converts
-	 * through the locale. */
-	setlocale(LC_CTYPE, "C.UTF-8");
-	/* --test IMAGE is its own command, with its own options. */
+	/* --test IMAGE is the test command, with its own options. */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--test") == 0 || strcmp(argv[i], "-t") == 0)
 			test = true;
@@ -554,22 +549,22 @@ int isim_build_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "o:b:k:m:s:tqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (isim_opt_once(PROG, "--out", &b.out_dir, optarg))
+		case ISIM_OPT_CACHE_DIR:
+		case ISIM_OPT_BASES_DIR:
+		case ISIM_OPT_FEATURES_DIR:
+		case ISIM_OPT_PROFILES_DIR:
+		case ISIM_OPT_SCHEMAS_DIR:
+			if (isim_dir_option(PROG, &dirs, c, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 'k':
+		case ISIM_OPT_PASSWORD_FD:
+			if (isim_key_option(PROG, &key, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'b':
 			if (isim_opt_once(PROG, "--base", &b.base_spec, optarg))
 				return ISIM_EXIT_USAGE;
-			break;
-		case 'k':
-			if (isim_opt_once(PROG, "--sign-key", &sign_key, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
-		case OPT_PASSWORD_FD:
-			if (isim_opt_once(PROG, "--password-fd", &pwfd, optarg))
-				return ISIM_EXIT_USAGE;
-			if (!isim_parse_fd(optarg, &password_fd))
-				return isim_usage_error(PROG, "--password-fd: '%s' is not a descriptor number", optarg);
 			break;
 		case 'm':
 			if (isim_opt_once(PROG, "--mirror", &b.mirror, optarg))
@@ -583,11 +578,7 @@ int isim_build_main(int argc, char *argv[])
 			if (isim_opt_once(PROG, "--size", &size, optarg))
 				return ISIM_EXIT_USAGE;
 			if (!parse_size(optarg, &b.disk_size) || b.disk_size == 0)
-				return isim_usage_error(PROG, "--size: '%s' is not a size (512M, 2G, bytes)", optarg);
-			break;
-		case OPT_CACHE:
-			if (isim_opt_once(PROG, "--cache", &b.cache_dir, optarg))
-				return ISIM_EXIT_USAGE;
+				return isim_bad_value(PROG, "--size", optarg, "a size (512M, 2G, bytes)");
 			break;
 		case 't':
 			test = true;
@@ -595,28 +586,11 @@ int isim_build_main(int argc, char *argv[])
 		case 'q':
 			b.quiet = true;
 			break;
-		case OPT_BASES:
-			if (isim_opt_once(PROG, "--bases-dir", &b.bases_dir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
-		case OPT_FEATURES:
-			if (isim_opt_once(PROG, "--features-dir", &b.features_dir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
-		case OPT_PROFILES:
-			if (isim_opt_once(PROG, "--profiles-dir", &pdir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
-		case OPT_SCHEMAS:
-			if (isim_opt_once(PROG, "--schemas-dir", &b.schemas_dir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'h':
-			usage(stdout);
+			build_usage(stdout);
 			return isim_close_stdout(PROG);
 		case 'V':
-			printf(PROG " %s\n", ISIM_VERSION);
-			return isim_close_stdout(PROG);
+			return isim_print_version(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);
 		}
@@ -625,10 +599,14 @@ int isim_build_main(int argc, char *argv[])
 		return isim_usage_error(
 			PROG, optind == argc ? "no PROFILE or DIR given" : "one PROFILE or DIR only, got '%s' too",
 			optind < argc ? argv[optind + 1] : "");
-	if (pwfd && !sign_key)
-		return isim_usage_error(PROG, "--password-fd goes with --sign-key");
-	if (!b.out_dir)
-		b.out_dir = "output";
+	if (isim_key_finish(PROG, &key, false))
+		return ISIM_EXIT_USAGE;
+	b.out_dir = dirs.out ? dirs.out : "output";
+	b.bases_dir = dirs.bases;
+	b.features_dir = dirs.features;
+	b.schemas_dir = dirs.schemas;
+	b.cache_dir = dirs.cache;
+	pdir = dirs.profiles;
 	b.bases_dir = isim_catalog_dir(b.bases_dir, "ISIM_BASES_DIR", "bases", bbuf, sizeof(bbuf));
 	b.features_dir = isim_catalog_dir(b.features_dir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
 	pdir = isim_catalog_dir(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
@@ -676,7 +654,8 @@ int isim_build_main(int argc, char *argv[])
 	if (isim_base_load(b.bases_dir, b.schemas_dir, b.base_spec, &b.base, &err) < 0)
 		goto fail;
 	/* The key before the build: a wrong password should not cost one. */
-	if (sign_key && (isim_secret_protect(&err) < 0 || isim_secret_key_open(sign_key, password_fd, &sk, &err) < 0))
+	if (key.path &&
+	    (isim_secret_protect(&err) < 0 || isim_secret_key_open(key.path, key.password_fd, &sk, &err) < 0))
 		goto fail;
 	if (run_build(&b, sk, &err) < 0)
 		goto fail;

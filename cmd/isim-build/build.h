@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "isim/base.h"
@@ -58,6 +59,10 @@ struct build {
 };
 
 int isim_build_main(int argc, char *argv[]);
+/* Its default command, building a profile (with --test, testing an image),
+ * called with the tool's own argv; and its --help. */
+int build_main(int argc, char *argv[]);
+void build_usage(FILE *f);
 
 /* base.c: the base root filesystem as a tar file in the cache, made once. */
 int build_base(struct build *b, struct isim_error *err);
@@ -73,8 +78,10 @@ int build_statement(struct build *b, cJSON **out, struct isim_error *err);
 int build_sign(const struct isim_ms_seckey *sk, const char *stmt_path, const char *text, const char *payload_type,
 	       const char *sig_path, const char *dsse_path, time_t when, struct isim_error *err);
 
-/* boot.c: isim-build --test */
+/* boot.c: isim-build test (argv[0] "test"), or isim-build --test (the
+ * tool's own argv), and its --help. */
 int build_test_main(int argc, char *argv[]);
+void build_test_usage(FILE *f);
 /* The same, in-process after a build, with its key (or NULL). */
 int build_test_image(const char *image, const struct isim_ms_seckey *sk, bool quiet);
 

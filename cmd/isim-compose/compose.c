@@ -10,10 +10,11 @@
 #include "isim/compose.h"
 #include "isim/json.h"
 #include "common/cli.h"
+#include "common/options.h"
 
 #define PROG "isim-compose"
 
-static void usage(FILE *f)
+void compose_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [options] PROFILE\n"
 		   "       " PROG " --list\n"
@@ -36,26 +37,20 @@ static void usage(FILE *f)
 		   "input, 73 cannot write the output; see isim(7).\n");
 }
 
-int isim_compose_main(int argc, char *argv[])
+int compose_main(int argc, char *argv[])
 {
-	enum {
-		OPT_FEATURES = 256,
-		OPT_PROFILES,
-		OPT_SCHEMAS
-	};
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "validate-only", no_argument, NULL, 'n' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "features-dir", required_argument, NULL, OPT_FEATURES },
-		{ "profiles-dir", required_argument, NULL, OPT_PROFILES },
-		{ "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPTS_CATALOG,
+		ISIM_LONGOPT_HELP,
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *out_dir = NULL, *fdir = NULL, *pdir = NULL, *sdir = NULL;
+	struct isim_dir_opts dirs = { 0 };
+	const char *out_dir, *fdir, *pdir, *sdir;
 	char fbuf[4096], pbuf[4096], sbuf[4096], obuf[4096];
 	bool validate_only = false, list = false, quiet = false;
 	struct isim_composition comp = { 0 };
@@ -71,7 +66,10 @@ int isim_compose_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "o:nlqhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (isim_opt_once(PROG, "--out", &out_dir, optarg))
+		case ISIM_OPT_FEATURES_DIR:
+		case ISIM_OPT_PROFILES_DIR:
+		case ISIM_OPT_SCHEMAS_DIR:
+			if (isim_dir_option(PROG, &dirs, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'n':
@@ -83,25 +81,16 @@ int isim_compose_main(int argc, char *argv[])
 		case 'q':
 			quiet = true;
 			break;
-		case OPT_FEATURES:
-			fdir = optarg;
-			break;
-		case OPT_PROFILES:
-			pdir = optarg;
-			break;
-		case OPT_SCHEMAS:
-			sdir = optarg;
-			break;
 		case 'h':
-			usage(stdout);
+			compose_usage(stdout);
 			return isim_close_stdout(PROG);
 		case 'V':
-			printf(PROG " %s\n", ISIM_VERSION);
-			return isim_close_stdout(PROG);
+			return isim_print_version(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
+	out_dir = dirs.out;
 	if (list && optind != argc)
 		return isim_usage_error(PROG, "--list takes no profile");
 	if (!list && optind + 1 != argc)
@@ -109,15 +98,15 @@ int isim_compose_main(int argc, char *argv[])
 					optind < argc ? argv[optind + 1] : "");
 	if (list && (out_dir || validate_only))
 		return isim_usage_error(PROG, "--list goes with neither --out nor --validate-only");
-	fdir = isim_catalog_dir(fdir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
-	pdir = isim_catalog_dir(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
-	sdir = isim_catalog_dir(sdir, "ISIM_SCHEMAS_DIR", "schemas", sbuf, sizeof(sbuf));
+	fdir = isim_catalog_dir(dirs.features, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
+	pdir = isim_catalog_dir(dirs.profiles, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
+	sdir = isim_catalog_dir(dirs.schemas, "ISIM_SCHEMAS_DIR", "schemas", sbuf, sizeof(sbuf));
 	if (isim_catalog_open(&cat, fdir, pdir, sdir, &err) < 0)
 		goto fail;
 	if (list) {
 		if (isim_catalog_list(cat, &doc, &err) < 0)
 			goto fail;
-		ret = isim_json_write(stdout, doc) < 0 ? ISIM_EXIT_IOERR : isim_close_stdout(PROG);
+		ret = isim_json_write(stdout, doc) < 0 ? isim_stdout_error(PROG) : isim_close_stdout(PROG);
 		goto out;
 	}
 	if (isim_profile_load(cat, argv[optind], &profile, &err) < 0 || isim_compose(cat, profile, &comp, &err) < 0)
@@ -131,7 +120,7 @@ int isim_compose_main(int argc, char *argv[])
 			goto fail;
 	}
 	if (!quiet && fputs(comp.manifest_json, stdout) == EOF) {
-		ret = ISIM_EXIT_IOERR;
+		ret = isim_stdout_error(PROG);
 		goto out;
 	}
 	ret = isim_close_stdout(PROG);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/secret.h"
 #include "isim/catalog.h"
 #include "isim/descriptor.h"
@@ -17,7 +18,7 @@
 #define PROG "isim-sign descriptor"
 #define SCHEMA_FILE "node-descriptor.schema.json"
 
-static void usage(FILE *f)
+void sign_descriptor_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [-k KEY] [--password-fd N] [--stream] [FILE]\n"
 		   "\n"
@@ -27,16 +28,19 @@ static void usage(FILE *f)
 		   "attestation; an attestation already there is replaced. Prints the signed\n"
 		   "descriptor.\n"
 		   "\n"
-		   "  -k, --key KEY          secret key (minisign format; default $ISIM_SIGN_KEY)\n"
+		   "  -k, --sign-key KEY     secret key (minisign format; default $ISIM_SIGN_KEY;\n"
+		   "                         --key is the same)\n"
 		   "      --password-fd N    read the key's password from descriptor N\n"
 		   "  -s, --stream           JSON Lines in and out, one descriptor a line\n"
 		   "      --schemas-dir DIR  where " SCHEMA_FILE " is\n"
 		   "  -h, --help             this text\n"
+		   "  -V, --version          print the version\n"
 		   "\n"
 		   "Exit status: 0 signed, 64 usage, 65 malformed descriptor (nothing is\n"
 		   "printed for it), 66 missing file, 77 key not readable or wrong password.\n");
 }
 
+/* 0, -1 with err set, or ISIM_EXIT_IOERR when stdout failed (told). */
 static int sign_one(const struct isim_schema *schema, const struct isim_ms_seckey *sk, cJSON *doc, bool line,
 		    struct isim_error *err)
 {
@@ -46,28 +50,28 @@ static int sign_one(const struct isim_schema *schema, const struct isim_ms_secke
 	if (isim_descriptor_sign(doc, sk->sk, sk->keyid, err) < 0)
 		return -1;
 	if ((line ? isim_json_write_line(stdout, doc) : isim_json_write(stdout, doc)) < 0)
-		return isim_error_set(err, ISIM_ERR_IO, "cannot write standard output");
+		return isim_stdout_error(PROG);
 	return 0;
 }
 
 int sign_descriptor_main(int argc, char *argv[])
 {
-	enum {
-		OPT_PWFD = 256,
-		OPT_SCHEMAS
-	};
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' }, { "password-fd", required_argument, NULL, OPT_PWFD },
-		{ "stream", no_argument, NULL, 's' },	 { "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
-		{ "help", no_argument, NULL, 'h' },	 { NULL, 0, NULL, 0 },
+		ISIM_LONGOPTS_KEY,
+		{ "stream", no_argument, NULL, 's' },
+		{ "schemas-dir", required_argument, NULL, ISIM_OPT_SCHEMAS_DIR },
+		ISIM_LONGOPT_HELP,
+		{ NULL, 0, NULL, 0 },
 	};
-	const char *key = NULL, *schemas = NULL, *path, *name;
+	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
+	struct isim_dir_opts dirs = { 0 };
+	const char *path, *name;
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	struct isim_descriptor_schema schema = { 0 };
 	cJSON *doc = NULL;
 	bool stream = false;
-	int c, pwfd = -1, ret = 0, got;
+	int c, ret = 0, got;
 
 	isim_error_clear(&err);
 	optind = 0;
@@ -75,44 +79,43 @@ int sign_descriptor_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "k:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if (isim_opt_once(PROG, "--key", &key, optarg))
+		case ISIM_OPT_PASSWORD_FD:
+			if (isim_key_option(PROG, &key, c, optarg))
 				return ISIM_EXIT_USAGE;
-			break;
-		case OPT_PWFD:
-			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number",
-							optarg);
 			break;
 		case 's':
 			stream = true;
 			break;
-		case OPT_SCHEMAS:
-			if (isim_opt_once(PROG, "--schemas-dir", &schemas, optarg))
+		case ISIM_OPT_SCHEMAS_DIR:
+			if (isim_dir_option(PROG, &dirs, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			sign_descriptor_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
-	if (!key)
-		key = getenv("ISIM_SIGN_KEY");
-	if (!key || !*key)
-		return isim_usage_error(PROG, "no secret key: give -k KEY or set ISIM_SIGN_KEY");
+	if (isim_key_finish(PROG, &key, true))
+		return ISIM_EXIT_USAGE;
 	if (argc - optind > 1)
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
 	path = optind < argc ? argv[optind] : "-";
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
+	if (isim_descriptor_schema_load(dirs.schemas, &schema, &err) < 0)
 		return isim_fail(PROG, &err);
-	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key, pwfd, &sk, &err) < 0) {
+	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key.path, key.password_fd, &sk, &err) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
 	if (!stream) {
-		if (isim_json_load_file(path, &doc, &err) < 0 || sign_one(schema.schema, sk, doc, false, &err) < 0) {
+		got = isim_json_load_file(path, &doc, &err);
+		if (got == 0)
+			got = sign_one(schema.schema, sk, doc, false, &err);
+		if (got == ISIM_EXIT_IOERR) {
+			ret = got;
+		} else if (got < 0) {
 			isim_error_at(&err, name, err.line, err.column);
 			ret = isim_fail(PROG, &err);
 		}
@@ -129,10 +132,16 @@ int sign_descriptor_main(int argc, char *argv[])
 		}
 		isim_jsonl_init(&rd, in, name);
 		while ((got = isim_jsonl_next(&rd, &doc, &err)) != 0) {
-			if (got > 0 && sign_one(schema.schema, sk, doc, true, &err) < 0)
-				isim_error_at(&err, name, rd.line, 0);
+			if (got > 0)
+				got = sign_one(schema.schema, sk, doc, true, &err);
 			cJSON_Delete(doc);
 			doc = NULL;
+			if (got == ISIM_EXIT_IOERR) {
+				ret = got;
+				break;
+			}
+			if (got < 0)
+				isim_error_at(&err, name, rd.line, 0);
 			if (err.kind) {
 				/* A malformed line is skipped and told; others stop. */
 				c = isim_fail(PROG, &err);

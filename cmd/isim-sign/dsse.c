@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/secret.h"
 #include "isim/dsse.h"
 #include "isim/file.h"
@@ -12,7 +13,7 @@
 
 #define PROG "isim-sign dsse"
 
-static void usage(FILE *f)
+void sign_dsse_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [-k KEY] [--password-fd N] --type TYPE [FILE]\n"
 		   "\n"
@@ -20,10 +21,12 @@ static void usage(FILE *f)
 		   "with KEY: Ed25519 over the pre-authentication encoding of TYPE and the\n"
 		   "payload, keyid the key's id. Prints the envelope.\n"
 		   "\n"
-		   "  -k, --key KEY        secret key (minisign format; default $ISIM_SIGN_KEY)\n"
+		   "  -k, --sign-key KEY   secret key (minisign format; default $ISIM_SIGN_KEY;\n"
+		   "                       --key is the same)\n"
 		   "      --password-fd N  read the key's password from descriptor N\n"
 		   "  -T, --type TYPE      the payloadType, e.g. application/vnd.in-toto+json\n"
 		   "  -h, --help           this text\n"
+		   "  -V, --version        print the version\n"
 		   "\n"
 		   "Exit status: 0 signed, 64 usage, 65 payload too large, 66 missing file,\n"
 		   "77 key not readable or wrong password.\n");
@@ -31,22 +34,19 @@ static void usage(FILE *f)
 
 int sign_dsse_main(int argc, char *argv[])
 {
-	enum {
-		OPT_PWFD = 256
-	};
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
-		{ "password-fd", required_argument, NULL, OPT_PWFD },
+		ISIM_LONGOPTS_KEY,
 		{ "type", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *key = NULL, *type = NULL, *path;
+	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
+	const char *type = NULL, *path;
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	char hex[ISIM_MS_KEYID_HEX], *payload = NULL, *out = NULL;
 	size_t len;
-	int c, pwfd = -1, ret = 0;
+	int c, ret = 0;
 
 	isim_error_clear(&err);
 	optind = 0;
@@ -54,29 +54,23 @@ int sign_dsse_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "k:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if (isim_opt_once(PROG, "--key", &key, optarg))
+		case ISIM_OPT_PASSWORD_FD:
+			if (isim_key_option(PROG, &key, c, optarg))
 				return ISIM_EXIT_USAGE;
-			break;
-		case OPT_PWFD:
-			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number",
-							optarg);
 			break;
 		case 'T':
 			if (isim_opt_once(PROG, "--type", &type, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			sign_dsse_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
-	if (!key)
-		key = getenv("ISIM_SIGN_KEY");
-	if (!key || !*key)
-		return isim_usage_error(PROG, "no secret key: give -k KEY or set ISIM_SIGN_KEY");
+	if (isim_key_finish(PROG, &key, true))
+		return ISIM_EXIT_USAGE;
 	if (!type || !*type)
 		return isim_usage_error(PROG, "no --type given");
 	if (argc - optind > 1)
@@ -84,7 +78,7 @@ int sign_dsse_main(int argc, char *argv[])
 	path = optind < argc ? argv[optind] : "-";
 	if (isim_file_read(path, ISIM_DSSE_PAYLOAD_MAX, &payload, &len, &err) < 0)
 		return isim_fail(PROG, &err);
-	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key, pwfd, &sk, &err) < 0) {
+	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key.path, key.password_fd, &sk, &err) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
@@ -94,8 +88,7 @@ int sign_dsse_main(int argc, char *argv[])
 		goto out;
 	}
 	if (fputs(out, stdout) < 0) {
-		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
-		ret = isim_fail(PROG, &err);
+		ret = isim_stdout_error(PROG);
 		goto out;
 	}
 	ret = isim_close_stdout(PROG);

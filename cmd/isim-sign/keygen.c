@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/secret.h"
 #include "isim/file.h"
 #include "isim/json.h"
@@ -17,7 +18,7 @@
 
 #define PROG "isim-sign keygen"
 
-static void usage(FILE *f)
+void sign_keygen_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " -o PATH [-f] [-W | --password-fd N] [-c COMMENT]\n"
 		   "\n"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		   "  -c, --comment TEXT    the public key's untrusted comment\n"
 		   "                        (default \"minisign public key <KEY ID>\")\n"
 		   "  -h, --help            this text\n"
+		   "  -V, --version         print the version\n"
 		   "\n"
 		   "Exit status: 0 written, 64 usage, 73 a key file exists or cannot be\n"
 		   "created; see isim(7).\n");
@@ -138,10 +140,8 @@ static int keygen(const char *out, bool force, bool nopass, int pwfd, const char
 			unlink(out);
 		goto fail;
 	}
-	if (print_result(out, pub_path, &pk, !nopass) < 0) {
-		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
-		return fail(&err);
-	}
+	if (print_result(out, pub_path, &pk, !nopass) < 0)
+		return isim_stdout_error(PROG);
 	return isim_close_stdout(PROG);
 fail:
 	ret = fail(&err);
@@ -153,7 +153,7 @@ fail:
 int sign_keygen_main(int argc, char *argv[])
 {
 	enum {
-		OPT_PWFD = 256
+		OPT_PWFD = ISIM_OPT_PASSWORD_FD
 	};
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
@@ -161,7 +161,7 @@ int sign_keygen_main(int argc, char *argv[])
 		{ "no-password", no_argument, NULL, 'W' },
 		{ "password-fd", required_argument, NULL, OPT_PWFD },
 		{ "comment", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *comment = NULL;
@@ -183,16 +183,17 @@ int sign_keygen_main(int argc, char *argv[])
 			nopass = true;
 			break;
 		case OPT_PWFD:
-			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(PROG, "--password-fd '%s': expected one descriptor number",
-							optarg);
+			if (pwfd >= 0)
+				return isim_usage_error(PROG, "--password-fd given twice");
+			if (!isim_parse_fd(optarg, &pwfd))
+				return isim_bad_value(PROG, "--password-fd", optarg, "a descriptor number (0 to 1023)");
 			break;
 		case 'c':
 			if (isim_opt_once(PROG, "--comment", &comment, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			sign_keygen_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);

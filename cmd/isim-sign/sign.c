@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/secret.h"
 #include "isim/file.h"
 #include "isim/json.h"
@@ -21,17 +22,24 @@ static void usage(FILE *f, const char *prog)
 		"(prehashed Ed25519 with a trusted comment), and print one JSON line per\n"
 		"file: {\"file\", \"signature\", \"key_id\", \"trusted_comment\"}.\n"
 		"\n"
-		"  -k, --key KEY              secret key file (default $ISIM_SIGN_KEY)\n"
+		"  -k, --sign-key KEY         secret key file (default $ISIM_SIGN_KEY; --key is\n"
+		"                             the same)\n"
 		"  -x, --sig-file SIGFILE     write the signature there (one FILE only)\n"
 		"  -t, --trusted-comment TEXT signed comment (default\n"
 		"                             \"timestamp:<SOURCE_DATE_EPOCH or now>\\tfile:<name>\\thashed\")\n"
 		"  -c, --comment TEXT         unsigned comment line\n"
 		"      --password-fd N        read the key's password from descriptor N\n"
 		"  -h, --help                 this text\n"
+		"  -V, --version              print the version\n"
 		"\n"
 		"Exit status: 0 signed, 64 usage, 65 bad key, 66 missing input, 73/74 cannot\n"
 		"write, 77 key file open to others or wrong password; see isim(7).\n",
 		prog);
+}
+
+void sign_files_usage(FILE *f)
+{
+	usage(f, "isim-sign sign");
 }
 
 static int print_result(const char *file, const char *sigpath, const struct isim_ms_sig *sig)
@@ -73,8 +81,7 @@ static int write_all(const char *prog, char **files, int n, const char *sigfile,
 		free(text);
 		if (r == 0 && print_result(files[i], path, &sigs[i]) < 0) {
 			free(path);
-			isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
-			return isim_fail(prog, &err);
+			return isim_stdout_error(prog);
 		}
 		free(path);
 		if (r < 0)
@@ -110,29 +117,27 @@ out:
 
 int sign_files_main(int argc, char *argv[])
 {
-	enum {
-		OPT_PWFD = 256
-	};
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },
+		ISIM_LONGOPTS_KEY,
 		{ "sig-file", required_argument, NULL, 'x' },
 		{ "trusted-comment", required_argument, NULL, 't' },
 		{ "comment", required_argument, NULL, 'c' },
-		{ "password-fd", required_argument, NULL, OPT_PWFD },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = strcmp(argv[0], "sign") == 0 ? "isim-sign sign" : "isim-sign";
-	const char *key = NULL, *sigfile = NULL, *trusted = NULL, *comment = NULL;
+	const char *sigfile = NULL, *trusted = NULL, *comment = NULL;
+	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
 	struct isim_ms_sig *sigs = NULL;
-	int c, n, pwfd = -1, ret;
+	int c, n, ret;
 
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "k:x:t:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			if (isim_opt_once(prog, "--key", &key, optarg))
+		case ISIM_OPT_PASSWORD_FD:
+			if (isim_key_option(prog, &key, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'x':
@@ -147,11 +152,6 @@ int sign_files_main(int argc, char *argv[])
 			if (isim_opt_once(prog, "--comment", &comment, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case OPT_PWFD:
-			if (pwfd >= 0 || !isim_parse_fd(optarg, &pwfd))
-				return isim_usage_error(prog, "--password-fd '%s': expected one descriptor number",
-							optarg);
-			break;
 		case 'h':
 			usage(stdout, prog);
 			return isim_close_stdout(prog);
@@ -160,10 +160,8 @@ int sign_files_main(int argc, char *argv[])
 		}
 	}
 	n = argc - optind;
-	if (!key)
-		key = getenv("ISIM_SIGN_KEY");
-	if (!key || !*key)
-		return isim_usage_error(prog, "no secret key: give -k KEY or set ISIM_SIGN_KEY");
+	if (isim_key_finish(prog, &key, true))
+		return ISIM_EXIT_USAGE;
 	if (n < 1)
 		return isim_usage_error(prog, "no FILE to sign");
 	if (sigfile && n > 1)
@@ -178,7 +176,7 @@ int sign_files_main(int argc, char *argv[])
 		return ISIM_EXIT_SOFTWARE;
 	/* Every file is signed before any signature is written, so a missing
 	 * file or a wrong password leaves no output at all. */
-	ret = sign_all(prog, key, pwfd, argv + optind, n, trusted, comment, sigs);
+	ret = sign_all(prog, key.path, key.password_fd, argv + optind, n, trusted, comment, sigs);
 	if (ret == 0)
 		ret = write_all(prog, argv + optind, n, sigfile, sigs);
 	free(sigs);

@@ -3,10 +3,12 @@
 #include "sign.h"
 
 static const struct isim_cmd cmds[] = {
-	{ "keygen", sign_keygen_main, "make a key pair (minisign's formats): PATH and PATH.pub" },
-	{ "sign", sign_files_main, "sign files: FILE.sig in minisign's format (the default command)" },
-	{ "descriptor", sign_descriptor_main, "attest node descriptors (JSON, or JSON Lines with --stream)" },
-	{ "dsse", sign_dsse_main, "wrap a payload in a signed DSSE envelope" },
+	{ "keygen", sign_keygen_main, "make a key pair (minisign's formats): PATH and PATH.pub", sign_keygen_usage },
+	{ "sign", sign_files_main, "sign files: FILE.sig in minisign's format (the default command)",
+	  sign_files_usage },
+	{ "descriptor", sign_descriptor_main, "attest node descriptors (JSON, or JSON Lines with --stream)",
+	  sign_descriptor_usage },
+	{ "dsse", sign_dsse_main, "wrap a payload in a signed DSSE envelope", sign_dsse_usage },
 };
 
 static const struct isim_tool tool = {

@@ -20,7 +20,7 @@
 #define PROG "isim-verify descriptor"
 #define SCHEMA_FILE "node-descriptor.schema.json"
 
-static void usage(FILE *f)
+void verify_descriptor_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [--trust DIR | --pub KEY.pub] [--at TIME] [--stream] [FILE]\n"
 		   "\n"
@@ -213,7 +213,7 @@ int verify_descriptor_main(int argc, char *argv[])
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			verify_descriptor_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);

@@ -15,7 +15,7 @@
 
 #define PROG "isim-verify dsse"
 
-static void usage(FILE *f)
+void verify_dsse_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [--trust DIR | --pub KEY.pub] [--type TYPE] [FILE]\n"
 		   "\n"
@@ -74,7 +74,7 @@ int verify_dsse_main(int argc, char *argv[])
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			verify_dsse_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);
@@ -102,8 +102,7 @@ int verify_dsse_main(int argc, char *argv[])
 	if (ret)
 		goto out;
 	if (fwrite(env.payload, 1, env.payload_len, stdout) != env.payload_len) {
-		isim_error_set(&err, ISIM_ERR_IO, "cannot write standard output");
-		ret = isim_fail(PROG, &err);
+		ret = isim_stdout_error(PROG);
 		goto out;
 	}
 	ret = isim_close_stdout(PROG);

@@ -17,7 +17,7 @@
 
 #define PROG "isim-verify file"
 
-static void usage(FILE *f)
+void verify_file_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [-x SIGFILE] [--trust DIR | --pub KEY.pub] FILE...\n"
 		   "\n"
@@ -115,7 +115,7 @@ int verify_file_main(int argc, char *argv[])
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			verify_file_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);

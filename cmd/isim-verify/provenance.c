@@ -19,7 +19,7 @@
 
 #define PROG "isim-verify provenance"
 
-static void usage(FILE *f)
+void verify_provenance_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [--trust DIR | --pub KEY.pub] [--statement FILE] [-x SIG] IMAGE\n"
 		   "\n"
@@ -157,7 +157,7 @@ int verify_provenance_main(int argc, char *argv[])
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
-			usage(stdout);
+			verify_provenance_usage(stdout);
 			return isim_close_stdout(PROG);
 		default:
 			return isim_bad_option(PROG, argv, optopt);

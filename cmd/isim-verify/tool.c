@@ -3,10 +3,13 @@
 #include "verify.h"
 
 static const struct isim_cmd cmds[] = {
-	{ "file", verify_file_main, "check a file's minisign signature (FILE.sig) against trusted signers" },
-	{ "descriptor", verify_descriptor_main, "check signed node descriptors (one, or a JSON Lines stream)" },
-	{ "dsse", verify_dsse_main, "check a DSSE envelope and print its payload" },
-	{ "provenance", verify_provenance_main, "check an image's signed provenance statement" },
+	{ "file", verify_file_main, "check a file's minisign signature (FILE.sig) against trusted signers",
+	  verify_file_usage },
+	{ "descriptor", verify_descriptor_main, "check signed node descriptors (one, or a JSON Lines stream)",
+	  verify_descriptor_usage },
+	{ "dsse", verify_dsse_main, "check a DSSE envelope and print its payload", verify_dsse_usage },
+	{ "provenance", verify_provenance_main, "check an image's signed provenance statement",
+	  verify_provenance_usage },
 };
 
 static const struct isim_tool tool = {

@@ -40,6 +40,34 @@ static const struct call_case {
 	{ { "--test", "--input", "novalue", "x.qcow2" }, 64, "--input: expected NAME=FILE, got 'novalue'", NULL },
 	{ { "--test", "-i", "a=f", "-i", "a=g", "x.qcow2" }, 64, "--input a given twice", NULL },
 	{ { "--test", "x.qcow2", "y.qcow2" }, 64, "one IMAGE only, got 'y.qcow2' too", NULL },
+	/* isim-build test is the command --test was. */
+	{ { "test", "--help" }, 0, NULL, "       isim-build test [options] IMAGE" },
+	{ { "test", "-h" }, 0, NULL, "usage: isim-build --test [options] IMAGE" },
+	{ { "test", "--version" }, 0, NULL, "isim-build 0." },
+	{ { "test" }, 64, "isim-build test: no IMAGE given (see isim-build test --help)", NULL },
+	{ { "test", "missing.qcow2" }, 66, "isim-build --test: missing.qcow2: cannot open", NULL },
+	{ { "test", "--memory", "abc", "x.qcow2" },
+	  64,
+	  "isim-build test: --memory: 'abc' is not 128 to 65536 MiB (see isim-build test --help)",
+	  NULL },
+	{ { "test", "--frob", "x.qcow2" }, 64, "isim-build test: bad option '--frob'", NULL },
+	{ { "test", "-k", "k", "--key", "k", "x.qcow2" }, 64, "isim-build test: --sign-key given twice", NULL },
+	{ { "test", "--password-fd", "3", "x.qcow2" },
+	  64,
+	  "isim-build test: --password-fd goes with --sign-key",
+	  NULL },
+	{ { "test", "-k", "/nonexistent/k", "x.qcow2" }, 66, "/nonexistent/k", NULL },
+	/* The options every tool spells the same way. */
+	{ { "--key", "k", "--sign-key", "k", "x" }, 64, "isim-build: --sign-key given twice", NULL },
+	{ { "--cache", "a", "--cache-dir", "b", "x" }, 64, "isim-build: --cache given twice", NULL },
+	{ { "-o", "a", "--out", "b", "x" }, 64, "isim-build: --out given twice", NULL },
+	{ { "--features-dir", "a", "--features-dir", "b", "x" }, 64, "isim-build: --features-dir given twice", NULL },
+	{ { "--size", "12Q", "x" },
+	  64,
+	  "isim-build: --size: '12Q' is not a size (512M, 2G, bytes) (see isim-build --help)",
+	  NULL },
+	{ { "--version" }, 0, NULL, "isim-build 0." },
+	{ { "-V" }, 0, NULL, "isim-build 0." },
 };
 
 static void test_calls(void **state)
@@ -68,8 +96,70 @@ static void test_calls(void **state)
 			assert_non_null(strstr(r.out, c->out));
 		if (c->code)
 			assert_string_equal(r.out, "");
+		/* A usage error is one line. */
+		if (c->code == 64)
+			assert_int_equal(tu_lines(r.err), 1);
 		tu_run_free(&r);
 	}
+}
+
+/* The signing key from ISIM_SIGN_KEY when -k is not given, in the test
+ * command as in isim-sign; -k still wins. */
+static struct tu_run build(const char *const *args)
+{
+	char *argv[10];
+	int argc = 0;
+
+	argv[argc++] = (char *)"isim-build";
+	for (; *args && argc < 9; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return tu_call(isim_build_main, argc, argv);
+}
+
+static void test_sign_key_env(void **state)
+{
+	static const char *const plain[] = { "test", "x.qcow2", NULL };
+	static const char *const other[] = { "test", "-k", "/nonexistent/other", "x.qcow2", NULL };
+	static const char *const pwfd[] = { "test", "--password-fd", "3", "x.qcow2", NULL };
+	struct tu_run r;
+
+	(void)state;
+	assert_int_equal(setenv("ISIM_SIGN_KEY", "/nonexistent/envkey", 1), 0);
+	r = build(plain);
+	assert_int_equal(r.code, 66);
+	assert_non_null(strstr(r.err, "/nonexistent/envkey"));
+	tu_run_free(&r);
+	r = build(other);
+	assert_int_equal(r.code, 66);
+	assert_non_null(strstr(r.err, "/nonexistent/other"));
+	assert_null(strstr(r.err, "envkey"));
+	tu_run_free(&r);
+	/* --password-fd goes with the key ISIM_SIGN_KEY names, too. */
+	r = build(pwfd);
+	assert_int_equal(r.code, 66);
+	assert_non_null(strstr(r.err, "/nonexistent/envkey"));
+	tu_run_free(&r);
+	assert_int_equal(unsetenv("ISIM_SIGN_KEY"), 0);
+}
+
+/* A full stdout: exit 74 and one message naming stdout, for the version
+ * line of the tool and of its command alike. */
+static void test_stdout_full(void **state)
+{
+	char *argv[] = { (char *)"isim-build", (char *)"--version", NULL };
+	char *argt[] = { (char *)"isim-build", (char *)"test", (char *)"--help", NULL };
+	struct tu_run r;
+
+	(void)state;
+	r = tu_call_full(isim_build_main, 2, argv);
+	assert_int_equal(r.code, 74);
+	assert_string_equal(r.err, "isim-build: cannot write to stdout: No space left on device\n");
+	tu_run_free(&r);
+	r = tu_call_full(isim_build_main, 3, argt);
+	assert_int_equal(r.code, 74);
+	assert_string_equal(r.err, "isim-build test: cannot write to stdout: No space left on device\n");
+	tu_run_free(&r);
 }
 
 /* An image whose provenance statement is not one isim-build wrote, and
@@ -128,6 +218,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calls),
+		cmocka_unit_test(test_sign_key_env),
+		cmocka_unit_test(test_stdout_full),
 		cmocka_unit_test_setup_teardown(test_test_inputs, tu_setup_tmpdir, tu_teardown_tmpdir),
 	};
 

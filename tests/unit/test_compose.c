@@ -325,8 +325,8 @@ static const struct bad_case bad_cases[] = {
 	  { "good" }, 65, "profiles/good.yaml:10:5: more than 200000 nodes after alias expansion" },
 	{ "missing profile", { { NULL } }, { "nosuch" }, 66, "profiles/nosuch.yaml: cannot open: No such file or directory" },
 	{ "missing features folder", { { NULL } }, { "--features-dir", "nowhere", "good" }, 66, "nowhere: features directory not found" },
-	{ "no profile given", { { NULL } }, { NULL }, 64, "no PROFILE given\nTry 'isim-compose --help'." },
-	{ "unknown option", { { NULL } }, { "--frobnicate", "good" }, 64, "bad option '--frobnicate' (unknown, or missing its value)\nTry 'isim-compose --help'." },
+	{ "no profile given", { { NULL } }, { NULL }, 64, "no PROFILE given (see isim-compose --help)" },
+	{ "unknown option", { { NULL } }, { "--frobnicate", "good" }, 64, "bad option '--frobnicate' (unknown, or missing its value) (see isim-compose --help)" },
 	{ "profile name that is neither a name nor a path", { { NULL } }, { "Good!" }, 64, "'Good!' is not a profile name ([a-z][a-z0-9-]*) nor a path" },
 };
 /* clang-format on */

@@ -47,6 +47,17 @@ static const struct call_case {
 	  "/nonexistent.pub: cannot open public key",
 	  NULL },
 	{ { "provenance", "--pub", "/nonexistent.pub", "/nonexistent.qcow2" }, 66, "/nonexistent", NULL },
+	/* Every command answers --version and --help the same way. */
+	{ { "file", "--version" }, 0, NULL, "isim-verify 0." },
+	{ { "descriptor", "-V" }, 0, NULL, "isim-verify 0." },
+	{ { "dsse", "--help" }, 0, NULL, "usage: isim-verify dsse" },
+	{ { "provenance", "-h" }, 0, NULL, "usage: isim-verify provenance" },
+	{ { "dsse", "--frob", "x" },
+	  64,
+	  "isim-verify dsse: bad option '--frob' (unknown, or missing its value) (see isim-verify dsse --help)\n",
+	  NULL },
+	{ { "--frob" }, 64, "isim-verify: bad option '--frob' (unknown, or missing its value)", NULL },
+	{ { "file" }, 64, "isim-verify file: no FILE to verify (see isim-verify file --help)\n", NULL },
 };
 
 static void test_calls(void **state)
@@ -64,8 +75,53 @@ static void test_calls(void **state)
 			assert_non_null(strstr(r.err, cases[i].err));
 		if (cases[i].out)
 			assert_non_null(strstr(r.out, cases[i].out));
+		/* A usage error is one line. */
+		if (cases[i].code == 64)
+			assert_int_equal(tu_lines(r.err), 1);
 		tu_run_free(&r);
 	}
+}
+
+/* A verdict that cannot be written: exit 74, and one message naming
+ * stdout, not two. */
+static void test_stdout_full(void **state)
+{
+	const char *dir = *state;
+	struct isim_ms_seckey *sk = NULL;
+	struct isim_ms_pubkey pk;
+	struct isim_ms_sig sig;
+	struct isim_error err;
+	char pub[512], *text;
+	size_t len;
+	int n;
+	char *argv[] = { (char *)"isim-verify", (char *)"file", (char *)"--pub", NULL, NULL, NULL };
+	struct tu_run r;
+
+	isim_error_clear(&err);
+	assert_int_equal(isim_ms_seckey_new(&sk, &err), 0);
+	isim_ms_seckey_pubkey(sk, &pk);
+	n = isim_ms_pubkey_format(&pk, pub, sizeof(pub));
+	assert_true(n > 0);
+	tu_write(dir, "k.pub", pub);
+	tu_write(dir, "a.txt", "signed\n");
+	assert_int_equal(isim_ms_sign_file(sk, tu_path(dir, "a.txt"), "t", NULL, &sig, &err), 0);
+	text = isim_ms_sig_format(&sig, &len);
+	assert_non_null(text);
+	tu_write(dir, "a.txt.sig", text);
+	free(text);
+	isim_ms_seckey_free(sk);
+
+	argv[3] = strdup(tu_path(dir, "k.pub"));
+	argv[4] = strdup(tu_path(dir, "a.txt"));
+	r = tu_call(isim_verify_main, 5, argv);
+	assert_int_equal(r.code, 0);
+	tu_run_free(&r);
+	r = tu_call_full(isim_verify_main, 5, argv);
+	assert_int_equal(r.code, 74);
+	assert_string_equal(r.err, "isim-verify file: cannot write to stdout: No space left on device\n");
+	tu_run_free(&r);
+	free(argv[3]);
+	free(argv[4]);
 }
 
 /* A key made here, a file signed with it: valid (0, ok true); the file
@@ -246,6 +302,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calls),
+		cmocka_unit_test_setup_teardown(test_stdout_full, tu_setup_tmpdir, tu_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_verdicts, tu_setup_tmpdir, tu_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_verdict_printer, tu_setup_tmpdir, tu_teardown_tmpdir),
 		cmocka_unit_test(test_paths),

@@ -131,6 +131,47 @@ static inline struct tu_run tu_call(int (*fn)(int, char **), int argc, char **ar
 	return r;
 }
 
+/* The same with stdout on /dev/full: every write to it fails (ENOSPC);
+ * r.out is empty. */
+static inline struct tu_run tu_call_full(int (*fn)(int, char **), int argc, char **argv)
+{
+	struct tu_run r;
+	int so, se, full = open("/dev/full", O_WRONLY);
+
+	assert_true(full >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	so = dup(STDOUT_FILENO);
+	assert_true(so >= 0);
+	assert_int_equal(dup2(full, STDOUT_FILENO), STDOUT_FILENO);
+	close(full);
+	se = tu_capture_into(STDERR_FILENO, ".stderr");
+	r.code = fn(argc, argv);
+	fflush(stdout);
+	clearerr(stdout);
+	fflush(stderr);
+	dup2(so, STDOUT_FILENO);
+	dup2(se, STDERR_FILENO);
+	close(so);
+	close(se);
+	r.out = strdup("");
+	r.err = tu_read(".stderr");
+	unlink(".stderr");
+	assert_non_null(r.out);
+	assert_non_null(r.err);
+	return r;
+}
+
+/* How many lines text has. */
+static inline int tu_lines(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += *text == '\n';
+	return n;
+}
+
 static inline void tu_run_free(struct tu_run *r)
 {
 	free(r->out);

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ISIM_CLI_OPTIONS_H
+#define ISIM_CLI_OPTIONS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+/* Options more than one tool takes, spelled and checked in one place:
+ * the signing key and its password, and the folders. getopt_long codes
+ * for those without a short letter; a command's own start at
+ * ISIM_OPT_LOCAL. */
+enum {
+	ISIM_OPT_PASSWORD_FD = 0x1000,
+	ISIM_OPT_FEATURES_DIR,
+	ISIM_OPT_PROFILES_DIR,
+	ISIM_OPT_SCHEMAS_DIR,
+	ISIM_OPT_BASES_DIR,
+	ISIM_OPT_CACHE_DIR,
+	ISIM_OPT_LOCAL = 0x1100,
+};
+
+/* clang-format off */
+/* -k, --sign-key KEY (--key is the same), --password-fd N. */
+#define ISIM_LONGOPTS_KEY \
+	{ "sign-key", required_argument, NULL, 'k' }, \
+	{ "key", required_argument, NULL, 'k' }, \
+	{ "password-fd", required_argument, NULL, ISIM_OPT_PASSWORD_FD }
+/* --features-dir, --profiles-dir, --schemas-dir DIR. */
+#define ISIM_LONGOPTS_CATALOG \
+	{ "features-dir", required_argument, NULL, ISIM_OPT_FEATURES_DIR }, \
+	{ "profiles-dir", required_argument, NULL, ISIM_OPT_PROFILES_DIR }, \
+	{ "schemas-dir", required_argument, NULL, ISIM_OPT_SCHEMAS_DIR }
+/* -h, --help. */
+#define ISIM_LONGOPT_HELP { "help", no_argument, NULL, 'h' }
+/* clang-format on */
+
+/* The key a command signs with. */
+struct isim_key_opt {
+	const char *path; /* -k, else $ISIM_SIGN_KEY after isim_key_finish */
+	int password_fd;  /* --password-fd, else -1: the terminal */
+	bool fd_given;
+};
+
+/* clang-format off */
+#define ISIM_KEY_OPT_INIT { .path = NULL, .password_fd = -1, .fd_given = false }
+/* clang-format on */
+
+/* getopt's c and optarg, when c is 'k' or ISIM_OPT_PASSWORD_FD: 0, or
+ * ISIM_EXIT_USAGE after saying what is wrong (given twice, not a
+ * descriptor number). */
+int isim_key_option(const char *prog, struct isim_key_opt *k, int c, const char *arg);
+/* After the options: the key from ISIM_SIGN_KEY when -k was not given.
+ * Without any key, with required, or with --password-fd, a usage error.
+ * Returns 0 or ISIM_EXIT_USAGE. */
+int isim_key_finish(const char *prog, struct isim_key_opt *k, bool required);
+
+/* Folders, as given; NULL where not (paths are resolved elsewhere). */
+struct isim_dir_opts {
+	const char *out;      /* -o, --out DIR */
+	const char *features; /* --features-dir */
+	const char *profiles; /* --profiles-dir */
+	const char *schemas;  /* --schemas-dir */
+	const char *bases;    /* --bases-dir */
+	const char *cache;    /* --cache (--cache-dir) */
+};
+
+/* For getopt's c of a folder option ('o' or ISIM_OPT_*_DIR): 0, or
+ * ISIM_EXIT_USAGE when given twice. */
+int isim_dir_option(const char *prog, struct isim_dir_opts *d, int c, const char *arg);
+
+/* A decimal number from lo to hi, the whole string: the value of
+ * options such as --memory or --timeout. */
+bool isim_parse_long(const char *s, long lo, long hi, long *out);
+
+#endif
