@@ -20,6 +20,7 @@
 #include "isim/archive.h"
 #include "isim/buf.h"
 #include "isim/file.h"
+#include "isim/intoto.h"
 #include "isim/json.h"
 #include "isim/provenance.h"
 #include "isim/run.h"
@@ -27,7 +28,6 @@
 #include "isim/tap.h"
 
 #define TPROG PROG " --test"
-#define TEST_RESULT_V01 "https://in-toto.io/attestation/test-result/v0.1"
 #define MAX_INPUTS 32
 
 static void usage(FILE *f)
@@ -190,8 +190,7 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 		const cJSON *cidr = get(get(get(t->manifest, "feature_config"), "vpn-wireguard"), "network_cidr");
 
 		if (address_in(cJSON_IsString(cidr) ? cidr->valuestring : "10.100.0.0/16", out) < 0)
-			return isim_error_set(err, ISIM_ERR_DATA, "network_cidr '%s' is not a CIDR",
-					      cidr->valuestring);
+			return isim_error_set(err, ISIM_ERR_DATA, "network_cidr '%s' is not a CIDR", cidr->valuestring);
 		return 1;
 	}
 	return 0;
@@ -438,49 +437,19 @@ out:
 	return ret;
 }
 
-static int add_names(cJSON *report, cJSON *pred)
+/* The in-toto test-result statement about the image, its configuration
+ * the provenance statement the inputs came from. */
+static int attestation(struct test *t, const cJSON *report, bool passed, cJSON **out, struct isim_error *err)
 {
-	cJSON *passed = cJSON_AddArrayToObject(pred, "passedTests"),
-	      *warned = cJSON_AddArrayToObject(pred, "warnedTests");
-	cJSON *failed = cJSON_AddArrayToObject(pred, "failedTests");
-	const cJSON *s;
-
-	if (!passed || !warned || !failed)
-		return -1;
-	cJSON_ArrayForEach (s, get(report, "selftests")) {
-		char name[600];
-
-		bfmt(name, sizeof(name), "%s/%s", get(s, "feature")->valuestring, get(s, "name")->valuestring);
-		if (!cJSON_AddItemToArray(cJSON_IsTrue(get(s, "ok")) ? passed : failed, cJSON_CreateString(name)))
-			return -1;
-	}
-	return 0;
-}
-
-/* The in-toto test-result predicate (in-toto/attestation spec,
- * predicates/test-result v0.1) about the image. */
-static cJSON *attestation(struct test *t, const cJSON *report, bool passed)
-{
-	cJSON *st = cJSON_CreateObject(), *subj, *s, *pred, *conf, *c;
 	char img[PATH_MAX + 8], stmt[PATH_MAX + 24];
+	const struct isim_intoto_subject subject = { img, t->sha256 }, conf = { stmt, t->stmt_sha256 };
+	cJSON *pred = NULL;
 
 	bfmt(img, sizeof(img), "%s.qcow2", t->name);
 	bfmt(stmt, sizeof(stmt), "%s.provenance.json", t->name);
-	if (!st || !cJSON_AddStringToObject(st, "_type", ISIM_INTOTO_STATEMENT_V1) ||
-	    !(subj = cJSON_AddArrayToObject(st, "subject")) || !(s = cJSON_CreateObject()) ||
-	    !cJSON_AddItemToArray(subj, s) || !cJSON_AddStringToObject(s, "name", img) ||
-	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "digest"), "sha256", t->sha256) ||
-	    !cJSON_AddStringToObject(st, "predicateType", TEST_RESULT_V01) ||
-	    !(pred = cJSON_AddObjectToObject(st, "predicate")) ||
-	    !cJSON_AddStringToObject(pred, "result", passed ? "PASSED" : "FAILED") ||
-	    !(conf = cJSON_AddArrayToObject(pred, "configuration")) || !(c = cJSON_CreateObject()) ||
-	    !cJSON_AddItemToArray(conf, c) || !cJSON_AddStringToObject(c, "name", stmt) ||
-	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "digest"), "sha256", t->stmt_sha256) ||
-	    add_names((cJSON *)report, pred) < 0) {
-		cJSON_Delete(st);
-		return NULL;
-	}
-	return st;
+	if (isim_intoto_test_result(passed, &conf, 1, report, &pred, err) < 0)
+		return -1;
+	return isim_intoto_statement(&subject, 1, ISIM_INTOTO_TEST_RESULT_V01, pred, out, err);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -552,39 +521,32 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		bfmt(reason, sizeof(reason), "no SELFTEST END within %ld s", t->timeout);
 	else if (!passed)
 		bfmt(reason, sizeof(reason), "a selftest failed");
-	att = attestation(t, report, passed);
-	if (!att) {
+	if (attestation(t, report, passed, &att, &err) < 0)
+		goto fail;
+	free(text);
+	text = isim_intoto_text(att);
+	if (!text) {
 		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
-	free(text);
-	text = cJSON_Print(att);
 	bfmt(res, sizeof(res), "%s/%s.selftest.json", t->out_dir, t->name);
 	{
-		char *nl = NULL;
-
-		if (!text || asprintf(&nl, "%s\n", text) < 0) {
-			isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
-			goto fail;
-		}
-		free(text);
-		text = nl;
-	}
-	if (sk) {
-		char rel[PATH_MAX + 32], dsse_tmp[PATH_MAX + 48];
-		time_t when;
+		struct isim_intoto_out o = { .path = res,
+					     .sk = sk,
+					     .sig_path = sig,
+					     .dsse_path = dsse,
+					     .comment = "signature from isim-build" };
 		bool set;
 
-		bfmt(rel, sizeof(rel), "%s.selftest.json", t->name);
-		bfmt(sig, sizeof(sig), "%s.sig", res);
-		bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
-		bfmt(dsse_tmp, sizeof(dsse_tmp), "%s", dsse);
-		if (isim_sde_now(&when, &set, &err) < 0 ||
-		    build_sign(sk, rel, text, ISIM_INTOTO_PAYLOAD_TYPE, sig, dsse_tmp, when, &err) < 0)
+		if (sk) {
+			bfmt(sig, sizeof(sig), "%s.sig", res);
+			bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
+			if (isim_sde_now(&o.when, &set, &err) < 0)
+				goto fail;
+		}
+		if (isim_intoto_write(&o, text, &err) < 0)
 			goto fail;
 	}
-	if (isim_file_write_atomic(res, text, strlen(text), 0644, &err) < 0)
-		goto fail;
 	if (!t->quiet) {
 		cJSON *o = cJSON_CreateObject();
 
