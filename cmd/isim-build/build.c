@@ -189,7 +189,8 @@ static int check_composition(struct build *b, struct isim_error *err)
 		bfmt(ptr, sizeof(ptr), "/outputs/%s", names[i]);
 		if (!cJSON_IsString(want)) {
 			isim_error_at(err, path, 0, 0);
-			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s", names[i]);
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s",
+						     names[i]);
 		}
 		bfmt(path, sizeof(path), "%s/%s", b->comp_dir, names[i]);
 		if (isim_sha256_file(path, d, err) < 0)
