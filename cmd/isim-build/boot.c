@@ -22,6 +22,7 @@
 #include "isim/file.h"
 #include "isim/intoto.h"
 #include "isim/json.h"
+#include "isim/nocloud.h"
 #include "isim/provenance.h"
 #include "isim/run.h"
 #include "isim/sde.h"
@@ -196,20 +197,17 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 	return 0;
 }
 
-/* user-data (cloud-init's cloud-config, write_files module) delivering each
- * input at its destination, base64 so any bytes pass. */
-static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err)
+/* Each input at its destination in the seed: the file given with
+ * --input, else a test value made here. */
+static int add_inputs(struct test *t, struct isim_nocloud *seed, struct isim_error *err)
 {
 	const cJSON *in;
 	int i, idx = 0;
 
-	isim_buf_puts(ud, "#cloud-config\n# test values from isim-build --test\nwrite_files:\n");
 	cJSON_ArrayForEach (in, get(t->manifest, "inputs")) {
 		const cJSON *name = get(in, "name"), *dest = get(in, "destination");
 		bool required = !cJSON_IsFalse(get(in, "required")), secret = !cJSON_IsFalse(get(in, "secret"));
 		struct isim_buf v = { 0 };
-		char *b64 = NULL;
-		size_t b64len;
 		int made = 0;
 
 		if (!cJSON_IsString(name) || !cJSON_IsString(dest) || strpbrk(dest->valuestring, "'\n")) {
@@ -222,49 +220,29 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 		idx++;
 		for (i = 0; i < t->ninputs; i++) {
 			if (strcmp(t->inputs[i].name, name->valuestring) == 0) {
-				char *data = NULL;
-				size_t len;
-
-				if (isim_file_read(t->inputs[i].path, 1u << 20, &data, &len, err) < 0)
+				if (isim_nocloud_add_file(seed, dest->valuestring, t->inputs[i].path, 1u << 20, secret,
+							  err) < 0)
 					return -1;
-				isim_buf_putn(&v, data, len);
-				sodium_memzero(data, len);
-				free(data);
 				made = 1;
 			}
 		}
-		if (!made && required) {
-			made = make_value(t, name->valuestring, &v, err);
-			if (made < 0) {
-				isim_buf_free(&v);
-				return -1;
-			}
-			if (!made) {
-				isim_buf_free(&v);
-				return isim_error_set(err, ISIM_ERR_USAGE,
-						      "input '%s' is required and has no test value: give one with "
-						      "--input %s=FILE",
-						      name->valuestring, name->valuestring);
-			}
-		}
-		if (!made)
+		if (made || !required)
 			continue;
-		if (v.oom)
-			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		b64len = sodium_base64_encoded_len(v.len, sodium_base64_VARIANT_ORIGINAL);
-		b64 = malloc(b64len);
-		if (!b64) {
-			isim_buf_free(&v);
-			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		}
-		sodium_bin2base64(b64, b64len, (const unsigned char *)v.s, v.len, sodium_base64_VARIANT_ORIGINAL);
-		isim_buf_printf(ud,
-				"  - path: '%s'\n    owner: root:root\n    permissions: '%s'\n    encoding: b64\n"
-				"    content: %s\n",
-				dest->valuestring, secret ? "0600" : "0644", b64);
-		sodium_memzero(v.s, v.len);
+		made = make_value(t, name->valuestring, &v, err);
+		if (made > 0 && v.oom)
+			made = isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+		if (made > 0 && isim_nocloud_add(seed, dest->valuestring, v.s, v.len, secret, err) < 0)
+			made = -1;
+		if (v.s)
+			sodium_memzero(v.s, v.len);
 		isim_buf_free(&v);
-		free(b64);
+		if (made < 0)
+			return -1;
+		if (!made)
+			return isim_error_set(err, ISIM_ERR_USAGE,
+					      "input '%s' is required and has no test value: give one with "
+					      "--input %s=FILE",
+					      name->valuestring, name->valuestring);
 	}
 	for (i = 0; i < t->ninputs; i++) {
 		bool known = false;
@@ -279,32 +257,23 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 			return isim_error_set(err, ISIM_ERR_USAGE, "--input %s: the image has no input of that name",
 					      t->inputs[i].name);
 	}
-	return ud->oom ? isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory") : 0;
+	return 0;
 }
 
 static int make_seed(struct test *t, const char *iso, struct isim_error *err)
 {
-	struct isim_buf ud = { 0 }, md = { 0 };
-	struct isim_iso_file files[2];
 	const cJSON *profile = get(get(t->manifest, "profile"), "name");
+	struct isim_nocloud *seed = NULL;
+	char id[64];
 	int ret = -1;
 
-	if (user_data(t, &ud, err) < 0)
-		goto out;
-	isim_buf_printf(&md, "instance-id: isim-test-%.16s\nlocal-hostname: %s\n", t->sha256,
-			cJSON_IsString(profile) ? profile->valuestring : "infrasim");
-	if (md.oom) {
-		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	files[0] = (struct isim_iso_file){ "meta-data", md.s, md.len };
-	files[1] = (struct isim_iso_file){ "user-data", ud.s, ud.len };
-	ret = isim_iso_write(iso, "cidata", files, 2, err);
-out:
-	if (ud.s)
-		sodium_memzero(ud.s, ud.len);
-	isim_buf_free(&ud);
-	isim_buf_free(&md);
+	bfmt(id, sizeof(id), "isim-test-%.16s", t->sha256);
+	if (isim_nocloud_new(id, cJSON_IsString(profile) ? profile->valuestring : "infrasim",
+			     "test values from isim-build --test", &seed, err) < 0)
+		return -1;
+	if (add_inputs(t, seed, err) == 0)
+		ret = isim_nocloud_write(seed, iso, err);
+	isim_nocloud_free(seed);
 	return ret;
 }
 
