@@ -24,6 +24,7 @@
 #include "isim/json.h"
 #include "isim/nocloud.h"
 #include "isim/provenance.h"
+#include "isim/qemu.h"
 #include "isim/run.h"
 #include "isim/sde.h"
 #include "isim/tap.h"
@@ -285,114 +286,102 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What boot() looks for on the console. */
+struct follow {
+	struct test *t;
+	double t0;
+	bool tty, finished;
+};
+
+static void console_line(const char *line, void *ctx)
+{
+	struct follow *f = ctx;
+
+	if (f->finished)
+		return;
+	if (strstr(line, "SELFTEST END")) {
+		f->finished = true;
+		f->t->boot_seconds = now() - f->t0;
+	} else if (f->tty && strncmp(line, "# selftest ", 11) == 0) {
+		char clean[512];
+
+		isim_sanitize(clean, sizeof(clean), line + 11);
+		fprintf(stderr, TPROG ": %.0f s: %s\n", now() - f->t0, clean);
+	}
+}
+
 /* Boot and follow the console log until SELFTEST END, the machine's own
  * exit, the timeout or a signal; then stop it. The log is kept whole. */
 static int boot(struct test *t, const char *iso, const char *log, bool *finished, struct isim_error *err)
 {
-	char drive[PATH_MAX + 64], seed[PATH_MAX + 64], mem[32];
-	const char *argv[] = { "qemu-system-x86_64",
-			       "-machine",
-			       "q35,accel=tcg",
-			       "-m",
-			       mem,
-			       "-nographic",
-			       "-no-reboot",
-			       "-snapshot",
-			       "-drive",
-			       drive,
-			       "-drive",
-			       seed,
-			       "-nic",
-			       "user,model=virtio-net-pci,restrict=on",
-			       NULL };
-	/* QEMU's own messages go into the log too, after the console's. */
-	struct isim_run r = { .argv = argv, .out_path = log, .err_to_out = true };
-	char chunk[4096], linebuf[512];
-	size_t linelen = 0;
-	double t0 = now();
-	bool tty = !t->quiet && isatty(STDERR_FILENO);
-	pid_t pid;
-	int fd = -1, status, ret = -1;
+	const struct isim_qemu_drive drives[] = {
+		{ .path = t->image, .format = "qcow2", .interface = "virtio", .snapshot = true },
+		{ .path = iso, .format = "raw", .interface = "virtio", .readonly = true },
+	};
+	const struct isim_qemu_nic nic = { .model = "virtio-net-pci", .restrict_ = true };
+	const struct isim_qemu_machine m = {
+		.machine = "q35",
+		.accel = "tcg",
+		.memory_mib = (unsigned)t->memory,
+		.serial = ISIM_QEMU_SERIAL_STDIO,
+		.no_reboot = true,
+		.drives = drives,
+		.ndrives = 2,
+		.nics = &nic,
+		.nnics = 1,
+	};
+	struct follow f = { .t = t, .t0 = now(), .tty = !t->quiet && isatty(STDERR_FILENO) };
+	struct isim_qemu_console con = { .fd = -1 };
+	struct isim_qemu *q = NULL;
+	struct isim_error ignored;
+	int status = 0, ret = -1;
 	bool exited = false;
 
 	*finished = false;
-	if (strchr(t->image, ',') || strchr(iso, ','))
-		return isim_error_set(err, ISIM_ERR_USAGE, "QEMU cannot take a path with a comma: '%s'", t->image);
-	bfmt(drive, sizeof(drive), "file=%s,if=virtio,format=qcow2", t->image);
-	bfmt(seed, sizeof(seed), "file=%s,if=virtio,format=raw,readonly=on", iso);
-	bfmt(mem, sizeof(mem), "%ld", t->memory);
-	if (isim_run_start(&r, &pid, err) < 0)
+	/* QEMU's own messages go into the log too, after the console's. */
+	if (isim_qemu_start(&m, log, &q, err) < 0)
 		return -1;
-	if (tty)
+	if (f.tty)
 		fprintf(stderr, TPROG ": booting %s under TCG (timeout %ld s)\n", t->image, t->timeout);
-	fd = open(log, O_RDONLY | O_CLOEXEC);
+	if (isim_qemu_console_open(&con, log, &ignored) < 0)
+		con.fd = -1;
 	for (;;) {
-		ssize_t n = fd >= 0 ? read(fd, chunk, sizeof(chunk)) : 0;
-		ssize_t i;
+		ssize_t n = con.fd >= 0 ? isim_qemu_console_read(&con, console_line, &f, &ignored) : 0;
 
-		for (i = 0; i < n; i++) {
-			if (chunk[i] != '\n') {
-				if (linelen < sizeof(linebuf) - 1)
-					linebuf[linelen++] = chunk[i];
-				continue;
-			}
-			while (linelen && linebuf[linelen - 1] == '\r')
-				linelen--;
-			linebuf[linelen] = '\0';
-			linelen = 0;
-			if (strstr(linebuf, "SELFTEST END")) {
-				*finished = true;
-				t->boot_seconds = now() - t0;
-			} else if (tty && strncmp(linebuf, "# selftest ", 11) == 0) {
-				char clean[512];
-
-				isim_sanitize(clean, sizeof(clean), linebuf + 11);
-				fprintf(stderr, TPROG ": %.0f s: %s\n", now() - t0, clean);
-			}
-		}
-		if (*finished)
+		if (f.finished)
 			break;
 		if (n > 0)
 			continue;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
+		/* After the machine's end, whatever it wrote last. */
+		if (exited)
+			break;
+		if (isim_qemu_exited(q, &status)) {
 			exited = true;
-			/* Whatever it wrote last. */
-			if (fd >= 0 && read(fd, chunk, 1) > 0)
-				lseek(fd, -1, SEEK_CUR);
-			else
-				break;
 			continue;
 		}
 		if (isim_run_interrupted) {
 			isim_error_set(err, ISIM_ERR_INTERNAL, "interrupted by signal %d", (int)isim_run_interrupted);
 			goto out;
 		}
-		if (now() - t0 > (double)t->timeout)
+		if (now() - f.t0 > (double)t->timeout)
 			break;
 		poll(NULL, 0, 200);
 	}
 	ret = 0;
 out:
-	t->stopped = exited && !*finished;
-	if (!exited) {
-		/* QEMU shuts down cleanly on SIGTERM; the snapshot is dropped. */
-		kill(-pid, SIGTERM);
-		for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) != pid; i++)
-			poll(NULL, 0, 100);
-		if (waitpid(pid, &status, WNOHANG) == 0) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (ret == 0 && !*finished && exited && WIFEXITED(status) && WEXITSTATUS(status) != 0 && t->boot_seconds == 0 &&
-	    now() - t0 < 5) {
+	*finished = f.finished;
+	t->stopped = exited && !f.finished;
+	/* QEMU shuts down cleanly on SIGTERM; the snapshot is dropped. */
+	if (!exited)
+		isim_qemu_stop(q, NULL, 5000);
+	isim_qemu_free(q);
+	isim_qemu_console_close(&con);
+	if (ret == 0 && !f.finished && exited && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+	    t->boot_seconds == 0 && now() - f.t0 < 5) {
 		char *text = NULL;
 		size_t len;
-		struct isim_error e2;
 
-		if (isim_file_read(log, 1u << 20, &text, &len, &e2) == 0) {
+		if (isim_file_read(log, 1u << 20, &text, &len, &ignored) == 0) {
 			char first[300];
 
 			isim_sanitize(first, sizeof(first), text);
