@@ -546,7 +546,8 @@ static int gone(struct isim_qmp *q, struct isim_error *err)
 	return isim_error_set(err, ISIM_ERR_UNAVAILABLE, "QEMU closed its QMP socket (it ended)");
 }
 
-/* The next message, waiting until deadline. */
+/* The next message, waiting until deadline: 0, -1 on error, or
+ * -ETIMEDOUT (err untouched) when none came in time. */
 static int next_msg(struct isim_qmp *q, int64_t deadline, struct isim_qmp_msg *msg, struct isim_error *err)
 {
 	for (;;) {
@@ -592,10 +593,8 @@ static int next_msg(struct isim_qmp *q, int64_t deadline, struct isim_qmp_msg *m
 			continue;
 		if (n < 0)
 			return isim_error_errno(err, ISIM_ERR_IO, errno, "poll");
-		if (n == 0) {
-			isim_error_at(err, q->name, 0, 0);
-			return isim_error_set(err, ISIM_ERR_IO, "no answer from QEMU in time");
-		}
+		if (n == 0)
+			return -ETIMEDOUT;
 		n = recv(q->fd, q->buf + q->len, q->cap - q->len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -685,11 +684,14 @@ static int execute(struct isim_qmp *q, const char *command, const cJSON *args, i
 	if (send_all(q, line, strlen(line), fd, err) < 0)
 		goto out;
 	for (;;) {
-		if (next_msg(q, deadline, &msg, err) < 0) {
-			if (err && err->kind == ISIM_ERR_IO && strstr(err->msg, "in time"))
-				isim_error_set(err, ISIM_ERR_IO, "QMP %s: no reply in %d ms", command, timeout_ms);
-			goto out;
+		int got = next_msg(q, deadline, &msg, err);
+
+		if (got == -ETIMEDOUT) {
+			isim_error_at(err, q->name, 0, 0);
+			isim_error_set(err, ISIM_ERR_IO, "QMP %s: no reply in %d ms", command, timeout_ms);
 		}
+		if (got < 0)
+			goto out;
 		if (msg.kind == ISIM_QMP_EVENT) {
 			if (queue_event(q, &msg, err) < 0)
 				goto out;
@@ -745,6 +747,7 @@ int isim_qmp_open_fd(int fd, const char *name, int timeout_ms, struct isim_qmp *
 	struct isim_qmp_msg msg = { 0 };
 	struct isim_qmp *q = calloc(1, sizeof(*q));
 	const cJSON *ver;
+	int r;
 
 	*out = NULL;
 	if (!q || !(q->events = cJSON_CreateArray())) {
@@ -754,7 +757,12 @@ int isim_qmp_open_fd(int fd, const char *name, int timeout_ms, struct isim_qmp *
 	}
 	q->fd = fd;
 	snprintf(q->name, sizeof(q->name), "%s", name ? name : "QMP");
-	if (next_msg(q, deadline, &msg, err) < 0)
+	r = next_msg(q, deadline, &msg, err);
+	if (r == -ETIMEDOUT) {
+		isim_error_at(err, q->name, 0, 0);
+		isim_error_set(err, ISIM_ERR_IO, "no QMP greeting in %d ms (another client connected?)", timeout_ms);
+	}
+	if (r < 0)
 		goto fail;
 	if (msg.kind != ISIM_QMP_GREETING) {
 		isim_error_at(err, q->name, 0, 0);
@@ -855,11 +863,14 @@ int isim_qmp_wait_event(struct isim_qmp *q, const char *name, int timeout_ms, cJ
 		i++;
 	}
 	for (;;) {
-		if (next_msg(q, deadline, &msg, err) < 0) {
-			if (err && err->kind == ISIM_ERR_IO && strstr(err->msg, "in time"))
-				isim_error_set(err, ISIM_ERR_IO, "no QMP event %s in %d ms", name, timeout_ms);
-			return -1;
+		int r = next_msg(q, deadline, &msg, err);
+
+		if (r == -ETIMEDOUT) {
+			isim_error_at(err, q->name, 0, 0);
+			return isim_error_set(err, ISIM_ERR_IO, "no QMP event %s in %d ms", name, timeout_ms);
 		}
+		if (r < 0)
+			return -1;
 		if (msg.kind == ISIM_QMP_EVENT && strcmp(msg.event, name) == 0)
 			break;
 		if (msg.kind == ISIM_QMP_EVENT && queue_event(q, &msg, err) < 0)

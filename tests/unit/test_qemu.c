@@ -386,6 +386,16 @@ static void test_qmp_session(void **state)
 	cJSON_Delete(args);
 	/* ... and the session goes on. */
 	assert_string_equal(status_of(v->qmp, st, sizeof(st)), "running");
+
+	/* One client at a time: a second gets no greeting. */
+	{
+		struct isim_qmp *second = NULL;
+
+		assert_int_equal(isim_qmp_connect(v->sock, 300, &second, &err), -1);
+		assert_null(second);
+		assert_int_equal(err.kind, ISIM_ERR_IO);
+		assert_string_equal(err.msg, "no QMP greeting in 300 ms (another client connected?)");
+	}
 }
 
 static bool hung_up(int fd)
@@ -466,6 +476,19 @@ static void test_sigterm(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+static void test_sigkill(void **state)
+{
+	struct vm *v = *state;
+	int status = -1;
+
+	vm_start(v, false);
+	/* A QEMU that does not act on SIGTERM (here: stopped) is killed. */
+	assert_int_equal(kill(isim_qemu_pid(v->q), SIGSTOP), 0);
+	assert_int_equal(isim_qemu_stop(v->q, NULL, 300), 2);
+	assert_true(isim_qemu_exited(v->q, &status));
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+}
+
 static void test_start_failures(void **state)
 {
 	struct vm *v = *state;
@@ -499,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qmp_quit, vm_setup, vm_teardown),
 		cmocka_unit_test_setup_teardown(test_qmp_killed, vm_setup, vm_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, vm_setup, vm_teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill, vm_setup, vm_teardown),
 		cmocka_unit_test_setup_teardown(test_start_failures, vm_setup, vm_teardown),
 	};
 
