@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -377,12 +378,11 @@ int isim_qemu_stop(struct isim_qemu *q, struct isim_qmp *qmp, int grace_ms)
 
 	if (isim_qemu_exited(q, NULL))
 		return 3;
-	if (qmp && !isim_qmp_gone(qmp)) {
-		/* The reply may not come: QEMU can close the socket first. */
-		if (isim_qmp_execute(qmp, "quit", NULL, NULL, grace_ms, &ignored) == 0 || isim_qmp_gone(qmp))
-			if (isim_qemu_wait(q, grace_ms, NULL))
-				return 0;
-	}
+	/* The reply to quit may not come: QEMU can close the socket first. */
+	if (qmp && !isim_qmp_gone(qmp) &&
+	    (isim_qmp_execute(qmp, "quit", NULL, NULL, grace_ms, &ignored) == 0 || isim_qmp_gone(qmp)) &&
+	    isim_qemu_wait(q, grace_ms, NULL))
+		return 0;
 	kill(-q->pid, SIGTERM);
 	if (isim_qemu_wait(q, grace_ms, NULL))
 		return 1;
@@ -509,7 +509,7 @@ void isim_qmp_msg_free(struct isim_qmp_msg *msg)
 
 struct isim_qmp {
 	int fd;
-	char name[256];
+	char name[PATH_MAX];
 	char *buf;
 	size_t len, cap;
 	cJSON *events;
@@ -756,7 +756,10 @@ int isim_qmp_open_fd(int fd, const char *name, int timeout_ms, struct isim_qmp *
 		return oom(err);
 	}
 	q->fd = fd;
-	snprintf(q->name, sizeof(q->name), "%s", name ? name : "QMP");
+	if (snprintf(q->name, sizeof(q->name), "%s", name ? name : "QMP") >= (int)sizeof(q->name)) {
+		isim_error_set(err, ISIM_ERR_USAGE, "a QMP socket name longer than %zu bytes", sizeof(q->name) - 1);
+		goto fail;
+	}
 	r = next_msg(q, deadline, &msg, err);
 	if (r == -ETIMEDOUT) {
 		isim_error_at(err, q->name, 0, 0);

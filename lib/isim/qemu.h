@@ -172,7 +172,11 @@ bool isim_qmp_gone(const struct isim_qmp *q);
 int isim_qmp_execute(struct isim_qmp *q, const char *command, const cJSON *args, cJSON **ret, int timeout_ms,
 		     struct isim_error *err) ISIM_MUST_CHECK;
 /* The same, passing fd to QEMU (SCM_RIGHTS) in the same sendmsg as the
- * command, as getfd and add-fd need. The caller keeps (and closes) fd. */
+ * command, as getfd and add-fd need. The caller keeps (and closes) fd.
+ * QEMU runs a synchronous command in its main loop: one that writes into
+ * a pipe (dump-guest-memory to "fd:NAME") answers only once the pipe has
+ * been read to its end, so read it concurrently or ask for "detach" and
+ * wait for the event (DUMP_COMPLETED). */
 int isim_qmp_execute_fd(struct isim_qmp *q, const char *command, const cJSON *args, int fd, cJSON **ret, int timeout_ms,
 			struct isim_error *err) ISIM_MUST_CHECK;
 
