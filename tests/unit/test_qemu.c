@@ -489,6 +489,48 @@ static void test_sigkill(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+/* A live migration between two machines made from one description, the
+ * destination's only difference being -incoming. */
+static void test_migrate(void **state)
+{
+	struct vm *v = *state;
+	char dsock[PATH_MAX], mig[PATH_MAX], uri[PATH_MAX + 8], st[32];
+	struct isim_qemu_machine m = {
+		.machine = "none", .nodefaults = true, .memory_mib = 16, .serial = ISIM_QEMU_SERIAL_NONE, .qmp = v->sock
+	};
+	struct isim_qemu *dst = NULL;
+	struct isim_qmp *dqmp = NULL;
+	struct isim_error err;
+	cJSON *args;
+	int i;
+
+	isim_error_clear(&err);
+	snprintf(dsock, sizeof(dsock), "%s/dst.sock", v->dir);
+	snprintf(mig, sizeof(mig), "%s/mig.sock", v->dir);
+	snprintf(uri, sizeof(uri), "unix:%s", mig);
+	assert_int_equal(isim_qemu_start(&m, v->log, &v->q, &err), 0);
+	assert_int_equal(isim_qemu_qmp(v->q, 10000, &v->qmp, &err), 0);
+	m.qmp = dsock;
+	m.incoming = "defer";
+	assert_int_equal(isim_qemu_start(&m, NULL, &dst, &err), 0);
+	assert_int_equal(isim_qemu_qmp(dst, 10000, &dqmp, &err), 0);
+	assert_string_equal(status_of(dqmp, st, sizeof(st)), "inmigrate");
+
+	args = cJSON_CreateObject();
+	assert_non_null(cJSON_AddStringToObject(args, "uri", uri));
+	assert_int_equal(isim_qmp_execute(dqmp, "migrate-incoming", args, NULL, 5000, &err), 0);
+	assert_int_equal(isim_qmp_execute(v->qmp, "migrate", args, NULL, 5000, &err), 0);
+	cJSON_Delete(args);
+	for (i = 0; i < 100 && strcmp(status_of(dqmp, st, sizeof(st)), "running") != 0; i++)
+		poll(NULL, 0, 50);
+	assert_string_equal(st, "running");
+	assert_string_equal(status_of(v->qmp, st, sizeof(st)), "postmigrate");
+
+	assert_int_equal(isim_qemu_stop(dst, dqmp, 5000), 0);
+	isim_qmp_close(dqmp);
+	isim_qemu_free(dst);
+}
+
 static void test_start_failures(void **state)
 {
 	struct vm *v = *state;
@@ -523,6 +565,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qmp_killed, vm_setup, vm_teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, vm_setup, vm_teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill, vm_setup, vm_teardown),
+		cmocka_unit_test_setup_teardown(test_migrate, vm_setup, vm_teardown),
 		cmocka_unit_test_setup_teardown(test_start_failures, vm_setup, vm_teardown),
 	};
 
