@@ -21,14 +21,16 @@
 #include "isim/archive.h"
 #include "isim/buf.h"
 #include "isim/file.h"
+#include "isim/intoto.h"
 #include "isim/json.h"
+#include "isim/nocloud.h"
 #include "isim/provenance.h"
+#include "isim/qemu.h"
 #include "isim/run.h"
 #include "isim/sde.h"
 #include "isim/tap.h"
 
 #define TPROG PROG " --test"
-#define TEST_RESULT_V01 "https://in-toto.io/attestation/test-result/v0.1"
 #define MAX_INPUTS 32
 
 void build_test_usage(FILE *f)
@@ -194,27 +196,23 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 		const cJSON *cidr = get(get(get(t->manifest, "feature_config"), "vpn-wireguard"), "network_cidr");
 
 		if (address_in(cJSON_IsString(cidr) ? cidr->valuestring : "10.100.0.0/16", out) < 0)
-			return isim_error_set(err, ISIM_ERR_DATA, "network_cidr '%s' is not a CIDR",
-					      cidr->valuestring);
+			return isim_error_set(err, ISIM_ERR_DATA, "network_cidr '%s' is not a CIDR", cidr->valuestring);
 		return 1;
 	}
 	return 0;
 }
 
-/* user-data (cloud-init's cloud-config, write_files module) delivering each
- * input at its destination, base64 so any bytes pass. */
-static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err)
+/* Each input at its destination in the seed: the file given with
+ * --input, else a test value made here. */
+static int add_inputs(struct test *t, struct isim_nocloud *seed, struct isim_error *err)
 {
 	const cJSON *in;
 	int i, idx = 0;
 
-	isim_buf_puts(ud, "#cloud-config\n# test values from isim-build --test\nwrite_files:\n");
 	cJSON_ArrayForEach (in, get(t->manifest, "inputs")) {
 		const cJSON *name = get(in, "name"), *dest = get(in, "destination");
 		bool required = !cJSON_IsFalse(get(in, "required")), secret = !cJSON_IsFalse(get(in, "secret"));
 		struct isim_buf v = { 0 };
-		char *b64 = NULL;
-		size_t b64len;
 		int made = 0;
 
 		if (!cJSON_IsString(name) || !cJSON_IsString(dest) || strpbrk(dest->valuestring, "'\n")) {
@@ -227,49 +225,29 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 		idx++;
 		for (i = 0; i < t->ninputs; i++) {
 			if (strcmp(t->inputs[i].name, name->valuestring) == 0) {
-				char *data = NULL;
-				size_t len;
-
-				if (isim_file_read(t->inputs[i].path, 1u << 20, &data, &len, err) < 0)
+				if (isim_nocloud_add_file(seed, dest->valuestring, t->inputs[i].path, 1u << 20, secret,
+							  err) < 0)
 					return -1;
-				isim_buf_putn(&v, data, len);
-				sodium_memzero(data, len);
-				free(data);
 				made = 1;
 			}
 		}
-		if (!made && required) {
-			made = make_value(t, name->valuestring, &v, err);
-			if (made < 0) {
-				isim_buf_free(&v);
-				return -1;
-			}
-			if (!made) {
-				isim_buf_free(&v);
-				return isim_error_set(err, ISIM_ERR_USAGE,
-						      "input '%s' is required and has no test value: give one with "
-						      "--input %s=FILE",
-						      name->valuestring, name->valuestring);
-			}
-		}
-		if (!made)
+		if (made || !required)
 			continue;
-		if (v.oom)
-			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		b64len = sodium_base64_encoded_len(v.len, sodium_base64_VARIANT_ORIGINAL);
-		b64 = malloc(b64len);
-		if (!b64) {
-			isim_buf_free(&v);
-			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		}
-		sodium_bin2base64(b64, b64len, (const unsigned char *)v.s, v.len, sodium_base64_VARIANT_ORIGINAL);
-		isim_buf_printf(ud,
-				"  - path: '%s'\n    owner: root:root\n    permissions: '%s'\n    encoding: b64\n"
-				"    content: %s\n",
-				dest->valuestring, secret ? "0600" : "0644", b64);
-		sodium_memzero(v.s, v.len);
+		made = make_value(t, name->valuestring, &v, err);
+		if (made > 0 && v.oom)
+			made = isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+		if (made > 0 && isim_nocloud_add(seed, dest->valuestring, v.s, v.len, secret, err) < 0)
+			made = -1;
+		if (v.s)
+			sodium_memzero(v.s, v.len);
 		isim_buf_free(&v);
-		free(b64);
+		if (made < 0)
+			return -1;
+		if (!made)
+			return isim_error_set(err, ISIM_ERR_USAGE,
+					      "input '%s' is required and has no test value: give one with "
+					      "--input %s=FILE",
+					      name->valuestring, name->valuestring);
 	}
 	for (i = 0; i < t->ninputs; i++) {
 		bool known = false;
@@ -284,32 +262,23 @@ static int user_data(struct test *t, struct isim_buf *ud, struct isim_error *err
 			return isim_error_set(err, ISIM_ERR_USAGE, "--input %s: the image has no input of that name",
 					      t->inputs[i].name);
 	}
-	return ud->oom ? isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory") : 0;
+	return 0;
 }
 
 static int make_seed(struct test *t, const char *iso, struct isim_error *err)
 {
-	struct isim_buf ud = { 0 }, md = { 0 };
-	struct isim_iso_file files[2];
 	const cJSON *profile = get(get(t->manifest, "profile"), "name");
+	struct isim_nocloud *seed = NULL;
+	char id[64];
 	int ret = -1;
 
-	if (user_data(t, &ud, err) < 0)
-		goto out;
-	isim_buf_printf(&md, "instance-id: isim-test-%.16s\nlocal-hostname: %s\n", t->sha256,
-			cJSON_IsString(profile) ? profile->valuestring : "infrasim");
-	if (md.oom) {
-		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	files[0] = (struct isim_iso_file){ "meta-data", md.s, md.len };
-	files[1] = (struct isim_iso_file){ "user-data", ud.s, ud.len };
-	ret = isim_iso_write(iso, "cidata", files, 2, err);
-out:
-	if (ud.s)
-		sodium_memzero(ud.s, ud.len);
-	isim_buf_free(&ud);
-	isim_buf_free(&md);
+	bfmt(id, sizeof(id), "isim-test-%.16s", t->sha256);
+	if (isim_nocloud_new(id, cJSON_IsString(profile) ? profile->valuestring : "infrasim",
+			     "test values from isim-build --test", &seed, err) < 0)
+		return -1;
+	if (add_inputs(t, seed, err) == 0)
+		ret = isim_nocloud_write(seed, iso, err);
+	isim_nocloud_free(seed);
 	return ret;
 }
 
@@ -321,114 +290,102 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What boot() looks for on the console. */
+struct follow {
+	struct test *t;
+	double t0;
+	bool tty, finished;
+};
+
+static void console_line(const char *line, void *ctx)
+{
+	struct follow *f = ctx;
+
+	if (f->finished)
+		return;
+	if (strstr(line, "SELFTEST END")) {
+		f->finished = true;
+		f->t->boot_seconds = now() - f->t0;
+	} else if (f->tty && strncmp(line, "# selftest ", 11) == 0) {
+		char clean[512];
+
+		isim_sanitize(clean, sizeof(clean), line + 11);
+		fprintf(stderr, TPROG ": %.0f s: %s\n", now() - f->t0, clean);
+	}
+}
+
 /* Boot and follow the console log until SELFTEST END, the machine's own
  * exit, the timeout or a signal; then stop it. The log is kept whole. */
 static int boot(struct test *t, const char *iso, const char *log, bool *finished, struct isim_error *err)
 {
-	char drive[PATH_MAX + 64], seed[PATH_MAX + 64], mem[32];
-	const char *argv[] = { "qemu-system-x86_64",
-			       "-machine",
-			       "q35,accel=tcg",
-			       "-m",
-			       mem,
-			       "-nographic",
-			       "-no-reboot",
-			       "-snapshot",
-			       "-drive",
-			       drive,
-			       "-drive",
-			       seed,
-			       "-nic",
-			       "user,model=virtio-net-pci,restrict=on",
-			       NULL };
-	/* QEMU's own messages go into the log too, after the console's. */
-	struct isim_run r = { .argv = argv, .out_path = log, .err_to_out = true };
-	char chunk[4096], linebuf[512];
-	size_t linelen = 0;
-	double t0 = now();
-	bool tty = !t->quiet && isatty(STDERR_FILENO);
-	pid_t pid;
-	int fd = -1, status, ret = -1;
+	const struct isim_qemu_drive drives[] = {
+		{ .path = t->image, .format = "qcow2", .interface = "virtio", .snapshot = true },
+		{ .path = iso, .format = "raw", .interface = "virtio", .readonly = true },
+	};
+	const struct isim_qemu_nic nic = { .model = "virtio-net-pci", .restrict_ = true };
+	const struct isim_qemu_machine m = {
+		.machine = "q35",
+		.accel = "tcg",
+		.memory_mib = (unsigned)t->memory,
+		.serial = ISIM_QEMU_SERIAL_STDIO,
+		.no_reboot = true,
+		.drives = drives,
+		.ndrives = 2,
+		.nics = &nic,
+		.nnics = 1,
+	};
+	struct follow f = { .t = t, .t0 = now(), .tty = !t->quiet && isatty(STDERR_FILENO) };
+	struct isim_qemu_console con = { .fd = -1 };
+	struct isim_qemu *q = NULL;
+	struct isim_error ignored;
+	int status = 0, ret = -1;
 	bool exited = false;
 
 	*finished = false;
-	if (strchr(t->image, ',') || strchr(iso, ','))
-		return isim_error_set(err, ISIM_ERR_USAGE, "QEMU cannot take a path with a comma: '%s'", t->image);
-	bfmt(drive, sizeof(drive), "file=%s,if=virtio,format=qcow2", t->image);
-	bfmt(seed, sizeof(seed), "file=%s,if=virtio,format=raw,readonly=on", iso);
-	bfmt(mem, sizeof(mem), "%ld", t->memory);
-	if (isim_run_start(&r, &pid, err) < 0)
+	/* QEMU's own messages go into the log too, after the console's. */
+	if (isim_qemu_start(&m, log, &q, err) < 0)
 		return -1;
-	if (tty)
+	if (f.tty)
 		fprintf(stderr, TPROG ": booting %s under TCG (timeout %ld s)\n", t->image, t->timeout);
-	fd = open(log, O_RDONLY | O_CLOEXEC);
+	if (isim_qemu_console_open(&con, log, &ignored) < 0)
+		con.fd = -1;
 	for (;;) {
-		ssize_t n = fd >= 0 ? read(fd, chunk, sizeof(chunk)) : 0;
-		ssize_t i;
+		ssize_t n = con.fd >= 0 ? isim_qemu_console_read(&con, console_line, &f, &ignored) : 0;
 
-		for (i = 0; i < n; i++) {
-			if (chunk[i] != '\n') {
-				if (linelen < sizeof(linebuf) - 1)
-					linebuf[linelen++] = chunk[i];
-				continue;
-			}
-			while (linelen && linebuf[linelen - 1] == '\r')
-				linelen--;
-			linebuf[linelen] = '\0';
-			linelen = 0;
-			if (strstr(linebuf, "SELFTEST END")) {
-				*finished = true;
-				t->boot_seconds = now() - t0;
-			} else if (tty && strncmp(linebuf, "# selftest ", 11) == 0) {
-				char clean[512];
-
-				isim_sanitize(clean, sizeof(clean), linebuf + 11);
-				fprintf(stderr, TPROG ": %.0f s: %s\n", now() - t0, clean);
-			}
-		}
-		if (*finished)
+		if (f.finished)
 			break;
 		if (n > 0)
 			continue;
-		if (waitpid(pid, &status, WNOHANG) == pid) {
+		/* After the machine's end, whatever it wrote last. */
+		if (exited)
+			break;
+		if (isim_qemu_exited(q, &status)) {
 			exited = true;
-			/* Whatever it wrote last. */
-			if (fd >= 0 && read(fd, chunk, 1) > 0)
-				lseek(fd, -1, SEEK_CUR);
-			else
-				break;
 			continue;
 		}
 		if (isim_run_interrupted) {
 			isim_error_set(err, ISIM_ERR_INTERNAL, "interrupted by signal %d", (int)isim_run_interrupted);
 			goto out;
 		}
-		if (now() - t0 > (double)t->timeout)
+		if (now() - f.t0 > (double)t->timeout)
 			break;
 		poll(NULL, 0, 200);
 	}
 	ret = 0;
 out:
-	t->stopped = exited && !*finished;
-	if (!exited) {
-		/* QEMU shuts down cleanly on SIGTERM; the snapshot is dropped. */
-		kill(-pid, SIGTERM);
-		for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) != pid; i++)
-			poll(NULL, 0, 100);
-		if (waitpid(pid, &status, WNOHANG) == 0) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	if (ret == 0 && !*finished && exited && WIFEXITED(status) && WEXITSTATUS(status) != 0 && t->boot_seconds == 0 &&
-	    now() - t0 < 5) {
+	*finished = f.finished;
+	t->stopped = exited && !f.finished;
+	/* QEMU shuts down cleanly on SIGTERM; the snapshot is dropped. */
+	if (!exited)
+		isim_qemu_stop(q, NULL, 5000);
+	isim_qemu_free(q);
+	isim_qemu_console_close(&con);
+	if (ret == 0 && !f.finished && exited && WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+	    t->boot_seconds == 0 && now() - f.t0 < 5) {
 		char *text = NULL;
 		size_t len;
-		struct isim_error e2;
 
-		if (isim_file_read(log, 1u << 20, &text, &len, &e2) == 0) {
+		if (isim_file_read(log, 1u << 20, &text, &len, &ignored) == 0) {
 			char first[300];
 
 			isim_sanitize(first, sizeof(first), text);
@@ -442,49 +399,19 @@ out:
 	return ret;
 }
 
-static int add_names(cJSON *report, cJSON *pred)
+/* The in-toto test-result statement about the image, its configuration
+ * the provenance statement the inputs came from. */
+static int attestation(struct test *t, const cJSON *report, bool passed, cJSON **out, struct isim_error *err)
 {
-	cJSON *passed = cJSON_AddArrayToObject(pred, "passedTests"),
-	      *warned = cJSON_AddArrayToObject(pred, "warnedTests");
-	cJSON *failed = cJSON_AddArrayToObject(pred, "failedTests");
-	const cJSON *s;
-
-	if (!passed || !warned || !failed)
-		return -1;
-	cJSON_ArrayForEach (s, get(report, "selftests")) {
-		char name[600];
-
-		bfmt(name, sizeof(name), "%s/%s", get(s, "feature")->valuestring, get(s, "name")->valuestring);
-		if (!cJSON_AddItemToArray(cJSON_IsTrue(get(s, "ok")) ? passed : failed, cJSON_CreateString(name)))
-			return -1;
-	}
-	return 0;
-}
-
-/* The in-toto test-result predicate (in-toto/attestation spec,
- * predicates/test-result v0.1) about the image. */
-static cJSON *attestation(struct test *t, const cJSON *report, bool passed)
-{
-	cJSON *st = cJSON_CreateObject(), *subj, *s, *pred, *conf, *c;
 	char img[PATH_MAX + 8], stmt[PATH_MAX + 24];
+	const struct isim_intoto_subject subject = { img, t->sha256 }, conf = { stmt, t->stmt_sha256 };
+	cJSON *pred = NULL;
 
 	bfmt(img, sizeof(img), "%s.qcow2", t->name);
 	bfmt(stmt, sizeof(stmt), "%s.provenance.json", t->name);
-	if (!st || !cJSON_AddStringToObject(st, "_type", ISIM_INTOTO_STATEMENT_V1) ||
-	    !(subj = cJSON_AddArrayToObject(st, "subject")) || !(s = cJSON_CreateObject()) ||
-	    !cJSON_AddItemToArray(subj, s) || !cJSON_AddStringToObject(s, "name", img) ||
-	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "digest"), "sha256", t->sha256) ||
-	    !cJSON_AddStringToObject(st, "predicateType", TEST_RESULT_V01) ||
-	    !(pred = cJSON_AddObjectToObject(st, "predicate")) ||
-	    !cJSON_AddStringToObject(pred, "result", passed ? "PASSED" : "FAILED") ||
-	    !(conf = cJSON_AddArrayToObject(pred, "configuration")) || !(c = cJSON_CreateObject()) ||
-	    !cJSON_AddItemToArray(conf, c) || !cJSON_AddStringToObject(c, "name", stmt) ||
-	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "digest"), "sha256", t->stmt_sha256) ||
-	    add_names((cJSON *)report, pred) < 0) {
-		cJSON_Delete(st);
-		return NULL;
-	}
-	return st;
+	if (isim_intoto_test_result(passed, &conf, 1, report, &pred, err) < 0)
+		return -1;
+	return isim_intoto_statement(&subject, 1, ISIM_INTOTO_TEST_RESULT_V01, pred, out, err);
 }
 
 static int test_run(struct test *t, const struct isim_ms_seckey *sk)
@@ -543,39 +470,32 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		bfmt(reason, sizeof(reason), "no SELFTEST END within %ld s", t->timeout);
 	else if (!passed)
 		bfmt(reason, sizeof(reason), "a selftest failed");
-	att = attestation(t, report, passed);
-	if (!att) {
+	if (attestation(t, report, passed, &att, &err) < 0)
+		goto fail;
+	free(text);
+	text = isim_intoto_text(att);
+	if (!text) {
 		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
-	free(text);
-	text = cJSON_Print(att);
 	bfmt(res, sizeof(res), "%s/%s.selftest.json", t->out_dir, t->name);
 	{
-		char *nl = NULL;
-
-		if (!text || asprintf(&nl, "%s\n", text) < 0) {
-			isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
-			goto fail;
-		}
-		free(text);
-		text = nl;
-	}
-	if (sk) {
-		char rel[PATH_MAX + 32], dsse_tmp[PATH_MAX + 48];
-		time_t when;
+		struct isim_intoto_out o = { .path = res,
+					     .sk = sk,
+					     .sig_path = sig,
+					     .dsse_path = dsse,
+					     .comment = "signature from isim-build" };
 		bool set;
 
-		bfmt(rel, sizeof(rel), "%s.selftest.json", t->name);
-		bfmt(sig, sizeof(sig), "%s.sig", res);
-		bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
-		bfmt(dsse_tmp, sizeof(dsse_tmp), "%s", dsse);
-		if (isim_sde_now(&when, &set, &err) < 0 ||
-		    build_sign(sk, rel, text, ISIM_INTOTO_PAYLOAD_TYPE, sig, dsse_tmp, when, &err) < 0)
+		if (sk) {
+			bfmt(sig, sizeof(sig), "%s.sig", res);
+			bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
+			if (isim_sde_now(&o.when, &set, &err) < 0)
+				goto fail;
+		}
+		if (isim_intoto_write(&o, text, &err) < 0)
 			goto fail;
 	}
-	if (isim_file_write_atomic(res, text, strlen(text), 0644, &err) < 0)
-		goto fail;
 	if (!t->quiet) {
 		cJSON *o = cJSON_CreateObject();
 

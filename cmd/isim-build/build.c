@@ -19,6 +19,7 @@
 #include "isim/catalog.h"
 #include "isim/compose.h"
 #include "isim/file.h"
+#include "isim/intoto.h"
 #include "isim/json.h"
 #include "isim/provenance.h"
 #include "isim/run.h"
@@ -430,11 +431,18 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 	if (write_work(b, names[1], text, stmt_path, sizeof(stmt_path), err) < 0)
 		goto out;
 	if (sk) {
+		const struct isim_intoto_out o = { .path = stmt_path,
+						   .sk = sk,
+						   .sig_path = sig_path,
+						   .dsse_path = dsse_path,
+						   .when = b->epoch,
+						   .comment = "signature from isim-build" };
+
 		bfmt(names[n++], PATH_MAX, "%s.provenance.json.sig", b->profile);
 		bfmt(names[n++], PATH_MAX, "%s.provenance.dsse.json", b->profile);
 		bfmt(sig_path, sizeof(sig_path), "%s/%s", b->work, names[2]);
 		bfmt(dsse_path, sizeof(dsse_path), "%s/%s", b->work, names[3]);
-		if (build_sign(sk, names[1], text, ISIM_INTOTO_PAYLOAD_TYPE, sig_path, dsse_path, b->epoch, err) < 0)
+		if (isim_intoto_sign(&o, text, err) < 0)
 			goto out;
 	}
 	if (isim_run_interrupted) {

@@ -73,10 +73,6 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err);
 
 /* provenance.c: the in-toto statement of the build. */
 int build_statement(struct build *b, cJSON **out, struct isim_error *err);
-/* Write path.sig (minisign) and the DSSE envelope dsse_path of the
- * statement text, signed with sk. */
-int build_sign(const struct isim_ms_seckey *sk, const char *stmt_path, const char *text, const char *payload_type,
-	       const char *sig_path, const char *dsse_path, time_t when, struct isim_error *err);
 
 /* boot.c: isim-build test (argv[0] "test"), or isim-build --test (the
  * tool's own argv), and its --help. */

@@ -5,9 +5,7 @@
 #include <unistd.h>
 
 #include "build.h"
-#include "isim/dsse.h"
-#include "isim/file.h"
-#include "isim/provenance.h"
+#include "isim/intoto.h"
 #include "isim/sde.h"
 
 /* URIs naming what built the image and how (SLSA Provenance v1
@@ -112,9 +110,10 @@ out:
 
 int build_statement(struct build *b, cJSON **out, struct isim_error *err)
 {
-	cJSON *st = cJSON_CreateObject(), *subj, *s, *pred, *def, *ext, *in, *run, *bld, *meta, *deps = NULL;
+	cJSON *pred = cJSON_CreateObject(), *def, *ext, *in, *run, *bld, *meta, *deps = NULL;
 	char name[PATH_MAX], started[32], finished[32];
 	time_t t0 = b->epoch_set ? b->epoch : b->started, t1 = b->epoch_set ? b->epoch : time(NULL);
+	struct isim_intoto_subject subject = { name, b->image_sha256 };
 	int ret = -1;
 
 	*out = NULL;
@@ -125,13 +124,7 @@ int build_statement(struct build *b, cJSON **out, struct isim_error *err)
 		goto out;
 	}
 	bfmt(name, sizeof(name), "%s.qcow2", b->profile);
-	if (!st || !cJSON_AddStringToObject(st, "_type", ISIM_INTOTO_STATEMENT_V1) ||
-	    !(subj = cJSON_AddArrayToObject(st, "subject")) || !(s = cJSON_CreateObject()) ||
-	    !cJSON_AddItemToArray(subj, s) || !cJSON_AddStringToObject(s, "name", name) ||
-	    !cJSON_AddStringToObject(cJSON_AddObjectToObject(s, "digest"), "sha256", b->image_sha256) ||
-	    !cJSON_AddStringToObject(st, "predicateType", ISIM_SLSA_PROVENANCE_V1) ||
-	    !(pred = cJSON_AddObjectToObject(st, "predicate")) ||
-	    !(def = cJSON_AddObjectToObject(pred, "buildDefinition")) ||
+	if (!pred || !(def = cJSON_AddObjectToObject(pred, "buildDefinition")) ||
 	    !cJSON_AddStringToObject(def, "buildType", BUILD_TYPE) ||
 	    !(ext = cJSON_AddObjectToObject(def, "externalParameters")) ||
 	    !cJSON_AddStringToObject(ext, "profile", b->profile) ||
@@ -155,48 +148,13 @@ int build_statement(struct build *b, cJSON **out, struct isim_error *err)
 	    !cJSON_AddStringToObject(meta, "startedOn", started) ||
 	    !cJSON_AddStringToObject(meta, "finishedOn", finished))
 		goto oom;
-	*out = st;
-	st = NULL;
-	ret = 0;
+	ret = isim_intoto_statement(&subject, 1, ISIM_SLSA_PROVENANCE_V1, pred, out, err);
+	pred = NULL;
 	goto out;
 oom:
 	isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 out:
 	cJSON_Delete(deps);
-	cJSON_Delete(st);
-	return ret;
-}
-
-int build_sign(const struct isim_ms_seckey *sk, const char *stmt_name, const char *text, const char *payload_type,
-	       const char *sig_path, const char *dsse_path, time_t when, struct isim_error *err)
-{
-	struct isim_ms_sig *sig = malloc(sizeof(*sig));
-	char trusted[ISIM_MS_TRUSTED_MAX + 1], hex[ISIM_MS_KEYID_HEX];
-	char *sig_text = NULL, *env = NULL;
-	size_t len = 0;
-	int ret = -1;
-
-	if (!sig)
-		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	if (isim_ms_default_trusted_comment(when, stmt_name, trusted, sizeof(trusted), err) < 0 ||
-	    isim_ms_sign_data(sk, text, strlen(text), trusted, "signature from isim-build", sig, err) < 0)
-		goto out;
-	sig_text = isim_ms_sig_format(sig, &len);
-	if (!sig_text) {
-		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	if (isim_file_write_atomic(sig_path, sig_text, len, 0644, err) < 0)
-		goto out;
-	isim_ms_keyid_hex(sk->keyid, hex);
-	if (isim_dsse_sign(payload_type, (const uint8_t *)text, strlen(text), sk->sk, hex, &env, err) < 0)
-		goto out;
-	if (isim_file_write_atomic(dsse_path, env, strlen(env), 0644, err) < 0)
-		goto out;
-	ret = 0;
-out:
-	free(sig);
-	free(sig_text);
-	free(env);
+	cJSON_Delete(pred);
 	return ret;
 }
