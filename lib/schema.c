@@ -26,6 +26,7 @@
 
 #include "isim/buf.h"
 #include "isim/schema.h"
+#include "isim/utf8.h"
 
 #define MAX_DEPTH ISIM_SCHEMA_MAX_DEPTH
 #define SHOW_MAX 60	     /* longest value quoted in a message */
@@ -333,9 +334,7 @@ static void sk_finish(struct sink *k)
 
 	if (!k->full || k->cap < 8)
 		return;
-	n = k->cap - 4;
-	while (n > 0 && ((unsigned char)k->p[n] & 0xc0) == 0x80)
-		n--;
+	n = isim_utf8_cut(k->p, k->len, k->cap - 4);
 	memcpy(k->p + n, "...", 4);
 	k->len = n + 3;
 }
@@ -461,17 +460,6 @@ static size_t count_children(const cJSON *v)
 
 	for (ch = v->child; ch; ch = ch->next)
 		n++;
-	return n;
-}
-
-/* Code points in a UTF-8 string: the bytes that do not continue one. */
-static size_t utf8_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
 	return n;
 }
 
@@ -1872,7 +1860,7 @@ static int eval_string(struct vctx *c, const struct snode *sn, const cJSON *inst
 	int r;
 
 	if (sn->kw[KW_MIN_LENGTH] || sn->kw[KW_MAX_LENGTH]) {
-		n = utf8_length(s);
+		n = isim_utf8_count(s, strlen(s));
 		if ((k = sn->kw[KW_MIN_LENGTH]) && (double)n < k->valuedouble)
 			return fail(c, "minLength: %s is %zu character%s long, expected at least %s", show(c, 0, inst),
 				    n, n == 1 ? "" : "s", num(c, 1, k->valuedouble));
