@@ -25,6 +25,7 @@
 #include <pcre2.h>
 
 #include "isim/buf.h"
+#include "isim/json.h"
 #include "isim/schema.h"
 #include "isim/utf8.h"
 
@@ -244,26 +245,11 @@ struct ptrbuf {
 
 static size_t pb_push(struct ptrbuf *p, const char *tok)
 {
-	size_t old = p->len, need = 1, i;
-	const char *t;
+	size_t old = p->len;
 
-	for (t = tok; *t; t++)
-		need += (*t == '~' || *t == '/') ? 2 : 1;
 	p->depth++;
-	if (old + need >= sizeof(p->s))
-		return old;
-	i = old;
-	p->s[i++] = '/';
-	for (t = tok; *t; t++) {
-		if (*t == '~' || *t == '/') {
-			p->s[i++] = '~';
-			p->s[i++] = *t == '~' ? '0' : '1';
-		} else {
-			p->s[i++] = *t;
-		}
-	}
-	p->s[i] = '\0';
-	p->len = i;
+	if (isim_json_pointer_push(p->s, sizeof(p->s), tok))
+		p->len += strlen(p->s + old);
 	return old;
 }
 
@@ -822,43 +808,6 @@ static bool pct_decode(char *s)
 	}
 	*o = '\0';
 	return true;
-}
-
-/* The value at an RFC 6901 pointer below root, NULL if there is none. */
-static const cJSON *pointer_get(const cJSON *root, const char *p)
-{
-	const cJSON *at = root;
-	char *tok = malloc(strlen(p) + 1), *w, *e;
-	const char *end;
-	unsigned long idx;
-
-	if (!tok)
-		return NULL;
-	while (at && *p == '/') {
-		p++;
-		end = p + strcspn(p, "/");
-		for (w = tok; at && p < end; p++) {
-			if (*p != '~')
-				*w++ = *p;
-			else if (p + 1 < end && (p[1] == '0' || p[1] == '1'))
-				*w++ = *++p == '0' ? '~' : '/';
-			else
-				at = NULL;
-		}
-		*w = '\0';
-		if (!at) {
-			break;
-		} else if (cJSON_IsObject(at)) {
-			at = cJSON_GetObjectItemCaseSensitive(at, tok);
-		} else if (cJSON_IsArray(at) && is_digit(tok[0]) && (tok[0] != '0' || !tok[1])) {
-			idx = strtoul(tok, &e, 10);
-			at = (*e || idx > INT32_MAX) ? NULL : cJSON_GetArrayItem(at, (int)idx);
-		} else {
-			at = NULL;
-		}
-	}
-	free(tok);
-	return at;
 }
 
 /* ---- the compiled schema ----------------------------------------------------- */
@@ -1508,7 +1457,7 @@ static int resolve(struct comp *cp, const struct snode *sn, int k, const cJSON *
 	if (!*frag) {
 		*target = cp->s->res[ri].root;
 	} else if (*frag == '/') {
-		*target = pointer_get(cp->s->res[ri].root, frag);
+		*target = isim_json_pointer_get(cp->s->res[ri].root, frag);
 	} else {
 		*anc = find_anchor(cp->s, (uint32_t)ri, frag, false);
 		*target = *anc ? (*anc)->node : NULL;

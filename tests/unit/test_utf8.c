@@ -137,7 +137,9 @@ static void test_count(void **state)
 
 static void test_encode(void **state)
 {
-	static const uint32_t cps[] = { 0, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff };
+	static const uint32_t cps[] = {
+		0, 0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff
+	};
 	char out[4];
 	uint32_t back;
 	size_t i, n;
@@ -257,8 +259,8 @@ static void test_jcs_vectors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_next),	   cmocka_unit_test(test_check),  cmocka_unit_test(test_count),
-		cmocka_unit_test(test_encode),	   cmocka_unit_test(test_cut),	   cmocka_unit_test(test_repair),
+		cmocka_unit_test(test_next),	   cmocka_unit_test(test_check),       cmocka_unit_test(test_count),
+		cmocka_unit_test(test_encode),	   cmocka_unit_test(test_cut),	       cmocka_unit_test(test_repair),
 		cmocka_unit_test(test_exhaustive), cmocka_unit_test(test_jcs_vectors),
 	};
 
