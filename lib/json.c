@@ -830,15 +830,54 @@ static int exact_numbers(cJSON *item)
 	return 0;
 }
 
+/* Replace *s, when it is not UTF-8, by its repair. 0, or -1 on no memory. */
+static int repair(char **s, bool *was_const)
+{
+	char *fixed;
+
+	if (!*s || isim_utf8_valid(*s, strlen(*s)))
+		return 0;
+	fixed = isim_utf8_repair(*s, strlen(*s), NULL);
+	if (!fixed)
+		return -1;
+	if (!*was_const)
+		free(*s);
+	*s = fixed;
+	*was_const = false;
+	return 0;
+}
+
+/* RFC 8259 section 8.1: JSON exchanged between systems is UTF-8. Member
+ * names and strings below item that are not (a file name, a comment, taken
+ * from input) get U+FFFD for each ill-formed subpart. */
+static int repair_strings(cJSON *item)
+{
+	bool is_const, never = false;
+
+	for (; item; item = item->next) {
+		is_const = item->type & cJSON_StringIsConst;
+		if (repair(&item->string, &is_const) < 0)
+			return -1;
+		if (!is_const)
+			item->type &= ~cJSON_StringIsConst;
+		if ((cJSON_IsString(item) || cJSON_IsRaw(item)) && repair(&item->valuestring, &never) < 0)
+			return -1;
+		if (item->child && repair_strings(item->child) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* cJSON prints numbers with 15 significant digits whenever that reads back
  * nearly equal, so 9007199254740992 would come out as 9.00719925474099e+15
- * and 0.1 + 0.2 as 0.3. Print a copy with exact numbers instead. */
-static char *print(const cJSON *doc, bool formatted)
+ * and 0.1 + 0.2 as 0.3. Print a copy with exact numbers, and with strings
+ * made UTF-8, instead. */
+char *isim_json_print(const cJSON *doc, bool formatted)
 {
 	cJSON *copy = cJSON_Duplicate(doc, true);
 	char *s = NULL;
 
-	if (copy && exact_numbers(copy) == 0)
+	if (copy && repair_strings(copy) == 0 && exact_numbers(copy) == 0)
 		s = formatted ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
 	cJSON_Delete(copy);
 	return s;
@@ -846,7 +885,7 @@ static char *print(const cJSON *doc, bool formatted)
 
 char *isim_json_text(const cJSON *doc)
 {
-	char *s = print(doc, true), *t;
+	char *s = isim_json_print(doc, true), *t;
 	size_t n;
 
 	if (!s)
@@ -877,7 +916,7 @@ int isim_json_write(FILE *f, const cJSON *doc)
 
 int isim_json_write_line(FILE *f, const cJSON *doc)
 {
-	char *s = print(doc, false);
+	char *s = isim_json_print(doc, false);
 	int ret = -1;
 
 	if (!s)

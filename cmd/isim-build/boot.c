@@ -558,17 +558,11 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		goto fail;
 	}
 	free(text);
-	text = cJSON_Print(att);
+	text = isim_json_text(att);
 	bfmt(res, sizeof(res), "%s/%s.selftest.json", t->out_dir, t->name);
-	{
-		char *nl = NULL;
-
-		if (!text || asprintf(&nl, "%s\n", text) < 0) {
-			isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
-			goto fail;
-		}
-		free(text);
-		text = nl;
+	if (!text) {
+		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
+		goto fail;
 	}
 	if (sk) {
 		char rel[PATH_MAX + 32], dsse_tmp[PATH_MAX + 48];

@@ -59,11 +59,20 @@ void isim_jsonl_init(struct isim_jsonl *r, FILE *f, const char *name);
 int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err) ISIM_MUST_CHECK;
 void isim_jsonl_free(struct isim_jsonl *r);
 
-/* Output keeps every number exact: each is written in the shortest form
- * that reads back to the same double (as ECMAScript and RFC 8785 write
- * numbers), where cJSON alone would round to 15 digits.
+/* Every JSON writer of the tools goes through isim_json_print, which keeps
+ * each number exact (written in the shortest form that reads back to the
+ * same double, as ECMAScript and RFC 8785 write numbers, where cJSON alone
+ * would round to 15 digits) and whose output is always UTF-8 (RFC 8259
+ * section 8.1): in a member name or string that is not, each ill-formed
+ * subpart is written as U+FFFD (isim_utf8_repair), so that a file name or a
+ * comment taken from input is shown rather than refused. Two names that
+ * differ only in their ill-formed bytes then print alike. Canonical JSON,
+ * which a signature covers, refuses such strings instead (jcs.h).
  *
- * Write doc to f as one indented document ending in a newline. */
+ * The text of doc, indented or on one line, without a newline; free() it.
+ * NULL on no memory. */
+char *isim_json_print(const cJSON *doc, bool formatted);
+/* Write doc to f as one indented document ending in a newline. */
 int isim_json_write(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;
 /* Write doc to f as one JSON Lines record and flush it. */
 int isim_json_write_line(FILE *f, const cJSON *doc) ISIM_MUST_CHECK;

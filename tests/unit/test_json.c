@@ -14,6 +14,7 @@
 
 #include "isim/buf.h"
 #include "isim/json.h"
+#include "isim/utf8.h"
 #include "testutil.h"
 
 struct parse_case {
@@ -411,6 +412,61 @@ static void test_text_and_write(void **state)
 	cJSON_Delete(doc);
 }
 
+/* Strings and names that are not UTF-8 (a file name, a key comment) come
+ * out as U+FFFD, so that what the tools print is always UTF-8 that reads
+ * back; the document itself is left as it was. */
+static void test_output_is_utf8(void **state)
+{
+	static const char expected[] = "{\"file\":\"a\xef\xbf\xbd.img\",\"c\xef\xbf\xbd\xef\xbf\xbd\":"
+				       "[\"\xef\xbf\xbd\xef\xbf\xbd\",\"ok \xc3\xa9\"]}\n";
+	struct isim_error err;
+	cJSON *doc, *arr, *back;
+	char *out = NULL, *text;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	doc = cJSON_CreateObject();
+	assert_non_null(doc);
+	/* 0xFF never occurs in UTF-8; C0 AF is an overlong '/'; ED A0 80 an
+	 * encoded surrogate; F0 9F 98 a truncated sequence. */
+	assert_non_null(cJSON_AddStringToObject(doc, "file", "a\xff.img"));
+	arr = cJSON_AddArrayToObject(doc, "c\xc0\xaf");
+	assert_non_null(arr);
+	assert_true(cJSON_AddItemToArray(arr, cJSON_CreateString("\xf0\x9f\x98\xed")));
+	assert_true(cJSON_AddItemToArray(arr, cJSON_CreateString("ok \xc3\xa9")));
+
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	assert_int_equal(isim_json_write_line(f, doc), 0);
+	fclose(f);
+	assert_string_equal(out, expected);
+	assert_int_equal(isim_utf8_check(out, len, NULL, 0), -1);
+	isim_error_clear(&err);
+	assert_int_equal(isim_json_parse(out, len, "out.json", &back, &err), 0);
+	cJSON_Delete(back);
+	free(out);
+
+	text = isim_json_text(doc);
+	assert_non_null(text);
+	assert_int_equal(isim_utf8_check(text, strlen(text), NULL, 0), -1);
+	assert_non_null(strstr(text, "\"a\xef\xbf\xbd.img\""));
+	free(text);
+
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "file")->valuestring, "a\xff.img");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(doc, "c\xc0\xaf"));
+	cJSON_Delete(doc);
+
+	/* A constant name (cJSON does not own it) is replaced, not freed. */
+	doc = cJSON_CreateObject();
+	assert_non_null(doc);
+	assert_true(cJSON_AddItemToObjectCS(doc, "k\x80", cJSON_CreateTrue()));
+	out = isim_json_print(doc, false);
+	assert_string_equal(out, "{\"k\xef\xbf\xbd\":true}");
+	free(out);
+	cJSON_Delete(doc);
+}
+
 /* Numbers come out as they went in, not rounded to 15 digits. */
 static void test_exact_numbers(void **state)
 {
@@ -573,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_write_full_device),
 		cmocka_unit_test(test_text_and_write),
 		cmocka_unit_test(test_exact_numbers),
+		cmocka_unit_test(test_output_is_utf8),
 		cmocka_unit_test(test_pointer_push),
 		cmocka_unit_test(test_pointer_get),
 		cmocka_unit_test(test_is_integer),
