@@ -25,6 +25,7 @@
 #include <pcre2.h>
 
 #include "isim/buf.h"
+#include "isim/endpoint.h"
 #include "isim/json.h"
 #include "isim/schema.h"
 #include "isim/utf8.h"
@@ -181,6 +182,7 @@ enum format {
 	F_IPV6,
 	F_DATE_TIME,
 	F_CIDR,
+	F_HOST_PORT,
 };
 
 static const char *const format_names[] = {
@@ -188,6 +190,7 @@ static const char *const format_names[] = {
 	[F_IPV6] = "ipv6",
 	[F_DATE_TIME] = "date-time",
 	[F_CIDR] = "cidr",
+	[F_HOST_PORT] = "host-port",
 };
 
 struct snode {
@@ -608,6 +611,8 @@ static bool format_ok(enum format f, const char *s)
 		return is_date_time(s);
 	case F_CIDR:
 		return is_cidr(s);
+	case F_HOST_PORT:
+		return isim_endpoint_parse(s, NULL, NULL) == 0;
 	default:
 		return true;
 	}
