@@ -186,11 +186,8 @@ enum format {
 };
 
 static const char *const format_names[] = {
-	[F_IPV4] = "ipv4",
-	[F_IPV6] = "ipv6",
-	[F_DATE_TIME] = "date-time",
-	[F_CIDR] = "cidr",
-	[F_HOST_PORT] = "host-port",
+	[F_IPV4] = "ipv4", [F_IPV6] = "ipv6",		[F_DATE_TIME] = "date-time",
+	[F_CIDR] = "cidr", [F_HOST_PORT] = "host-port",
 };
 
 struct snode {
