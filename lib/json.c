@@ -24,6 +24,9 @@ struct parser {
 	struct isim_error *err;
 	struct isim_buf sb;
 	bool refuse_nul;
+	/* The RFC 6901 pointer of the value being read; a name too long
+	 * for it leaves it at the containing value. */
+	char ptr[sizeof(((struct isim_error *)0)->pointer)];
 };
 
 void isim_jv_free(struct isim_jv *v)
@@ -125,6 +128,7 @@ static int failv(struct parser *p, size_t off, const char *fmt, va_list ap)
 		}
 	}
 	isim_error_at(p->err, p->name ? p->name : "", line, col);
+	isim_error_pointer(p->err, p->ptr);
 	return isim_error_setv(p->err, ISIM_ERR_DATA, fmt, ap);
 }
 
@@ -429,6 +433,7 @@ static int parse_literal(struct parser *p, struct isim_jv *v, const char *word, 
 static int parse_array(struct parser *p, struct isim_jv *v, int depth)
 {
 	struct isim_jv *grown;
+	size_t old;
 
 	v->type = ISIM_JV_ARRAY;
 	p->pos++;
@@ -449,8 +454,11 @@ static int parse_array(struct parser *p, struct isim_jv *v, int depth)
 		}
 		memset(&v->u.arr.v[v->u.arr.n], 0, sizeof(struct isim_jv));
 		v->u.arr.n++;
+		old = strlen(p->ptr);
+		isim_json_pointer_push_index(p->ptr, sizeof(p->ptr), (int)(v->u.arr.n - 1));
 		if (parse_value(p, &v->u.arr.v[v->u.arr.n - 1], depth) < 0)
 			return -1;
+		p->ptr[old] = '\0';
 		skip_ws(p);
 		if (p->pos < p->len && p->s[p->pos] == ',') {
 			p->pos++;
@@ -484,6 +492,7 @@ static struct isim_jmember *add_member(struct isim_jv *o)
 static int parse_member(struct parser *p, struct isim_jv *o, int depth)
 {
 	struct isim_jmember *m;
+	size_t old = strlen(p->ptr);
 
 	skip_ws(p);
 	if (p->pos >= p->len || p->s[p->pos] != '"')
@@ -498,7 +507,11 @@ static int parse_member(struct parser *p, struct isim_jv *o, int depth)
 	if (p->pos >= p->len || p->s[p->pos] != ':')
 		return fail_unexpected(p, "':' after the member name");
 	p->pos++;
-	return parse_value(p, &m->val, depth);
+	isim_json_pointer_push(p->ptr, sizeof(p->ptr), m->name);
+	if (parse_value(p, &m->val, depth) < 0)
+		return -1;
+	p->ptr[old] = '\0';
+	return 0;
 }
 
 static int cmp_names(const void *pa, const void *pb)
@@ -554,6 +567,7 @@ static int finish_object(struct parser *p, struct isim_jv *o)
 	if (!dup)
 		return 0;
 	isim_json_quote_message(q, sizeof(q), dup->name, dup->len, 64);
+	isim_json_pointer_push(p->ptr, sizeof(p->ptr), dup->name);
 	return fail(p, dup->off, "duplicate member name %s", q);
 }
 
@@ -789,6 +803,7 @@ int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	r->line++;
 	isim_error_at(err, r->name, r->line, 0);
+	isim_error_pointer(err, "");
 	if (got < 0)
 		return isim_error_errno(err, ISIM_ERR_IO, errno ? errno : EIO, "cannot read");
 	if (too_long)

@@ -22,9 +22,11 @@
  * precision is rounded, as strtod rounds.
  *
  * Errors carry ISIM_ERR_DATA (ISIM_ERR_INTERNAL when out of memory), the
- * name given by the caller as path, and the 1-based line and column of the
- * offending byte (columns count bytes). name is used in messages only and
- * may be NULL. text need not be NUL-terminated.
+ * name given by the caller as path, the 1-based line and column of the
+ * offending byte (columns count bytes), and the RFC 6901 pointer of the
+ * value the fault is in ("" for the outermost one; a duplicate name points
+ * at its member). name is used in messages only and may be NULL. text need
+ * not be NUL-terminated.
  */
 
 /* Arrays and objects nest at most this deep; the outermost is level 1. */

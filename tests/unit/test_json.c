@@ -23,7 +23,8 @@ struct parse_case {
 	const char *error; /* NULL: accepted */
 };
 
-/* Each refused text gets one message naming line and column. */
+/* Each refused text gets one message naming line and column, and the
+ * JSON pointer of the value when it is inside an array or object. */
 static const struct parse_case parse_cases[] = {
 	{ "{\"a\": [1, 2.5, -3e2, true, false, null, \"x\"]}", 0, NULL },
 	{ "\"just a string\"", 0, NULL },
@@ -32,24 +33,24 @@ static const struct parse_case parse_cases[] = {
 	{ "{\"a\\\\u0000\":1}", 0, NULL },
 	{ "", 0, "t.json:1:1: unexpected end of input, expected a value" },
 	{ "   ", 0, "t.json:1:4: unexpected end of input, expected a value" },
-	{ "{\"a\": }", 0, "t.json:1:7: unexpected '}', expected a value" },
-	{ "{\"a\": 1,\n \"b\": tru}", 0, "t.json:2:10: unexpected '}', expected 'true'" },
+	{ "{\"a\": }", 0, "t.json:1:7: /a: unexpected '}', expected a value" },
+	{ "{\"a\": 1,\n \"b\": tru}", 0, "t.json:2:10: /b: unexpected '}', expected 'true'" },
 	{ "{\"a\":1} x", 0, "t.json:1:9: unexpected 'x' after the JSON value" },
 	{ "[1] [2]", 0, "t.json:1:5: unexpected '[' after the JSON value" },
 	{ "{\"a\":1,}", 0, "t.json:1:8: unexpected '}', expected a member name" },
-	{ "{\"a\":\"b", 0, "t.json:1:6: unterminated string" },
+	{ "{\"a\":\"b", 0, "t.json:1:6: /a: unterminated string" },
 	/* Where cJSON alone is lax. */
 	{ "01", 0, "t.json:1:2: invalid number: leading zero" },
 	{ "1.", 0, "t.json:1:3: unexpected end of input, expected a digit after '.'" },
-	{ "[1e999]", 0, "t.json:1:2: number out of range: 1e999" },
-	{ "[\"a\x01\"]", 0, "t.json:1:4: unescaped control character 0x01 in string" },
-	{ "[\"\\u0000\"]", 0, "t.json:1:3: \\u0000 in a string is not supported here" },
-	{ "[\"\xff\"]", 0, "t.json:1:3: invalid UTF-8 byte 0xFF (never used in UTF-8)" },
-	{ "[\"\xc0\x80\"]", 0, "t.json:1:3: invalid UTF-8 byte 0xC0 (overlong encoding)" },
+	{ "[1e999]", 0, "t.json:1:2: /0: number out of range: 1e999" },
+	{ "[\"a\x01\"]", 0, "t.json:1:4: /0: unescaped control character 0x01 in string" },
+	{ "[\"\\u0000\"]", 0, "t.json:1:3: /0: \\u0000 in a string is not supported here" },
+	{ "[\"\xff\"]", 0, "t.json:1:3: /0: invalid UTF-8 byte 0xFF (never used in UTF-8)" },
+	{ "[\"\xc0\x80\"]", 0, "t.json:1:3: /0: invalid UTF-8 byte 0xC0 (overlong encoding)" },
 	{ "\xef\xbb\xbf{}", 0, "t.json:1:1: byte order mark at start of input" },
 	/* Duplicate keys, also when only escaping tells them apart. */
-	{ "{\"a\":1,\"a\":2}", 0, "t.json:1:8: duplicate member name \"a\"" },
-	{ "{\"x\":[0,{\"a\":1,\n\"\\u0061\":2}]}", 0, "t.json:2:1: duplicate member name \"a\"" },
+	{ "{\"a\":1,\"a\":2}", 0, "t.json:1:8: /a: duplicate member name \"a\"" },
+	{ "{\"x\":[0,{\"a\":1,\n\"\\u0061\":2}]}", 0, "t.json:2:1: /x/1/a: duplicate member name \"a\"" },
 	/* A NUL byte in the text, however long it claims to be. */
 	{ "{\"a\":1}\0", 8, "t.json:1:8: unexpected byte 0x00 after the JSON value" },
 };
@@ -169,7 +170,7 @@ static void test_load_file(void **state)
 
 	snprintf(path, sizeof(path), "%s/bad.json", dir);
 	assert_int_equal(isim_json_load_file(path, &doc, &err), -1);
-	snprintf(expected, sizeof(expected), "%s:3:3: duplicate member name \"a\"", path);
+	snprintf(expected, sizeof(expected), "%s:3:3: /a: duplicate member name \"a\"", path);
 	assert_string_equal(tu_msg(&err), expected);
 
 	isim_error_clear(&err);
@@ -257,12 +258,12 @@ static void test_jsonl_bad_lines(void **state)
 				   "{\"ok\":8}\n";
 	static const char *const expected[] = {
 		NULL,
-		"peers.jsonl:2:11: unexpected '}', expected 'true'",
+		"peers.jsonl:2:11: /ok: unexpected '}', expected 'true'",
 		"peers.jsonl:3: empty line (expected one JSON value)",
 		"peers.jsonl:4: empty line (expected one JSON value)",
-		"peers.jsonl:5:8: duplicate member name \"a\"",
+		"peers.jsonl:5:8: /a: duplicate member name \"a\"",
 		"peers.jsonl:6:10: unexpected '{' after the JSON value",
-		"peers.jsonl:7:3: unescaped control character 0x1B in string",
+		"peers.jsonl:7:3: /0: unescaped control character 0x1B in string",
 		NULL,
 	};
 	FILE *f = stream(text, sizeof(text) - 1);
