@@ -559,6 +559,12 @@ static const struct get_case get_cases[] = {
 	{ "/nope", NULL },
 	{ "a", NULL },
 	{ "/a/2/b/c", NULL },
+	/* RFC 6901 section 4: '~' only as "~0" or "~1"; indexes are digits. */
+	{ "/a/2/d~2e", NULL },
+	{ "/a/2/d~", NULL },
+	{ "/a/+1", NULL },
+	{ "/a/ 1", NULL },
+	{ "/a/99999999999", NULL },
 };
 
 static void test_pointer_get(void **state)
