@@ -3,8 +3,8 @@
  * cJSON is lax (leading zeros, "1.", raw control characters, invalid
  * UTF-8, U+0000 that cuts a string, names duplicated once unescaped), and
  * a lenient reader would silently normalise exactly the inputs that make
- * two parties disagree about what was signed. It says at which line and
- * column each fault is. */
+ * two parties disagree about what was signed. It says at which line,
+ * column and JSON pointer each fault is. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>

@@ -86,6 +86,38 @@ static void test_parse(void **state)
 	}
 }
 
+/* The tree keeps what cJSON cannot: U+0000 inside strings and names, with
+ * exact lengths, and where each value starts; the same faults are refused. */
+static void test_parse_tree(void **state)
+{
+	static const char text[] = "{\"a\\u0000b\": [\"x\\u0000\", 2]}";
+	struct isim_error err;
+	struct isim_jv root;
+	const struct isim_jmember *m;
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_json_parse_tree(text, strlen(text), "t.json", &root, &err), 0);
+	assert_int_equal(root.type, ISIM_JV_OBJECT);
+	assert_int_equal(root.u.obj.n, 1);
+	m = &root.u.obj.m[0];
+	assert_int_equal(m->len, 3);
+	assert_memory_equal(m->name, "a\0b", 3);
+	assert_int_equal(m->off, 1);
+	assert_int_equal(m->val.type, ISIM_JV_ARRAY);
+	assert_int_equal(m->val.u.arr.n, 2);
+	assert_int_equal(m->val.u.arr.v[0].type, ISIM_JV_STRING);
+	assert_int_equal(m->val.u.arr.v[0].u.str.len, 2);
+	assert_memory_equal(m->val.u.arr.v[0].u.str.s, "x\0", 3);
+	assert_true(m->val.u.arr.v[1].u.num == 2);
+	assert_int_equal(m->val.u.arr.v[1].off, strlen(text) - 3);
+	isim_jv_free(&root);
+	assert_int_equal(root.type, ISIM_JV_NULL);
+
+	assert_int_equal(isim_json_parse_tree("{\"k\":[1,\"\xc0\"]}", 12, "t.json", &root, &err), -1);
+	assert_string_equal(tu_msg(&err), "t.json:1:10: /k/1: invalid UTF-8 byte 0xC0 (overlong encoding)");
+}
+
 static void test_parse_values(void **state)
 {
 	static const char text[] = "{\"n\": -12.5, \"s\": \"caf\\u00e9 \\\"q\\\"\", \"l\": [true, null], \"o\": {}}";
@@ -636,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_write_full_device),
 		cmocka_unit_test(test_text_and_write),
 		cmocka_unit_test(test_exact_numbers),
+		cmocka_unit_test(test_parse_tree),
 		cmocka_unit_test(test_output_is_utf8),
 		cmocka_unit_test(test_pointer_push),
 		cmocka_unit_test(test_pointer_get),
