@@ -7,6 +7,7 @@
 
 #include "isim/dsse.h"
 #include "isim/json.h"
+#include "isim/utf8.h"
 
 void isim_dsse_pae(const char *type, const uint8_t *payload, size_t len, struct isim_buf *out)
 {
@@ -199,6 +200,10 @@ int isim_dsse_sign(const char *type, const uint8_t *payload, size_t len, const u
 	*out = NULL;
 	if (!*type)
 		return isim_error_set(err, ISIM_ERR_USAGE, "the payload type must not be empty");
+	/* The signature covers the type's bytes, so it cannot be repaired for
+	 * output as other strings are. */
+	if (!isim_utf8_valid(type, strlen(type)))
+		return isim_error_set(err, ISIM_ERR_USAGE, "the payload type is not UTF-8");
 	if (len > ISIM_DSSE_PAYLOAD_MAX)
 		return isim_error_set(err, ISIM_ERR_DATA, "payload is larger than 64 MiB");
 	isim_dsse_pae(type, payload, len, &pae);

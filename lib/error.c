@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "isim/error.h"
+#include "isim/utf8.h"
 
 void isim_error_clear(struct isim_error *err)
 {
@@ -68,14 +70,19 @@ void isim_sanitize(char *dst, size_t size, const char *src)
 	if (!size)
 		return;
 	while (src[i] && o + 1 < size) {
-		unsigned char c = (unsigned char)src[i], next = (unsigned char)src[i + 1];
+		unsigned char c = (unsigned char)src[i];
+		uint32_t cp;
+		size_t k;
 
 		/* C1 controls (U+0080 to U+009F) in UTF-8: xterm obeys U+009B
 		 * as CSI just as it does ESC [. */
-		if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
-			dst[o++] = '?';
-			i += 2;
-			continue;
+		if (c == 0xc2) {
+			k = isim_utf8_next(src + i, strnlen(src + i, 2), &cp);
+			if (cp >= 0x80 && cp <= 0x9f) {
+				dst[o++] = '?';
+				i += k;
+				continue;
+			}
 		}
 		dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 		i++;

@@ -6,6 +6,7 @@
 #include "isim/dsse.h"
 #include "isim/file.h"
 #include "isim/intoto.h"
+#include "isim/json.h"
 
 static int oom(struct isim_error *err)
 {
@@ -111,12 +112,7 @@ fail:
 
 char *isim_intoto_text(const cJSON *stmt)
 {
-	char *text = cJSON_Print(stmt), *nl = NULL;
-
-	if (text && asprintf(&nl, "%s\n", text) < 0)
-		nl = NULL;
-	free(text);
-	return nl;
+	return isim_json_text(stmt);
 }
 
 int isim_intoto_sign(const struct isim_intoto_out *o, const char *text, struct isim_error *err)

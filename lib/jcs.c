@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* RFC 8785 JSON Canonicalization Scheme over a strict I-JSON (RFC 7493)
- * reader of our own: a lenient parser would silently normalise exactly the
- * inputs that make two parties disagree about what was signed. */
+/* RFC 8785 JSON Canonicalization Scheme: the serialiser, over the strict
+ * reader of json.c for text and over cJSON trees built in memory. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -11,283 +10,11 @@
 
 #include "isim/jcs.h"
 #include "isim/json.h"
-
-enum jv_type {
-	JV_NULL,
-	JV_FALSE,
-	JV_TRUE,
-	JV_NUMBER,
-	JV_STRING,
-	JV_ARRAY,
-	JV_OBJECT
-};
-
-struct jmember;
-
-/* A parsed value; strings are UTF-8 with an explicit length, as they may
- * hold U+0000. off is where the value starts in the input. */
-struct jv {
-	enum jv_type type;
-	size_t off;
-	union {
-		double num;
-		struct {
-			char *s;
-			size_t len;
-		} str;
-		struct {
-			struct jv *v;
-			size_t n, cap;
-		} arr;
-		struct {
-			struct jmember *m;
-			struct jmember **sorted;
-			size_t n, cap;
-		} obj;
-	} u;
-};
-
-struct jmember {
-	char *name;
-	size_t len;
-	size_t off;
-	struct jv val;
-};
-
-struct parser {
-	const unsigned char *s;
-	size_t len, pos;
-	const char *name;
-	struct isim_error *err;
-	struct isim_buf sb;
-	bool refuse_nul;
-};
-
-static void jv_free(struct jv *v)
-{
-	size_t i;
-
-	switch (v->type) {
-	case JV_STRING:
-		free(v->u.str.s);
-		break;
-	case JV_ARRAY:
-		for (i = 0; i < v->u.arr.n; i++)
-			jv_free(&v->u.arr.v[i]);
-		free(v->u.arr.v);
-		break;
-	case JV_OBJECT:
-		for (i = 0; i < v->u.obj.n; i++) {
-			free(v->u.obj.m[i].name);
-			jv_free(&v->u.obj.m[i].val);
-		}
-		free(v->u.obj.m);
-		free(v->u.obj.sorted);
-		break;
-	default:
-		break;
-	}
-	memset(v, 0, sizeof(*v));
-}
-
-/* ---- errors ---------------------------------------------------------- */
-
-static int failv(struct parser *p, size_t off, const char *fmt, va_list ap) ISIM_PRINTF(3, 0);
-static int fail(struct parser *p, size_t off, const char *fmt, ...) ISIM_PRINTF(3, 4);
-
-static int failv(struct parser *p, size_t off, const char *fmt, va_list ap)
-{
-	int line = 1, col = 1;
-	size_t i;
-
-	for (i = 0; i < off && i < p->len; i++) {
-		if (p->s[i] == '\n') {
-			line++;
-			col = 1;
-		} else {
-			col++;
-		}
-	}
-	isim_error_at(p->err, p->name ? p->name : "", line, col);
-	return isim_error_setv(p->err, ISIM_ERR_DATA, fmt, ap);
-}
-
-static int fail(struct parser *p, size_t off, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	failv(p, off, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "isim/utf8.h"
 
 static int nomem(struct isim_error *err)
 {
 	return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-}
-
-/* The byte at p->pos for a message: 'x', or its value when not printable. */
-static const char *describe(const struct parser *p, char *buf, size_t size)
-{
-	unsigned char c = p->s[p->pos];
-
-	if (c > 0x20 && c < 0x7f)
-		snprintf(buf, size, "'%c'", c);
-	else
-		snprintf(buf, size, "byte 0x%02X", c);
-	return buf;
-}
-
-/* "unexpected 'x', expected WHAT" at p->pos. */
-static int fail_unexpected(struct parser *p, const char *what)
-{
-	char c[16];
-
-	if (p->pos >= p->len)
-		return fail(p, p->pos, "unexpected end of input, expected %s", what);
-	if (p->pos == 0 && p->len >= 3 && memcmp(p->s, "\xef\xbb\xbf", 3) == 0)
-		return fail(p, 0, "byte order mark at start of input");
-	return fail(p, p->pos, "unexpected %s, expected %s", describe(p, c, sizeof(c)), what);
-}
-
-/* Append s[0..n) to b for a message: quoted and escaped as JCS writes
- * strings, cut short on a character boundary after about max bytes. */
-static void put_string(struct isim_buf *b, const char *s, size_t n);
-
-static void quote_for_message(char *dst, size_t size, const char *s, size_t n, size_t max)
-{
-	struct isim_buf b = { 0 };
-	size_t cut = n;
-	char *t;
-
-	if (n > max) {
-		cut = max;
-		while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
-			cut--;
-	}
-	put_string(&b, s, cut);
-	if (cut < n)
-		isim_buf_puts(&b, "...");
-	t = isim_buf_take(&b);
-	snprintf(dst, size, "%s", t ? t : "\"\"");
-	free(t);
-}
-
-/* ---- UTF-8 and UTF-16 ---------------------------------------------- */
-
-/* Length of the UTF-8 sequence at s[0..n) (n >= 1, s[0] >= 0x80), or 0 when
- * it is not well-formed (RFC 3629 section 4): then *bad is the offset of
- * the offending byte and why says what is wrong. */
-static size_t utf8_len(const unsigned char *s, size_t n, size_t *bad, char *why, size_t whysize)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t need, i;
-
-	*bad = 0;
-	if (c < 0xc0) {
-		snprintf(why, whysize, "invalid UTF-8 byte 0x%02X (continuation byte without a lead byte)", c);
-		return 0;
-	}
-	if (c < 0xc2) {
-		snprintf(why, whysize, "invalid UTF-8 byte 0x%02X (overlong encoding)", c);
-		return 0;
-	}
-	if (c > 0xf7) {
-		snprintf(why, whysize, "invalid UTF-8 byte 0x%02X (never used in UTF-8)", c);
-		return 0;
-	}
-	if (c > 0xf4) {
-		snprintf(why, whysize, "invalid UTF-8 byte 0x%02X (code point beyond U+10FFFF)", c);
-		return 0;
-	}
-	need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	for (i = 1; i <= need; i++) {
-		if (i >= n || (s[i] & 0xc0) != 0x80) {
-			snprintf(why, whysize, "truncated UTF-8 sequence starting with 0x%02X", c);
-			return 0;
-		}
-		if (i == 1 && (s[1] < lo || s[1] > hi)) {
-			*bad = 1;
-			snprintf(why, whysize, "invalid UTF-8 byte 0x%02X after 0x%02X (%s)", s[1], c,
-				 c == 0xed   ? "surrogate encoded in UTF-8"
-				 : c == 0xf4 ? "code point beyond U+10FFFF"
-					     : "overlong encoding");
-			return 0;
-		}
-	}
-	return need + 1;
-}
-
-/* Offset of the first ill-formed byte of s[0..n) and why, or -1 if none. */
-static long utf8_check(const char *str, size_t n, char *why, size_t whysize)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, k, bad;
-
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		k = utf8_len(s + i, n - i, &bad, why, whysize);
-		if (!k)
-			return (long)(i + bad);
-		i += k;
-	}
-	return -1;
-}
-
-/* Decode one code point of well-formed UTF-8; returns its length. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] < 0xe0) {
-		*cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
-		return 2;
-	}
-	if (s[0] < 0xf0) {
-		*cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
-		return 3;
-	}
-	*cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 | (uint32_t)(s[2] & 0x3f) << 6 |
-	      (s[3] & 0x3f);
-	return 4;
-}
-
-static size_t utf8_encode(uint32_t cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 /* The first UTF-16 code unit of cp. */
@@ -311,8 +38,8 @@ static int cmp_utf16(const char *a, size_t alen, const char *b, size_t blen)
 			j++;
 			continue;
 		}
-		i += utf8_decode(x + i, &ca);
-		j += utf8_decode(y + j, &cb);
+		i += isim_utf8_next(a + i, alen - i, &ca);
+		j += isim_utf8_next(b + j, blen - j, &cb);
 		if (ca == cb)
 			continue;
 		ua = utf16_lead(ca);
@@ -328,8 +55,8 @@ static int cmp_utf16(const char *a, size_t alen, const char *b, size_t blen)
 
 static int cmp_members(const void *pa, const void *pb)
 {
-	const struct jmember *a = *(const struct jmember *const *)pa;
-	const struct jmember *b = *(const struct jmember *const *)pb;
+	const struct isim_jmember *a = *(const struct isim_jmember *const *)pa;
+	const struct isim_jmember *b = *(const struct isim_jmember *const *)pb;
 	int c = cmp_utf16(a->name, a->len, b->name, b->len);
 
 	if (c)
@@ -340,9 +67,9 @@ static int cmp_members(const void *pa, const void *pb)
 /* Sort an object's members into o->u.obj.sorted. Returns the member that
  * repeats an earlier name (the first such in document order), or NULL. On
  * no memory returns NULL with *oom set. */
-static const struct jmember *sort_members(struct jv *o, bool *oom)
+static const struct isim_jmember *sort_members(struct isim_jv *o, bool *oom)
 {
-	const struct jmember *dup = NULL, *a, *b;
+	const struct isim_jmember *dup = NULL, *a, *b;
 	size_t i, n = o->u.obj.n;
 
 	*oom = false;
@@ -365,85 +92,30 @@ static const struct jmember *sort_members(struct jv *o, bool *oom)
 	return dup;
 }
 
-/* ---- serialization ------------------------------------------------- */
-
-/* RFC 8785 section 3.2.2.2: escape only '"', '\\' and controls, the
- * controls that have one by their short form, the rest as \u00xx. */
-static void put_string(struct isim_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
-	char esc[7];
-
-	isim_buf_putn(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *e = NULL;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		isim_buf_putn(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"':
-			e = "\\\"";
-			break;
-		case '\\':
-			e = "\\\\";
-			break;
-		case '\b':
-			e = "\\b";
-			break;
-		case '\f':
-			e = "\\f";
-			break;
-		case '\n':
-			e = "\\n";
-			break;
-		case '\r':
-			e = "\\r";
-			break;
-		case '\t':
-			e = "\\t";
-			break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			esc[6] = '\0';
-			e = esc;
-			break;
-		}
-		isim_buf_puts(b, e);
-	}
-	isim_buf_putn(b, s + run, n - run);
-	isim_buf_putn(b, "\"", 1);
-}
-
-static void put_value(struct isim_buf *b, const struct jv *v)
+static void put_value(struct isim_buf *b, const struct isim_jv *v)
 {
 	char num[ISIM_JCS_NUMBER_MAX];
 	size_t i;
 
 	switch (v->type) {
-	case JV_NULL:
+	case ISIM_JV_NULL:
 		isim_buf_putn(b, "null", 4);
 		break;
-	case JV_FALSE:
+	case ISIM_JV_FALSE:
 		isim_buf_putn(b, "false", 5);
 		break;
-	case JV_TRUE:
+	case ISIM_JV_TRUE:
 		isim_buf_putn(b, "true", 4);
 		break;
-	case JV_NUMBER:
+	case ISIM_JV_NUMBER:
 		/* finite by construction */
 		if (isim_jcs_format_number(v->u.num, num) > 0)
 			isim_buf_puts(b, num);
 		break;
-	case JV_STRING:
-		put_string(b, v->u.str.s, v->u.str.len);
+	case ISIM_JV_STRING:
+		isim_json_quote(b, v->u.str.s, v->u.str.len);
 		break;
-	case JV_ARRAY:
+	case ISIM_JV_ARRAY:
 		isim_buf_putn(b, "[", 1);
 		for (i = 0; i < v->u.arr.n; i++) {
 			if (i)
@@ -452,14 +124,14 @@ static void put_value(struct isim_buf *b, const struct jv *v)
 		}
 		isim_buf_putn(b, "]", 1);
 		break;
-	case JV_OBJECT:
+	case ISIM_JV_OBJECT:
 		isim_buf_putn(b, "{", 1);
 		for (i = 0; i < v->u.obj.n; i++) {
-			const struct jmember *m = v->u.obj.sorted[i];
+			const struct isim_jmember *m = v->u.obj.sorted[i];
 
 			if (i)
 				isim_buf_putn(b, ",", 1);
-			put_string(b, m->name, m->len);
+			isim_json_quote(b, m->name, m->len);
 			isim_buf_putn(b, ":", 1);
 			put_value(b, &m->val);
 		}
@@ -469,7 +141,7 @@ static void put_value(struct isim_buf *b, const struct jv *v)
 }
 
 /* Serialize v after what out holds; on no memory restore out and fail. */
-static int emit(const struct jv *v, struct isim_buf *out, struct isim_error *err)
+static int emit(const struct isim_jv *v, struct isim_buf *out, struct isim_error *err)
 {
 	size_t start = out->len;
 
@@ -671,493 +343,38 @@ int isim_jcs_format_number(double v, char buf[static ISIM_JCS_NUMBER_MAX])
 	return (int)(o - buf);
 }
 
-/* ---- parser -------------------------------------------------------- */
-
-static int parse_value(struct parser *p, struct jv *v, int depth);
-
-static void skip_ws(struct parser *p)
+/* Put the members of every object below v in canonical order. The reader
+ * has refused duplicate names already. */
+static int sort_tree(struct isim_jv *v)
 {
-	while (p->pos < p->len) {
-		unsigned char c = p->s[p->pos];
-
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			break;
-		p->pos++;
-	}
-}
-
-static int hex4(const unsigned char *s, size_t avail, uint32_t *cp, size_t *bad)
-{
-	size_t i;
-
-	*cp = 0;
-	for (i = 0; i < 4; i++) {
-		unsigned char c = i < avail ? s[i] : 0;
-		uint32_t d;
-
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			d = (c | 0x20) - 'a' + 10;
-		else {
-			*bad = i;
-			return -1;
-		}
-		*cp = *cp << 4 | d;
-	}
-	return 0;
-}
-
-/* A \uXXXX escape at p->pos (on the backslash), a surrogate pair taken
- * whole; RFC 7493 section 2.1 refuses lone surrogates. */
-static int parse_u_escape(struct parser *p, size_t start, uint32_t *cp)
-{
-	size_t at = p->pos, bad, rest = p->len - p->pos;
-	uint32_t lo;
-
-	if (hex4(p->s + at + 2, rest - 2, cp, &bad) < 0) {
-		if (at + 2 + bad >= p->len)
-			return fail(p, start, "unterminated string");
-		return fail(p, at + 2 + bad, "invalid \\u escape: hex digit expected");
-	}
-	p->pos += 6;
-	if (*cp >= 0xdc00 && *cp <= 0xdfff)
-		return fail(p, at, "lone surrogate \\u%.4s", p->s + at + 2);
-	if (*cp < 0xd800 || *cp > 0xdbff)
-		return 0;
-	if (rest < 12 || p->s[at + 6] != '\\' || p->s[at + 7] != 'u' || hex4(p->s + at + 8, 4, &lo, &bad) < 0 ||
-	    lo < 0xdc00 || lo > 0xdfff)
-		return fail(p, at, "lone surrogate \\u%.4s", p->s + at + 2);
-	p->pos += 6;
-	*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
-	return 0;
-}
-
-static int parse_escape(struct parser *p, size_t start)
-{
-	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-	const char *k;
-	char u8[4];
-	uint32_t cp;
-	unsigned char c;
-
-	if (p->pos + 1 >= p->len)
-		return fail(p, start, "unterminated string");
-	c = p->s[p->pos + 1];
-	if (c == 'u') {
-		if (parse_u_escape(p, start, &cp) < 0)
-			return -1;
-		if (cp == 0 && p->refuse_nul)
-			return fail(p, p->pos - 6, "\\u0000 in a string is not supported here");
-		isim_buf_putn(&p->sb, u8, utf8_encode(cp, u8));
-		return 0;
-	}
-	k = c ? strchr(from, c) : NULL;
-	if (!k) {
-		if (c > 0x20 && c < 0x7f)
-			return fail(p, p->pos, "invalid escape \\%c", c);
-		return fail(p, p->pos, "invalid escape: backslash followed by byte 0x%02X", c);
-	}
-	isim_buf_putn(&p->sb, &to[k - from], 1);
-	p->pos += 2;
-	return 0;
-}
-
-/* A string at p->pos (on the quote), unescaped into a new NUL-terminated
- * buffer *out of *outlen bytes. */
-static int parse_string(struct parser *p, char **out, size_t *outlen)
-{
-	size_t start = p->pos, k, bad;
-	char why[128];
-
-	p->sb.len = 0;
-	p->pos++;
-	for (;;) {
-		unsigned char c;
-
-		if (p->pos >= p->len)
-			return fail(p, start, "unterminated string");
-		c = p->s[p->pos];
-		if (c == '"')
-			break;
-		if (c == '\\') {
-			if (parse_escape(p, start) < 0)
-				return -1;
-			continue;
-		}
-		if (c < 0x20)
-			return fail(p, p->pos, "unescaped control character 0x%02X in string", c);
-		k = 1;
-		if (c >= 0x80 && !(k = utf8_len(p->s + p->pos, p->len - p->pos, &bad, why, sizeof(why))))
-			return fail(p, p->pos + bad, "%s", why);
-		isim_buf_putn(&p->sb, (const char *)p->s + p->pos, k);
-		p->pos += k;
-	}
-	p->pos++;
-	if (p->sb.oom)
-		return nomem(p->err);
-	*out = malloc(p->sb.len + 1);
-	if (!*out)
-		return nomem(p->err);
-	if (p->sb.len)
-		memcpy(*out, p->sb.s, p->sb.len);
-	(*out)[p->sb.len] = '\0';
-	*outlen = p->sb.len;
-	return 0;
-}
-
-static bool is_digit(const struct parser *p, size_t at)
-{
-	return at < p->len && p->s[at] >= '0' && p->s[at] <= '9';
-}
-
-static size_t skip_digits(const struct parser *p, size_t at)
-{
-	while (is_digit(p, at))
-		at++;
-	return at;
-}
-
-/* The number s[start..end), known to match RFC 8259's grammar, read
- * without a decimal point so that the locale cannot matter. */
-static int number_value(struct parser *p, size_t start, size_t end, double *v)
-{
-	const unsigned char *s = p->s;
-	size_t i = start;
-	long long exp = 0, frac = 0;
-	bool neg = false, nonzero = false, in_frac = false;
-
-	p->sb.len = 0;
-	for (; i < end && s[i] != 'e' && s[i] != 'E'; i++) {
-		if (s[i] == '-') {
-			isim_buf_putn(&p->sb, "-", 1);
-		} else if (s[i] == '.') {
-			in_frac = true;
-		} else {
-			nonzero |= s[i] != '0';
-			frac += in_frac;
-			isim_buf_putn(&p->sb, (const char *)s + i, 1);
-		}
-	}
-	if (i < end) {
-		neg = s[++i] == '-';
-		i += s[i] == '-' || s[i] == '+';
-		for (; i < end; i++)
-			if (exp < 1000000000)
-				exp = exp * 10 + (s[i] - '0');
-	}
-	isim_buf_printf(&p->sb, "e%lld", (neg ? -exp : exp) - frac);
-	if (p->sb.oom)
-		return nomem(p->err);
-	*v = strtod(p->sb.s, NULL);
-	return isfinite(*v) && (*v != 0 || !nonzero) ? 0 : 1;
-}
-
-static int parse_number(struct parser *p, struct jv *v)
-{
-	size_t start = p->pos, at = p->pos;
-	int r;
-
-	at += p->s[at] == '-';
-	if (!is_digit(p, at)) {
-		p->pos = at;
-		return fail_unexpected(p, "a digit");
-	}
-	if (p->s[at] == '0' && is_digit(p, at + 1))
-		return fail(p, at + 1, "invalid number: leading zero");
-	at = skip_digits(p, at);
-	if (at < p->len && p->s[at] == '.') {
-		if (!is_digit(p, at + 1)) {
-			p->pos = at + 1;
-			return fail_unexpected(p, "a digit after '.'");
-		}
-		at = skip_digits(p, at + 1);
-	}
-	if (at < p->len && (p->s[at] == 'e' || p->s[at] == 'E')) {
-		at++;
-		at += at < p->len && (p->s[at] == '+' || p->s[at] == '-');
-		if (!is_digit(p, at)) {
-			p->pos = at;
-			return fail_unexpected(p, "a digit in the exponent");
-		}
-		at = skip_digits(p, at);
-	}
-	r = number_value(p, start, at, &v->u.num);
-	if (r < 0)
-		return -1;
-	if (r > 0) {
-		return fail(p, start, "number out of range: %.*s%s", (int)(at - start > 40 ? 40 : at - start),
-			    (const char *)p->s + start, at - start > 40 ? "..." : "");
-	}
-	v->type = JV_NUMBER;
-	p->pos = at;
-	return 0;
-}
-
-static int parse_literal(struct parser *p, struct jv *v, const char *word, enum jv_type type)
-{
-	size_t i;
-
-	for (i = 0; word[i]; i++) {
-		if (p->pos + i >= p->len || p->s[p->pos + i] != (unsigned char)word[i]) {
-			char what[16];
-
-			p->pos += i;
-			snprintf(what, sizeof(what), "'%s'", word);
-			return fail_unexpected(p, what);
-		}
-	}
-	p->pos += i;
-	v->type = type;
-	return 0;
-}
-
-static int parse_array(struct parser *p, struct jv *v, int depth)
-{
-	struct jv *grown;
-
-	v->type = JV_ARRAY;
-	p->pos++;
-	skip_ws(p);
-	if (p->pos < p->len && p->s[p->pos] == ']') {
-		p->pos++;
-		return 0;
-	}
-	for (;;) {
-		if (v->u.arr.n == v->u.arr.cap) {
-			size_t cap = v->u.arr.cap ? 2 * v->u.arr.cap : 4;
-
-			grown = realloc(v->u.arr.v, cap * sizeof(*grown));
-			if (!grown)
-				return nomem(p->err);
-			v->u.arr.v = grown;
-			v->u.arr.cap = cap;
-		}
-		memset(&v->u.arr.v[v->u.arr.n], 0, sizeof(struct jv));
-		v->u.arr.n++;
-		if (parse_value(p, &v->u.arr.v[v->u.arr.n - 1], depth) < 0)
-			return -1;
-		skip_ws(p);
-		if (p->pos < p->len && p->s[p->pos] == ',') {
-			p->pos++;
-			continue;
-		}
-		if (p->pos < p->len && p->s[p->pos] == ']') {
-			p->pos++;
-			return 0;
-		}
-		return fail_unexpected(p, "',' or ']'");
-	}
-}
-
-static struct jmember *add_member(struct jv *o)
-{
-	struct jmember *grown;
-
-	if (o->u.obj.n == o->u.obj.cap) {
-		size_t cap = o->u.obj.cap ? 2 * o->u.obj.cap : 4;
-
-		grown = realloc(o->u.obj.m, cap * sizeof(*grown));
-		if (!grown)
-			return NULL;
-		o->u.obj.m = grown;
-		o->u.obj.cap = cap;
-	}
-	memset(&o->u.obj.m[o->u.obj.n], 0, sizeof(struct jmember));
-	return &o->u.obj.m[o->u.obj.n++];
-}
-
-static int parse_member(struct parser *p, struct jv *o, int depth)
-{
-	struct jmember *m;
-
-	skip_ws(p);
-	if (p->pos >= p->len || p->s[p->pos] != '"')
-		return fail_unexpected(p, "a member name");
-	m = add_member(o);
-	if (!m)
-		return nomem(p->err);
-	m->off = p->pos;
-	if (parse_string(p, &m->name, &m->len) < 0)
-		return -1;
-	skip_ws(p);
-	if (p->pos >= p->len || p->s[p->pos] != ':')
-		return fail_unexpected(p, "':' after the member name");
-	p->pos++;
-	return parse_value(p, &m->val, depth);
-}
-
-static int finish_object(struct parser *p, struct jv *o)
-{
-	const struct jmember *dup;
-	char q[160];
 	bool oom;
+	size_t i;
 
-	dup = sort_members(o, &oom);
-	if (oom)
-		return nomem(p->err);
-	if (!dup)
-		return 0;
-	quote_for_message(q, sizeof(q), dup->name, dup->len, 64);
-	return fail(p, dup->off, "duplicate member name %s", q);
-}
-
-static int parse_object(struct parser *p, struct jv *v, int depth)
-{
-	v->type = JV_OBJECT;
-	p->pos++;
-	skip_ws(p);
-	if (p->pos < p->len && p->s[p->pos] == '}') {
-		p->pos++;
-		return 0;
-	}
-	for (;;) {
-		if (parse_member(p, v, depth) < 0)
+	if (v->type == ISIM_JV_ARRAY) {
+		for (i = 0; i < v->u.arr.n; i++)
+			if (sort_tree(&v->u.arr.v[i]) < 0)
+				return -1;
+	} else if (v->type == ISIM_JV_OBJECT) {
+		for (i = 0; i < v->u.obj.n; i++)
+			if (sort_tree(&v->u.obj.m[i].val) < 0)
+				return -1;
+		sort_members(v, &oom);
+		if (oom)
 			return -1;
-		skip_ws(p);
-		if (p->pos < p->len && p->s[p->pos] == ',') {
-			p->pos++;
-			continue;
-		}
-		if (p->pos < p->len && p->s[p->pos] == '}') {
-			p->pos++;
-			return finish_object(p, v);
-		}
-		return fail_unexpected(p, "',' or '}'");
 	}
-}
-
-static int parse_value(struct parser *p, struct jv *v, int depth)
-{
-	skip_ws(p);
-	v->off = p->pos;
-	if (p->pos >= p->len)
-		return fail_unexpected(p, "a value");
-	switch (p->s[p->pos]) {
-	case '{':
-	case '[':
-		if (depth >= ISIM_JCS_MAX_DEPTH)
-			return fail(p, p->pos, "nesting deeper than %d levels", ISIM_JCS_MAX_DEPTH);
-		if (p->s[p->pos] == '{')
-			return parse_object(p, v, depth + 1);
-		return parse_array(p, v, depth + 1);
-	case '"':
-		v->type = JV_STRING;
-		return parse_string(p, &v->u.str.s, &v->u.str.len);
-	case 't':
-		return parse_literal(p, v, "true", JV_TRUE);
-	case 'f':
-		return parse_literal(p, v, "false", JV_FALSE);
-	case 'n':
-		return parse_literal(p, v, "null", JV_NULL);
-	default:
-		if (p->s[p->pos] == '-' || (p->s[p->pos] >= '0' && p->s[p->pos] <= '9'))
-			return parse_number(p, v);
-		return fail_unexpected(p, "a value");
-	}
-}
-
-/* Parse the whole of in[0..len) into *root. */
-static int parse_document(struct parser *p, struct jv *root)
-{
-	int ret = -1;
-
-	memset(root, 0, sizeof(*root));
-	if (parse_value(p, root, 0) < 0)
-		goto out;
-	skip_ws(p);
-	if (p->pos < p->len) {
-		char c[16];
-
-		fail(p, p->pos, "unexpected %s after the JSON value", describe(p, c, sizeof(c)));
-		goto out;
-	}
-	ret = 0;
-out:
-	isim_buf_free(&p->sb);
-	if (ret < 0)
-		jv_free(root);
-	return ret;
+	return 0;
 }
 
 int isim_jcs_canonicalize(const char *in, size_t len, const char *name, struct isim_buf *out, struct isim_error *err)
 {
-	struct parser p = { .s = (const unsigned char *)in, .len = len, .name = name, .err = err };
-	struct jv root;
+	struct isim_jv root;
 	int ret;
 
-	isim_error_clear(err);
-	if (parse_document(&p, &root) < 0)
+	if (isim_json_parse_tree(in, len, name, &root, err) < 0)
 		return -1;
-	ret = emit(&root, out, err);
-	jv_free(&root);
+	ret = sort_tree(&root) < 0 ? nomem(err) : emit(&root, out, err);
+	isim_jv_free(&root);
 	return ret;
-}
-
-/* ---- cJSON --------------------------------------------------------- */
-
-static cJSON *to_cjson(const struct jv *v);
-
-static cJSON *add_or_drop(cJSON *c, cJSON *item, const char *name)
-{
-	bool ok = item && (name ? cJSON_AddItemToObject(c, name, item) : cJSON_AddItemToArray(c, item));
-
-	if (ok)
-		return c;
-	cJSON_Delete(item);
-	cJSON_Delete(c);
-	return NULL;
-}
-
-static cJSON *to_cjson_container(const struct jv *v)
-{
-	cJSON *c;
-	size_t i;
-
-	if (v->type == JV_ARRAY) {
-		c = cJSON_CreateArray();
-		for (i = 0; c && i < v->u.arr.n; i++)
-			c = add_or_drop(c, to_cjson(&v->u.arr.v[i]), NULL);
-		return c;
-	}
-	c = cJSON_CreateObject();
-	for (i = 0; c && i < v->u.obj.n; i++)
-		c = add_or_drop(c, to_cjson(&v->u.obj.m[i].val), v->u.obj.m[i].name);
-	return c;
-}
-
-static cJSON *to_cjson(const struct jv *v)
-{
-	switch (v->type) {
-	case JV_NULL:
-		return cJSON_CreateNull();
-	case JV_FALSE:
-		return cJSON_CreateFalse();
-	case JV_TRUE:
-		return cJSON_CreateTrue();
-	case JV_NUMBER:
-		return cJSON_CreateNumber(v->u.num);
-	case JV_STRING:
-		return cJSON_CreateString(v->u.str.s);
-	default:
-		return to_cjson_container(v);
-	}
-}
-
-cJSON *isim_jcs_parse(const char *in, size_t len, const char *name, struct isim_error *err)
-{
-	struct parser p = { .s = (const unsigned char *)in, .len = len, .name = name, .err = err, .refuse_nul = true };
-	struct jv root;
-	cJSON *doc;
-
-	isim_error_clear(err);
-	if (parse_document(&p, &root) < 0)
-		return NULL;
-	doc = to_cjson(&root);
-	jv_free(&root);
-	if (!doc)
-		nomem(err);
-	return doc;
 }
 
 /* Reading a cJSON tree: the items from the root down to the current one,
@@ -1167,7 +384,7 @@ struct conv {
 	struct isim_error *err;
 };
 
-static int conv_value(struct conv *c, const cJSON *item, struct jv *v, int depth);
+static int conv_value(struct conv *c, const cJSON *item, struct isim_jv *v, int depth);
 
 static int conv_fail(struct conv *c, int depth, const char *fmt, ...) ISIM_PRINTF(3, 4);
 
@@ -1209,7 +426,7 @@ static int conv_string(struct conv *c, int depth, const char *s, const char *wha
 	if (!s)
 		return conv_fail(c, depth, "%s without a value", what);
 	n = strlen(s);
-	if (utf8_check(s, n, why, sizeof(why)) >= 0)
+	if (isim_utf8_check(s, n, why, sizeof(why)) >= 0)
 		return conv_fail(c, depth, "%s in %s", why, what);
 	*out = strdup(s);
 	if (!*out)
@@ -1218,20 +435,27 @@ static int conv_string(struct conv *c, int depth, const char *s, const char *wha
 	return 0;
 }
 
-static int conv_object(struct conv *c, const cJSON *item, struct jv *v, int depth)
+static int conv_object(struct conv *c, const cJSON *item, struct isim_jv *v, int depth)
 {
-	const struct jmember *dup;
-	struct jmember *m;
+	const struct isim_jmember *dup;
+	struct isim_jmember *m;
 	const cJSON *ch;
+	size_t n = 0;
 	char q[160];
 	bool oom;
 
-	v->type = JV_OBJECT;
+	v->type = ISIM_JV_OBJECT;
+	for (ch = item->child; ch; ch = ch->next)
+		n++;
+	if (!n)
+		return 0;
+	v->u.obj.m = calloc(n, sizeof(*v->u.obj.m));
+	if (!v->u.obj.m)
+		return nomem(c->err);
+	v->u.obj.cap = n;
 	for (ch = item->child; ch; ch = ch->next) {
 		c->stack[depth + 1] = ch;
-		m = add_member(v);
-		if (!m)
-			return nomem(c->err);
+		m = &v->u.obj.m[v->u.obj.n++];
 		if (conv_string(c, depth + 1, ch->string, "member name", &m->name, &m->len) < 0 ||
 		    conv_value(c, ch, &m->val, depth + 1) < 0)
 			return -1;
@@ -1244,17 +468,17 @@ static int conv_object(struct conv *c, const cJSON *item, struct jv *v, int dept
 	for (ch = item->child; dup != v->u.obj.m; dup--)
 		ch = ch->next;
 	c->stack[depth + 1] = ch;
-	quote_for_message(q, sizeof(q), ch->string, strlen(ch->string), 64);
+	isim_json_quote_message(q, sizeof(q), ch->string, strlen(ch->string), 64);
 	return conv_fail(c, depth + 1, "duplicate member name %s", q);
 }
 
-static int conv_array(struct conv *c, const cJSON *item, struct jv *v, int depth)
+static int conv_array(struct conv *c, const cJSON *item, struct isim_jv *v, int depth)
 {
 	const cJSON *ch;
-	struct jv *grown;
+	struct isim_jv *grown;
 	size_t n = 0;
 
-	v->type = JV_ARRAY;
+	v->type = ISIM_JV_ARRAY;
 	for (ch = item->child; ch; ch = ch->next)
 		n++;
 	if (!n)
@@ -1273,20 +497,20 @@ static int conv_array(struct conv *c, const cJSON *item, struct jv *v, int depth
 	return 0;
 }
 
-static int conv_value(struct conv *c, const cJSON *item, struct jv *v, int depth)
+static int conv_value(struct conv *c, const cJSON *item, struct isim_jv *v, int depth)
 {
 	double d;
 
 	c->stack[depth] = item;
 	switch (item->type & 0xff) {
 	case cJSON_NULL:
-		v->type = JV_NULL;
+		v->type = ISIM_JV_NULL;
 		return 0;
 	case cJSON_False:
-		v->type = JV_FALSE;
+		v->type = ISIM_JV_FALSE;
 		return 0;
 	case cJSON_True:
-		v->type = JV_TRUE;
+		v->type = ISIM_JV_TRUE;
 		return 0;
 	case cJSON_Number:
 		d = item->valuedouble;
@@ -1295,11 +519,11 @@ static int conv_value(struct conv *c, const cJSON *item, struct jv *v, int depth
 					 isnan(d) ? "NaN"
 					 : d < 0  ? "-Infinity"
 						  : "Infinity");
-		v->type = JV_NUMBER;
+		v->type = ISIM_JV_NUMBER;
 		v->u.num = d;
 		return 0;
 	case cJSON_String:
-		v->type = JV_STRING;
+		v->type = ISIM_JV_STRING;
 		return conv_string(c, depth, item->valuestring, "string", &v->u.str.s, &v->u.str.len);
 	case cJSON_Array:
 	case cJSON_Object:
@@ -1318,7 +542,7 @@ static int conv_value(struct conv *c, const cJSON *item, struct jv *v, int depth
 int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error *err)
 {
 	struct conv *c;
-	struct jv root;
+	struct isim_jv root;
 	int ret = -1;
 
 	isim_error_clear(err);
@@ -1331,7 +555,7 @@ int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error 
 	c->err = err;
 	if (conv_value(c, v, &root, 0) == 0)
 		ret = emit(&root, out, err);
-	jv_free(&root);
+	isim_jv_free(&root);
 	free(c);
 	return ret;
 }

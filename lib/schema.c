@@ -25,7 +25,10 @@
 #include <pcre2.h>
 
 #include "isim/buf.h"
+#include "isim/endpoint.h"
+#include "isim/json.h"
 #include "isim/schema.h"
+#include "isim/utf8.h"
 
 #define MAX_DEPTH ISIM_SCHEMA_MAX_DEPTH
 #define SHOW_MAX 60	     /* longest value quoted in a message */
@@ -179,13 +182,12 @@ enum format {
 	F_IPV6,
 	F_DATE_TIME,
 	F_CIDR,
+	F_HOST_PORT,
 };
 
 static const char *const format_names[] = {
-	[F_IPV4] = "ipv4",
-	[F_IPV6] = "ipv6",
-	[F_DATE_TIME] = "date-time",
-	[F_CIDR] = "cidr",
+	[F_IPV4] = "ipv4", [F_IPV6] = "ipv6",		[F_DATE_TIME] = "date-time",
+	[F_CIDR] = "cidr", [F_HOST_PORT] = "host-port",
 };
 
 struct snode {
@@ -243,26 +245,11 @@ struct ptrbuf {
 
 static size_t pb_push(struct ptrbuf *p, const char *tok)
 {
-	size_t old = p->len, need = 1, i;
-	const char *t;
+	size_t old = p->len;
 
-	for (t = tok; *t; t++)
-		need += (*t == '~' || *t == '/') ? 2 : 1;
 	p->depth++;
-	if (old + need >= sizeof(p->s))
-		return old;
-	i = old;
-	p->s[i++] = '/';
-	for (t = tok; *t; t++) {
-		if (*t == '~' || *t == '/') {
-			p->s[i++] = '~';
-			p->s[i++] = *t == '~' ? '0' : '1';
-		} else {
-			p->s[i++] = *t;
-		}
-	}
-	p->s[i] = '\0';
-	p->len = i;
+	if (isim_json_pointer_push(p->s, sizeof(p->s), tok))
+		p->len += strlen(p->s + old);
 	return old;
 }
 
@@ -333,9 +320,7 @@ static void sk_finish(struct sink *k)
 
 	if (!k->full || k->cap < 8)
 		return;
-	n = k->cap - 4;
-	while (n > 0 && ((unsigned char)k->p[n] & 0xc0) == 0x80)
-		n--;
+	n = isim_utf8_cut(k->p, k->len, k->cap - 4);
 	memcpy(k->p + n, "...", 4);
 	k->len = n + 3;
 }
@@ -461,17 +446,6 @@ static size_t count_children(const cJSON *v)
 
 	for (ch = v->child; ch; ch = ch->next)
 		n++;
-	return n;
-}
-
-/* Code points in a UTF-8 string: the bytes that do not continue one. */
-static size_t utf8_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
 	return n;
 }
 
@@ -634,6 +608,8 @@ static bool format_ok(enum format f, const char *s)
 		return is_date_time(s);
 	case F_CIDR:
 		return is_cidr(s);
+	case F_HOST_PORT:
+		return isim_endpoint_parse(s, NULL, NULL) == 0;
 	default:
 		return true;
 	}
@@ -834,43 +810,6 @@ static bool pct_decode(char *s)
 	}
 	*o = '\0';
 	return true;
-}
-
-/* The value at an RFC 6901 pointer below root, NULL if there is none. */
-static const cJSON *pointer_get(const cJSON *root, const char *p)
-{
-	const cJSON *at = root;
-	char *tok = malloc(strlen(p) + 1), *w, *e;
-	const char *end;
-	unsigned long idx;
-
-	if (!tok)
-		return NULL;
-	while (at && *p == '/') {
-		p++;
-		end = p + strcspn(p, "/");
-		for (w = tok; at && p < end; p++) {
-			if (*p != '~')
-				*w++ = *p;
-			else if (p + 1 < end && (p[1] == '0' || p[1] == '1'))
-				*w++ = *++p == '0' ? '~' : '/';
-			else
-				at = NULL;
-		}
-		*w = '\0';
-		if (!at) {
-			break;
-		} else if (cJSON_IsObject(at)) {
-			at = cJSON_GetObjectItemCaseSensitive(at, tok);
-		} else if (cJSON_IsArray(at) && is_digit(tok[0]) && (tok[0] != '0' || !tok[1])) {
-			idx = strtoul(tok, &e, 10);
-			at = (*e || idx > INT32_MAX) ? NULL : cJSON_GetArrayItem(at, (int)idx);
-		} else {
-			at = NULL;
-		}
-	}
-	free(tok);
-	return at;
 }
 
 /* ---- the compiled schema ----------------------------------------------------- */
@@ -1520,7 +1459,7 @@ static int resolve(struct comp *cp, const struct snode *sn, int k, const cJSON *
 	if (!*frag) {
 		*target = cp->s->res[ri].root;
 	} else if (*frag == '/') {
-		*target = pointer_get(cp->s->res[ri].root, frag);
+		*target = isim_json_pointer_get(cp->s->res[ri].root, frag);
 	} else {
 		*anc = find_anchor(cp->s, (uint32_t)ri, frag, false);
 		*target = *anc ? (*anc)->node : NULL;
@@ -1872,7 +1811,7 @@ static int eval_string(struct vctx *c, const struct snode *sn, const cJSON *inst
 	int r;
 
 	if (sn->kw[KW_MIN_LENGTH] || sn->kw[KW_MAX_LENGTH]) {
-		n = utf8_length(s);
+		n = isim_utf8_count(s, strlen(s));
 		if ((k = sn->kw[KW_MIN_LENGTH]) && (double)n < k->valuedouble)
 			return fail(c, "minLength: %s is %zu character%s long, expected at least %s", show(c, 0, inst),
 				    n, n == 1 ? "" : "s", num(c, 1, k->valuedouble));

@@ -191,8 +191,7 @@ static int check_composition(struct build *b, struct isim_error *err)
 		bfmt(ptr, sizeof(ptr), "/outputs/%s", names[i]);
 		if (!cJSON_IsString(want)) {
 			isim_error_at(err, path, 0, 0);
-			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s",
-						     names[i]);
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s", names[i]);
 		}
 		bfmt(path, sizeof(path), "%s/%s", b->comp_dir, names[i]);
 		if (isim_sha256_file(path, d, err) < 0)
@@ -292,12 +291,7 @@ static int make_workdir(struct build *b, struct isim_error *err)
 
 static char *format_json(const cJSON *doc)
 {
-	char *text = cJSON_Print(doc), *nl = NULL;
-
-	if (text && asprintf(&nl, "%s\n", text) < 0)
-		nl = NULL;
-	free(text);
-	return nl;
+	return isim_json_text(doc);
 }
 
 static int write_work(struct build *b, const char *name, const char *text, char *path, size_t size,

@@ -28,8 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON *d;
 
 	isim_error_clear(&err);
-	d = isim_jcs_parse((const char *)data, size, "fuzz", &err);
-	if (!d)
+	if (isim_json_parse((const char *)data, size, "fuzz", &d, &err) < 0)
 		return 0;
 	(void)!isim_descriptor_verify(NULL, d, 1767225600, lookup, NULL, &v, &err);
 	cJSON_Delete(d);

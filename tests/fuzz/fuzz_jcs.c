@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ok;
 
 	ok = isim_jcs_canonicalize(in, size, "fuzz", &once, &err) == 0;
-	doc = isim_jcs_parse(in, size, "fuzz", &perr);
+	if (isim_json_parse(in, size, "fuzz", &doc, &perr) < 0)
+		doc = NULL;
 	if (ok) {
 		if (isim_jcs_canonicalize(once.s, once.len, "fuzz", &twice, &err) < 0)
 			abort();

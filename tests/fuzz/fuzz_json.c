@@ -2,7 +2,8 @@
 /* JSON from untrusted input, as one document and as JSON Lines (peer
  * descriptors arrive that way). Nothing may crash or leak; what is accepted
  * must be written out and read back unchanged, and every value must be
- * found again at the JSON pointer built for it. */
+ * found again at the JSON pointer built for it. Any bytes at all, as a
+ * member name and a string, are written as UTF-8 JSON that reads back. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "isim/json.h"
+#include "isim/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -101,6 +103,35 @@ static void lines(const uint8_t *data, size_t size)
 	fclose(f);
 }
 
+static void raw_strings(const uint8_t *data, size_t size)
+{
+	struct isim_error err;
+	cJSON *doc, *back = NULL;
+	char *s, *text;
+
+	s = malloc(size + 1);
+	doc = cJSON_CreateObject();
+	if (!s || !doc)
+		goto out;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	if (!cJSON_AddStringToObject(doc, s, s))
+		goto out;
+	text = isim_json_print(doc, false);
+	if (!text)
+		goto out;
+	if (!isim_utf8_valid(text, strlen(text)) || isim_json_parse(text, strlen(text), "out", &back, &err) < 0)
+		abort();
+	/* Well-formed bytes are kept as they are. */
+	if (isim_utf8_valid(s, strlen(s)) && strcmp(cJSON_GetObjectItemCaseSensitive(back, s)->valuestring, s) != 0)
+		abort();
+	cJSON_Delete(back);
+	free(text);
+out:
+	cJSON_Delete(doc);
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct isim_error err;
@@ -114,5 +145,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	lines(data, size);
+	raw_strings(data, size);
 	return 0;
 }

@@ -232,6 +232,17 @@ expect 0 "minisign signs with our encrypted secret key" isim-verify file b.txt -
 minisign -S -s k -m b.txt -x kb.sig >/dev/null 2>&1
 expect 0 "minisign signs with our unencrypted secret key" isim-verify file b.txt -x kb.sig --pub k.pub
 
+# What the tools print is UTF-8 whatever they read: a file name and a
+# trusted comment that are not come out with U+FFFD for each bad sequence.
+bad=$(printf 'bad\377name.txt')
+printf 'odd name\n' >"$bad"
+expect 0 "a file whose name is not UTF-8 is signed" isim-sign -k k -t "$(printf 'caf\303 \300\257')" "$bad"
+check "... with a report that is UTF-8" iconv -f UTF-8 -t UTF-8 "$T/out"
+expect 0 "... and verified" isim-verify file "$bad" --pub k.pub
+check "... with a verdict that is UTF-8" iconv -f UTF-8 -t UTF-8 "$T/out"
+same "... naming the file with U+FFFD" "$(printf 'bad\357\277\275name.txt')" "$(json .file)"
+same "... and the comment" "$(printf 'caf\357\277\275 \357\277\275\357\277\275')" "$(json .trusted_comment)"
+
 # The golden files: minisign accepts them, and we make them again.
 cp "$V/golden.txt" "$V/golden.pub" .
 cp "$V/golden.key" golden.key

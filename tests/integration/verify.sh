@@ -50,6 +50,13 @@ expect 0 "descriptor: verifies from standard input" sh -c "isim-verify descripto
 expect 0 "descriptor: whitespace and member order do not matter" \
 	sh -c "jq -S -c . signed.json | isim-verify descriptor --trust trust --at $AT"
 
+# Endpoints are checked for what they are, not only their shape.
+for e in '[2001:db8::1]:70000' '999.999.999.999:51820' '[:::::]:51820'; do
+	jq --arg e "$e" '.endpoints.wireguard = $e' node.json >bad-endpoint.json
+	expect 65 "descriptor: endpoint $e is refused" isim-sign descriptor -k signer bad-endpoint.json
+	contains "... naming it" "$T/err" "/endpoints/wireguard: format: \"$e\" is not a valid host-port"
+done
+
 # One changed field each: refused, exit 1, the reason in the verdict.
 for f in .node_id .identity.wg_public_key .identity.ed25519_public_key .endpoints.rendezvous_ipv6 \
 	.endpoints.wireguard .endpoints.control_mtls '.allowed_ips[1]' .issued_at .expires_at; do

@@ -124,6 +124,16 @@ static void test_round_trip(void **state)
 	assert_false(isim_dsse_verify(&env, 0, pk));
 	isim_dsse_free(&env);
 	free(out);
+
+	/* A type that is not UTF-8 could not be written as JSON unchanged,
+	 * and the signature covers it: refused before signing. */
+	out = NULL;
+	assert_int_equal(
+		isim_dsse_sign("application/\xff", (const uint8_t *)payload, strlen(payload), sk, NULL, &out, &err),
+		-1);
+	assert_int_equal(err.kind, ISIM_ERR_USAGE);
+	assert_string_equal(err.msg, "the payload type is not UTF-8");
+	assert_null(out);
 	sodium_memzero(sk, sizeof(sk));
 }
 

@@ -14,6 +14,7 @@
 
 #include "isim/buf.h"
 #include "isim/json.h"
+#include "isim/utf8.h"
 #include "testutil.h"
 
 struct parse_case {
@@ -22,7 +23,8 @@ struct parse_case {
 	const char *error; /* NULL: accepted */
 };
 
-/* Each refused text gets one message naming line and column. */
+/* Each refused text gets one message naming line and column, and the
+ * JSON pointer of the value when it is inside an array or object. */
 static const struct parse_case parse_cases[] = {
 	{ "{\"a\": [1, 2.5, -3e2, true, false, null, \"x\"]}", 0, NULL },
 	{ "\"just a string\"", 0, NULL },
@@ -31,24 +33,24 @@ static const struct parse_case parse_cases[] = {
 	{ "{\"a\\\\u0000\":1}", 0, NULL },
 	{ "", 0, "t.json:1:1: unexpected end of input, expected a value" },
 	{ "   ", 0, "t.json:1:4: unexpected end of input, expected a value" },
-	{ "{\"a\": }", 0, "t.json:1:7: unexpected '}', expected a value" },
-	{ "{\"a\": 1,\n \"b\": tru}", 0, "t.json:2:10: unexpected '}', expected 'true'" },
+	{ "{\"a\": }", 0, "t.json:1:7: /a: unexpected '}', expected a value" },
+	{ "{\"a\": 1,\n \"b\": tru}", 0, "t.json:2:10: /b: unexpected '}', expected 'true'" },
 	{ "{\"a\":1} x", 0, "t.json:1:9: unexpected 'x' after the JSON value" },
 	{ "[1] [2]", 0, "t.json:1:5: unexpected '[' after the JSON value" },
 	{ "{\"a\":1,}", 0, "t.json:1:8: unexpected '}', expected a member name" },
-	{ "{\"a\":\"b", 0, "t.json:1:6: unterminated string" },
+	{ "{\"a\":\"b", 0, "t.json:1:6: /a: unterminated string" },
 	/* Where cJSON alone is lax. */
 	{ "01", 0, "t.json:1:2: invalid number: leading zero" },
 	{ "1.", 0, "t.json:1:3: unexpected end of input, expected a digit after '.'" },
-	{ "[1e999]", 0, "t.json:1:2: number out of range: 1e999" },
-	{ "[\"a\x01\"]", 0, "t.json:1:4: unescaped control character 0x01 in string" },
-	{ "[\"\\u0000\"]", 0, "t.json:1:3: \\u0000 in a string is not supported here" },
-	{ "[\"\xff\"]", 0, "t.json:1:3: invalid UTF-8 byte 0xFF (never used in UTF-8)" },
-	{ "[\"\xc0\x80\"]", 0, "t.json:1:3: invalid UTF-8 byte 0xC0 (overlong encoding)" },
+	{ "[1e999]", 0, "t.json:1:2: /0: number out of range: 1e999" },
+	{ "[\"a\x01\"]", 0, "t.json:1:4: /0: unescaped control character 0x01 in string" },
+	{ "[\"\\u0000\"]", 0, "t.json:1:3: /0: \\u0000 in a string is not supported here" },
+	{ "[\"\xff\"]", 0, "t.json:1:3: /0: invalid UTF-8 byte 0xFF (never used in UTF-8)" },
+	{ "[\"\xc0\x80\"]", 0, "t.json:1:3: /0: invalid UTF-8 byte 0xC0 (overlong encoding)" },
 	{ "\xef\xbb\xbf{}", 0, "t.json:1:1: byte order mark at start of input" },
 	/* Duplicate keys, also when only escaping tells them apart. */
-	{ "{\"a\":1,\"a\":2}", 0, "t.json:1:8: duplicate member name \"a\"" },
-	{ "{\"x\":[0,{\"a\":1,\n\"\\u0061\":2}]}", 0, "t.json:2:1: duplicate member name \"a\"" },
+	{ "{\"a\":1,\"a\":2}", 0, "t.json:1:8: /a: duplicate member name \"a\"" },
+	{ "{\"x\":[0,{\"a\":1,\n\"\\u0061\":2}]}", 0, "t.json:2:1: /x/1/a: duplicate member name \"a\"" },
 	/* A NUL byte in the text, however long it claims to be. */
 	{ "{\"a\":1}\0", 8, "t.json:1:8: unexpected byte 0x00 after the JSON value" },
 };
@@ -82,6 +84,38 @@ static void test_parse(void **state)
 		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_string_equal(tu_msg(&err), c->error);
 	}
+}
+
+/* The tree keeps what cJSON cannot: U+0000 inside strings and names, with
+ * exact lengths, and where each value starts; the same faults are refused. */
+static void test_parse_tree(void **state)
+{
+	static const char text[] = "{\"a\\u0000b\": [\"x\\u0000\", 2]}";
+	struct isim_error err;
+	struct isim_jv root;
+	const struct isim_jmember *m;
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_json_parse_tree(text, strlen(text), "t.json", &root, &err), 0);
+	assert_int_equal(root.type, ISIM_JV_OBJECT);
+	assert_int_equal(root.u.obj.n, 1);
+	m = &root.u.obj.m[0];
+	assert_int_equal(m->len, 3);
+	assert_memory_equal(m->name, "a\0b", 3);
+	assert_int_equal(m->off, 1);
+	assert_int_equal(m->val.type, ISIM_JV_ARRAY);
+	assert_int_equal(m->val.u.arr.n, 2);
+	assert_int_equal(m->val.u.arr.v[0].type, ISIM_JV_STRING);
+	assert_int_equal(m->val.u.arr.v[0].u.str.len, 2);
+	assert_memory_equal(m->val.u.arr.v[0].u.str.s, "x\0", 3);
+	assert_true(m->val.u.arr.v[1].u.num == 2);
+	assert_int_equal(m->val.u.arr.v[1].off, strlen(text) - 3);
+	isim_jv_free(&root);
+	assert_int_equal(root.type, ISIM_JV_NULL);
+
+	assert_int_equal(isim_json_parse_tree("{\"k\":[1,\"\xc0\"]}", 12, "t.json", &root, &err), -1);
+	assert_string_equal(tu_msg(&err), "t.json:1:10: /k/1: invalid UTF-8 byte 0xC0 (overlong encoding)");
 }
 
 static void test_parse_values(void **state)
@@ -168,7 +202,7 @@ static void test_load_file(void **state)
 
 	snprintf(path, sizeof(path), "%s/bad.json", dir);
 	assert_int_equal(isim_json_load_file(path, &doc, &err), -1);
-	snprintf(expected, sizeof(expected), "%s:3:3: duplicate member name \"a\"", path);
+	snprintf(expected, sizeof(expected), "%s:3:3: /a: duplicate member name \"a\"", path);
 	assert_string_equal(tu_msg(&err), expected);
 
 	isim_error_clear(&err);
@@ -256,12 +290,12 @@ static void test_jsonl_bad_lines(void **state)
 				   "{\"ok\":8}\n";
 	static const char *const expected[] = {
 		NULL,
-		"peers.jsonl:2:11: unexpected '}', expected 'true'",
+		"peers.jsonl:2:11: /ok: unexpected '}', expected 'true'",
 		"peers.jsonl:3: empty line (expected one JSON value)",
 		"peers.jsonl:4: empty line (expected one JSON value)",
-		"peers.jsonl:5:8: duplicate member name \"a\"",
+		"peers.jsonl:5:8: /a: duplicate member name \"a\"",
 		"peers.jsonl:6:10: unexpected '{' after the JSON value",
-		"peers.jsonl:7:3: unescaped control character 0x1B in string",
+		"peers.jsonl:7:3: /0: unescaped control character 0x1B in string",
 		NULL,
 	};
 	FILE *f = stream(text, sizeof(text) - 1);
@@ -411,6 +445,61 @@ static void test_text_and_write(void **state)
 	cJSON_Delete(doc);
 }
 
+/* Strings and names that are not UTF-8 (a file name, a key comment) come
+ * out as U+FFFD, so that what the tools print is always UTF-8 that reads
+ * back; the document itself is left as it was. */
+static void test_output_is_utf8(void **state)
+{
+	static const char expected[] = "{\"file\":\"a\xef\xbf\xbd.img\",\"c\xef\xbf\xbd\xef\xbf\xbd\":"
+				       "[\"\xef\xbf\xbd\xef\xbf\xbd\",\"ok \xc3\xa9\"]}\n";
+	struct isim_error err;
+	cJSON *doc, *arr, *back;
+	char *out = NULL, *text;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	doc = cJSON_CreateObject();
+	assert_non_null(doc);
+	/* 0xFF never occurs in UTF-8; C0 AF is an overlong '/'; ED A0 80 an
+	 * encoded surrogate; F0 9F 98 a truncated sequence. */
+	assert_non_null(cJSON_AddStringToObject(doc, "file", "a\xff.img"));
+	arr = cJSON_AddArrayToObject(doc, "c\xc0\xaf");
+	assert_non_null(arr);
+	assert_true(cJSON_AddItemToArray(arr, cJSON_CreateString("\xf0\x9f\x98\xed")));
+	assert_true(cJSON_AddItemToArray(arr, cJSON_CreateString("ok \xc3\xa9")));
+
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	assert_int_equal(isim_json_write_line(f, doc), 0);
+	fclose(f);
+	assert_string_equal(out, expected);
+	assert_int_equal(isim_utf8_check(out, len, NULL, 0), -1);
+	isim_error_clear(&err);
+	assert_int_equal(isim_json_parse(out, len, "out.json", &back, &err), 0);
+	cJSON_Delete(back);
+	free(out);
+
+	text = isim_json_text(doc);
+	assert_non_null(text);
+	assert_int_equal(isim_utf8_check(text, strlen(text), NULL, 0), -1);
+	assert_non_null(strstr(text, "\"a\xef\xbf\xbd.img\""));
+	free(text);
+
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(doc, "file")->valuestring, "a\xff.img");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(doc, "c\xc0\xaf"));
+	cJSON_Delete(doc);
+
+	/* A constant name (cJSON does not own it) is replaced, not freed. */
+	doc = cJSON_CreateObject();
+	assert_non_null(doc);
+	assert_true(cJSON_AddItemToObjectCS(doc, "k\x80", cJSON_CreateTrue()));
+	out = isim_json_print(doc, false);
+	assert_string_equal(out, "{\"k\xef\xbf\xbd\":true}");
+	free(out);
+	cJSON_Delete(doc);
+}
+
 /* Numbers come out as they went in, not rounded to 15 digits. */
 static void test_exact_numbers(void **state)
 {
@@ -502,6 +591,12 @@ static const struct get_case get_cases[] = {
 	{ "/nope", NULL },
 	{ "a", NULL },
 	{ "/a/2/b/c", NULL },
+	/* RFC 6901 section 4: '~' only as "~0" or "~1"; indexes are digits. */
+	{ "/a/2/d~2e", NULL },
+	{ "/a/2/d~", NULL },
+	{ "/a/+1", NULL },
+	{ "/a/ 1", NULL },
+	{ "/a/99999999999", NULL },
 };
 
 static void test_pointer_get(void **state)
@@ -573,6 +668,8 @@ int main(void)
 		cmocka_unit_test(test_write_full_device),
 		cmocka_unit_test(test_text_and_write),
 		cmocka_unit_test(test_exact_numbers),
+		cmocka_unit_test(test_parse_tree),
+		cmocka_unit_test(test_output_is_utf8),
 		cmocka_unit_test(test_pointer_push),
 		cmocka_unit_test(test_pointer_get),
 		cmocka_unit_test(test_is_integer),
