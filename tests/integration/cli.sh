@@ -29,7 +29,11 @@ full() {
 		"$(cat "$T/err")"
 }
 
-for tool in isim-compose isim-build isim-sign isim-verify; do
+# Every tool built, so a new one is held to the same conventions.
+tools=$(cd "$ISIM_BIN" && ls isim-*)
+same "the tools are found" "isim-build isim-compose isim-sign isim-verify" \
+	"$(echo "$tools" | grep -xE 'isim-(build|compose|sign|verify)' | tr '\n' ' ' | sed 's/ $//')"
+for tool in $tools; do
 	expect 0 "$tool --version" "$tool" --version
 	same "... one line: the name and the version" "$tool 0." "$(cut -c1-$((${#tool} + 3)) "$T/out")"
 	same "... and nothing else" 1 "$(lines "$T/out")"
@@ -48,10 +52,16 @@ for tool in isim-compose isim-build isim-sign isim-verify; do
 done
 
 # Each command: its --version is the tool's line; --help, -h; a bad option.
-for tc in "isim-build test" "isim-sign keygen" "isim-sign sign" "isim-sign descriptor" "isim-sign dsse" \
-	"isim-verify file" "isim-verify descriptor" "isim-verify dsse" "isim-verify provenance"; do
-	tool=${tc% *}
-	cmd=${tc#* }
+# The commands are those each tool's --help lists under "Commands:", and
+# isim-build's test (its build is the default, so it has no such list).
+commands=$(for tool in $tools; do
+	"$tool" --help | awk -v t="$tool" '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print t "/" $1; next } on { on = 0 }'
+done)
+same "the commands are found" "isim-sign/keygen isim-sign/sign isim-sign/descriptor isim-sign/dsse" \
+	"$(echo "$commands" | grep '^isim-sign/' | tr '\n' ' ' | sed 's/ $//')"
+for tc in isim-build/test $commands; do
+	tool=${tc%/*}
+	cmd=${tc#*/}
 	"$tool" --version >"$T/version"
 	expect 0 "$tool $cmd --version" "$tool" "$cmd" --version
 	same "... the same line as $tool --version" "$(cat "$T/version")" "$(cat "$T/out")"
