@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "isim/file.h"
-#include "isim/jcs.h"
+#include "isim/number.h"
 #include "isim/json.h"
 #include "isim/utf8.h"
 
@@ -825,13 +825,13 @@ int isim_jsonl_next(struct isim_jsonl *r, cJSON **out, struct isim_error *err)
  * as cJSON would print it. */
 static int exact_numbers(cJSON *item)
 {
-	char num[ISIM_JCS_NUMBER_MAX];
+	char num[ISIM_NUMBER_MAX];
 
 	for (; item; item = item->next) {
 		if (cJSON_IsNumber(item)) {
 			char *raw;
 
-			if (isim_jcs_format_number(item->valuedouble, num) < 0)
+			if (isim_number_format(item->valuedouble, num) < 0)
 				memcpy(num, "null", 5);
 			raw = strdup(num);
 			if (!raw)

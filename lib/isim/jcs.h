@@ -24,9 +24,6 @@
 /* Arrays and objects nest at most this deep; the outermost is level 1. */
 #define ISIM_JCS_MAX_DEPTH ISIM_JSON_MAX_DEPTH
 
-/* Longest text isim_jcs_format_number writes, its NUL included. */
-#define ISIM_JCS_NUMBER_MAX 32
-
 /* Append the canonical form of the JSON text in[0..len) to out (no trailing
  * newline). in need not be NUL-terminated. name is used in errors only and
  * may be NULL. On error out is left as it was. */
@@ -38,10 +35,5 @@ int isim_jcs_canonicalize(const char *in, size_t len, const char *name, struct i
  * names that are not UTF-8, duplicate member names, raw or invalid items,
  * nesting beyond ISIM_JCS_MAX_DEPTH. On error out is left as it was. */
 int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error *err) ISIM_MUST_CHECK;
-
-/* Write v as ECMAScript's Number.prototype.toString does (RFC 8785 section
- * 3.2.2.3) into buf, which holds ISIM_JCS_NUMBER_MAX bytes. Returns the
- * length, or -1 when v is NaN or infinite. */
-int isim_jcs_format_number(double v, char buf[static ISIM_JCS_NUMBER_MAX]);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "isim/jcs.h"
+#include "isim/number.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * canonical already. */
 static void check_number(const uint8_t *data, size_t size)
 {
-	char text[ISIM_JCS_NUMBER_MAX];
+	char text[ISIM_NUMBER_MAX];
 	struct isim_buf b = { 0 };
 	struct isim_error err;
 	double v;
@@ -25,7 +26,7 @@ static void check_number(const uint8_t *data, size_t size)
 	if (size < sizeof(v))
 		return;
 	memcpy(&v, data, sizeof(v));
-	n = isim_jcs_format_number(v, text);
+	n = isim_number_format(v, text);
 	if (n < 0) {
 		if (isfinite(v))
 			abort();

@@ -15,6 +15,7 @@
 
 #include "isim/file.h"
 #include "isim/jcs.h"
+#include "isim/number.h"
 
 /* The strict reader's tree, or NULL with err filled. */
 static cJSON *parse(const char *in, size_t len, const char *name, struct isim_error *err)
@@ -262,19 +263,19 @@ static void test_number_bits(void **state)
 		{ 0x43143ff3c1cb0959, "1424953923781206.2" },
 	};
 	static const uint64_t refused[] = { 0x7fffffffffffffff, 0x7ff0000000000000, 0xfff0000000000000 };
-	char buf[ISIM_JCS_NUMBER_MAX];
+	char buf[ISIM_NUMBER_MAX];
 	size_t i;
 	double d;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(&d, &cases[i].bits, sizeof(d));
-		assert_int_equal(isim_jcs_format_number(d, buf), strlen(cases[i].want));
+		assert_int_equal(isim_number_format(d, buf), strlen(cases[i].want));
 		assert_string_equal(buf, cases[i].want);
 	}
 	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		memcpy(&d, &refused[i], sizeof(d));
-		assert_int_equal(isim_jcs_format_number(d, buf), -1);
+		assert_int_equal(isim_number_format(d, buf), -1);
 	}
 }
 
