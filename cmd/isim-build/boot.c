@@ -190,8 +190,7 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 		const cJSON *cidr = get(get(get(t->manifest, "feature_config"), "vpn-wireguard"), "network_cidr");
 
 		if (address_in(cJSON_IsString(cidr) ? cidr->valuestring : "10.100.0.0/16", out) < 0)
-			return isim_error_set(err, ISIM_ERR_DATA, "network_cidr '%s' is not a CIDR",
-					      cidr->valuestring);
+			return isim_error_set(err, ISIM_ERR_DATA, "network_cidr '%s' is not a CIDR", cidr->valuestring);
 		return 1;
 	}
 	return 0;
@@ -579,7 +578,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		bfmt(sig, sizeof(sig), "%s.sig", res);
 		bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
 		bfmt(dsse_tmp, sizeof(dsse_tmp), "%s", dsse);
-		if (isim_sde_now(&when, &set, &err) < 0 ||
+		if (isim_sde_now(getenv("SOURCE_DATE_EPOCH"), &when, &set, &err) < 0 ||
 		    build_sign(sk, rel, text, ISIM_INTOTO_PAYLOAD_TYPE, sig, dsse_tmp, when, &err) < 0)
 			goto fail;
 	}

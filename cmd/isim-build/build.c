@@ -15,6 +15,7 @@
 
 #include "build.h"
 #include "common/cli.h"
+#include "common/paths.h"
 #include "common/secret.h"
 #include "isim/catalog.h"
 #include "isim/compose.h"
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 		   "      --bases-dir DIR    base definitions (ISIM_BASES_DIR)\n"
 		   "      --features-dir DIR features folder (ISIM_FEATURES_DIR)\n"
 		   "      --profiles-dir DIR profiles folder (ISIM_PROFILES_DIR)\n"
-		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR)\n"
+		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR; default: built in)\n"
 		   "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
 		   "\n"
@@ -188,8 +189,7 @@ static int check_composition(struct build *b, struct isim_error *err)
 		bfmt(ptr, sizeof(ptr), "/outputs/%s", names[i]);
 		if (!cJSON_IsString(want)) {
 			isim_error_at(err, path, 0, 0);
-			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s",
-						     names[i]);
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s", names[i]);
 		}
 		bfmt(path, sizeof(path), "%s/%s", b->comp_dir, names[i]);
 		if (isim_sha256_file(path, d, err) < 0)
@@ -223,7 +223,8 @@ static int load_composition(struct build *b, const char *arg, const char *profil
 	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
 		bfmt(b->comp_dir, sizeof(b->comp_dir), "%s", arg);
 	} else {
-		if (isim_catalog_open(&cat, b->features_dir, profiles_dir, b->schemas_dir, err) < 0 ||
+		if (isim_path_need_dir(b->features_dir, "features", "--features-dir", "ISIM_FEATURES_DIR", err) < 0 ||
+		    isim_catalog_open(&cat, b->features_dir, profiles_dir, b->schemas_dir, err) < 0 ||
 		    isim_profile_load(cat, arg, &profile, err) < 0 || isim_compose(cat, profile, &comp, err) < 0)
 			goto out;
 		bfmt(b->comp_dir, sizeof(b->comp_dir), "build/%s", profile->name);
@@ -526,7 +527,7 @@ int isim_build_main(int argc, char *argv[])
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	const char *sign_key = NULL, *size = NULL, *pwfd = NULL, *pdir = NULL;
-	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], sbuf[PATH_MAX], cbuf[PATH_MAX];
+	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], cbuf[PATH_MAX];
 	int c, i, password_fd = -1, ret;
 	bool test = false;
 
@@ -629,23 +630,23 @@ int isim_build_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "--password-fd goes with --sign-key");
 	if (!b.out_dir)
 		b.out_dir = "output";
-	b.bases_dir = isim_catalog_dir(b.bases_dir, "ISIM_BASES_DIR", "bases", bbuf, sizeof(bbuf));
-	b.features_dir = isim_catalog_dir(b.features_dir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
-	pdir = isim_catalog_dir(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
-	b.schemas_dir = isim_catalog_dir(b.schemas_dir, "ISIM_SCHEMAS_DIR", "schemas", sbuf, sizeof(sbuf));
+	b.bases_dir = isim_path_catalog(b.bases_dir, "ISIM_BASES_DIR", "bases", bbuf, sizeof(bbuf));
+	b.features_dir = isim_path_catalog(b.features_dir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
+	pdir = isim_path_catalog(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
+	b.schemas_dir = isim_path_schemas(b.schemas_dir);
 	if (!b.cache_dir) {
-		const char *e = getenv("ISIM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 
-		if (e && *e)
-			bfmt(cbuf, sizeof(cbuf), "%s", e);
-		else if (geteuid() == 0)
+		if (geteuid() == 0)
 			bfmt(cbuf, sizeof(cbuf), "/var/cache/infrasim");
 		else if (xdg && *xdg)
 			bfmt(cbuf, sizeof(cbuf), "%s/infrasim", xdg);
 		else
 			bfmt(cbuf, sizeof(cbuf), "%s/.cache/infrasim", home ? home : "/tmp");
-		b.cache_dir = cbuf;
+		b.cache_dir = isim_path_resolve(NULL, "ISIM_CACHE_DIR", cbuf);
 	}
+	if (isim_path_need_dir(b.bases_dir, "bases", "--bases-dir", "ISIM_BASES_DIR", &err) < 0)
+		goto fail;
 	if (geteuid() != 0) {
 		isim_error_set(&err, ISIM_ERR_PERM,
 			       "building an image needs root: its files keep their owners (root and the "
@@ -657,7 +658,7 @@ int isim_build_main(int argc, char *argv[])
 		goto fail;
 	}
 	b.started = time(NULL);
-	if (isim_sde_now(&b.epoch, &b.epoch_set, &err) < 0)
+	if (isim_sde_now(getenv("SOURCE_DATE_EPOCH"), &b.epoch, &b.epoch_set, &err) < 0)
 		goto fail;
 	b.nsteps = 8;
 	if (load_composition(&b, argv[optind], pdir, &err) < 0)

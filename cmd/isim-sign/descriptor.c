@@ -22,7 +22,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: " PROG " [-k KEY] [--password-fd N] [--stream] [FILE]\n"
 		   "\n"
 		   "Attest node descriptors (FILE, or standard input): each is checked against\n"
-		   "" SCHEMA_FILE ", then gets an \"attestation\" with the key id of\n"
+		   "" SCHEMA_FILE " (built into the program), then gets an \"attestation\" with the key id of\n"
 		   "KEY and an Ed25519 signature over its RFC 8785 form without the\n"
 		   "attestation; an attestation already there is replaced. Prints the signed\n"
 		   "descriptor.\n"
@@ -30,7 +30,6 @@ static void usage(FILE *f)
 		   "  -k, --key KEY          secret key (minisign format; default $ISIM_SIGN_KEY)\n"
 		   "      --password-fd N    read the key's password from descriptor N\n"
 		   "  -s, --stream           JSON Lines in and out, one descriptor a line\n"
-		   "      --schemas-dir DIR  where " SCHEMA_FILE " is\n"
 		   "  -h, --help             this text\n"
 		   "\n"
 		   "Exit status: 0 signed, 64 usage, 65 malformed descriptor (nothing is\n"
@@ -53,15 +52,16 @@ static int sign_one(const struct isim_schema *schema, const struct isim_ms_secke
 int sign_descriptor_main(int argc, char *argv[])
 {
 	enum {
-		OPT_PWFD = 256,
-		OPT_SCHEMAS
+		OPT_PWFD = 256
 	};
 	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' }, { "password-fd", required_argument, NULL, OPT_PWFD },
-		{ "stream", no_argument, NULL, 's' },	 { "schemas-dir", required_argument, NULL, OPT_SCHEMAS },
-		{ "help", no_argument, NULL, 'h' },	 { NULL, 0, NULL, 0 },
+		{ "key", required_argument, NULL, 'k' },
+		{ "password-fd", required_argument, NULL, OPT_PWFD },
+		{ "stream", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	const char *key = NULL, *schemas = NULL, *path, *name;
+	const char *key = NULL, *path, *name;
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	struct isim_descriptor_schema schema = { 0 };
@@ -86,10 +86,6 @@ int sign_descriptor_main(int argc, char *argv[])
 		case 's':
 			stream = true;
 			break;
-		case OPT_SCHEMAS:
-			if (isim_opt_once(PROG, "--schemas-dir", &schemas, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'h':
 			usage(stdout);
 			return isim_close_stdout(PROG);
@@ -105,7 +101,9 @@ int sign_descriptor_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
 	path = optind < argc ? argv[optind] : "-";
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
+	/* Only the schema built into the program: what is signed must not
+	 * depend on files the signer cannot check. */
+	if (isim_descriptor_schema_load(NULL, &schema, &err) < 0)
 		return isim_fail(PROG, &err);
 	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key, pwfd, &sk, &err) < 0) {
 		ret = isim_fail(PROG, &err);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/cli.h"
+#include "common/paths.h"
 #include "isim/catalog.h"
 #include "isim/descriptor.h"
 #include "isim/json.h"
@@ -34,7 +35,8 @@ static void usage(FILE *f)
 		   "  -s, --stream           JSON Lines in and out: one descriptor a line, one\n"
 		   "                         verdict a line, in order; a malformed line gets a\n"
 		   "                         verdict too, with \"line\"\n"
-		   "      --schemas-dir DIR  where " SCHEMA_FILE " is\n"
+		   "      --schemas-dir DIR  where " SCHEMA_FILE " is (ISIM_SCHEMAS_DIR;\n"
+		   "                         default: built into the program)\n"
 		   "  -h, --help             this text\n"
 		   "\n"
 		   "Exit status: 0 valid (with --stream: all valid), 1 refused (see \"reason\"),\n"
@@ -238,7 +240,7 @@ int verify_descriptor_main(int argc, char *argv[])
 	if (!at)
 		r.at = time(NULL);
 	path = optind < argc ? argv[optind] : "-";
-	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
+	if (isim_descriptor_schema_load(isim_path_schemas(schemas), &schema, &err) < 0)
 		return isim_fail(PROG, &err);
 	r.schema = schema.schema;
 	if (isim_trust_open(dir, pub, &r.trust, &err) < 0) {

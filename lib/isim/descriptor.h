@@ -28,8 +28,8 @@ struct isim_descriptor_verdict {
 	char key_id[ISIM_MS_KEYID_HEX];
 };
 
-/* node-descriptor.schema.json from dir (NULL: $ISIM_SCHEMAS_DIR, ./schemas
- * or the installed one), compiled; free with isim_descriptor_schema_free. A
+/* node-descriptor.schema.json from dir (NULL: the one built into the
+ * program), compiled; free with isim_descriptor_schema_free. A
  * schema that cannot be read or used is ISIM_ERR_CONFIG (ISIM_ERR_NOINPUT
  * when missing). */
 struct isim_descriptor_schema {
