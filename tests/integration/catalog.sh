@@ -188,8 +188,8 @@ cat >"$T/node.json" <<EOF
   "expires_at": "$(date -u -d "@$((now + 86400))" +%Y-%m-%dT%H:%M:%SZ)"
 }
 EOF
-ISIM_SCHEMAS_DIR=$ISIM_ROOT/schemas isim-sign descriptor -k "$T/keys/signer" "$T/node.json" >"$T/signed.json"
-ISIM_SCHEMAS_DIR=$ISIM_ROOT/schemas isim-sign descriptor -k "$T/keys/other" "$T/node.json" >"$T/by-other.json"
+isim-sign descriptor -k "$T/keys/signer" "$T/node.json" >"$T/signed.json"
+isim-sign descriptor -k "$T/keys/other" "$T/node.json" >"$T/by-other.json"
 jq '.node_id = "node-z"' "$T/signed.json" >"$T/forged.json"
 # shellcheck disable=SC2086
 check "a descriptor isim-sign attested matches node-descriptor.schema.json (python3-jsonschema)" \
