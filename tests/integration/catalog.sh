@@ -122,8 +122,16 @@ tap_ok() { # file rc
 		exit bad
 	}' "$1"
 }
+# One TAP library, installed by base-minimal, which every feature requires.
+same "base-minimal installs the selftests' TAP library" "files/infrasim-tap.sh" \
+	"$(fq base-minimal '.files[] | select(.destination == "/usr/local/lib/infrasim/tap.sh") | .source')"
+for s in features/*/selftest/*.sh; do
+	check "$s: sources the TAP library" grep -q '^\. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"$' "$s"
+	check "$s: defines no TAP helper of its own" sh -c '! grep -Eq "^(ok|not_ok|skip|check)\(\)" "$1"' - "$s"
+done
 mkdir -p "$T/lib"
 cp features/base-minimal/files/infrasim-config.sh "$T/lib/config.sh"
+cp features/base-minimal/files/infrasim-tap.sh "$T/lib/tap.sh"
 while read -r f name _; do
 	s=features/$f/selftest/$name.sh
 	if need_root; then
