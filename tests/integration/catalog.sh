@@ -125,9 +125,11 @@ tap_ok() { # file rc
 # One TAP library, installed by base-minimal, which every feature requires.
 same "base-minimal installs the selftests' TAP library" "files/infrasim-tap.sh" \
 	"$(fq base-minimal '.files[] | select(.destination == "/usr/local/lib/infrasim/tap.sh") | .source')"
+own_helpers() { grep -Eq '^(ok|not_ok|skip|check)\(\)' "$1"; }
 for s in features/*/selftest/*.sh; do
-	check "$s: sources the TAP library" grep -q '^\. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"$' "$s"
-	check "$s: defines no TAP helper of its own" sh -c '! grep -Eq "^(ok|not_ok|skip|check)\(\)" "$1"' - "$s"
+	# shellcheck disable=SC2016 # the line as the script spells it
+	check "$s: sources the TAP library" grep -qx '\. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"' "$s"
+	expect 1 "$s: defines no TAP helper of its own" own_helpers "$s"
 done
 mkdir -p "$T/lib"
 cp features/base-minimal/files/infrasim-config.sh "$T/lib/config.sh"

@@ -104,8 +104,9 @@ contains "... named" "$T/err" \
 	"isim-build: bases folder $T/nosuch does not exist (set --bases-dir or ISIM_BASES_DIR)"
 mkdir -p "$T/elsewhere/features/base-minimal"
 printf 'name: base-minimal\n' >"$T/elsewhere/features/base-minimal/feature.yaml"
+compose_in() { (cd "$1" && shift && isim-compose "$@"); } # DIR args...
 expect 0 "a features/ folder where isim-compose runs is not its catalog" \
-	sh -c 'cd "$1" && isim-compose -n no-vpn-minimal' - "$T/elsewhere"
+	compose_in "$T/elsewhere" -n no-vpn-minimal
 
 expect 64 "usage error without a profile" isim-compose
 expect 0 "--help" isim-compose --help

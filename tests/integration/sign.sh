@@ -33,7 +33,8 @@ expect 73 "keygen refuses when only PATH.pub exists" isim-sign keygen -o only -W
 same "... and writes no secret key" no "$([ -e only ] && echo yes || echo no)"
 expect 0 "keygen --force replaces the pair" isim-sign keygen -o k -W --force
 new_kid=$(json .key_id)
-check "... with a new key id ($new_kid), 16 hex digits" sh -c 'printf "%s\n" "$1" | grep -Eqx "[0-9A-F]{16}"' - "$new_kid"
+is_keyid() { printf '%s\n' "$1" | grep -Eqx '[0-9A-F]{16}'; }
+check "... with a new key id ($new_kid), 16 hex digits" is_keyid "$new_kid"
 check "... not the old one" test "$new_kid" != "$kid"
 same "... still mode 600" 600 "$(mode k)"
 kid=$(json .key_id)

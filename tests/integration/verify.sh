@@ -190,16 +190,16 @@ expect 64 "provenance: no image" isim-verify provenance --trust trust
 mkdir -p hostile/schemas
 cp signed.json trust/signer.pub hostile/
 echo '{"not": {}}' >hostile/schemas/node-descriptor.schema.json
-expect 0 "descriptor: a schemas/ folder in the working folder is ignored" \
-	sh -c 'cd hostile && env -u ISIM_SCHEMAS_DIR isim-verify descriptor --pub signer.pub --at "$1" signed.json' - "$AT"
+# isim-verify descriptor run in hostile/, ISIM_SCHEMAS_DIR unset.
+in_hostile() { (cd hostile && env -u ISIM_SCHEMAS_DIR isim-verify descriptor --pub signer.pub --at "$AT" "$@"); }
+expect 0 "descriptor: a schemas/ folder in the working folder is ignored" in_hostile signed.json
 same "... the verdict is ok" true "$(json .ok)"
 sed 's/"node_id"/"node_name"/' signed.json >hostile/renamed.json
 echo '{}' >hostile/schemas/node-descriptor.schema.json
 expect 65 "descriptor: ... nor does a permissive one there admit what the built-in schema refuses" \
-	sh -c 'cd hostile && env -u ISIM_SCHEMAS_DIR isim-verify descriptor --pub signer.pub --at "$1" renamed.json' - "$AT"
-expect 65 "descriptor: an explicit --schemas-dir is used" \
-	sh -c 'cd hostile && echo "{\"not\": {}}" >schemas/node-descriptor.schema.json &&
-		isim-verify descriptor --schemas-dir schemas --pub signer.pub --at "$1" signed.json' - "$AT"
+	in_hostile renamed.json
+echo '{"not": {}}' >hostile/schemas/node-descriptor.schema.json
+expect 65 "descriptor: an explicit --schemas-dir is used" in_hostile --schemas-dir schemas signed.json
 contains "... and its refusal named" "$T/err" "signed.json: not: value must not match"
 
 : "$kid"
