@@ -17,7 +17,8 @@ struct isim_cpio {
 	la_int64_t ino;
 };
 
-static int archive_fail(struct archive *a, const char *path, enum isim_err kind, const char *what, struct isim_error *err)
+static int archive_fail(struct archive *a, const char *path, enum isim_err kind, const char *what,
+			struct isim_error *err)
 {
 	const char *s = archive_error_string(a);
 
@@ -335,8 +336,7 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 			 * the archive's fault; the rest is ours. */
 			int e2 = archive_errno(w);
 
-			archive_fail(w, path,
-				     e2 == ENOSPC || e2 == EIO || e2 == EDQUOT ? ISIM_ERR_IO : ISIM_ERR_DATA,
+			archive_fail(w, path, e2 == ENOSPC || e2 == EIO || e2 == EDQUOT ? ISIM_ERR_IO : ISIM_ERR_DATA,
 				     archive_entry_pathname(e), err);
 			goto out;
 		}
@@ -364,8 +364,7 @@ int isim_tar_extract(const char *path, const char *dir, struct isim_error *err)
 out:
 	if (cwd >= 0) {
 		if (fchdir(cwd) < 0 && ret == 0)
-			ret = isim_error_errno(err, ISIM_ERR_INTERNAL, errno,
-					       "cannot return to the working directory");
+			ret = isim_error_errno(err, ISIM_ERR_INTERNAL, errno, "cannot return to the working directory");
 		close(cwd);
 	}
 	archive_read_free(r);

@@ -9,6 +9,7 @@
 #include "isim/file.h"
 #include "isim/json.h"
 #include "isim/schema.h"
+#include "isim/schemas.h"
 
 static char *join(const char *dir, const char *name)
 {
@@ -89,19 +90,18 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 	struct isim_base *b = NULL;
 	struct isim_buf known = { 0 };
 	cJSON *schema = NULL;
-	char *schema_path = NULL, *text = NULL, *yaml = NULL;
+	char *text = NULL, *yaml = NULL;
 	const cJSON *v, *versions;
 	bool found = false;
 	int ret = -1;
 
 	*out = NULL;
 	if (!colon || !name_ok(spec, (size_t)(colon - spec)) || !name_ok(colon + 1, strlen(colon + 1)))
-		return isim_error_set(err, ISIM_ERR_DATA, "base '%s' is not NAME:VERSION (debian:bookworm, say)",
-				      spec);
+		return isim_error_set(err, ISIM_ERR_DATA, "base '%s' is not NAME:VERSION (debian:bookworm, say)", spec);
 	b = calloc(1, sizeof(*b));
 	if (!b || !(b->name = strndup(spec, (size_t)(colon - spec))) || !(b->version = strdup(colon + 1)) ||
 	    !(b->dir = strdup(bases_dir)) || asprintf(&yaml, "%s.yaml", b->name) < 0 ||
-	    !(b->yaml_path = join(bases_dir, yaml)) || !(schema_path = join(schemas_dir, "base.schema.json"))) {
+	    !(b->yaml_path = join(bases_dir, yaml))) {
 		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -118,11 +118,8 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 		}
 		goto out;
 	}
-	if (isim_json_load_file(schema_path, &schema, err) < 0) {
-		if (err->kind == ISIM_ERR_DATA)
-			err->kind = ISIM_ERR_CONFIG;
+	if (isim_schema_load(schemas_dir, "base.schema.json", &schema, err) < 0)
 		goto out;
-	}
 	if (isim_schema_validate(schema, b->doc->root, err) < 0) {
 		isim_error_at(err, b->yaml_path, 0, 0);
 		isim_doc_locate_error(b->doc, err);
@@ -170,7 +167,6 @@ int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *s
 out:
 	isim_buf_free(&known);
 	cJSON_Delete(schema);
-	free(schema_path);
 	free(text);
 	free(yaml);
 	isim_base_free(b);

@@ -11,6 +11,7 @@
 #include "isim/file.h"
 #include "isim/json.h"
 #include "isim/schema.h"
+#include "isim/schemas.h"
 
 static char *join(const char *a, const char *b)
 {
@@ -19,36 +20,6 @@ static char *join(const char *a, const char *b)
 	if (asprintf(&s, "%s/%s", a, b) < 0)
 		return NULL;
 	return s;
-}
-
-const char *isim_catalog_dir(const char *opt, const char *env, const char *sub, char *buf, size_t size)
-{
-	const char *e = getenv(env);
-	struct stat st;
-
-	if (opt)
-		return opt;
-	if (e && *e)
-		return e;
-	if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(buf, size, "%s", sub);
-	else
-		snprintf(buf, size, "%s/%s", ISIM_DATADIR, sub);
-	return buf;
-}
-
-static int load_schema(const char *dir, const char *name, cJSON **out, struct isim_error *err)
-{
-	char *path = join(dir, name);
-	int ret;
-
-	if (!path)
-		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	ret = isim_json_load_file(path, out, err);
-	if (ret < 0 && err->kind == ISIM_ERR_DATA)
-		err->kind = ISIM_ERR_CONFIG;
-	free(path);
-	return ret;
 }
 
 int isim_catalog_open(struct isim_catalog **out, const char *features_dir, const char *profiles_dir,
@@ -67,14 +38,14 @@ int isim_catalog_open(struct isim_catalog **out, const char *features_dir, const
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	cat->features_dir = strdup(features_dir);
 	cat->profiles_dir = strdup(profiles_dir);
-	cat->schemas_dir = strdup(schemas_dir);
-	if (!cat->features_dir || !cat->profiles_dir || !cat->schemas_dir) {
+	cat->schemas_dir = schemas_dir ? strdup(schemas_dir) : NULL;
+	if (!cat->features_dir || !cat->profiles_dir || (schemas_dir && !cat->schemas_dir)) {
 		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
-	if (load_schema(schemas_dir, "feature.schema.json", &cat->feature_schema, err) < 0 ||
-	    load_schema(schemas_dir, "profile.schema.json", &cat->profile_schema, err) < 0 ||
-	    load_schema(schemas_dir, "manifest.schema.json", &cat->manifest_schema, err) < 0)
+	if (isim_schema_load(schemas_dir, "feature.schema.json", &cat->feature_schema, err) < 0 ||
+	    isim_schema_load(schemas_dir, "profile.schema.json", &cat->profile_schema, err) < 0 ||
+	    isim_schema_load(schemas_dir, "manifest.schema.json", &cat->manifest_schema, err) < 0)
 		goto fail;
 	*out = cat;
 	return 0;
@@ -308,8 +279,8 @@ int isim_catalog_feature(struct isim_catalog *cat, const char *name, struct isim
 	}
 	if (strcmp(jname->valuestring, name) != 0) {
 		isim_error_pointer(err, "/name");
-		isim_error_set(err, ISIM_ERR_DATA, "name '%.64s' differs from its folder name '%s'",
-			       jname->valuestring, name);
+		isim_error_set(err, ISIM_ERR_DATA, "name '%.64s' differs from its folder name '%s'", jname->valuestring,
+			       name);
 		isim_doc_locate_error(f->doc, err);
 		goto fail;
 	}

@@ -6,10 +6,10 @@
 #include <sodium.h>
 
 #include "isim/descriptor.h"
-#include "isim/catalog.h"
 #include "isim/jcs.h"
 #include "isim/json.h"
 #include "isim/schema.h"
+#include "isim/schemas.h"
 
 static int digits(const char **p, int n, int *out)
 {
@@ -205,21 +205,12 @@ int isim_descriptor_verify(const struct isim_schema *schema, const cJSON *desc, 
 
 int isim_descriptor_schema_load(const char *dir, struct isim_descriptor_schema *out, struct isim_error *err)
 {
-	char buf[4096], path[4200];
-
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "%s/node-descriptor.schema.json",
-		 isim_catalog_dir(dir, "ISIM_SCHEMAS_DIR", "schemas", buf, sizeof(buf)));
-	if (isim_json_load_file(path, &out->doc, err) < 0) {
-		if (err && err->kind == ISIM_ERR_DATA)
-			err->kind = ISIM_ERR_CONFIG;
+	if (isim_schema_load(dir, "node-descriptor.schema.json", &out->doc, err) < 0)
 		return -1;
-	}
 	if (isim_schema_compile(out->doc, &out->schema, err) < 0) {
-		if (err) {
-			isim_error_at(err, path, 0, 0);
+		if (err)
 			err->kind = ISIM_ERR_CONFIG;
-		}
 		isim_descriptor_schema_free(out);
 		return -1;
 	}

@@ -42,9 +42,8 @@ int isim_mbr_build(uint8_t sector[static ISIM_SECTOR], const uint8_t *bootcode, 
 		uint64_t end = (uint64_t)parts[i].start + parts[i].sectors;
 
 		if (parts[i].start == 0 || parts[i].sectors == 0 || end > UINT32_MAX)
-			return isim_error_set(err, ISIM_ERR_DATA,
-					      "partition %zu: start %u, %u sectors is not valid", i + 1, parts[i].start,
-					      parts[i].sectors);
+			return isim_error_set(err, ISIM_ERR_DATA, "partition %zu: start %u, %u sectors is not valid",
+					      i + 1, parts[i].start, parts[i].sectors);
 		for (j = 0; j < i; j++)
 			if (parts[i].start < (uint64_t)parts[j].start + parts[j].sectors && parts[j].start < end)
 				return isim_error_set(err, ISIM_ERR_DATA, "partitions %zu and %zu overlap", j + 1,

@@ -74,8 +74,7 @@ static int parse_sig(const cJSON *s, size_t i, struct isim_dsse_sig *out, struct
 
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu", i);
 	if (!cJSON_IsObject(s))
-		return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s",
-					     "expected an object with keyid and sig");
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s", "expected an object with keyid and sig");
 	if (!only_members(s, names, &extra))
 		return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "unknown member '%s' (expected keyid, sig)",
 					     extra);
@@ -85,8 +84,7 @@ static int parse_sig(const cJSON *s, size_t i, struct isim_dsse_sig *out, struct
 		if (!cJSON_IsString(keyid))
 			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s", "expected a string");
 		if (strlen(keyid->valuestring) >= sizeof(out->keyid))
-			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s",
-						     "key id is longer than 127 bytes");
+			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "%s", "key id is longer than 127 bytes");
 		memcpy(out->keyid, keyid->valuestring, strlen(keyid->valuestring) + 1);
 	}
 	snprintf(ptr, sizeof(ptr), "/signatures/%zu/sig", i);
@@ -152,8 +150,7 @@ int isim_dsse_parse(const char *text, size_t len, const char *name, struct isim_
 		goto out;
 	}
 	if (b64_decode(payload->valuestring, &env->payload, &env->payload_len, ISIM_DSSE_PAYLOAD_MAX) < 0) {
-		isim_error_at_pointer(err, ISIM_ERR_DATA, "/payload", "%s",
-				      "not valid base64 (or larger than 64 MiB)");
+		isim_error_at_pointer(err, ISIM_ERR_DATA, "/payload", "%s", "not valid base64 (or larger than 64 MiB)");
 		goto out;
 	}
 	cJSON_ArrayForEach (s, sigs) {

@@ -126,10 +126,17 @@ int isim_error_at_pointer(struct isim_error *err, enum isim_err kind, const char
 const char *isim_err_name(enum isim_err kind)
 {
 	static const char *const names[] = {
-		[ISIM_ERR_NONE] = "none",	  [ISIM_ERR_REFUSED] = "refused", [ISIM_ERR_USAGE] = "usage",
-		[ISIM_ERR_DATA] = "data",	  [ISIM_ERR_NOINPUT] = "noinput", [ISIM_ERR_UNAVAILABLE] = "unavailable",
-		[ISIM_ERR_INTERNAL] = "internal", [ISIM_ERR_CANTCREATE] = "cantcreate", [ISIM_ERR_IO] = "io",
-		[ISIM_ERR_PERM] = "perm",	  [ISIM_ERR_CONFIG] = "config",
+		[ISIM_ERR_NONE] = "none",
+		[ISIM_ERR_REFUSED] = "refused",
+		[ISIM_ERR_USAGE] = "usage",
+		[ISIM_ERR_DATA] = "data",
+		[ISIM_ERR_NOINPUT] = "noinput",
+		[ISIM_ERR_UNAVAILABLE] = "unavailable",
+		[ISIM_ERR_INTERNAL] = "internal",
+		[ISIM_ERR_CANTCREATE] = "cantcreate",
+		[ISIM_ERR_IO] = "io",
+		[ISIM_ERR_PERM] = "perm",
+		[ISIM_ERR_CONFIG] = "config",
 	};
 
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "internal";

@@ -46,8 +46,7 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 			continue;
 		if (r < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno,
-					 "cannot read");
+			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno, "cannot read");
 			goto out;
 		}
 		if (r == 0)

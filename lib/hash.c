@@ -50,8 +50,7 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-					"cannot open");
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno, "cannot open");
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	/* A buffer per call, not a static one: callers may hash from several
@@ -68,8 +67,7 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 			continue;
 		if (r < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno,
-					 "cannot read");
+			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno, "cannot read");
 			goto out;
 		}
 		if (r == 0)

@@ -223,8 +223,8 @@ static int b64_line(const struct line *l, uint8_t *out, size_t bytes, const char
 	if (sodium_base642bin(out, bytes, l->p, l->n, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    got != bytes || end != l->p + l->n) {
 		at(err, name, l->no, end ? (int)(end - l->p) + 1 : 1);
-		return isim_error_set(err, ISIM_ERR_DATA,
-				      "%s: invalid base64 (bad padding, or unused bits not zero)", what);
+		return isim_error_set(err, ISIM_ERR_DATA, "%s: invalid base64 (bad padding, or unused bits not zero)",
+				      what);
 	}
 	sodium_bin2base64(canon, sizeof(canon), out, bytes, sodium_base64_VARIANT_ORIGINAL);
 	if (memcmp(canon, l->p, l->n) != 0) {
@@ -465,8 +465,7 @@ static int seckey_accept(struct isim_ms_seckey *sk, const uint8_t *plain, bool n
 	crypto_sign_seed_keypair(pk, sk2, secret);
 	if (sodium_memcmp(sk2, secret, ISIM_MS_SK_BYTES) != 0) {
 		at(err, name, 0, 0);
-		isim_error_set(err, ISIM_ERR_DATA,
-			       "secret key is corrupt: its public half does not match its seed");
+		isim_error_set(err, ISIM_ERR_DATA, "secret key is corrupt: its public half does not match its seed");
 		goto out;
 	}
 	memcpy(sk->keyid, keyid, ISIM_MS_KEYID_BYTES);
@@ -574,8 +573,7 @@ static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct 
 		*len += (size_t)r;
 	}
 	at(err, path, 0, 0);
-	return isim_error_set(err, ISIM_ERR_DATA, "too large for a secret key file (over %d bytes)",
-			      SECKEY_FILE_MAX);
+	return isim_error_set(err, ISIM_ERR_DATA, "too large for a secret key file (over %d bytes)", SECKEY_FILE_MAX);
 }
 
 int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct isim_error *err)
@@ -880,8 +878,7 @@ int isim_ms_hash_fd(int fd, const char *name, uint8_t out[static ISIM_MS_HASH_BY
 
 			free(buf);
 			at(err, name, 0, 0);
-			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e,
-						"cannot read");
+			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e, "cannot read");
 		}
 		if (r == 0)
 			break;
@@ -901,8 +898,7 @@ int isim_ms_hash_file(const char *path, uint8_t out[static ISIM_MS_HASH_BYTES], 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-					"cannot open");
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno, "cannot open");
 	}
 	ret = isim_ms_hash_fd(fd, path, out, err);
 	close(fd);
@@ -958,8 +954,7 @@ int isim_ms_sign_prehashed(const struct isim_ms_seckey *sk, const uint8_t hash[s
 	if (!comment)
 		comment = "";
 	if (!isim_ms_comment_ok(comment, ISIM_MS_COMMENT_MAX))
-		return isim_error_set(err, ISIM_ERR_USAGE,
-				      "the untrusted comment must be one line of at most %d bytes",
+		return isim_error_set(err, ISIM_ERR_USAGE, "the untrusted comment must be one line of at most %d bytes",
 				      ISIM_MS_COMMENT_MAX);
 	if (!isim_ms_comment_ok(trusted, ISIM_MS_TRUSTED_MAX))
 		return isim_error_set(err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most %d bytes",

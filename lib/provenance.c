@@ -53,8 +53,7 @@ int isim_provenance_match(const cJSON *stmt, const uint8_t digest[static ISIM_SH
 		return isim_error_at_pointer(err, ISIM_ERR_DATA, "", "expected an in-toto Statement object");
 	type = member(stmt, "_type");
 	if (!cJSON_IsString(type) || strcmp(type->valuestring, ISIM_INTOTO_STATEMENT_V1) != 0)
-		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/_type", "expected \"%s\"",
-					     ISIM_INTOTO_STATEMENT_V1);
+		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/_type", "expected \"%s\"", ISIM_INTOTO_STATEMENT_V1);
 	ptype = member(stmt, "predicateType");
 	if (!cJSON_IsString(ptype) || !*ptype->valuestring)
 		return isim_error_at_pointer(err, ISIM_ERR_DATA, "/predicateType", "expected a non-empty string");

@@ -42,6 +42,8 @@ static bool executable(const char *path)
 
 bool isim_run_found(const char *argv0)
 {
+	/* lib/ reads no environment but this: PATH, searched as execvp(3)
+	 * searches it, to tell "not installed" from a failing program. */
 	const char *path = getenv("PATH"), *p, *colon;
 	char buf[PATH_MAX];
 

@@ -5,9 +5,8 @@
 
 #include "isim/sde.h"
 
-int isim_sde_now(time_t *out, bool *from_env, struct isim_error *err)
+int isim_sde_now(const char *s, time_t *out, bool *from_env, struct isim_error *err)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
 	unsigned long long v;
 	char *end;
 

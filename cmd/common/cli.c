@@ -170,17 +170,27 @@ int isim_opt_once(const char *prog, const char *name, const char **slot, const c
 int isim_exit_code(enum isim_err kind)
 {
 	switch (kind) {
-	case ISIM_ERR_REFUSED: return ISIM_EXIT_VERDICT;
-	case ISIM_ERR_USAGE: return ISIM_EXIT_USAGE;
-	case ISIM_ERR_DATA: return ISIM_EXIT_DATAERR;
-	case ISIM_ERR_NOINPUT: return ISIM_EXIT_NOINPUT;
-	case ISIM_ERR_UNAVAILABLE: return ISIM_EXIT_UNAVAILABLE;
-	case ISIM_ERR_CANTCREATE: return ISIM_EXIT_CANTCREAT;
-	case ISIM_ERR_IO: return ISIM_EXIT_IOERR;
-	case ISIM_ERR_PERM: return ISIM_EXIT_NOPERM;
-	case ISIM_ERR_CONFIG: return ISIM_EXIT_CONFIG;
+	case ISIM_ERR_REFUSED:
+		return ISIM_EXIT_VERDICT;
+	case ISIM_ERR_USAGE:
+		return ISIM_EXIT_USAGE;
+	case ISIM_ERR_DATA:
+		return ISIM_EXIT_DATAERR;
+	case ISIM_ERR_NOINPUT:
+		return ISIM_EXIT_NOINPUT;
+	case ISIM_ERR_UNAVAILABLE:
+		return ISIM_EXIT_UNAVAILABLE;
+	case ISIM_ERR_CANTCREATE:
+		return ISIM_EXIT_CANTCREAT;
+	case ISIM_ERR_IO:
+		return ISIM_EXIT_IOERR;
+	case ISIM_ERR_PERM:
+		return ISIM_EXIT_NOPERM;
+	case ISIM_ERR_CONFIG:
+		return ISIM_EXIT_CONFIG;
 	case ISIM_ERR_NONE:
-	case ISIM_ERR_INTERNAL: break;
+	case ISIM_ERR_INTERNAL:
+		break;
 	}
 	return ISIM_EXIT_SOFTWARE;
 }

@@ -55,8 +55,8 @@ static int read_line(int fd, char *buf, size_t size, size_t *len, const char *fr
 			break;
 		if (n + 1 >= size) {
 			sodium_memzero(&c, sizeof(c));
-			return isim_error_set(err, ISIM_ERR_DATA, "the password from %s is longer than %zu bytes",
-					      from, size - 1);
+			return isim_error_set(err, ISIM_ERR_DATA, "the password from %s is longer than %zu bytes", from,
+					      size - 1);
 		}
 		buf[n++] = c;
 	}

@@ -490,7 +490,7 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		if (sk) {
 			bfmt(sig, sizeof(sig), "%s.sig", res);
 			bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
-			if (isim_sde_now(&o.when, &set, &err) < 0)
+			if (isim_sde_now(getenv("SOURCE_DATE_EPOCH"), &o.when, &set, &err) < 0)
 				goto fail;
 		}
 		if (isim_intoto_write(&o, text, &err) < 0)

@@ -15,6 +15,7 @@
 #include "build.h"
 #include "common/cli.h"
 #include "common/options.h"
+#include "common/paths.h"
 #include "common/secret.h"
 #include "isim/catalog.h"
 #include "isim/compose.h"
@@ -59,7 +60,7 @@ void build_usage(FILE *f)
 		   "      --bases-dir DIR    base definitions (ISIM_BASES_DIR)\n"
 		   "      --features-dir DIR features folder (ISIM_FEATURES_DIR)\n"
 		   "      --profiles-dir DIR profiles folder (ISIM_PROFILES_DIR)\n"
-		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR)\n"
+		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR; default: built in)\n"
 		   "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
 		   "\n"
@@ -225,7 +226,8 @@ static int load_composition(struct build *b, const char *arg, const char *profil
 	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
 		bfmt(b->comp_dir, sizeof(b->comp_dir), "%s", arg);
 	} else {
-		if (isim_catalog_open(&cat, b->features_dir, profiles_dir, b->schemas_dir, err) < 0 ||
+		if (isim_path_need_dir(b->features_dir, "features", "--features-dir", "ISIM_FEATURES_DIR", err) < 0 ||
+		    isim_catalog_open(&cat, b->features_dir, profiles_dir, b->schemas_dir, err) < 0 ||
 		    isim_profile_load(cat, arg, &profile, err) < 0 || isim_compose(cat, profile, &comp, err) < 0)
 			goto out;
 		bfmt(b->comp_dir, sizeof(b->comp_dir), "build/%s", profile->name);
@@ -526,7 +528,7 @@ int build_main(int argc, char *argv[])
 	struct isim_dir_opts dirs = { 0 };
 	struct isim_error err;
 	const char *size = NULL, *pdir;
-	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], sbuf[PATH_MAX], cbuf[PATH_MAX];
+	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], cbuf[PATH_MAX];
 	int c, i, ret;
 	bool test = false;
 
@@ -609,23 +611,23 @@ int build_main(int argc, char *argv[])
 	b.schemas_dir = dirs.schemas;
 	b.cache_dir = dirs.cache;
 	pdir = dirs.profiles;
-	b.bases_dir = isim_catalog_dir(b.bases_dir, "ISIM_BASES_DIR", "bases", bbuf, sizeof(bbuf));
-	b.features_dir = isim_catalog_dir(b.features_dir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
-	pdir = isim_catalog_dir(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
-	b.schemas_dir = isim_catalog_dir(b.schemas_dir, "ISIM_SCHEMAS_DIR", "schemas", sbuf, sizeof(sbuf));
+	b.bases_dir = isim_path_catalog(b.bases_dir, "ISIM_BASES_DIR", "bases", bbuf, sizeof(bbuf));
+	b.features_dir = isim_path_catalog(b.features_dir, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
+	pdir = isim_path_catalog(pdir, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
+	b.schemas_dir = isim_path_schemas(b.schemas_dir);
 	if (!b.cache_dir) {
-		const char *e = getenv("ISIM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 
-		if (e && *e)
-			bfmt(cbuf, sizeof(cbuf), "%s", e);
-		else if (geteuid() == 0)
+		if (geteuid() == 0)
 			bfmt(cbuf, sizeof(cbuf), "/var/cache/infrasim");
 		else if (xdg && *xdg)
 			bfmt(cbuf, sizeof(cbuf), "%s/infrasim", xdg);
 		else
 			bfmt(cbuf, sizeof(cbuf), "%s/.cache/infrasim", home ? home : "/tmp");
-		b.cache_dir = cbuf;
+		b.cache_dir = isim_path_resolve(NULL, "ISIM_CACHE_DIR", cbuf);
 	}
+	if (isim_path_need_dir(b.bases_dir, "bases", "--bases-dir", "ISIM_BASES_DIR", &err) < 0)
+		goto fail;
 	if (geteuid() != 0) {
 		isim_error_set(&err, ISIM_ERR_PERM,
 			       "building an image needs root: its files keep their owners (root and the "
@@ -637,7 +639,7 @@ int build_main(int argc, char *argv[])
 		goto fail;
 	}
 	b.started = time(NULL);
-	if (isim_sde_now(&b.epoch, &b.epoch_set, &err) < 0)
+	if (isim_sde_now(getenv("SOURCE_DATE_EPOCH"), &b.epoch, &b.epoch_set, &err) < 0)
 		goto fail;
 	b.nsteps = 8;
 	if (load_composition(&b, argv[optind], pdir, &err) < 0)

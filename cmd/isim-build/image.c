@@ -344,8 +344,7 @@ static int find_kernel(struct build *b, char *vmlinuz, size_t size, struct isim_
 	closedir(d);
 	if (n != 1) {
 		isim_error_at(err, dir, 0, 0);
-		return isim_error_set(err, ISIM_ERR_DATA, "expected one kernel (vmlinuz-*) in the base, found %d",
-				      n);
+		return isim_error_set(err, ISIM_ERR_DATA, "expected one kernel (vmlinuz-*) in the base, found %d", n);
 	}
 	return 0;
 }
@@ -444,8 +443,7 @@ static int mod_add(struct moddb *db, const char *name, struct isim_error *err)
 		deps[nd++] = tok;
 	if (db->norder + nd + 1 > MAX_MODULES) {
 		free(copy);
-		return isim_error_set(err, ISIM_ERR_DATA, "more than %d kernel modules for the initramfs",
-				      MAX_MODULES);
+		return isim_error_set(err, ISIM_ERR_DATA, "more than %d kernel modules for the initramfs", MAX_MODULES);
 	}
 	while (nd--) {
 		if (!ordered(db, deps[nd]) && !(db->order[db->norder++] = strdup(deps[nd])))

@@ -11,6 +11,7 @@
 #include "isim/json.h"
 #include "common/cli.h"
 #include "common/options.h"
+#include "common/paths.h"
 
 #define PROG "isim-compose"
 
@@ -29,7 +30,7 @@ void compose_usage(FILE *f)
 		   "  -q, --quiet            do not print the manifest\n"
 		   "      --features-dir DIR features folder (ISIM_FEATURES_DIR)\n"
 		   "      --profiles-dir DIR profiles folder (ISIM_PROFILES_DIR)\n"
-		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR)\n"
+		   "      --schemas-dir DIR  JSON Schemas folder (ISIM_SCHEMAS_DIR; default: built in)\n"
 		   "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
 		   "\n"
@@ -51,7 +52,7 @@ int compose_main(int argc, char *argv[])
 	};
 	struct isim_dir_opts dirs = { 0 };
 	const char *out_dir, *fdir, *pdir, *sdir;
-	char fbuf[4096], pbuf[4096], sbuf[4096], obuf[4096];
+	char fbuf[4096], pbuf[4096], obuf[4096];
 	bool validate_only = false, list = false, quiet = false;
 	struct isim_composition comp = { 0 };
 	struct isim_catalog *cat = NULL;
@@ -98,10 +99,12 @@ int compose_main(int argc, char *argv[])
 					optind < argc ? argv[optind + 1] : "");
 	if (list && (out_dir || validate_only))
 		return isim_usage_error(PROG, "--list goes with neither --out nor --validate-only");
-	fdir = isim_catalog_dir(dirs.features, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
-	pdir = isim_catalog_dir(dirs.profiles, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
-	sdir = isim_catalog_dir(dirs.schemas, "ISIM_SCHEMAS_DIR", "schemas", sbuf, sizeof(sbuf));
-	if (isim_catalog_open(&cat, fdir, pdir, sdir, &err) < 0)
+	fdir = isim_path_catalog(dirs.features, "ISIM_FEATURES_DIR", "features", fbuf, sizeof(fbuf));
+	pdir = isim_path_catalog(dirs.profiles, "ISIM_PROFILES_DIR", "profiles", pbuf, sizeof(pbuf));
+	sdir = isim_path_schemas(dirs.schemas);
+	if (isim_path_need_dir(fdir, "features", "--features-dir", "ISIM_FEATURES_DIR", &err) < 0 ||
+	    (list && isim_path_need_dir(pdir, "profiles", "--profiles-dir", "ISIM_PROFILES_DIR", &err) < 0) ||
+	    isim_catalog_open(&cat, fdir, pdir, sdir, &err) < 0)
 		goto fail;
 	if (list) {
 		if (isim_catalog_list(cat, &doc, &err) < 0)

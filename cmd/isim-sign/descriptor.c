@@ -23,7 +23,7 @@ void sign_descriptor_usage(FILE *f)
 	fprintf(f, "usage: " PROG " [-k KEY] [--password-fd N] [--stream] [FILE]\n"
 		   "\n"
 		   "Attest node descriptors (FILE, or standard input): each is checked against\n"
-		   "" SCHEMA_FILE ", then gets an \"attestation\" with the key id of\n"
+		   "" SCHEMA_FILE " (built into the program), then gets an \"attestation\" with the key id of\n"
 		   "KEY and an Ed25519 signature over its RFC 8785 form without the\n"
 		   "attestation; an attestation already there is replaced. Prints the signed\n"
 		   "descriptor.\n"
@@ -32,7 +32,6 @@ void sign_descriptor_usage(FILE *f)
 		   "                         --key is the same)\n"
 		   "      --password-fd N    read the key's password from descriptor N\n"
 		   "  -s, --stream           JSON Lines in and out, one descriptor a line\n"
-		   "      --schemas-dir DIR  where " SCHEMA_FILE " is\n"
 		   "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
 		   "\n"
@@ -59,12 +58,10 @@ int sign_descriptor_main(int argc, char *argv[])
 	static const struct option opts[] = {
 		ISIM_LONGOPTS_KEY,
 		{ "stream", no_argument, NULL, 's' },
-		{ "schemas-dir", required_argument, NULL, ISIM_OPT_SCHEMAS_DIR },
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
-	struct isim_dir_opts dirs = { 0 };
 	const char *path, *name;
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
@@ -86,10 +83,6 @@ int sign_descriptor_main(int argc, char *argv[])
 		case 's':
 			stream = true;
 			break;
-		case ISIM_OPT_SCHEMAS_DIR:
-			if (isim_dir_option(PROG, &dirs, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'h':
 			sign_descriptor_usage(stdout);
 			return isim_close_stdout(PROG);
@@ -103,7 +96,9 @@ int sign_descriptor_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
 	path = optind < argc ? argv[optind] : "-";
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (isim_descriptor_schema_load(dirs.schemas, &schema, &err) < 0)
+	/* Only the schema built into the program: what is signed must not
+	 * depend on files the signer cannot check. */
+	if (isim_descriptor_schema_load(NULL, &schema, &err) < 0)
 		return isim_fail(PROG, &err);
 	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(key.path, key.password_fd, &sk, &err) < 0) {
 		ret = isim_fail(PROG, &err);

@@ -100,7 +100,7 @@ static int sign_all(const char *prog, const char *key, int pwfd, char **files, i
 	int i, ret = -1;
 
 	isim_error_clear(&err);
-	if (isim_secret_protect(&err) < 0 || isim_sde_now(&now, NULL, &err) < 0 ||
+	if (isim_secret_protect(&err) < 0 || isim_sde_now(getenv("SOURCE_DATE_EPOCH"), &now, NULL, &err) < 0 ||
 	    isim_secret_key_open(key, pwfd, &sk, &err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {

@@ -36,7 +36,8 @@ void verify_descriptor_usage(FILE *f)
 		   "  -s, --stream           JSON Lines in and out: one descriptor a line, one\n"
 		   "                         verdict a line, in order; a malformed line gets a\n"
 		   "                         verdict too, with \"line\"\n"
-		   "      --schemas-dir DIR  where " SCHEMA_FILE " is\n"
+		   "      --schemas-dir DIR  where " SCHEMA_FILE " is (ISIM_SCHEMAS_DIR;\n"
+		   "                         default: built into the program)\n"
 		   "  -h, --help             this text\n"
 		   "\n"
 		   "Exit status: 0 valid (with --stream: all valid), 1 refused (see \"reason\"),\n"
@@ -228,7 +229,7 @@ int verify_descriptor_main(int argc, char *argv[])
 	if (!at)
 		r.at = time(NULL);
 	path = optind < argc ? argv[optind] : "-";
-	if (isim_descriptor_schema_load(schemas, &schema, &err) < 0)
+	if (isim_descriptor_schema_load(isim_path_schemas(schemas), &schema, &err) < 0)
 		return isim_fail(PROG, &err);
 	r.schema = schema.schema;
 	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &r.trust, &err) < 0) {

@@ -28,7 +28,8 @@ struct isim_base {
 };
 
 /* Load the base spec names. An unknown name or version is ISIM_ERR_DATA
- * saying which are known; a malformed base file is ISIM_ERR_CONFIG. */
+ * saying which are known; a malformed base file is ISIM_ERR_CONFIG.
+ * schemas_dir: where base.schema.json is, or NULL for the built-in one. */
 int isim_base_load(const char *bases_dir, const char *schemas_dir, const char *spec, struct isim_base **out,
 		   struct isim_error *err) ISIM_MUST_CHECK;
 void isim_base_free(struct isim_base *b);

@@ -33,7 +33,7 @@ struct isim_profile {
 struct isim_catalog {
 	char *features_dir;
 	char *profiles_dir;
-	char *schemas_dir;
+	char *schemas_dir; /* NULL: the built-in schemas */
 	cJSON *feature_schema;
 	cJSON *profile_schema;
 	cJSON *manifest_schema;
@@ -41,11 +41,8 @@ struct isim_catalog {
 	size_t nfeatures, cap;
 };
 
-/* A catalog folder (sub is "features", "profiles" or "schemas"): opt when
- * given, else the environment variable env, else ./sub when it is a folder
- * (a source checkout), else the installed DATADIR/sub. Returns buf or opt. */
-const char *isim_catalog_dir(const char *opt, const char *env, const char *sub, char *buf, size_t size);
-
+/* schemas_dir: where the feature, profile and manifest schemas are, or NULL
+ * for the ones built into the program (isim/schemas.h). */
 int isim_catalog_open(struct isim_catalog **out, const char *features_dir, const char *profiles_dir,
 		      const char *schemas_dir, struct isim_error *err) ISIM_MUST_CHECK;
 void isim_catalog_free(struct isim_catalog *cat);

@@ -24,8 +24,8 @@
 typedef int (*isim_signer_lookup_fn)(void *ctx, const uint8_t keyid[static ISIM_MS_KEYID_BYTES], uint8_t pk[static 32],
 				     struct isim_error *err);
 
-/* node-descriptor.schema.json from dir (NULL: $ISIM_SCHEMAS_DIR, ./schemas
- * or the installed one), compiled; free with isim_descriptor_schema_free. A
+/* node-descriptor.schema.json from dir (NULL: the one built into the
+ * program), compiled; free with isim_descriptor_schema_free. A
  * schema that cannot be read or used is ISIM_ERR_CONFIG (ISIM_ERR_NOINPUT
  * when missing). */
 struct isim_descriptor_schema {

@@ -25,11 +25,11 @@ enum isim_err {
  * and return; only cmd/ turns it into a message and an exit code. */
 struct isim_error {
 	enum isim_err kind; /* never ISIM_ERR_NONE once set */
-	int line;	   /* 1-based; 0 when unknown */
-	int column;	   /* 1-based; 0 when unknown */
-	char path[512];	   /* file the error is in, "" when none */
-	char pointer[512]; /* RFC 6901 JSON pointer of the value, "" when none */
-	char msg[1024];	   /* what is wrong, without the location */
+	int line;	    /* 1-based; 0 when unknown */
+	int column;	    /* 1-based; 0 when unknown */
+	char path[512];	    /* file the error is in, "" when none */
+	char pointer[512];  /* RFC 6901 JSON pointer of the value, "" when none */
+	char msg[1024];	    /* what is wrong, without the location */
 };
 
 #define ISIM_MUST_CHECK __attribute__((warn_unused_result))

@@ -122,8 +122,18 @@ tap_ok() { # file rc
 		exit bad
 	}' "$1"
 }
+# One TAP library, installed by base-minimal, which every feature requires.
+same "base-minimal installs the selftests' TAP library" "files/infrasim-tap.sh" \
+	"$(fq base-minimal '.files[] | select(.destination == "/usr/local/lib/infrasim/tap.sh") | .source')"
+own_helpers() { grep -Eq '^(ok|not_ok|skip|check)\(\)' "$1"; }
+for s in features/*/selftest/*.sh; do
+	# shellcheck disable=SC2016 # the line as the script spells it
+	check "$s: sources the TAP library" grep -qx '\. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"' "$s"
+	expect 1 "$s: defines no TAP helper of its own" own_helpers "$s"
+done
 mkdir -p "$T/lib"
 cp features/base-minimal/files/infrasim-config.sh "$T/lib/config.sh"
+cp features/base-minimal/files/infrasim-tap.sh "$T/lib/tap.sh"
 while read -r f name _; do
 	s=features/$f/selftest/$name.sh
 	if need_root; then
@@ -188,8 +198,8 @@ cat >"$T/node.json" <<EOF
   "expires_at": "$(date -u -d "@$((now + 86400))" +%Y-%m-%dT%H:%M:%SZ)"
 }
 EOF
-ISIM_SCHEMAS_DIR=$ISIM_ROOT/schemas isim-sign descriptor -k "$T/keys/signer" "$T/node.json" >"$T/signed.json"
-ISIM_SCHEMAS_DIR=$ISIM_ROOT/schemas isim-sign descriptor -k "$T/keys/other" "$T/node.json" >"$T/by-other.json"
+isim-sign descriptor -k "$T/keys/signer" "$T/node.json" >"$T/signed.json"
+isim-sign descriptor -k "$T/keys/other" "$T/node.json" >"$T/by-other.json"
 jq '.node_id = "node-z"' "$T/signed.json" >"$T/forged.json"
 # shellcheck disable=SC2086
 check "a descriptor isim-sign attested matches node-descriptor.schema.json (python3-jsonschema)" \
@@ -260,13 +270,26 @@ for len in 1 32 64 65 131; do
 		"$(openssl dgst -sha256 -mac HMAC -macopt "hexkey:$(hexof <"$T/secret")" -r <"$T/msg" | cut -c1-64)" \
 		"$(rv --hmac "$(hexof <"$T/msg")")"
 done
+# The known answers of tests/vectors/rendezvous/kat.tsv, computed apart
+# from the script (see SOURCE.md there).
+KAT=tests/vectors/rendezvous/kat.tsv
+n=0
+while IFS='	' read -r epoch slot secret want; do
+	case $epoch in '#'* | '') continue ;; esac
+	perl -e 'print pack("H*", $ARGV[0])' "$secret" >"$T/secret"
+	same "rendezvousd --print $epoch $slot: the address of $KAT" "$want" "$(rv --print "$epoch" "$slot")"
+	n=$((n + 1))
+done <"$KAT"
+check "... $n rows, at least 10" test "$n" -ge 10
+
+# An address as rendezvousd prints it: fe80:: and four groups.
+is_ll() { printf '%s\n' "$1" | grep -Eqx 'fe80::([0-9a-f]{1,4}:){3}[0-9a-f]{1,4}'; }
+# Both are such addresses, and differ.
+differ_ll() { is_ll "$1" && is_ll "$2" && [ "$1" != "$2" ]; }
 a=$(rv --print 100 0)
-case $a in
-fe80::*:*:*:*) ok "rendezvousd --print: a link-local address ($a)" ;;
-*) not_ok "rendezvousd --print: a link-local address" "got '$a'" ;;
-esac
+check "rendezvousd --print: a link-local address ($a)" is_ll "$a"
 same "... the same for the same slot" "$a" "$(rv --print 100 0)"
-check "... another for the next slot" test "$a" != "$(rv --print 100 1)"
+check "... another for the next slot" differ_ll "$a" "$(rv --print 100 1)"
 if need_root; then
 	check "... written as ip(8) shows it once held" unshare -n sh -c \
 		"ip link set lo up && ip -6 addr add '$a/64' dev lo nodad && ip -6 -o addr show dev lo | grep -q ' $a/64 '"
@@ -274,7 +297,7 @@ else
 	skip "... written as ip(8) shows it once held" "needs root"
 fi
 printf 'other secret, as long as the first\n' >"$T/secret"
-check "... another for another secret" test "$a" != "$(rv --print 100 0)"
+check "... another for another secret" differ_ll "$a" "$(rv --print 100 0)"
 rm -f "$T/secret"
 expect 66 "rendezvousd: exits 66 without the secret" rv --print 100 0
 printf 'x%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 >"$T/secret"

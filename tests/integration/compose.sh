@@ -92,6 +92,22 @@ expect 65 "isim-compose refuses a profile naming an unknown feature" \
 contains "... and says which feature, where, and what is known" "$T/err" \
 	"x.yaml:4:12: /features/0: feature 'vpn-wireguad' is not defined (known: base-minimal,"
 
+expect 66 "a missing features folder is missing input" isim-compose -n --features-dir "$T/nosuch" no-vpn-minimal
+contains "... naming it, and what points elsewhere" "$T/err" \
+	"isim-compose: features folder $T/nosuch does not exist (set --features-dir or ISIM_FEATURES_DIR)"
+expect 66 "... also when ISIM_FEATURES_DIR names it" env ISIM_FEATURES_DIR="$T/nosuch" isim-compose -n no-vpn-minimal
+expect 66 "a missing profiles folder, for --list" env ISIM_PROFILES_DIR="$T/nosuch" isim-compose --list
+contains "... named" "$T/err" \
+	"isim-compose: profiles folder $T/nosuch does not exist (set --profiles-dir or ISIM_PROFILES_DIR)"
+expect 66 "isim-build: a missing bases folder is missing input" isim-build --bases-dir "$T/nosuch" build/no-vpn-minimal
+contains "... named" "$T/err" \
+	"isim-build: bases folder $T/nosuch does not exist (set --bases-dir or ISIM_BASES_DIR)"
+mkdir -p "$T/elsewhere/features/base-minimal"
+printf 'name: base-minimal\n' >"$T/elsewhere/features/base-minimal/feature.yaml"
+compose_in() { (cd "$1" && shift && isim-compose "$@"); } # DIR args...
+expect 0 "a features/ folder where isim-compose runs is not its catalog" \
+	compose_in "$T/elsewhere" -n no-vpn-minimal
+
 expect 64 "usage error without a profile" isim-compose
 expect 0 "--help" isim-compose --help
 contains "--help names --validate-only" "$T/out" "--validate-only"

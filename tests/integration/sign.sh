@@ -32,7 +32,10 @@ same "... leaving both files as they were" "$sum" "$(cat k k.pub | sha256sum)"
 expect 73 "keygen refuses when only PATH.pub exists" isim-sign keygen -o only -W
 same "... and writes no secret key" no "$([ -e only ] && echo yes || echo no)"
 expect 0 "keygen --force replaces the pair" isim-sign keygen -o k -W --force
-same "... with a new key" yes "$([ "$(json .key_id)" != "$kid" ] && echo yes)"
+new_kid=$(json .key_id)
+is_keyid() { printf '%s\n' "$1" | grep -Eqx '[0-9A-F]{16}'; }
+check "... with a new key id ($new_kid), 16 hex digits" is_keyid "$new_kid"
+check "... not the old one" test "$new_kid" != "$kid"
 same "... still mode 600" 600 "$(mode k)"
 kid=$(json .key_id)
 same "no temporary files are left" "a.txt b.txt k k.pub only.pub pw1 pwbad" "$(echo *)"

@@ -192,5 +192,22 @@ expect 1 "provenance: with its signer revoked it does not" isim-verify provenanc
 expect 66 "provenance: a missing image" isim-verify provenance --trust trust nosuch.qcow2
 expect 64 "provenance: no image" isim-verify provenance --trust trust
 
+# A schemas/ folder where the verifier runs is not its schema: the one
+# built into the program is, unless an option or variable says otherwise.
+mkdir -p hostile/schemas
+cp signed.json trust/signer.pub hostile/
+echo '{"not": {}}' >hostile/schemas/node-descriptor.schema.json
+# isim-verify descriptor run in hostile/, ISIM_SCHEMAS_DIR unset.
+in_hostile() { (cd hostile && env -u ISIM_SCHEMAS_DIR isim-verify descriptor --pub signer.pub --at "$AT" "$@"); }
+expect 0 "descriptor: a schemas/ folder in the working folder is ignored" in_hostile signed.json
+same "... the verdict is ok" true "$(json .ok)"
+sed 's/"node_id"/"node_name"/' signed.json >hostile/renamed.json
+echo '{}' >hostile/schemas/node-descriptor.schema.json
+expect 65 "descriptor: ... nor does a permissive one there admit what the built-in schema refuses" \
+	in_hostile renamed.json
+echo '{"not": {}}' >hostile/schemas/node-descriptor.schema.json
+expect 65 "descriptor: an explicit --schemas-dir is used" in_hostile --schemas-dir schemas signed.json
+contains "... and its refusal named" "$T/err" "signed.json: not: value must not match"
+
 : "$kid"
 finish

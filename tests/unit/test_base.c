@@ -269,8 +269,7 @@ static const struct spec_case {
 	{ ":bookworm", ISIM_ERR_DATA, "base ':bookworm' is not NAME:VERSION (debian:bookworm, say)" },
 	{ "", ISIM_ERR_DATA, "base '' is not NAME:VERSION (debian:bookworm, say)" },
 	{ "Debian:bookworm", ISIM_ERR_DATA, "base 'Debian:bookworm' is not NAME:VERSION (debian:bookworm, say)" },
-	{ "../debian:bookworm", ISIM_ERR_DATA,
-	  "base '../debian:bookworm' is not NAME:VERSION (debian:bookworm, say)" },
+	{ "../debian:bookworm", ISIM_ERR_DATA, "base '../debian:bookworm' is not NAME:VERSION (debian:bookworm, say)" },
 	{ "debian:book:worm", ISIM_ERR_DATA, "base 'debian:book:worm' is not NAME:VERSION (debian:bookworm, say)" },
 	{ "debian:bookworm ", ISIM_ERR_DATA, "base 'debian:bookworm ' is not NAME:VERSION (debian:bookworm, say)" },
 };

@@ -15,12 +15,7 @@
 #include "isim-build/build.h"
 #include "testutil.h"
 
-static const struct call_case {
-	const char *args[8];
-	int code;
-	const char *err; /* what stderr holds (fixed text), or NULL */
-	const char *out; /* what stdout holds, or NULL */
-} cases[] = {
+static const struct tu_cmd_case cases[] = {
 	{ { NULL }, 64, "isim-build: no PROFILE or DIR given", NULL },
 	{ { "a", "b" }, 64, "isim-build: one PROFILE or DIR only, got 'b' too", NULL },
 	{ { "--frobnicate", "x" }, 64, "isim-build: bad option", NULL },
@@ -72,35 +67,8 @@ static const struct call_case {
 
 static void test_calls(void **state)
 {
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct call_case *c = &cases[i];
-		char *argv[10];
-		struct tu_run r;
-		int argc = 0;
-
-		argv[argc++] = (char *)"isim-build";
-		while (argc < 9 && c->args[argc - 1])
-			argv[argc] = (char *)c->args[argc - 1], argc++;
-		argv[argc] = NULL;
-		r = tu_call(isim_build_main, argc, argv);
-		if (r.code != c->code || (c->err && !strstr(r.err, c->err)) || (c->out && !strstr(r.out, c->out)))
-			print_error("case %zu (%s ...): exit %d, stderr '%s'\n", i, argc > 1 ? argv[1] : "", r.code,
-				    r.err);
-		assert_int_equal(r.code, c->code);
-		if (c->err)
-			assert_non_null(strstr(r.err, c->err));
-		if (c->out)
-			assert_non_null(strstr(r.out, c->out));
-		if (c->code)
-			assert_string_equal(r.out, "");
-		/* A usage error is one line. */
-		if (c->code == 64)
-			assert_int_equal(tu_lines(r.err), 1);
-		tu_run_free(&r);
-	}
+	tu_run_cases(isim_build_main, "isim-build", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* The signing key from ISIM_SIGN_KEY when -k is not given, in the test

@@ -92,35 +92,6 @@ static void sha_of(const char *text, char hex[static ISIM_SHA256_HEX])
 	assert_int_equal(isim_sha256_hex(text, strlen(text), hex), 0);
 }
 
-/* ---- where the folders are ------------------------------------------------ */
-
-static void test_dir_lookup(void **state)
-{
-	struct tree *t = *state;
-	char buf[PATH_MAX];
-
-	assert_int_equal(chdir(t->root), 0);
-	unsetenv("ISIM_FEATURES_DIR");
-	/* An option wins over everything. */
-	setenv("ISIM_FEATURES_DIR", "/from/env", 1);
-	assert_string_equal(isim_catalog_dir("/from/opt", "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)),
-			    "/from/opt");
-	/* Then the environment, even with ./features present. */
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)), "/from/env");
-	/* An empty variable counts as unset: ./features, a source checkout. */
-	setenv("ISIM_FEATURES_DIR", "", 1);
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)), "features");
-	unsetenv("ISIM_FEATURES_DIR");
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "features", buf, sizeof(buf)), "features");
-	/* Else the installed copy; a plain file named like the folder does not
-	 * count. */
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_FEATURES_DIR", "nosuch", buf, sizeof(buf)),
-			    ISIM_DATADIR "/nosuch");
-	tu_write(t->root, "schemas-file", "x");
-	assert_string_equal(isim_catalog_dir(NULL, "ISIM_SCHEMAS_DIR", "schemas-file", buf, sizeof(buf)),
-			    ISIM_DATADIR "/schemas-file");
-}
-
 /* ---- opening -------------------------------------------------------------- */
 
 static void test_open(void **state)
@@ -424,10 +395,17 @@ static void test_list_stops_at_bad_profile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_dir_lookup),	    T(test_open),	  T(test_open_missing_features),
-		T(test_open_schema_errors), T(test_feature_load), T(test_feature_unknown),
-		T(test_feature_bad),	    T(test_known),	  T(test_profile_load),
-		T(test_profile_errors),	    T(test_list),	  T(test_list_stops_at_bad_profile),
+		T(test_open),
+		T(test_open_missing_features),
+		T(test_open_schema_errors),
+		T(test_feature_load),
+		T(test_feature_unknown),
+		T(test_feature_bad),
+		T(test_known),
+		T(test_profile_load),
+		T(test_profile_errors),
+		T(test_list),
+		T(test_list_stops_at_bad_profile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

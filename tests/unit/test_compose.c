@@ -145,17 +145,27 @@ static int teardown_catalog(void **state)
 	return 0;
 }
 
-/* isim-compose --schemas-dir <repo>/schemas args..., with stdout and stderr
+/* isim-compose --schemas-dir <repo>/schemas, the scratch catalog's folders
+ * (but the features folder args names) and args..., with stdout and stderr
  * caught. */
 static struct tu_run compose(const char *const *args)
 {
-	char *argv[MAX_ARGS + 4];
+	char *argv[MAX_ARGS + 8];
+	bool own_features = false;
 	int argc = 0;
 
+	for (const char *const *a = args; a && *a; a++)
+		own_features |= strcmp(*a, "--features-dir") == 0;
 	argv[argc++] = (char *)"isim-compose";
 	argv[argc++] = (char *)"--schemas-dir";
 	argv[argc++] = schemas;
-	for (; args && *args && argc < MAX_ARGS + 3; args++)
+	if (!own_features) {
+		argv[argc++] = (char *)"--features-dir";
+		argv[argc++] = (char *)"features";
+	}
+	argv[argc++] = (char *)"--profiles-dir";
+	argv[argc++] = (char *)"profiles";
+	for (; args && *args && argc < MAX_ARGS + 7; args++)
 		argv[argc++] = (char *)*args;
 	argv[argc] = NULL;
 	return tu_call(isim_compose_main, argc, argv);
@@ -324,7 +334,8 @@ static const struct bad_case bad_cases[] = {
 				    "f: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n" } },
 	  { "good" }, 65, "profiles/good.yaml:10:5: more than 200000 nodes after alias expansion" },
 	{ "missing profile", { { NULL } }, { "nosuch" }, 66, "profiles/nosuch.yaml: cannot open: No such file or directory" },
-	{ "missing features folder", { { NULL } }, { "--features-dir", "nowhere", "good" }, 66, "nowhere: features directory not found" },
+	{ "missing features folder", { { NULL } }, { "--features-dir", "nowhere", "good" }, 66,
+	  "features folder nowhere does not exist (set --features-dir or ISIM_FEATURES_DIR)" },
 	{ "no profile given", { { NULL } }, { NULL }, 64, "no PROFILE given (see isim-compose --help)" },
 	{ "unknown option", { { NULL } }, { "--frobnicate", "good" }, 64, "bad option '--frobnicate' (unknown, or missing its value) (see isim-compose --help)" },
 	{ "profile name that is neither a name nor a path", { { NULL } }, { "Good!" }, 64, "'Good!' is not a profile name ([a-z][a-z0-9-]*) nor a path" },

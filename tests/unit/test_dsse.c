@@ -14,6 +14,7 @@
 
 #include "isim/dsse.h"
 #include "isim/file.h"
+#include "testutil.h"
 
 static char vectors[PATH_MAX];
 
@@ -304,9 +305,9 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_against_trusted_signers),
 	};
-	const char *root = getenv("ISIM_ROOT");
 
-	snprintf(vectors, sizeof(vectors), "%s/tests/vectors/provenance", root ? root : ".");
+	if (snprintf(vectors, sizeof(vectors), "%s/provenance", tu_vectors()) >= (int)sizeof(vectors))
+		return 1;
 	if (sodium_init() < 0)
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,12 +24,11 @@ static cJSON *parse(const char *in, size_t len, const char *name, struct isim_er
 
 	return isim_json_parse(in, len, name, &doc, err) == 0 ? doc : NULL;
 }
+#include "testutil.h"
 
 static const char *vectors_dir(void)
 {
-	const char *v = getenv("ISIM_VECTORS");
-
-	return v ? v : "tests/vectors";
+	return tu_vectors();
 }
 
 /* vectors/jcs/DIR/NAME.EXT */
@@ -39,7 +38,7 @@ static char *read_vector(const char *dir, const char *name, const char *ext, siz
 	char path[1024];
 	char *text = NULL;
 
-	snprintf(path, sizeof(path), "%s/jcs/%s/%s.%s", vectors_dir(), dir, name, ext);
+	assert_true(snprintf(path, sizeof(path), "%s/jcs/%s/%s.%s", vectors_dir(), dir, name, ext) < (int)sizeof(path));
 	if (isim_file_read(path, ISIM_FILE_MAX, &text, len, &err) < 0)
 		fail_msg("%s: %s", path, err.msg);
 	return text;

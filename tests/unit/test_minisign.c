@@ -18,6 +18,7 @@
 
 #include "isim/file.h"
 #include "isim/minisign.h"
+#include "testutil.h"
 
 #define GOLDEN_KEYID "EFCDAB8967452301"
 #define GOLDEN_TC "timestamp:1700000000\tfile:golden.txt\thashed"
@@ -69,17 +70,6 @@ static struct isim_ms_seckey *golden_key(void)
 	golden_seed(seed, keyid);
 	assert_int_equal(isim_ms_seckey_from_seed(seed, keyid, &sk, &err), 0);
 	return sk;
-}
-
-static void expect_error(const struct isim_error *err, enum isim_err kind, const char *msg)
-{
-	char buf[2400];
-
-	isim_error_format(err, buf, sizeof(buf));
-	if (strcmp(buf, msg) != 0 || err->kind != kind)
-		print_error("got kind %d, '%s'\n", err->kind, buf);
-	assert_string_equal(buf, msg);
-	assert_int_equal(err->kind, kind);
 }
 
 static void test_keyid(void **state)
@@ -235,7 +225,7 @@ static void test_encrypted(void **state)
 	assert_int_equal(sk->opslimit, 524288);
 	assert_int_equal(sk->memlimit, 16 << 20);
 	assert_int_equal(isim_ms_seckey_unlock(sk, "correct horse", 13, &err), -1);
-	expect_error(&err, ISIM_ERR_PERM, "wrong password for this secret key");
+	tu_expect_error(&err, ISIM_ERR_PERM, "wrong password for this secret key");
 	assert_true(sk->locked);
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_seckey_unlock(sk, GOLDEN_PW, strlen(GOLDEN_PW), &err), 0);
@@ -337,7 +327,7 @@ static void test_forgeries(void **state)
 		if (r == 0)
 			r = isim_ms_verify_data(&pk, &sig, data, n, &err);
 		assert_int_equal(r, -1);
-		expect_error(&err, f->kind, f->msg);
+		tu_expect_error(&err, f->kind, f->msg);
 		free(text);
 		free(data);
 	}
@@ -383,8 +373,7 @@ static const struct bad bads[] = {
 	  "x.pub:2:5: a public key: ' ' is not a base64 character" },
 	{ PUB, "golden.pub", "RWQBI0Vn", "RUQBI0Vn", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: unknown key algorithm 'ED'; expected 'Ed'" },
-	{ PUB, "golden.pub", "KNz\n", "KNz\nextra\n", 0, 0, ISIM_ERR_DATA,
-	  "x.pub:3:1: unexpected text after line 2" },
+	{ PUB, "golden.pub", "KNz\n", "KNz\nextra\n", 0, 0, ISIM_ERR_DATA, "x.pub:3:1: unexpected text after line 2" },
 	{ PUB, "golden.pub", "KNz\n", "KNz\n\n", 0, 0, ISIM_ERR_DATA, "x.pub:3:1: unexpected text after line 2" },
 	{ PUB, "golden.pub", "\nRWQB", "\n\nRWQB", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: a public key: expected 56 base64 characters (42 bytes), got 0" },
@@ -394,8 +383,7 @@ static const struct bad bads[] = {
 	{ PUB, "golden.pub", "RWQBI0VniavN71ZG+BqbI1Mk+pSI20UHtSO8SPvmYSipvSALdAeYVKNz\n", "", 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2: ends after line 1; expected the public key's base64 line" },
 	{ PUB, "golden.key", NULL, NULL, 0, 0, ISIM_ERR_DATA, "x.pub:2:1: this is a secret key, not a public key" },
-	{ PUB, "minisign.key", NULL, NULL, 0, 0, ISIM_ERR_DATA,
-	  "x.pub:2:1: this is a secret key, not a public key" },
+	{ PUB, "minisign.key", NULL, NULL, 0, 0, ISIM_ERR_DATA, "x.pub:2:1: this is a secret key, not a public key" },
 	{ PUB, "golden.txt.sig", NULL, NULL, 0, 0, ISIM_ERR_DATA,
 	  "x.pub:2:1: this is a file signature, not a public key" },
 	/* secret keys */
@@ -422,15 +410,14 @@ static const struct bad bads[] = {
 	  "(4294967296, 4294967296)" },
 	{ SEC, "golden.key", "RWQAAEIy", "RWQAAEI", 0, 0, ISIM_ERR_DATA,
 	  "x.key:2:1: a secret key: expected 212 base64 characters (158 bytes), got 211" },
-	{ SEC, "golden.key", "hVI=\n", "hVI=\nmore\n", 0, 0, ISIM_ERR_DATA,
-	  "x.key:3:1: unexpected text after line 2" },
+	{ SEC, "golden.key", "hVI=\n", "hVI=\nmore\n", 0, 0, ISIM_ERR_DATA, "x.key:3:1: unexpected text after line 2" },
 	/* signatures */
 	{ SIG, "golden.txt.sig", "\n2yEW", "", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:4: ends after line 3; expected the global signature's base64 line" },
 	{ SIG, "golden.txt.sig", "trusted comment: timestamp", "timestamp", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:3:1: expected a line starting with 'trusted comment: '" },
-	{ SIG, "golden.txt.sig", "hashed", "hashed", 0, ISIM_MS_TRUSTED_MAX - (int)sizeof(GOLDEN_TC) + 2,
-	  ISIM_ERR_DATA, "x.sig:3:8191: trusted comment is longer than 8173 bytes" },
+	{ SIG, "golden.txt.sig", "hashed", "hashed", 0, ISIM_MS_TRUSTED_MAX - (int)sizeof(GOLDEN_TC) + 2, ISIM_ERR_DATA,
+	  "x.sig:3:8191: trusted comment is longer than 8173 bytes" },
 	{ SIG, "golden.txt.sig", "hashed", "hashed", 0, ISIM_MS_TRUSTED_MAX - (int)sizeof(GOLDEN_TC) + 1, 0, NULL },
 	{ SIG, "golden.txt.sig", "ECw==\n", "ECw==\n\n", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:5:1: unexpected text after line 4" },
@@ -440,10 +427,8 @@ static const struct bad bads[] = {
 	  "x.sig:2:1: a file signature: expected 100 base64 characters (74 bytes), got 99" },
 	{ SIG, "golden.txt.sig", "ECw==", "ECw=A", 0, 0, ISIM_ERR_DATA,
 	  "x.sig:4:88: a global signature: invalid base64 (bad padding, or unused bits not zero)" },
-	{ SIG, "golden.pub", NULL, NULL, 0, 0, ISIM_ERR_DATA,
-	  "x.sig:2:1: this is a public key, not a file signature" },
-	{ SIG, "golden.key", NULL, NULL, 0, 0, ISIM_ERR_DATA,
-	  "x.sig:2:1: this is a secret key, not a file signature" },
+	{ SIG, "golden.pub", NULL, NULL, 0, 0, ISIM_ERR_DATA, "x.sig:2:1: this is a public key, not a file signature" },
+	{ SIG, "golden.key", NULL, NULL, 0, 0, ISIM_ERR_DATA, "x.sig:2:1: this is a secret key, not a file signature" },
 };
 
 static char *bad_text(const struct bad *b, size_t *len)
@@ -504,7 +489,7 @@ static void test_bad_input(void **state)
 				    b->repl ? b->repl : "", r);
 		assert_int_equal(r, b->err ? -1 : 0);
 		if (b->err)
-			expect_error(&err, b->err, b->msg);
+			tu_expect_error(&err, b->err, b->msg);
 		isim_ms_seckey_free(sk);
 		sk = NULL;
 		free(text);
@@ -534,7 +519,7 @@ static void test_key_file_mode(void **state)
 			 "%s: secret key file is accessible by group or others (mode %04o); refusing it until "
 			 "'chmod 600' is run on it",
 			 path, (unsigned)modes[i]);
-		expect_error(&err, ISIM_ERR_PERM, msg);
+		tu_expect_error(&err, ISIM_ERR_PERM, msg);
 	}
 	assert_int_equal(chmod(path, 0600), 0);
 	assert_int_equal(isim_ms_seckey_load(path, &sk, &err), 0);
@@ -543,7 +528,7 @@ static void test_key_file_mode(void **state)
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_seckey_load(path, &sk, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: cannot open secret key: No such file or directory", path);
-	expect_error(&err, ISIM_ERR_NOINPUT, msg);
+	tu_expect_error(&err, ISIM_ERR_NOINPUT, msg);
 	rmdir(dir);
 	free(text);
 }
@@ -575,19 +560,19 @@ static void test_comment_limits(void **state)
 
 	strcpy(tc + ISIM_MS_TRUSTED_MAX, "t");
 	assert_int_equal(isim_ms_sign_data(sk, "x", 1, tc, NULL, &sig, &err), -1);
-	expect_error(&err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most 8173 bytes");
+	tu_expect_error(&err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most 8173 bytes");
 	strcpy(uc + ISIM_MS_COMMENT_MAX, "u");
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_sign_data(sk, "x", 1, "ok", uc, &sig, &err), -1);
-	expect_error(&err, ISIM_ERR_USAGE, "the untrusted comment must be one line of at most 1003 bytes");
+	tu_expect_error(&err, ISIM_ERR_USAGE, "the untrusted comment must be one line of at most 1003 bytes");
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_sign_data(sk, "x", 1, "two\nlines", NULL, &sig, &err), -1);
-	expect_error(&err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most 8173 bytes");
+	tu_expect_error(&err, ISIM_ERR_USAGE, "the trusted comment must be one line of at most 8173 bytes");
 	isim_error_clear(&err);
 	assert_int_equal(isim_ms_default_trusted_comment(0, "dir/a\nb", tc, ISIM_MS_TRUSTED_MAX + 2, &err), -1);
-	expect_error(&err, ISIM_ERR_DATA,
-		     "dir/a?b: the file name holds a line break, which a trusted comment cannot; give the trusted "
-		     "comment yourself");
+	tu_expect_error(&err, ISIM_ERR_DATA,
+			"dir/a?b: the file name holds a line break, which a trusted comment cannot; give the trusted "
+			"comment yourself");
 	free(tc);
 	isim_ms_seckey_free(sk);
 }
@@ -614,7 +599,7 @@ static void test_staged_file(void **state)
 	assert_int_equal(isim_file_stage(&sf, path, "two", 3, 0600, &err), 0);
 	assert_int_equal(isim_file_commit(&sf, false, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: already exists; not replaced", path);
-	expect_error(&err, ISIM_ERR_CANTCREATE, msg);
+	tu_expect_error(&err, ISIM_ERR_CANTCREATE, msg);
 	assert_int_equal(isim_file_read(path, 100, &text, &len, &err), 0);
 	assert_string_equal(text, "one");
 	free(text);
@@ -641,11 +626,7 @@ int main(void)
 		cmocka_unit_test(test_comment_limits),
 		cmocka_unit_test(test_staged_file),
 	};
-	const char *v = getenv("ISIM_VECTORS"), *root = getenv("ISIM_ROOT");
 
-	if (v)
-		snprintf(vectors, sizeof(vectors), "%s", v);
-	else
-		snprintf(vectors, sizeof(vectors), "%s/tests/vectors", root ? root : ".");
+	snprintf(vectors, sizeof(vectors), "%s", tu_vectors());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "isim/json.h"
 #include "isim/provenance.h"
+#include "testutil.h"
 
 static char vectors[PATH_MAX];
 
@@ -124,8 +125,8 @@ int main(void)
 		cmocka_unit_test(test_vector_statement),
 		cmocka_unit_test(test_malformed),
 	};
-	const char *root = getenv("ISIM_ROOT");
 
-	snprintf(vectors, sizeof(vectors), "%s/tests/vectors/provenance", root ? root : ".");
+	if (snprintf(vectors, sizeof(vectors), "%s/provenance", tu_vectors()) >= (int)sizeof(vectors))
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

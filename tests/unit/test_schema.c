@@ -18,6 +18,7 @@
 #include "isim/file.h"
 #include "isim/json.h"
 #include "isim/schema.h"
+#include "testutil.h"
 
 /* Suite files (relative to tests/draft2020-12/), groups in them or single
  * cases that are not run, and why in one word. Everything else is run. */
@@ -191,14 +192,14 @@ static void run_dir(const char *top, const char *sub, struct tally *t)
 
 static void test_suite(void **state)
 {
-	const char *vectors = getenv("ISIM_VECTORS");
 	char top[1024];
 	struct tally t;
 	size_t i;
 
 	(void)state;
 	memset(&t, 0, sizeof(t));
-	snprintf(top, sizeof(top), "%s/json-schema-test-suite/tests/draft2020-12", vectors ? vectors : "tests/vectors");
+	assert_true(snprintf(top, sizeof(top), "%s/json-schema-test-suite/tests/draft2020-12", tu_vectors()) <
+		    (int)sizeof(top));
 	run_dir(top, "", &t);
 	run_dir(top, "optional", &t);
 	run_dir(top, "optional/format", &t);

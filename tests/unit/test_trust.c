@@ -15,6 +15,7 @@
 
 #include "isim/file.h"
 #include "isim/trust.h"
+#include "testutil.h"
 
 #define GOLDEN "EFCDAB8967452301"
 #define MINISIGN "5B086C40D853AD75"
@@ -71,17 +72,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void expect_error(const struct isim_error *err, enum isim_err kind, const char *msg)
-{
-	char buf[2400];
-
-	isim_error_format(err, buf, sizeof(buf));
-	if (strcmp(buf, msg) != 0 || err->kind != kind)
-		print_error("got kind %d, '%s'\n", err->kind, buf);
-	assert_string_equal(buf, msg);
-	assert_int_equal(err->kind, kind);
-}
-
 static void id(const char *hex, uint8_t keyid[8])
 {
 	assert_true(isim_ms_keyid_parse(hex, keyid));
@@ -113,7 +103,7 @@ static void test_load(void **state)
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), -1);
 	assert_null(key);
 	snprintf(msg, sizeof(msg), "signed by key 0123456789ABCDEF, which is not a trusted signer (2 keys in %s)", dir);
-	expect_error(&err, ISIM_ERR_REFUSED, msg);
+	tu_expect_error(&err, ISIM_ERR_REFUSED, msg);
 	isim_trust_free(t);
 }
 
@@ -143,11 +133,11 @@ static void test_revoked(void **state)
 	/* Still in the directory, but refused. */
 	assert_non_null(isim_trust_find(t, keyid));
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), -1);
-	expect_error(&err, ISIM_ERR_REFUSED, "key " MINISIGN " is revoked");
+	tu_expect_error(&err, ISIM_ERR_REFUSED, "key " MINISIGN " is revoked");
 	isim_error_clear(&err);
 	id(GOLDEN, keyid);
 	assert_int_equal(isim_trust_lookup(t, keyid, pk, &err), -1);
-	expect_error(&err, ISIM_ERR_REFUSED, "key " GOLDEN " is revoked");
+	tu_expect_error(&err, ISIM_ERR_REFUSED, "key " GOLDEN " is revoked");
 	id("0000000000000001", keyid);
 	assert_true(isim_trust_is_revoked(t, keyid));
 	id("07E6ABA5A7C1915D", keyid);
@@ -213,7 +203,7 @@ static void test_bad_dir(void **state)
 			snprintf(want, sizeof(want), "%s/%.*s%s%s", dir, (int)(p - b->msg), b->msg, dir, p + 3);
 		else
 			snprintf(want, sizeof(want), "%s/%s", dir, b->msg);
-		expect_error(&err, b->kind, want);
+		tu_expect_error(&err, b->kind, want);
 		free(text);
 	}
 	print_message("# %zu bad directories\n", i);
@@ -230,14 +220,14 @@ static void test_dir_itself(void **state)
 	assert_int_equal(chmod(dir, 0777), 0);
 	assert_int_equal(isim_trust_load(dir, &t, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: trusted signers directory is writable by others (mode 0777); refusing it", dir);
-	expect_error(&err, ISIM_ERR_PERM, msg);
+	tu_expect_error(&err, ISIM_ERR_PERM, msg);
 	assert_int_equal(chmod(dir, 0755), 0);
 
 	snprintf(missing, sizeof(missing), "%s/none", dir);
 	isim_error_clear(&err);
 	assert_int_equal(isim_trust_load(missing, &t, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: cannot open trusted signers directory: No such file or directory", missing);
-	expect_error(&err, ISIM_ERR_NOINPUT, msg);
+	tu_expect_error(&err, ISIM_ERR_NOINPUT, msg);
 
 	/* An empty directory trusts nobody, and says so. */
 	assert_int_equal(mkdir(missing, 0755), 0);
@@ -262,7 +252,7 @@ static void test_one_key(void **state)
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), 0);
 	id(MINISIGN, keyid);
 	assert_int_equal(isim_trust_signer(t, keyid, &key, &err), -1);
-	expect_error(&err, ISIM_ERR_REFUSED, "signed by key " MINISIGN ", but the public key is " GOLDEN);
+	tu_expect_error(&err, ISIM_ERR_REFUSED, "signed by key " MINISIGN ", but the public key is " GOLDEN);
 	isim_trust_free(t);
 	t = NULL;
 	/* A malformed key given by the user is bad input, not configuration. */
@@ -365,11 +355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verdicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 	};
-	const char *v = getenv("ISIM_VECTORS"), *root = getenv("ISIM_ROOT");
 
-	if (v)
-		snprintf(vectors, sizeof(vectors), "%s", v);
-	else
-		snprintf(vectors, sizeof(vectors), "%s/tests/vectors", root ? root : ".");
+	snprintf(vectors, sizeof(vectors), "%s", tu_vectors());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,12 +31,7 @@ static struct tu_run verify(const char *const *args)
 	return tu_call(isim_verify_main, argc, argv);
 }
 
-static const struct call_case {
-	const char *args[6];
-	int code;
-	const char *err;
-	const char *out;
-} cases[] = {
+static const struct tu_cmd_case cases[] = {
 	{ { NULL }, 64, "usage: isim-verify COMMAND", NULL },
 	{ { "frob" }, 64, "isim-verify: unknown command 'frob'", NULL },
 	{ { "fil" }, 64, "isim-verify: unknown command 'fil'", NULL },
@@ -62,24 +57,8 @@ static const struct call_case {
 
 static void test_calls(void **state)
 {
-	size_t i;
-
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct tu_run r = verify(cases[i].args);
-
-		if (r.code != cases[i].code)
-			print_error("case %zu: exit %d, stderr '%s'\n", i, r.code, r.err);
-		assert_int_equal(r.code, cases[i].code);
-		if (cases[i].err)
-			assert_non_null(strstr(r.err, cases[i].err));
-		if (cases[i].out)
-			assert_non_null(strstr(r.out, cases[i].out));
-		/* A usage error is one line. */
-		if (cases[i].code == 64)
-			assert_int_equal(tu_lines(r.err), 1);
-		tu_run_free(&r);
-	}
+	tu_run_cases(isim_verify_main, "isim-verify", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* A verdict that cannot be written: exit 74, and one message naming

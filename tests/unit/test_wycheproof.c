@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "isim/json.h"
+#include "testutil.h"
 
 static char vectors[PATH_MAX];
 
@@ -185,11 +186,7 @@ int main(void)
 		cmocka_unit_test(test_ed25519),
 		cmocka_unit_test(test_x25519),
 	};
-	const char *v = getenv("ISIM_VECTORS"), *root = getenv("ISIM_ROOT");
 
-	if (v)
-		snprintf(vectors, sizeof(vectors), "%s", v);
-	else
-		snprintf(vectors, sizeof(vectors), "%s/tests/vectors", root ? root : ".");
+	snprintf(vectors, sizeof(vectors), "%s", tu_vectors());
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

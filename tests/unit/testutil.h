@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Helpers shared by the unit tests: scratch folders, whole-file reads and
- * writes, and an error as the user would read it. */
+/* Helpers shared by the unit tests: the vectors folder, scratch folders,
+ * whole-file reads and writes, an error as the user would read it, and
+ * commands run in-process from a table. */
 #ifndef ISIM_TESTUTIL_H
 #define ISIM_TESTUTIL_H
 
@@ -13,6 +14,20 @@
 
 #include "isim/error.h"
 #include "isim/file.h"
+
+/* The folder of test vectors: $ISIM_VECTORS, else $ISIM_ROOT/tests/vectors,
+ * else tests/vectors (static buffer). */
+static inline const char *tu_vectors(void)
+{
+	static char buf[PATH_MAX];
+	const char *v = getenv("ISIM_VECTORS"), *root = getenv("ISIM_ROOT");
+
+	if (v && *v)
+		snprintf(buf, sizeof(buf), "%s", v);
+	else
+		snprintf(buf, sizeof(buf), "%s/tests/vectors", root && *root ? root : ".");
+	return buf;
+}
 
 /* A fresh folder under /tmp; free() the name, isim_rmtree() the folder. */
 static inline char *tu_tmpdir(void)
@@ -86,6 +101,17 @@ static inline const char *tu_msg(const struct isim_error *err)
 
 	isim_error_format(err, buf, sizeof(buf));
 	return buf;
+}
+
+/* err is of kind and reads msg, as a tool prints it after its name. */
+static inline void tu_expect_error(const struct isim_error *err, enum isim_err kind, const char *msg)
+{
+	const char *got = tu_msg(err);
+
+	if (strcmp(got, msg) != 0 || err->kind != kind)
+		print_error("got kind %d, '%s'\n", err->kind, got);
+	assert_string_equal(got, msg);
+	assert_int_equal(err->kind, kind);
 }
 
 /* A command run in-process (isim_NAME_main(argc, argv)) with its stdout
@@ -176,6 +202,48 @@ static inline void tu_run_free(struct tu_run *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+/* One row of a table of command lines run in-process. */
+struct tu_cmd_case {
+	const char *args[10]; /* after the program's name; NULL ends them */
+	int code;	      /* the exit code */
+	const char *err;      /* text stderr holds, or NULL */
+	const char *out;      /* text stdout holds, or NULL */
+};
+
+/* Run each case as `prog args...` through fn and check its exit code and
+ * output; a run that fails (exit 64 and above) prints nothing on stdout. */
+static inline void tu_run_cases(int (*fn)(int, char **), const char *prog, const struct tu_cmd_case *cases, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct tu_cmd_case *c = &cases[i];
+		char *argv[12];
+		struct tu_run r;
+		int argc = 0;
+
+		argv[argc++] = (char *)prog;
+		while (argc < 11 && c->args[argc - 1])
+			argv[argc] = (char *)c->args[argc - 1], argc++;
+		argv[argc] = NULL;
+		r = tu_call(fn, argc, argv);
+		if (r.code != c->code || (c->err && !strstr(r.err, c->err)) || (c->out && !strstr(r.out, c->out)))
+			print_error("case %zu (%s %s ...): exit %d, stderr '%s'\n", i, prog, argc > 1 ? argv[1] : "",
+				    r.code, r.err);
+		assert_int_equal(r.code, c->code);
+		if (c->err)
+			assert_non_null(strstr(r.err, c->err));
+		if (c->out)
+			assert_non_null(strstr(r.out, c->out));
+		if (c->code >= 64)
+			assert_string_equal(r.out, "");
+		/* A usage error is one line. */
+		if (c->code == 64)
+			assert_int_equal(tu_lines(r.err), 1);
+		tu_run_free(&r);
+	}
 }
 
 #endif

@@ -2,11 +2,8 @@
 # base-minimal: the system is up with IPv6, configured by cloud-init, behind
 # its firewall, its services enabled, and reachable over SSH with keys only.
 manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+# shellcheck source=features/base-minimal/files/infrasim-tap.sh
+. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"
 cfg() { jq -er --arg k "$1" '.feature_config["base-minimal"][$k] | tostring' "$manifest" 2>/dev/null || echo "$2"; }
 is_up() { ip -o link show dev "$1" up 2>/dev/null | grep -q .; }
 # listening tcp|udp PORT: a socket is bound to PORT (listening, for TCP).
@@ -56,5 +53,4 @@ for k in /etc/ssh/ssh_host_*_key; do
 done
 if [ -z "$bad" ]; then ok "SSH host keys are private to root"; else not_ok "SSH host keys are private to root:$bad"; fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

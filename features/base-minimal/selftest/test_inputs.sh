@@ -3,11 +3,8 @@
 # (or, when optional, is absent), secrets are private to root, the trusted
 # signer is a minisign public key, and this node's descriptor verifies.
 manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+# shellcheck source=features/base-minimal/files/infrasim-tap.sh
+. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"
 
 tab=$(printf '\t')
 if inputs=$(jq -er '.inputs[] | [.name, .destination, .required, .secret] | @tsv' "$manifest" 2>/dev/null) ||
@@ -53,5 +50,4 @@ else
 	not_ok "this node's descriptor verifies"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

@@ -3,11 +3,8 @@
 # is private, the certificate does not expire within a week, the check runs
 # at boot, and the firewall is open on the endpoint's port.
 manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+# shellcheck source=features/base-minimal/files/infrasim-tap.sh
+. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"
 cfg() { jq -er --arg k "$1" '.feature_config["control-mtls"][$k] | tostring' "$manifest" 2>/dev/null || echo "$2"; }
 
 dir=${MTLS_DIR:-/etc/infrasim/mtls}
@@ -33,5 +30,4 @@ else
 	not_ok "the firewall accepts TCP port $port"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

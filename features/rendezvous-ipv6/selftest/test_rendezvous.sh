@@ -3,11 +3,8 @@
 # interface with IPv6, slot addresses stable and distinct, the HMAC right
 # (RFC 4231's test case 2), and the firewall open to link-local peers.
 manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+# shellcheck source=features/base-minimal/files/infrasim-tap.sh
+. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"
 cfg() { jq -er --arg k "$1" '.feature_config["rendezvous-ipv6"][$k] | tostring' "$manifest" 2>/dev/null || echo "$2"; }
 
 iface=$(cfg interface eth0)
@@ -54,5 +51,4 @@ else
 	not_ok "the firewall accepts link-local peers on UDP port $port"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

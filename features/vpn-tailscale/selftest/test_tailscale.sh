@@ -4,11 +4,8 @@
 # Whether the tailnet answers depends on the network, so joining is not
 # required here: tailscale-check.sh tells.
 manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+# shellcheck source=features/base-minimal/files/infrasim-tap.sh
+. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"
 cfg() { jq -er --arg k "$1" '.feature_config["vpn-tailscale"][$k] | tostring' "$manifest" 2>/dev/null || echo "$2"; }
 listening() { # udp PORT
 	cat "/proc/net/$1" "/proc/net/${1}6" 2>/dev/null |
@@ -33,5 +30,4 @@ case $(stat -c %a:%u "$key" 2>/dev/null) in
 *) not_ok "the auth key is private to root" ;;
 esac
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done

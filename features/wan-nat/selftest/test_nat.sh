@@ -3,11 +3,8 @@
 # the script parses its configuration. Whether a STUN server answers depends
 # on the network, so the verdict itself is not required here.
 manifest=${ISIM_MANIFEST:-/etc/infrasim/manifest.json}
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-check() { d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok "$d"; fi; }
+# shellcheck source=features/base-minimal/files/infrasim-tap.sh
+. "${ISIM_LIBDIR:-/usr/local/lib/infrasim}/tap.sh"
 
 check "socat is installed" command -v socat
 check "nat-detect.sh answers --help" /usr/local/bin/nat-detect.sh --help
@@ -17,5 +14,4 @@ else
 	not_ok "STUN servers are configured"
 fi
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+tap_done
