@@ -154,12 +154,12 @@ cat >node.json <<'JSON'
  "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-02-01T00:00:00Z"}
 JSON
 S=$ISIM_ROOT/schemas
-expect 0 "isim-sign descriptor with ISIM_SIGN_KEY" env ISIM_SIGN_KEY=k isim-sign descriptor --schemas-dir "$S" node.json
+expect 0 "isim-sign descriptor with ISIM_SIGN_KEY" env ISIM_SIGN_KEY=k isim-sign descriptor node.json
 cp "$T/out" signed.json
 jq -c . signed.json >signed.jsonl
-full "isim-sign descriptor >/dev/full" "isim-sign descriptor" isim-sign descriptor -k k --schemas-dir "$S" node.json
+full "isim-sign descriptor >/dev/full" "isim-sign descriptor" isim-sign descriptor -k k node.json
 full "isim-sign descriptor --stream >/dev/full" "isim-sign descriptor" \
-	isim-sign descriptor -k k --schemas-dir "$S" --stream signed.jsonl
+	isim-sign descriptor -k k --stream signed.jsonl
 full "isim-verify descriptor >/dev/full" "isim-verify descriptor" \
 	isim-verify descriptor --schemas-dir "$S" --pub k.pub --at 2026-01-15T00:00:00Z signed.json
 full "isim-verify descriptor --stream >/dev/full" "isim-verify descriptor" \
