@@ -18,11 +18,12 @@ DOWN=${ISIM_POWERDOWN_SECONDS:-60}
 UP=${ISIM_BOOT_SECONDS:-600}
 
 isim-compose -q -o "$T/comp" "$p"
-expect 0 "builds $p on debian:bookworm" isim-build --base debian:bookworm -q -o "$T/a" "$T/comp"
+expect 0 "builds $p on debian:bookworm" isim-build --base debian:bookworm -o "$T/a" "$T/comp"
 img=$T/a/$p.qcow2
 kver=$(jq -r .kernel "$T/out")
 tar=$(jq -r .base_rootfs "$T/out")
 tar -xOf "$tar" "./usr/lib/modules/$kver/modules.dep" >"$T/modules.dep" 2>/dev/null
+check "the image's kernel $kver has its modules.dep" test -s "$T/modules.dep"
 
 # The NoCloud seed, as a FAT volume labelled CIDATA (cloud-init accepts it
 # as it accepts the ISO): the required trusted signer, and a host name.
@@ -116,7 +117,7 @@ powerdown() {
 
 # selftest NAME TEXT: the console's selftest report has the line "ok N - TEXT".
 selftest() {
-	if grep -aq "^ok [0-9]* - $2\$" "$T/$1.log"; then
+	if tr -d '\r' <"$T/$1.log" | grep -q "^ok [0-9]* - $2\$"; then
 		ok "$1: selftest '$2' passes"
 	else
 		not_ok "$1: selftest '$2' passes" "$(sed -n '/SELFTEST BEGIN/,/SELFTEST END/p' "$T/$1.log")"
