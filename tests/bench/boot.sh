@@ -48,10 +48,9 @@ chmod 0755 "$W/initramfs/init"
 cp "$W/initramfs/bin/busybox" "$W/busybox"
 (cd "$W/initramfs" && find . | sort | "$W/busybox" cpio -o -H newc 2>/dev/null) | gzip -n >"$W/initrd.gz"
 
-machine="-machine q35,accel=tcg -m 1024 -nographic -no-reboot"
 cat >"$W/baseline.sh" <<BASE
 #!/bin/sh
-exec qemu-system-x86_64 $machine -kernel "$W/vmlinuz" -initrd "$W/initrd.gz" \\
+exec qemu-system-x86_64 -machine q35,accel=tcg -m 1024 -nodefaults -nographic -serial stdio -no-reboot -kernel "$W/vmlinuz" -initrd "$W/initrd.gz" \\
 	-append "console=ttyS0,115200 quiet panic=-1" </dev/null
 BASE
 base_ms=$(median_ms boot-baseline sh "$W/baseline.sh")
@@ -76,15 +75,17 @@ truncate -s 2M "$W/seed.img"
 mformat -i "$W/seed.img" -v CIDATA ::
 mcopy -i "$W/seed.img" "$W/user-data" "$W/meta-data" ::/
 
-# The devices of cmd/isim-build/boot.c's command line.
+# The options of cmd/isim-build/boot.c's command line; BENCH_QEMU_OPTS
+# replaces those after the machine (to time another command line).
+opts=${BENCH_QEMU_OPTS:--nodefaults -nographic -serial stdio -no-reboot -snapshot \
+-netdev user,id=net0,restrict=on -device virtio-net-pci,netdev=net0,romfile=}
 i=1
 while [ "$i" -le "$RUNS" ]; do
-	# shellcheck disable=SC2086 # $machine is a list of options
+	# shellcheck disable=SC2086 # $opts is a list of options
 	timeout 900 /usr/bin/python3 "$phases" run --until "SELFTEST END" \
-		qemu-system-x86_64 $machine -snapshot \
+		qemu-system-x86_64 -machine q35,accel=tcg -m 1024 $opts \
 		-drive "file=$img,if=virtio,format=qcow2" \
-		-drive "file=$W/seed.img,if=virtio,format=raw,readonly=on" \
-		${BENCH_QEMU_NIC:--nic user,model=virtio-net-pci,restrict=on} >"$W/image-$i.log"
+		-drive "file=$W/seed.img,if=virtio,format=raw,readonly=on" >"$W/image-$i.log"
 	grep -q "SELFTEST END status=0" "$W/image-$i.log" || echo "boot.sh: run $i: the selftests did not pass: $W/image-$i.log" >&2
 	i=$((i + 1))
 done
