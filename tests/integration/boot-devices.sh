@@ -26,7 +26,8 @@ tar -xOf "$tar" "./usr/lib/modules/$kver/modules.dep" >"$T/modules.dep" 2>/dev/n
 check "the image's kernel $kver has its modules.dep" test -s "$T/modules.dep"
 
 # The NoCloud seed, as a FAT volume labelled CIDATA (cloud-init accepts it
-# as it accepts the ISO): the required trusted signer, and a host name.
+# as it accepts the ISO): the required trusted signer, a host name, and a
+# command that lists the loaded kernel modules on the console.
 isim-sign keygen -W -o "$T/signer.key" >/dev/null
 {
 	echo '#cloud-config'
@@ -35,6 +36,10 @@ isim-sign keygen -W -o "$T/signer.key" >/dev/null
 	echo '    permissions: "0644"'
 	echo '    encoding: b64'
 	echo "    content: $(base64 -w0 <"$T/signer.key.pub")"
+	cat <<'EOF'
+runcmd:
+  - echo MODULES $(cut -d' ' -f1 /proc/modules | sort | paste -sd' ') >/dev/console
+EOF
 } >"$T/user-data"
 printf 'instance-id: boot-devices\nlocal-hostname: boot-devices\n' >"$T/meta-data"
 truncate -s 2M "$T/seed.img"
@@ -124,7 +129,8 @@ selftest() {
 	fi
 }
 
-# nic MODEL MODULE: boot on QEMU's NIC MODEL, SSH forwarded from the host.
+# nic MODEL MODULE [QEMU-OPTIONS...]: boot on QEMU's NIC MODEL, SSH
+# forwarded from the host.
 nic() {
 	model=$1
 	if ! grep -q "/$2\.ko" "$T/modules.dep"; then
@@ -135,7 +141,8 @@ nic() {
 		not_ok "$model: a free TCP port for the SSH forward"
 		return
 	}
-	if ! boot "$model" -nic "user,model=$model,hostfwd=tcp:127.0.0.1:$port-:22"; then
+	shift 2
+	if ! boot "$model" -nic "user,model=$model,hostfwd=tcp:127.0.0.1:$port-:22" "$@"; then
 		not_ok "$model: the image boots to its selftests" "$(tail -n 30 "$T/$model.log")"
 		kill "$qpid" 2>/dev/null
 		wait "$qpid" 2>/dev/null
@@ -155,7 +162,17 @@ nic() {
 }
 
 # ---- QEMU's NIC models --------------------------------------------------------
-nic virtio-net-pci virtio_net
+# With a virtio RNG, whose driver only the guest's modalias walk loads.
+nic virtio-net-pci virtio_net -device virtio-rng-pci
+modules=$(tr -d '\r' <"$T/virtio-net-pci.log" 2>/dev/null | sed -n 's/^MODULES //p' | head -n 1)
+case " $modules " in
+*" virtio_rng "*) ok "virtio-net-pci: the guest loaded virtio_rng for the virtio RNG it found" ;;
+*) not_ok "virtio-net-pci: the guest loaded virtio_rng for the virtio RNG it found" "modules: $modules" ;;
+esac
+case " $modules " in
+*" button "*) ok "... and the ACPI button driver" ;;
+*) not_ok "... and the ACPI button driver" "modules: $modules" ;;
+esac
 nic e1000 e1000
 nic e1000e e1000e
 nic rtl8139 8139too
