@@ -115,7 +115,9 @@ static int add_drive(struct argvec *a, const struct isim_qemu_drive *d, struct i
 	return 0;
 }
 
-static int add_nic(struct argvec *a, const struct isim_qemu_nic *nic, struct isim_error *err)
+/* A user-mode NIC as a backend (-netdev, id netN) and a device, so that
+ * the device's own properties (its option ROM) can be set. */
+static int add_nic(struct argvec *a, size_t n, const struct isim_qemu_nic *nic, struct isim_error *err)
 {
 	const char *model = nic->model ? nic->model : "virtio-net-pci";
 	char *opt = NULL;
@@ -124,7 +126,7 @@ static int add_nic(struct argvec *a, const struct isim_qemu_nic *nic, struct isi
 
 	if (plain("NIC model", model, err) < 0)
 		return -1;
-	if (asprintf(&opt, "user,model=%s%s", model, nic->restrict_ ? ",restrict=on" : "") < 0)
+	if (asprintf(&opt, "user,id=net%zu%s", n, nic->restrict_ ? ",restrict=on" : "") < 0)
 		return oom(err);
 	for (i = 0; i < nic->nforwards; i++) {
 		const struct isim_qemu_forward *f = &nic->forwards[i];
@@ -147,8 +149,10 @@ static int add_nic(struct argvec *a, const struct isim_qemu_nic *nic, struct isi
 		free(opt);
 		opt = more;
 	}
-	push(a, "-nic");
+	push(a, "-netdev");
 	push(a, "%s", opt);
+	push(a, "-device");
+	push(a, "%s,netdev=net%zu%s", model, n, nic->no_rom ? ",romfile=" : "");
 	ret = 0;
 out:
 	free(opt);
@@ -160,6 +164,11 @@ static int add_serial(struct argvec *a, const struct isim_qemu_machine *m, struc
 	switch (m->serial) {
 	case ISIM_QEMU_SERIAL_STDIO:
 		push(a, "-nographic");
+		/* -nodefaults leaves no serial port for -nographic to use. */
+		if (m->nodefaults) {
+			push(a, "-serial");
+			push(a, "stdio");
+		}
 		return 0;
 	case ISIM_QEMU_SERIAL_NONE:
 		push(a, "-display");
@@ -224,7 +233,7 @@ int isim_qemu_argv(const struct isim_qemu_machine *m, char ***out, struct isim_e
 		push(&a, "none");
 	} else {
 		for (i = 0; i < m->nnics; i++)
-			if (add_nic(&a, &m->nics[i], err) < 0)
+			if (add_nic(&a, i, &m->nics[i], err) < 0)
 				goto fail;
 	}
 	if (m->qmp) {

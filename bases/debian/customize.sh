@@ -76,8 +76,8 @@ for s in bootlogs bootmisc.sh brightness checkfs.sh checkroot-bootclean.sh \
 	rm -f "$root/etc/init.d/$s" "$root"/etc/runlevels/*/"$s" \
 		"$root"/etc/rc[0-6S].d/[SK][0-9][0-9]"$s"
 done
-for s in devfs localmount hostname sysctl bootmisc seedrng syslog networking \
-	sshd cloud-init-local cloud-init cloud-config cloud-final; do
+for s in devfs hwdrivers localmount hostname sysctl bootmisc seedrng syslog \
+	acpid networking sshd cloud-init-local cloud-init cloud-config cloud-final; do
 	put "$s.initd" 0755 "/etc/init.d/$s"
 done
 # OpenRC's output_log and error_log through dpkg's start-stop-daemon.
@@ -86,9 +86,13 @@ put start-stop-daemon.sh 0755 /usr/lib/rc/bin/start-stop-daemon
 # no "openrc boot"; the boot runlevel stays empty). Not cgroups, as on
 # Alpine: OpenRC then sets up no cgroup per service (about 4 s at boot).
 rm -f "$root"/etc/runlevels/*/cgroups
-for s in devfs localmount hostname sysctl bootmisc seedrng syslog; do
+# hwdrivers loads the modules of the hardware present (no udev), acpid
+# powers off on the ACPI power button (files/acpi-power).
+for s in devfs hwdrivers localmount hostname sysctl bootmisc seedrng syslog \
+	acpid; do
 	runlevel_add "$s" sysinit
 done
+put acpi-power 0755 /etc/acpi/PWRF/00000080
 # default: the network, after the firewall that a profile adds there.
 # cloud-init's local stage is not run (see cloud-init-local.initd); the
 # other stages are the profile's (its manifest's services).

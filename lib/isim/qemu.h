@@ -38,13 +38,15 @@ struct isim_qemu_forward {
 struct isim_qemu_nic {
 	const char *model; /* NULL: virtio-net-pci */
 	bool restrict_;	   /* restrict=on: the guest reaches nothing but the forwards */
+	bool no_rom;	   /* romfile=: no option ROM (iPXE only slows the firmware) */
 	const struct isim_qemu_forward *forwards;
 	size_t nforwards;
 };
 
 enum isim_qemu_serial {
 	ISIM_QEMU_SERIAL_NONE,	 /* -serial none */
-	ISIM_QEMU_SERIAL_STDIO,	 /* -nographic: the console on stdout (and the monitor muxed on it) */
+	ISIM_QEMU_SERIAL_STDIO,	 /* -nographic: the console on stdout (and the monitor muxed on it;
+				  * with nodefaults, -serial stdio and no monitor) */
 	ISIM_QEMU_SERIAL_FILE,	 /* -serial file:PATH */
 	ISIM_QEMU_SERIAL_SOCKET, /* -serial unix:PATH,server=on,wait=off */
 	ISIM_QEMU_SERIAL_PIPE,	 /* -serial pipe:PATH (PATH.in and PATH.out, or the FIFO PATH) */

@@ -84,8 +84,8 @@ static void test_argv(void **state)
 				 "-serial file:/run/x/console.log "
 				 "-drive file=/img/x.qcow2,if=virtio,format=qcow2,snapshot=on "
 				 "-drive file=/img/seed.iso,if=virtio,format=raw,readonly=on "
-				 "-nic user,model=virtio-net-pci,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,"
-				 "hostfwd=udp:0.0.0.0:5353-:53 "
+				 "-netdev user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22,"
+				 "hostfwd=udp:0.0.0.0:5353-:53 -device virtio-net-pci,netdev=net0 "
 				 "-qmp unix:/run/x/qmp.sock,server=on,wait=off -vga none");
 	/* A migration's destination: the same machine, waiting for its state. */
 	m.incoming = "defer";
@@ -94,6 +94,18 @@ static void test_argv(void **state)
 	assert_non_null(strstr(dst, " -incoming defer -vga none"));
 	free(src);
 	free(dst);
+
+	/* Two NICs: a backend and a device each, the second without its ROM. */
+	{
+		const struct isim_qemu_nic nics[] = { { .model = "virtio-net-pci" },
+						      { .model = "e1000", .no_rom = true } };
+		struct isim_qemu_machine two = { .nics = nics, .nnics = 2 };
+
+		src = argv_of(&two);
+		assert_non_null(strstr(src, " -netdev user,id=net0 -device virtio-net-pci,netdev=net0 "
+					    "-netdev user,id=net1 -device e1000,netdev=net1,romfile="));
+		free(src);
+	}
 
 	/* The other consoles, no network, a paused machine of another type. */
 	{
@@ -118,9 +130,15 @@ static void test_argv(void **state)
 		free(src);
 		n.serial = ISIM_QEMU_SERIAL_STDIO;
 		src = argv_of(&n);
+		/* Without defaults there is no serial port for -nographic. */
+		assert_non_null(strstr(src, " -nographic -serial stdio "));
+		free(src);
+		n.nodefaults = false;
+		src = argv_of(&n);
 		assert_non_null(strstr(src, " -nographic "));
 		assert_null(strstr(src, "-serial"));
 		free(src);
+		n.nodefaults = true;
 		n.serial = ISIM_QEMU_SERIAL_NONE;
 		src = argv_of(&n);
 		assert_non_null(strstr(src, " -display none -serial none "));
