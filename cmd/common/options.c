@@ -4,7 +4,9 @@
 
 #include "common/cli.h"
 #include "common/options.h"
+#include "common/paths.h"
 #include "common/secret.h"
+#include "isim/trust.h"
 
 int isim_key_option(const char *prog, struct isim_key_opt *k, int c, const char *arg)
 {
@@ -66,4 +68,23 @@ bool isim_parse_long(const char *s, long lo, long hi, long *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+int isim_trust_option(const char *prog, struct isim_trust_opt *o, int c, const char *arg)
+{
+	if (c == 'd')
+		return isim_opt_once(prog, "--trust", &o->dir, arg) ? ISIM_EXIT_USAGE : 0;
+	return isim_opt_once(prog, "--pub", &o->pub, arg) ? ISIM_EXIT_USAGE : 0;
+}
+
+int isim_trust_finish(const char *prog, const struct isim_trust_opt *o)
+{
+	if (o->dir && o->pub)
+		return isim_usage_error(prog, "--trust and --pub exclude each other");
+	return 0;
+}
+
+int isim_trust_opt_open(const struct isim_trust_opt *o, struct isim_trust **out, struct isim_error *err)
+{
+	return isim_trust_open(o->pub ? NULL : isim_path_trust_dir(o->dir), o->pub, out, err);
 }

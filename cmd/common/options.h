@@ -30,6 +30,10 @@ enum {
 	{ "features-dir", required_argument, NULL, ISIM_OPT_FEATURES_DIR }, \
 	{ "profiles-dir", required_argument, NULL, ISIM_OPT_PROFILES_DIR }, \
 	{ "schemas-dir", required_argument, NULL, ISIM_OPT_SCHEMAS_DIR }
+/* -d, --trust DIR, -p, --pub KEY.pub. */
+#define ISIM_LONGOPTS_TRUST \
+	{ "trust", required_argument, NULL, 'd' }, \
+	{ "pub", required_argument, NULL, 'p' }
 /* -h, --help. */
 #define ISIM_LONGOPT_HELP { "help", no_argument, NULL, 'h' }
 /* clang-format on */
@@ -53,6 +57,23 @@ int isim_key_option(const char *prog, struct isim_key_opt *k, int c, const char 
  * Without any key, with required, or with --password-fd, a usage error.
  * Returns 0 or ISIM_EXIT_USAGE. */
 int isim_key_finish(const char *prog, struct isim_key_opt *k, bool required);
+
+/* Whom a check trusts: the trusted signers folder, or one public key. */
+struct isim_trust_opt {
+	const char *dir; /* -d, --trust DIR */
+	const char *pub; /* -p, --pub KEY.pub */
+};
+
+struct isim_trust;
+struct isim_error;
+
+/* For getopt's c 'd' or 'p': 0, or ISIM_EXIT_USAGE when given twice. */
+int isim_trust_option(const char *prog, struct isim_trust_opt *o, int c, const char *arg);
+/* After the options: 0, or ISIM_EXIT_USAGE when both were given. */
+int isim_trust_finish(const char *prog, const struct isim_trust_opt *o);
+/* The trusted signers: --pub's key alone, else the folder --trust names,
+ * $ISIM_TRUST_DIR or the installed one (paths.h). 0, or -1 with err. */
+int isim_trust_opt_open(const struct isim_trust_opt *o, struct isim_trust **out, struct isim_error *err);
 
 /* Folders, as given; NULL where not (paths are resolved elsewhere). */
 struct isim_dir_opts {

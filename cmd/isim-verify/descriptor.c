@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/paths.h"
 #include "common/verdict.h"
 #include "isim/catalog.h"
@@ -174,15 +175,15 @@ static int parse_at(const char *s, time_t *out)
 int verify_descriptor_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "trust", required_argument, NULL, 'd' },
-		{ "pub", required_argument, NULL, 'p' },
+		ISIM_LONGOPTS_TRUST,
 		{ "at", required_argument, NULL, 't' },
 		{ "stream", no_argument, NULL, 's' },
 		{ "schemas-dir", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *pub = NULL, *at = NULL, *schemas = NULL, *path;
+	const char *at = NULL, *schemas = NULL, *path;
+	struct isim_trust_opt trust = { 0 };
 	struct run r = { 0 };
 	struct isim_error err;
 	bool stream = false;
@@ -195,11 +196,8 @@ int verify_descriptor_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "d:p:t:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (isim_opt_once(PROG, "--trust", &dir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'p':
-			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+			if (isim_trust_option(PROG, &trust, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 't':
@@ -222,8 +220,8 @@ int verify_descriptor_main(int argc, char *argv[])
 	}
 	if (argc - optind > 1)
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
-	if (dir && pub)
-		return isim_usage_error(PROG, "--trust and --pub exclude each other");
+	if (isim_trust_finish(PROG, &trust))
+		return ISIM_EXIT_USAGE;
 	if (at && parse_at(at, &r.at) < 0)
 		return isim_usage_error(PROG, "--at '%.64s' is not an RFC 3339 time nor @SECONDS", at);
 	if (!at)
@@ -232,7 +230,7 @@ int verify_descriptor_main(int argc, char *argv[])
 	if (isim_descriptor_schema_load(isim_path_schemas(schemas), &schema, &err) < 0)
 		return isim_fail(PROG, &err);
 	r.schema = schema.schema;
-	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &r.trust, &err) < 0) {
+	if (isim_trust_opt_open(&trust, &r.trust, &err) < 0) {
 		isim_descriptor_schema_free(&schema);
 		return isim_fail(PROG, &err);
 	}

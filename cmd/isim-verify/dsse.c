@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/paths.h"
 #include "common/verdict.h"
 #include "isim/dsse.h"
@@ -40,13 +41,13 @@ void verify_dsse_usage(FILE *f)
 int verify_dsse_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "trust", required_argument, NULL, 'd' },
-		{ "pub", required_argument, NULL, 'p' },
+		ISIM_LONGOPTS_TRUST,
 		{ "type", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *pub = NULL, *type = NULL, *path;
+	const char *type = NULL, *path;
+	struct isim_trust_opt trust = { 0 };
 	struct isim_trust *t = NULL;
 	struct isim_dsse env = { 0 };
 	struct isim_error err;
@@ -62,11 +63,8 @@ int verify_dsse_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "d:p:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (isim_opt_once(PROG, "--trust", &dir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'p':
-			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+			if (isim_trust_option(PROG, &trust, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'T':
@@ -82,8 +80,8 @@ int verify_dsse_main(int argc, char *argv[])
 	}
 	if (argc - optind > 1)
 		return isim_usage_error(PROG, "one FILE at most, got %d", argc - optind);
-	if (dir && pub)
-		return isim_usage_error(PROG, "--trust and --pub exclude each other");
+	if (isim_trust_finish(PROG, &trust))
+		return ISIM_EXIT_USAGE;
 	path = optind < argc ? argv[optind] : "-";
 	if (isim_file_read(path, ISIM_DSSE_PAYLOAD_MAX * 2, &text, &len, &err) < 0)
 		return isim_fail(PROG, &err);
@@ -92,8 +90,7 @@ int verify_dsse_main(int argc, char *argv[])
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
-	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &t, &err) < 0 ||
-	    isim_dsse_verify_trusted(&env, t, type, &v, &err) < 0) {
+	if (isim_trust_opt_open(&trust, &t, &err) < 0 || isim_dsse_verify_trusted(&env, t, type, &v, &err) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/paths.h"
 #include "common/verdict.h"
 #include "isim/json.h"
@@ -87,12 +88,12 @@ int verify_file_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "sig-file", required_argument, NULL, 'x' },
-		{ "trust", required_argument, NULL, 'd' },
-		{ "pub", required_argument, NULL, 'p' },
+		ISIM_LONGOPTS_TRUST,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sig_file = NULL, *dir = NULL, *pub = NULL;
+	const char *sig_file = NULL;
+	struct isim_trust_opt trust = { 0 };
 	struct isim_trust *t = NULL;
 	struct isim_error err;
 	int c, i, r, ret = 0;
@@ -107,11 +108,8 @@ int verify_file_main(int argc, char *argv[])
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'd':
-			if (isim_opt_once(PROG, "--trust", &dir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'p':
-			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+			if (isim_trust_option(PROG, &trust, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'h':
@@ -125,9 +123,9 @@ int verify_file_main(int argc, char *argv[])
 		return isim_usage_error(PROG, "no FILE to verify");
 	if (sig_file && argc - optind > 1)
 		return isim_usage_error(PROG, "--sig-file goes with one FILE only, got %d", argc - optind);
-	if (dir && pub)
-		return isim_usage_error(PROG, "--trust and --pub exclude each other");
-	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &t, &err) < 0)
+	if (isim_trust_finish(PROG, &trust))
+		return ISIM_EXIT_USAGE;
+	if (isim_trust_opt_open(&trust, &t, &err) < 0)
 		return isim_fail(PROG, &err);
 	/* Errors that stopped a check outrank a negative verdict. */
 	for (i = optind; i < argc; i++) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/paths.h"
 #include "common/verdict.h"
 #include "isim/hash.h"
@@ -121,14 +122,14 @@ out:
 int verify_provenance_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
-		{ "trust", required_argument, NULL, 'd' },
-		{ "pub", required_argument, NULL, 'p' },
+		ISIM_LONGOPTS_TRUST,
 		{ "statement", required_argument, NULL, 'S' },
 		{ "sig-file", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = NULL, *pub = NULL, *stmt_opt = NULL, *sig_opt = NULL;
+	const char *stmt_opt = NULL, *sig_opt = NULL;
+	struct isim_trust_opt trust = { 0 };
 	char *stmt = NULL, *sig = NULL;
 	struct paths v = { 0 };
 	struct isim_trust *t = NULL;
@@ -141,11 +142,8 @@ int verify_provenance_main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "d:p:S:x:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (isim_opt_once(PROG, "--trust", &dir, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'p':
-			if (isim_opt_once(PROG, "--pub", &pub, optarg))
+			if (isim_trust_option(PROG, &trust, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		case 'S':
@@ -166,8 +164,8 @@ int verify_provenance_main(int argc, char *argv[])
 	if (argc - optind != 1)
 		return isim_usage_error(PROG, argc == optind ? "no IMAGE given" : "one IMAGE only, got %d",
 					argc - optind);
-	if (dir && pub)
-		return isim_usage_error(PROG, "--trust and --pub exclude each other");
+	if (isim_trust_finish(PROG, &trust))
+		return ISIM_EXIT_USAGE;
 	v.image = argv[optind];
 	stmt = stmt_opt ? strdup(stmt_opt) : statement_path(v.image);
 	sig = stmt ? (sig_opt ? strdup(sig_opt) : isim_ms_sig_path(stmt)) : NULL;
@@ -178,8 +176,7 @@ int verify_provenance_main(int argc, char *argv[])
 	}
 	v.statement = stmt;
 	v.signature = sig;
-	if (isim_trust_open(pub ? NULL : isim_path_trust_dir(dir), pub, &t, &err) < 0 ||
-	    (ret = check(t, &v, &err)) < 0) {
+	if (isim_trust_opt_open(&trust, &t, &err) < 0 || (ret = check(t, &v, &err)) < 0) {
 		ret = isim_fail(PROG, &err);
 		goto out;
 	}
