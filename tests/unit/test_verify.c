@@ -53,6 +53,23 @@ static const struct tu_cmd_case cases[] = {
 	  NULL },
 	{ { "--frob" }, 64, "isim-verify: bad option '--frob' (unknown, or missing its value)", NULL },
 	{ { "file" }, 64, "isim-verify file: no FILE to verify (see isim-verify file --help)\n", NULL },
+	/* The trust options mean the same in every command. */
+	{ { "file", "--trust", "/t", "--pub", "k.pub", "f" },
+	  64,
+	  "isim-verify file: --trust and --pub exclude each other (see isim-verify file --help)\n",
+	  NULL },
+	{ { "descriptor", "-d", "/t", "-p", "k.pub" },
+	  64,
+	  "isim-verify descriptor: --trust and --pub exclude each other (see isim-verify descriptor --help)\n",
+	  NULL },
+	{ { "dsse", "--pub", "a.pub", "--pub", "b.pub" },
+	  64,
+	  "isim-verify dsse: --pub given twice (see isim-verify dsse --help)\n",
+	  NULL },
+	{ { "provenance", "--trust", "/t", "--trust", "/u", "x.qcow2" },
+	  64,
+	  "isim-verify provenance: --trust given twice (see isim-verify provenance --help)\n",
+	  NULL },
 };
 
 static void test_calls(void **state)
