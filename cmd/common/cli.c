@@ -194,3 +194,37 @@ int isim_exit_code(enum isim_err kind)
 	}
 	return ISIM_EXIT_SOFTWARE;
 }
+
+int isim_getopt(struct isim_getopt *g, int argc, char *argv[])
+{
+	int c;
+
+	if (!g->begun) {
+		optind = 0;
+		opterr = 0;
+		g->begun = true;
+	}
+	c = getopt_long(argc, argv, g->shortopts, g->longopts, NULL);
+	switch (c) {
+	case 'h':
+		if (g->usage_as)
+			g->usage_as(stdout, g->prog);
+		else
+			g->usage(stdout);
+		g->rc = isim_close_stdout(g->prog);
+		return ISIM_GETOPT_EXIT;
+	case 'V': {
+		/* The tool's line, as `TOOL --version` prints it. */
+		char tool[64];
+
+		snprintf(tool, sizeof(tool), "%.*s", (int)strcspn(g->prog, " "), g->prog);
+		g->rc = isim_print_version(tool);
+		return ISIM_GETOPT_EXIT;
+	}
+	case '?':
+	case ':':
+		g->rc = isim_bad_option(g->prog, argv, optopt);
+		return ISIM_GETOPT_EXIT;
+	}
+	return c;
+}

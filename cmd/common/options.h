@@ -34,8 +34,10 @@ enum {
 #define ISIM_LONGOPTS_TRUST \
 	{ "trust", required_argument, NULL, 'd' }, \
 	{ "pub", required_argument, NULL, 'p' }
-/* -h, --help. */
-#define ISIM_LONGOPT_HELP { "help", no_argument, NULL, 'h' }
+/* -h, --help and -V, --version, which isim_getopt answers (cli.h). */
+#define ISIM_LONGOPT_HELP \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }
 /* clang-format on */
 
 /* The key a command signs with. */

@@ -558,11 +558,13 @@ int build_test_main(int argc, char *argv[])
 		{ "memory", required_argument, NULL, 'M' },
 		{ "quiet", no_argument, NULL, 'q' },
 		ISIM_LONGOPT_HELP,
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* argv[0] is "test" for the command, the tool's name for --test. */
 	const char *prog = strcmp(argv[0], "test") == 0 ? PROG " test" : TPROG;
+	struct isim_getopt g = {
+		.prog = prog, .shortopts = "ti:S:o:k:T:M:qhV", .longopts = opts, .usage = build_test_usage
+	};
 	struct test t = { .timeout = 900, .memory = 1024 };
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
@@ -571,10 +573,10 @@ int build_test_main(int argc, char *argv[])
 	int c, ret = ISIM_EXIT_SOFTWARE;
 
 	isim_error_clear(&err);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ti:S:o:k:T:M:qhV", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 't':
 			/* --test itself; with the command, the same image test. */
 			break;
@@ -621,13 +623,6 @@ int build_test_main(int argc, char *argv[])
 		case 'q':
 			t.quiet = true;
 			break;
-		case 'h':
-			build_test_usage(stdout);
-			return isim_close_stdout(prog);
-		case 'V':
-			return isim_print_version(PROG);
-		default:
-			return isim_bad_option(prog, argv, optopt);
 		}
 	}
 	if (optind + 1 != argc)

@@ -61,6 +61,7 @@ int sign_descriptor_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct isim_getopt g = { .prog = PROG, .shortopts = "k:shV", .longopts = opts, .usage = sign_descriptor_usage };
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
 	const char *path, *name;
 	struct isim_ms_seckey *sk = NULL;
@@ -71,10 +72,10 @@ int sign_descriptor_main(int argc, char *argv[])
 	int c, ret = 0, got;
 
 	isim_error_clear(&err);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:sh", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'k':
 		case ISIM_OPT_PASSWORD_FD:
 			if (isim_key_option(PROG, &key, c, optarg))
@@ -83,11 +84,6 @@ int sign_descriptor_main(int argc, char *argv[])
 		case 's':
 			stream = true;
 			break;
-		case 'h':
-			sign_descriptor_usage(stdout);
-			return isim_close_stdout(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (isim_key_finish(PROG, &key, true))

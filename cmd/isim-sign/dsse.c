@@ -40,6 +40,7 @@ int sign_dsse_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct isim_getopt g = { .prog = PROG, .shortopts = "k:T:hV", .longopts = opts, .usage = sign_dsse_usage };
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
 	const char *type = NULL, *path;
 	struct isim_ms_seckey *sk = NULL;
@@ -49,10 +50,10 @@ int sign_dsse_main(int argc, char *argv[])
 	int c, ret = 0;
 
 	isim_error_clear(&err);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:T:h", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'k':
 		case ISIM_OPT_PASSWORD_FD:
 			if (isim_key_option(PROG, &key, c, optarg))
@@ -62,11 +63,6 @@ int sign_dsse_main(int argc, char *argv[])
 			if (isim_opt_once(PROG, "--type", &type, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case 'h':
-			sign_dsse_usage(stdout);
-			return isim_close_stdout(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (isim_key_finish(PROG, &key, true))

@@ -164,14 +164,15 @@ int sign_keygen_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct isim_getopt g = { .prog = PROG, .shortopts = "o:fWc:hV", .longopts = opts, .usage = sign_keygen_usage };
 	const char *out = NULL, *comment = NULL;
 	bool force = false, nopass = false;
 	int c, pwfd = -1;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:fWc:h", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'o':
 			if (isim_opt_once(PROG, "--out", &out, optarg))
 				return ISIM_EXIT_USAGE;
@@ -192,11 +193,6 @@ int sign_keygen_main(int argc, char *argv[])
 			if (isim_opt_once(PROG, "--comment", &comment, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case 'h':
-			sign_keygen_usage(stdout);
-			return isim_close_stdout(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (optind != argc)

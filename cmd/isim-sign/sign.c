@@ -126,15 +126,16 @@ int sign_files_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = strcmp(argv[0], "sign") == 0 ? "isim-sign sign" : "isim-sign";
+	struct isim_getopt g = { .prog = prog, .shortopts = "k:x:t:c:hV", .longopts = opts, .usage_as = usage };
 	const char *sigfile = NULL, *trusted = NULL, *comment = NULL;
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
 	struct isim_ms_sig *sigs = NULL;
 	int c, n, ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "k:x:t:c:h", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'k':
 		case ISIM_OPT_PASSWORD_FD:
 			if (isim_key_option(prog, &key, c, optarg))
@@ -152,11 +153,6 @@ int sign_files_main(int argc, char *argv[])
 			if (isim_opt_once(prog, "--comment", &comment, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case 'h':
-			usage(stdout, prog);
-			return isim_close_stdout(prog);
-		default:
-			return isim_bad_option(prog, argv, optopt);
 		}
 	}
 	n = argc - optind;

@@ -179,8 +179,11 @@ int verify_descriptor_main(int argc, char *argv[])
 		{ "at", required_argument, NULL, 't' },
 		{ "stream", no_argument, NULL, 's' },
 		{ "schemas-dir", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
+	};
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "d:p:t:shV", .longopts = opts, .usage = verify_descriptor_usage
 	};
 	const char *at = NULL, *schemas = NULL, *path;
 	struct isim_trust_opt trust = { 0 };
@@ -191,10 +194,10 @@ int verify_descriptor_main(int argc, char *argv[])
 	int c, ret, rc;
 
 	isim_error_clear(&err);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:p:t:sh", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'd':
 		case 'p':
 			if (isim_trust_option(PROG, &trust, c, optarg))
@@ -211,11 +214,6 @@ int verify_descriptor_main(int argc, char *argv[])
 			if (isim_opt_once(PROG, "--schemas-dir", &schemas, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case 'h':
-			verify_descriptor_usage(stdout);
-			return isim_close_stdout(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (argc - optind > 1)

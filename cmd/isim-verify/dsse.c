@@ -43,9 +43,10 @@ int verify_dsse_main(int argc, char *argv[])
 	static const struct option opts[] = {
 		ISIM_LONGOPTS_TRUST,
 		{ "type", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct isim_getopt g = { .prog = PROG, .shortopts = "d:p:T:hV", .longopts = opts, .usage = verify_dsse_usage };
 	const char *type = NULL, *path;
 	struct isim_trust_opt trust = { 0 };
 	struct isim_trust *t = NULL;
@@ -58,10 +59,10 @@ int verify_dsse_main(int argc, char *argv[])
 	int c, ret;
 
 	isim_error_clear(&err);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:p:T:h", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'd':
 		case 'p':
 			if (isim_trust_option(PROG, &trust, c, optarg))
@@ -71,11 +72,6 @@ int verify_dsse_main(int argc, char *argv[])
 			if (isim_opt_once(PROG, "--type", &type, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case 'h':
-			verify_dsse_usage(stdout);
-			return isim_close_stdout(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (argc - optind > 1)

@@ -89,9 +89,10 @@ int verify_file_main(int argc, char *argv[])
 	static const struct option opts[] = {
 		{ "sig-file", required_argument, NULL, 'x' },
 		ISIM_LONGOPTS_TRUST,
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
+	struct isim_getopt g = { .prog = PROG, .shortopts = "x:d:p:hV", .longopts = opts, .usage = verify_file_usage };
 	const char *sig_file = NULL;
 	struct isim_trust_opt trust = { 0 };
 	struct isim_trust *t = NULL;
@@ -99,10 +100,10 @@ int verify_file_main(int argc, char *argv[])
 	int c, i, r, ret = 0;
 
 	isim_error_clear(&err);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "x:d:p:h", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'x':
 			if (isim_opt_once(PROG, "--sig-file", &sig_file, optarg))
 				return ISIM_EXIT_USAGE;
@@ -112,11 +113,6 @@ int verify_file_main(int argc, char *argv[])
 			if (isim_trust_option(PROG, &trust, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case 'h':
-			verify_file_usage(stdout);
-			return isim_close_stdout(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (optind == argc)

@@ -125,8 +125,11 @@ int verify_provenance_main(int argc, char *argv[])
 		ISIM_LONGOPTS_TRUST,
 		{ "statement", required_argument, NULL, 'S' },
 		{ "sig-file", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
+		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
+	};
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "d:p:S:x:hV", .longopts = opts, .usage = verify_provenance_usage
 	};
 	const char *stmt_opt = NULL, *sig_opt = NULL;
 	struct isim_trust_opt trust = { 0 };
@@ -137,10 +140,10 @@ int verify_provenance_main(int argc, char *argv[])
 	int c, ret;
 
 	isim_error_clear(&err);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "d:p:S:x:h", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'd':
 		case 'p':
 			if (isim_trust_option(PROG, &trust, c, optarg))
@@ -154,11 +157,6 @@ int verify_provenance_main(int argc, char *argv[])
 			if (isim_opt_once(PROG, "--sig-file", &sig_opt, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
-		case 'h':
-			verify_provenance_usage(stdout);
-			return isim_close_stdout(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (argc - optind != 1)
