@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "isim/minisign.h"
+#include "isim/secbuf.h"
 
 #define PREFIX_UNTRUSTED "untrusted comment: "
 #define PREFIX_TRUSTED "trusted comment: "
@@ -548,76 +549,28 @@ out:
 	return ret;
 }
 
-static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct stat *st, struct isim_error *err)
-{
-	ssize_t r;
-
-	if (fstat(fd, st) < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot stat secret key");
-	}
-	if (S_ISDIR(st->st_mode)) {
-		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_ERR_NOINPUT, "is a directory, not a secret key file");
-	}
-	*len = 0;
-	while (*len < SECKEY_FILE_MAX) {
-		r = read(fd, buf + *len, SECKEY_FILE_MAX - *len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			at(err, path, 0, 0);
-			return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot read secret key");
-		}
-		if (r == 0)
-			return 0;
-		*len += (size_t)r;
-	}
-	at(err, path, 0, 0);
-	return isim_error_set(err, ISIM_ERR_DATA, "too large for a secret key file (over %d bytes)",
-			      SECKEY_FILE_MAX);
-}
-
 int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct isim_error *err)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, ret = -1;
+	struct isim_secbuf buf = { 0 };
+	mode_t mode;
+	int ret = -1;
 
 	*out = NULL;
 	if (ms_init(err) < 0)
 		return -1;
-	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-					"cannot open secret key");
-	}
-	buf = sodium_malloc(SECKEY_FILE_MAX);
-	if (!buf) {
-		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
-		goto out;
-	}
-	if (seckey_read(fd, path, buf, &len, &st, err) < 0 || isim_ms_seckey_parse(buf, len, path, out, err) < 0)
+	if (isim_secret_file_read(path, SECKEY_FILE_MAX, &buf, &mode, err) < 0 ||
+	    isim_ms_seckey_parse((const char *)buf.p, buf.len, path, out, err) < 0)
 		goto out;
 	/* Checked once the file is known to be a secret key, so that a public
 	 * key given by mistake is named as such. */
-	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+	if (isim_secret_file_check_mode(path, mode, err) < 0) {
 		isim_ms_seckey_free(*out);
 		*out = NULL;
-		at(err, path, 0, 0);
-		isim_error_set(err, ISIM_ERR_PERM,
-			       "secret key file is accessible by group or others (mode %04o); "
-			       "refusing it until 'chmod 600' is run on it",
-			       (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	ret = 0;
 out:
-	sodium_free(buf);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	isim_secbuf_free(&buf);
 	return ret;
 }
 
