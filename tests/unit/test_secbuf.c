@@ -270,10 +270,8 @@ int main(void)
 		cmocka_unit_test(test_growth_failure),
 		cmocka_unit_test_setup_teardown(test_read_regular, tu_setup_tmpdir, tu_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_read_symlink, tu_setup_tmpdir, tu_teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_fifo_refused_without_hanging, tu_setup_tmpdir,
-						tu_teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_device_and_directory_refused, tu_setup_tmpdir,
-						tu_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_fifo_refused_without_hanging, tu_setup_tmpdir, tu_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_device_and_directory_refused, tu_setup_tmpdir, tu_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_group_readable_refused, tu_setup_tmpdir, tu_teardown_tmpdir),
 	};
 
