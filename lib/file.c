@@ -11,6 +11,60 @@
 
 #include "isim/file.h"
 
+const char *isim_file_type_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+int isim_file_open_input(const char *path, const char *what, struct isim_error *err)
+{
+	struct stat st;
+	int fd, e, fl;
+
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	/* O_NONBLOCK: opening a FIFO with no writer returns at once instead
+	 * of waiting for one; the fstat below then refuses it. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, e, "cannot open%s%s",
+					what ? " " : "", what ? what : "");
+	}
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, ISIM_ERR_IO, e, "cannot stat%s%s", what ? " " : "", what ? what : "");
+	}
+	/* A directory is left to read(2), whose EISDIR says the same. */
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		close(fd);
+		isim_error_at(err, path, 0, 0);
+		return isim_error_set(err, ISIM_ERR_NOINPUT, "is %s, not a regular file",
+				      isim_file_type_name(st.st_mode));
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
 int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err)
 {
 	int fd = -1, ret = -1;
@@ -20,16 +74,9 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 
 	*out = NULL;
 	*len = 0;
-	if (strcmp(path, "-") == 0) {
-		fd = STDIN_FILENO;
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			isim_error_at(err, path, 0, 0);
-			return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-						"cannot open");
-		}
-	}
+	fd = isim_file_open_input(path, NULL, err);
+	if (fd < 0)
+		return -1;
 	for (;;) {
 		if (n + 1 >= cap) {
 			cap = cap ? cap * 2 : 8192;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "isim/file.h"
 #include "isim/minisign.h"
 #include "isim/secbuf.h"
 
@@ -311,12 +312,9 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 	size_t n = 0;
 	ssize_t r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-					"cannot open public key");
-	}
+	fd = isim_file_open_input(path, "public key", err);
+	if (fd < 0)
+		return -1;
 	while (n < sizeof(buf)) {
 		r = read(fd, buf + n, sizeof(buf) - n);
 		if (r < 0 && errno == EINTR)
@@ -324,7 +322,8 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 		if (r < 0) {
 			int e = errno;
 
-			close(fd);
+			if (fd != STDIN_FILENO)
+				close(fd);
 			at(err, path, 0, 0);
 			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e,
 						"cannot read public key");
@@ -333,7 +332,8 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
+	if (fd != STDIN_FILENO)
+		close(fd);
 	if (n == sizeof(buf)) {
 		at(err, path, 0, 0);
 		return isim_error_set(err, ISIM_ERR_DATA, "too large for a public key file");
@@ -748,13 +748,9 @@ int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_erro
 
 	if (!buf)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-				 "cannot open signature");
+	fd = isim_file_open_input(path, "signature", err);
+	if (fd < 0)
 		goto out;
-	}
 	while (n < MAX) {
 		r = read(fd, buf + n, MAX - n);
 		if (r < 0 && errno == EINTR)
@@ -851,12 +847,9 @@ int isim_ms_hash_file(const char *path, uint8_t out[static ISIM_MS_HASH_BYTES], 
 
 	if (strcmp(path, "-") == 0)
 		return isim_ms_hash_fd(STDIN_FILENO, path, out, err);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-					"cannot open");
-	}
+	fd = isim_file_open_input(path, NULL, err);
+	if (fd < 0)
+		return -1;
 	ret = isim_ms_hash_fd(fd, path, out, err);
 	close(fd);
 	return ret;

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "isim/file.h"
 #include "isim/secbuf.h"
 
 static void *get(const struct isim_secbuf *b, size_t size)
@@ -75,21 +76,6 @@ void isim_secbuf_free(struct isim_secbuf *b)
 	b->len = b->cap = 0;
 }
 
-static const char *type_name(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
-
 int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, mode_t *mode, struct isim_error *err)
 {
 	int fd, ret = -1;
@@ -114,7 +100,8 @@ int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, m
 		}
 		if (!S_ISREG(st.st_mode)) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_set(err, ISIM_ERR_NOINPUT, "is %s, not a secret key file", type_name(st.st_mode));
+			isim_error_set(err, ISIM_ERR_NOINPUT, "is %s, not a secret key file",
+				       isim_file_type_name(st.st_mode));
 			goto out;
 		}
 		*mode = st.st_mode;

@@ -11,8 +11,20 @@
 /* Largest document file the tools read into memory. */
 #define ISIM_FILE_MAX (16u << 20)
 
+/* "a FIFO", "a character device", ... for messages about a file's type. */
+const char *isim_file_type_name(mode_t mode);
+
+/* Open an input file for reading; "-" is stdin (STDIN_FILENO), which may
+ * be a pipe. A path is opened without blocking, so that a FIFO with no
+ * writer cannot hang the tool, and what was opened must be a regular file:
+ * a FIFO, device or socket is ISIM_ERR_NOINPUT ("is a FIFO, not a regular
+ * file"); a directory fails on read(2) (EISDIR, ISIM_ERR_NOINPUT). what names the input in "cannot open <what>" (NULL:
+ * "cannot open"). Returns the descriptor, or -1. */
+int isim_file_open_input(const char *path, const char *what, struct isim_error *err) ISIM_MUST_CHECK;
+
 /* Read a whole file into a NUL-terminated malloc'd buffer; "-" is stdin.
- * Files larger than max are refused (ISIM_ERR_DATA); a missing or
+ * The file is opened by isim_file_open_input, so only regular files are
+ * read. Files larger than max are refused (ISIM_ERR_DATA); a missing or
  * unreadable file is ISIM_ERR_NOINPUT. */
 int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err) ISIM_MUST_CHECK;
 

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -93,6 +95,7 @@ static void test_read_limit(void **state)
 	struct isim_error err;
 	char *text = (char *)"unchanged", path[PATH_MAX];
 	size_t len = 1;
+	int saved, zero, r;
 
 	tu_write(dir, "ten", "0123456789");
 	snprintf(path, sizeof(path), "%s/ten", dir);
@@ -109,10 +112,59 @@ static void test_read_limit(void **state)
 	snprintf(path, sizeof(path), "%s/ten: file is larger than 9 bytes", dir);
 	assert_string_equal(tu_msg(&err), path);
 
-	/* An endless input stops at the limit. */
+	/* An endless input stops at the limit: stdin, as a stream. */
+	saved = dup(STDIN_FILENO);
+	zero = open("/dev/zero", O_RDONLY);
+	assert_true(saved >= 0 && zero >= 0);
+	assert_int_equal(dup2(zero, STDIN_FILENO), STDIN_FILENO);
+	close(zero);
+	isim_error_clear(&err);
+	r = isim_file_read("-", 100000, &text, &len, &err);
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+	assert_int_equal(r, -1);
+	assert_string_equal(tu_msg(&err), "-: file is larger than 100000 bytes");
+}
+
+/* Named inputs are regular files: a device, a FIFO with no writer (which
+ * would block an open without O_NONBLOCK) or a socket is refused at once.
+ * The alarm turns a hang into a failure. */
+static void test_read_special_files(void **state)
+{
+	const char *dir = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct isim_error err;
+	char path[PATH_MAX], msg[PATH_MAX + 100], *text;
+	size_t len;
+	int s;
+
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_read("/dev/zero", 100000, &text, &len, &err), -1);
-	assert_string_equal(tu_msg(&err), "/dev/zero: file is larger than 100000 bytes");
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	assert_string_equal(tu_msg(&err), "/dev/zero: is a character device, not a regular file");
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
+	alarm(0);
+	assert_null(text);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	snprintf(msg, sizeof(msg), "%s: is a FIFO, not a regular file", path);
+	assert_string_equal(tu_msg(&err), msg);
+
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
+	close(s);
+	/* open(2) of a socket fails with ENXIO before any fstat. */
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 }
 
 static void test_read_errors(void **state)
@@ -506,6 +558,7 @@ int main(void)
 		T(test_read_whole),
 		T(test_read_limit),
 		T(test_read_errors),
+		T(test_read_special_files),
 		T(test_read_unreadable),
 		T(test_read_stdin),
 		T(test_write_new_and_replace),
