@@ -159,11 +159,31 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
+/* An output replaces only what the tool would have written there: a
+ * regular file (or a symlink, which rename replaces, not its target). A
+ * device node, FIFO or socket at the name is someone else's, and a rename
+ * would put a regular file in its place. A directory is left to rename(2),
+ * which fails on it. */
+static int target_ok(const char *path, struct isim_error *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+		return 0;
+	isim_error_at(err, path, 0, 0);
+	return isim_error_set(err, ISIM_ERR_CANTCREATE, "is %s, not a regular file; refusing to replace it",
+			      isim_file_type_name(st.st_mode));
+}
+
 int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct isim_error *err)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd = -1, saved;
 
+	if (target_ok(path, err) < 0)
+		return -1;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
 		isim_error_at(err, path, 0, 0);
 		return isim_error_set(err, ISIM_ERR_CANTCREATE, "path too long");
@@ -181,6 +201,10 @@ int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_
 		goto fail;
 	}
 	fd = -1;
+	if (target_ok(path, err) < 0) {
+		unlink(tmp);
+		return -1;
+	}
 	if (rename(tmp, path) < 0)
 		goto fail;
 	dir_of(path, dir, sizeof(dir));
@@ -420,6 +444,8 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 	int fd, e;
 
 	memset(sf, 0, sizeof(*sf));
+	if (target_ok(path, err) < 0)
+		return -1;
 	if (snprintf(sf->final, sizeof(sf->final), "%s", path) >= (int)sizeof(sf->final) ||
 	    snprintf(sf->tmp, sizeof(sf->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(sf->tmp)) {
 		sf->tmp[0] = '\0';
@@ -470,6 +496,10 @@ int isim_file_commit(struct isim_staged_file *sf, bool replace, struct isim_erro
 	char dir[PATH_MAX];
 	int e;
 
+	if (target_ok(sf->final, err) < 0) {
+		isim_file_abort(sf);
+		return -1;
+	}
 	if ((replace ? rename(sf->tmp, sf->final) : rename_noreplace(sf->tmp, sf->final)) < 0) {
 		e = errno;
 		isim_file_abort(sf);

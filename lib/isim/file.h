@@ -29,7 +29,10 @@ int isim_file_open_input(const char *path, const char *what, struct isim_error *
 int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Write data to path atomically: a temporary file in the same directory,
- * fsync, rename, fsync of the directory. On failure nothing is left. */
+ * fsync, rename, fsync of the directory. On failure nothing is left. A
+ * device node, FIFO or socket at path is not replaced (ISIM_ERR_CANTCREATE,
+ * "is a character device, not a regular file; refusing to replace it");
+ * the same holds for isim_file_stage and isim_file_commit. */
 int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			   struct isim_error *err) ISIM_MUST_CHECK;
 

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -364,6 +365,56 @@ static void test_write_over_directory(void **state)
 	assert_string_equal(listing(path), "keep");
 }
 
+/* Only what the tool would write is replaced: a FIFO or a device node at
+ * the output's name stays what it is, and no temporary file is left. */
+static void test_write_over_special_files(void **state)
+{
+	const char *dir = *state;
+	struct isim_staged_file sf;
+	struct isim_error err;
+	char path[PATH_MAX], msg[PATH_MAX + 100];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/out.sig", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
+	snprintf(msg, sizeof(msg), "%s: is a FIFO, not a regular file; refusing to replace it", path);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_stage(&sf, path, "x", 1, 0600, &err), -1);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_string_equal(listing(dir), "out.sig");
+
+	/* Staged while the name was free, then a FIFO appeared: the commit
+	 * refuses, even with replace. */
+	assert_int_equal(unlink(path), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_stage(&sf, path, "x", 1, 0600, &err), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(isim_file_commit(&sf, true, &err), -1);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_string_equal(listing(dir), "out.sig");
+	assert_int_equal(unlink(path), 0);
+
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 3)), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
+	snprintf(msg, sizeof(msg), "%s: is a character device, not a regular file; refusing to replace it", path);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(1, 3));
+	assert_string_equal(listing(dir), "out.sig");
+}
+
 static void test_write_unwritable_dir(void **state)
 {
 	const char *dir = *state;
@@ -566,6 +617,7 @@ int main(void)
 		T(test_write_no_fd),
 		T(test_write_missing_dir),
 		T(test_write_over_directory),
+		T(test_write_over_special_files),
 		T(test_write_unwritable_dir),
 		T(test_stage_new),
 		T(test_stage_replaces_old),
