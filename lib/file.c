@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,25 @@
 #include <unistd.h>
 
 #include "isim/file.h"
+
+int isim_pathf(char *buf, size_t size, struct isim_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < size)
+		return 0;
+	if (n < 0)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot format a path from '%.200s'", fmt);
+	isim_error_set(err, ISIM_ERR_DATA, "path too long (%d bytes, at most %zu): %.200s...", n,
+		       size ? size - 1 : 0, size ? buf : "");
+	if (size)
+		buf[0] = '\0';
+	return -1;
+}
 
 const char *isim_file_type_name(mode_t mode)
 {

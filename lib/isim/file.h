@@ -11,6 +11,11 @@
 /* Largest document file the tools read into memory. */
 #define ISIM_FILE_MAX (16u << 20)
 
+/* snprintf for paths: 0, or -1 when the path does not fit in size bytes
+ * (ISIM_ERR_DATA, "path too long (N bytes, at most M): <start>..."), buf
+ * then being "" so that no shortened path can be used by mistake. */
+int isim_pathf(char *buf, size_t size, struct isim_error *err, const char *fmt, ...) ISIM_PRINTF(4, 5) ISIM_MUST_CHECK;
+
 /* "a FIFO", "a character device", ... for messages about a file's type. */
 const char *isim_file_type_name(mode_t mode);
 

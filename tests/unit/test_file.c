@@ -601,6 +601,33 @@ static void test_rmtree(void **state)
 	assert_string_equal(listing(tu_path(dir, "outside")), "");
 }
 
+/* Paths that fit are written whole; one that does not is an error naming
+ * its start, and leaves no shortened path behind. */
+static void test_pathf(void **state)
+{
+	struct isim_error err;
+	char buf[16], big[PATH_MAX], out[PATH_MAX];
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_pathf(buf, sizeof(buf), &err, "%s/%s", "build", "a.txt"), 0);
+	assert_string_equal(buf, "build/a.txt");
+	assert_int_equal(isim_pathf(buf, sizeof(buf), &err, "%s/%s", "12345678", "123456"), 0);
+	assert_string_equal(buf, "12345678/123456");
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	assert_int_equal(isim_pathf(buf, sizeof(buf), &err, "%s/%s", "12345678", "1234567"), -1);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
+	assert_string_equal(err.msg, "path too long (16 bytes, at most 15): 12345678/123456...");
+	assert_string_equal(buf, "");
+
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	isim_error_clear(&err);
+	assert_int_equal(isim_pathf(out, sizeof(out), &err, "%s/x", big), -1);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
+	assert_int_equal(strncmp(err.msg, "path too long (4097 bytes, at most 4095): ddd", 45), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
@@ -625,6 +652,7 @@ int main(void)
 		T(test_stage_put_refuses_paths),
 		T(test_stage_parent_is_file),
 		T(test_mkdirs),
+		cmocka_unit_test(test_pathf),
 		T(test_rmtree),
 	};
 
