@@ -24,8 +24,8 @@ int isim_pathf(char *buf, size_t size, struct isim_error *err, const char *fmt, 
 		return 0;
 	if (n < 0)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot format a path from '%.200s'", fmt);
-	isim_error_set(err, ISIM_ERR_DATA, "path too long (%d bytes, at most %zu): %.200s...", n,
-		       size ? size - 1 : 0, size ? buf : "");
+	isim_error_set(err, ISIM_ERR_DATA, "path too long (%d bytes, at most %zu): %.200s...", n, size ? size - 1 : 0,
+		       size ? buf : "");
 	if (size)
 		buf[0] = '\0';
 	return -1;
@@ -113,8 +113,7 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 			continue;
 		if (r < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno,
-					 "cannot read");
+			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno, "cannot read");
 			goto out;
 		}
 		if (r == 0)
