@@ -8,6 +8,7 @@
 #include "isim/descriptor.h"
 #include "isim/catalog.h"
 #include "isim/jcs.h"
+#include "isim/file.h"
 #include "isim/json.h"
 #include "isim/schema.h"
 
@@ -205,8 +206,9 @@ int isim_descriptor_schema_load(const char *dir, struct isim_descriptor_schema *
 	char buf[4096], path[4200];
 
 	memset(out, 0, sizeof(*out));
-	snprintf(path, sizeof(path), "%s/node-descriptor.schema.json",
-		 isim_catalog_dir(dir, "ISIM_SCHEMAS_DIR", "schemas", buf, sizeof(buf)));
+	if (isim_pathf(path, sizeof(path), err, "%s/node-descriptor.schema.json",
+		       isim_catalog_dir(dir, "ISIM_SCHEMAS_DIR", "schemas", buf, sizeof(buf))) < 0)
+		return -1;
 	if (isim_json_load_file(path, &out->doc, err) < 0) {
 		if (err && err->kind == ISIM_ERR_DATA)
 			err->kind = ISIM_ERR_CONFIG;
