@@ -79,8 +79,8 @@ int bfmt(char *buf, size_t size, const char *fmt, ...)
 		return n;
 	/* A shortened path names another file: stop rather than use it. */
 	isim_error_clear(&err);
-	isim_error_set(&err, n < 0 ? ISIM_ERR_INTERNAL : ISIM_ERR_DATA, "path too long (%d bytes, at most %zu): %.200s...",
-		       n, size ? size - 1 : 0, size ? buf : "");
+	isim_error_set(&err, n < 0 ? ISIM_ERR_INTERNAL : ISIM_ERR_DATA,
+		       "path too long (%d bytes, at most %zu): %.200s...", n, size ? size - 1 : 0, size ? buf : "");
 	isim_print_error(PROG, &err);
 	exit(isim_exit_code(err.kind));
 }
