@@ -1042,13 +1042,27 @@ out:
 #define OUTPUT_MARK ".isim-compose"
 #define OUTPUT_MARK_TEXT "This folder is written by isim-compose; the next run replaces it whole.\n"
 
+static bool is_output_name(const char *name)
+{
+	static const char *const names[] = { "packages.txt", "files.txt", "firewall.nft", "selftests.txt",
+					     "manifest.json" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
 /* A folder may be replaced when it does not exist, is empty, or holds the
- * mark; anything else is someone else's folder, whose files a swap would
- * delete. What is not a folder is left to isim_dir_commit to refuse. */
+ * mark; or, as written before the mark existed, holds a manifest.json and
+ * nothing but the outputs. Anything else is someone else's folder, whose
+ * files a swap would delete. What is not a folder is left to
+ * isim_dir_commit to refuse. */
 static int output_dir_replaceable(const char *dir, struct isim_error *err)
 {
 	struct dirent *de;
-	bool empty = true, marked = false;
+	bool empty = true, marked = false, only_outputs = true, manifest = false;
 	DIR *d = opendir(dir);
 
 	if (!d)
@@ -1059,9 +1073,13 @@ static int output_dir_replaceable(const char *dir, struct isim_error *err)
 		empty = false;
 		if (!strcmp(de->d_name, OUTPUT_MARK))
 			marked = true;
+		else if (!strcmp(de->d_name, "manifest.json"))
+			manifest = true;
+		else if (!is_output_name(de->d_name))
+			only_outputs = false;
 	}
 	closedir(d);
-	if (empty || marked)
+	if (empty || marked || (manifest && only_outputs))
 		return 0;
 	isim_error_at(err, dir, 0, 0);
 	return isim_error_set(err, ISIM_ERR_CANTCREATE,

@@ -463,6 +463,24 @@ static void test_output_folder_ownership(void **state)
 	tu_run_free(&r);
 	assert_int_equal(access("fresh/stale", F_OK), -1);
 	assert_int_equal(access("fresh/manifest.json", F_OK), 0);
+
+	/* Outputs written before the mark: replaced, and marked. */
+	assert_int_equal(unlink("fresh/.isim-compose"), 0);
+	assert_int_equal(unlink("fresh/files.txt"), 0);
+	r = compose(fresh);
+	assert_string_equal(r.err, "");
+	assert_int_equal(r.code, 0);
+	tu_run_free(&r);
+	assert_int_equal(access("fresh/.isim-compose", F_OK), 0);
+	assert_int_equal(access("fresh/files.txt", F_OK), 0);
+
+	/* A manifest.json beside files of someone else's is not enough. */
+	write_text("mine/manifest.json", "{}\n");
+	r = compose(mine);
+	assert_int_equal(r.code, 73);
+	tu_run_free(&r);
+	assert_file("mine/manifest.json", "{}\n");
+	assert_file("mine/notes.txt", "precious\n");
 }
 
 int main(void)
