@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -1036,6 +1037,56 @@ out:
 	return ret;
 }
 
+/* The mark of a folder this code made: written into every output folder,
+ * so that a later run may replace that folder and no other. */
+#define OUTPUT_MARK ".isim-compose"
+#define OUTPUT_MARK_TEXT "This folder is written by isim-compose; the next run replaces it whole.\n"
+
+static bool is_output_name(const char *name)
+{
+	static const char *const names[] = { "packages.txt", "files.txt", "firewall.nft", "selftests.txt",
+					     "manifest.json" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* A folder may be replaced when it does not exist, is empty, or holds the
+ * mark; or, as written before the mark existed, holds a manifest.json and
+ * nothing but the outputs. Anything else is someone else's folder, whose
+ * files a swap would delete. What is not a folder is left to
+ * isim_dir_commit to refuse. */
+static int output_dir_replaceable(const char *dir, struct isim_error *err)
+{
+	struct dirent *de;
+	bool empty = true, marked = false, only_outputs = true, manifest = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		empty = false;
+		if (!strcmp(de->d_name, OUTPUT_MARK))
+			marked = true;
+		else if (!strcmp(de->d_name, "manifest.json"))
+			manifest = true;
+		else if (!is_output_name(de->d_name))
+			only_outputs = false;
+	}
+	closedir(d);
+	if (empty || marked || (manifest && only_outputs))
+		return 0;
+	isim_error_at(err, dir, 0, 0);
+	return isim_error_set(err, ISIM_ERR_CANTCREATE,
+			      "folder exists, is not empty and was not made by isim-compose (no " OUTPUT_MARK
+			      " in it); refusing to replace it and its files: give another --out, or empty it");
+}
+
 int isim_composition_write(const struct isim_composition *comp, const char *dir, struct isim_error *err)
 {
 	const struct {
@@ -1049,8 +1100,10 @@ int isim_composition_write(const struct isim_composition *comp, const char *dir,
 	struct isim_staged_dir sd;
 	size_t i;
 
-	if (isim_dir_stage(&sd, dir, err) < 0)
+	if (output_dir_replaceable(dir, err) < 0 || isim_dir_stage(&sd, dir, err) < 0)
 		return -1;
+	if (isim_dir_put(&sd, OUTPUT_MARK, OUTPUT_MARK_TEXT, strlen(OUTPUT_MARK_TEXT), 0644, err) < 0)
+		goto fail;
 	for (i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
 		if (isim_dir_put(&sd, outs[i].name, outs[i].text, strlen(outs[i].text), 0644, err) < 0)
 			goto fail;

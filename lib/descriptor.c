@@ -7,6 +7,7 @@
 
 #include "isim/descriptor.h"
 #include "isim/jcs.h"
+#include "isim/file.h"
 #include "isim/json.h"
 #include "isim/schema.h"
 #include "isim/schemas.h"

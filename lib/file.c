@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,79 @@
 #include <unistd.h>
 
 #include "isim/file.h"
+
+int isim_pathf(char *buf, size_t size, struct isim_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n >= 0 && (size_t)n < size)
+		return 0;
+	if (n < 0)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot format a path from '%.200s'", fmt);
+	isim_error_set(err, ISIM_ERR_DATA, "path too long (%d bytes, at most %zu): %.200s...", n, size ? size - 1 : 0,
+		       size ? buf : "");
+	if (size)
+		buf[0] = '\0';
+	return -1;
+}
+
+const char *isim_file_type_name(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return "not a regular file";
+}
+
+int isim_file_open_input(const char *path, const char *what, struct isim_error *err)
+{
+	struct stat st;
+	int fd, e, fl;
+
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	/* O_NONBLOCK: opening a FIFO with no writer returns at once instead
+	 * of waiting for one; the fstat below then refuses it. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, e, "cannot open%s%s",
+					what ? " " : "", what ? what : "");
+	}
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+		close(fd);
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, ISIM_ERR_IO, e, "cannot stat%s%s", what ? " " : "", what ? what : "");
+	}
+	/* A directory is left to read(2), whose EISDIR says the same. */
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		close(fd);
+		isim_error_at(err, path, 0, 0);
+		return isim_error_set(err, ISIM_ERR_NOINPUT, "is %s, not a regular file",
+				      isim_file_type_name(st.st_mode));
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
 
 int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err)
 {
@@ -20,16 +94,9 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 
 	*out = NULL;
 	*len = 0;
-	if (strcmp(path, "-") == 0) {
-		fd = STDIN_FILENO;
-	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			isim_error_at(err, path, 0, 0);
-			return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-						"cannot open");
-		}
-	}
+	fd = isim_file_open_input(path, NULL, err);
+	if (fd < 0)
+		return -1;
 	for (;;) {
 		if (n + 1 >= cap) {
 			cap = cap ? cap * 2 : 8192;
@@ -111,11 +178,31 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
+/* An output replaces only what the tool would have written there: a
+ * regular file (or a symlink, which rename replaces, not its target). A
+ * device node, FIFO or socket at the name is someone else's, and a rename
+ * would put a regular file in its place. A directory is left to rename(2),
+ * which fails on it. */
+static int target_ok(const char *path, struct isim_error *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+		return 0;
+	isim_error_at(err, path, 0, 0);
+	return isim_error_set(err, ISIM_ERR_CANTCREATE, "is %s, not a regular file; refusing to replace it",
+			      isim_file_type_name(st.st_mode));
+}
+
 int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode, struct isim_error *err)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	int fd = -1, saved;
 
+	if (target_ok(path, err) < 0)
+		return -1;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
 		isim_error_at(err, path, 0, 0);
 		return isim_error_set(err, ISIM_ERR_CANTCREATE, "path too long");
@@ -133,6 +220,10 @@ int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_
 		goto fail;
 	}
 	fd = -1;
+	if (target_ok(path, err) < 0) {
+		unlink(tmp);
+		return -1;
+	}
 	if (rename(tmp, path) < 0)
 		goto fail;
 	dir_of(path, dir, sizeof(dir));
@@ -372,6 +463,8 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 	int fd, e;
 
 	memset(sf, 0, sizeof(*sf));
+	if (target_ok(path, err) < 0)
+		return -1;
 	if (snprintf(sf->final, sizeof(sf->final), "%s", path) >= (int)sizeof(sf->final) ||
 	    snprintf(sf->tmp, sizeof(sf->tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(sf->tmp)) {
 		sf->tmp[0] = '\0';
@@ -422,6 +515,10 @@ int isim_file_commit(struct isim_staged_file *sf, bool replace, struct isim_erro
 	char dir[PATH_MAX];
 	int e;
 
+	if (target_ok(sf->final, err) < 0) {
+		isim_file_abort(sf);
+		return -1;
+	}
 	if ((replace ? rename(sf->tmp, sf->final) : rename_noreplace(sf->tmp, sf->final)) < 0) {
 		e = errno;
 		isim_file_abort(sf);

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "isim/file.h"
 #include "isim/hash.h"
 
 int isim_sha256(const void *data, size_t len, uint8_t out[static ISIM_SHA256_BYTES])
@@ -47,11 +48,9 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 	int fd, ret = -1;
 	ssize_t r;
 
-	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		isim_error_at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno, "cannot open");
-	}
+	fd = isim_file_open_input(path, NULL, err);
+	if (fd < 0)
+		return -1;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	/* A buffer per call, not a static one: callers may hash from several
 	 * threads. */

@@ -8,7 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "isim/file.h"
 #include "isim/minisign.h"
+#include "isim/secbuf.h"
 
 #define PREFIX_UNTRUSTED "untrusted comment: "
 #define PREFIX_TRUSTED "trusted comment: "
@@ -310,12 +312,9 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 	size_t n = 0;
 	ssize_t r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-					"cannot open public key");
-	}
+	fd = isim_file_open_input(path, "public key", err);
+	if (fd < 0)
+		return -1;
 	while (n < sizeof(buf)) {
 		r = read(fd, buf + n, sizeof(buf) - n);
 		if (r < 0 && errno == EINTR)
@@ -323,7 +322,8 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 		if (r < 0) {
 			int e = errno;
 
-			close(fd);
+			if (fd != STDIN_FILENO)
+				close(fd);
 			at(err, path, 0, 0);
 			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e,
 						"cannot read public key");
@@ -332,7 +332,8 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 			break;
 		n += (size_t)r;
 	}
-	close(fd);
+	if (fd != STDIN_FILENO)
+		close(fd);
 	if (n == sizeof(buf)) {
 		at(err, path, 0, 0);
 		return isim_error_set(err, ISIM_ERR_DATA, "too large for a public key file");
@@ -547,75 +548,28 @@ out:
 	return ret;
 }
 
-static int seckey_read(int fd, const char *path, char *buf, size_t *len, struct stat *st, struct isim_error *err)
-{
-	ssize_t r;
-
-	if (fstat(fd, st) < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot stat secret key");
-	}
-	if (S_ISDIR(st->st_mode)) {
-		at(err, path, 0, 0);
-		return isim_error_set(err, ISIM_ERR_NOINPUT, "is a directory, not a secret key file");
-	}
-	*len = 0;
-	while (*len < SECKEY_FILE_MAX) {
-		r = read(fd, buf + *len, SECKEY_FILE_MAX - *len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			at(err, path, 0, 0);
-			return isim_error_errno(err, ISIM_ERR_IO, errno, "cannot read secret key");
-		}
-		if (r == 0)
-			return 0;
-		*len += (size_t)r;
-	}
-	at(err, path, 0, 0);
-	return isim_error_set(err, ISIM_ERR_DATA, "too large for a secret key file (over %d bytes)", SECKEY_FILE_MAX);
-}
-
 int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct isim_error *err)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	int fd, ret = -1;
+	struct isim_secbuf buf = { 0 };
+	mode_t mode;
+	int ret = -1;
 
 	*out = NULL;
 	if (ms_init(err) < 0)
 		return -1;
-	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-					"cannot open secret key");
-	}
-	buf = sodium_malloc(SECKEY_FILE_MAX);
-	if (!buf) {
-		isim_error_set(err, ISIM_ERR_INTERNAL, "cannot allocate locked memory for a secret key");
-		goto out;
-	}
-	if (seckey_read(fd, path, buf, &len, &st, err) < 0 || isim_ms_seckey_parse(buf, len, path, out, err) < 0)
+	if (isim_secret_file_read(path, SECKEY_FILE_MAX, &buf, &mode, err) < 0 ||
+	    isim_ms_seckey_parse((const char *)buf.p, buf.len, path, out, err) < 0)
 		goto out;
 	/* Checked once the file is known to be a secret key, so that a public
 	 * key given by mistake is named as such. */
-	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+	if (isim_secret_file_check_mode(path, mode, err) < 0) {
 		isim_ms_seckey_free(*out);
 		*out = NULL;
-		at(err, path, 0, 0);
-		isim_error_set(err, ISIM_ERR_PERM,
-			       "secret key file is accessible by group or others (mode %04o); "
-			       "refusing it until 'chmod 600' is run on it",
-			       (unsigned)(st.st_mode & 07777));
 		goto out;
 	}
 	ret = 0;
 out:
-	sodium_free(buf);
-	if (fd != STDIN_FILENO)
-		close(fd);
+	isim_secbuf_free(&buf);
 	return ret;
 }
 
@@ -793,13 +747,9 @@ int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_erro
 
 	if (!buf)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-				 "cannot open signature");
+	fd = isim_file_open_input(path, "signature", err);
+	if (fd < 0)
 		goto out;
-	}
 	while (n < MAX) {
 		r = read(fd, buf + n, MAX - n);
 		if (r < 0 && errno == EINTR)
@@ -895,11 +845,9 @@ int isim_ms_hash_file(const char *path, uint8_t out[static ISIM_MS_HASH_BYTES], 
 
 	if (strcmp(path, "-") == 0)
 		return isim_ms_hash_fd(STDIN_FILENO, path, out, err);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		at(err, path, 0, 0);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno, "cannot open");
-	}
+	fd = isim_file_open_input(path, NULL, err);
+	if (fd < 0)
+		return -1;
 	ret = isim_ms_hash_fd(fd, path, out, err);
 	close(fd);
 	return ret;

@@ -230,7 +230,10 @@ int isim_trust_load(const char *dir, struct isim_trust **out, struct isim_error 
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	snprintf(t->dir, sizeof(t->dir), "%s", dir);
+	if (isim_pathf(t->dir, sizeof(t->dir), err, "%s", dir) < 0) {
+		isim_error_at(err, dir, 0, 0);
+		goto out;
+	}
 	d = opendir(dir);
 	if (!d) {
 		open_error(err, dir, errno, "trusted signers directory");
@@ -251,7 +254,10 @@ int isim_trust_load(const char *dir, struct isim_trust **out, struct isim_error 
 		if (load_key(t, path, err) < 0)
 			goto out;
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, ISIM_TRUST_REVOKED);
+	if (isim_pathf(path, sizeof(path), err, "%s/%s", dir, ISIM_TRUST_REVOKED) < 0) {
+		isim_error_at(err, dir, 0, 0);
+		goto out;
+	}
 	if (load_revoked(t, path, err) < 0)
 		goto out;
 	*out = t;

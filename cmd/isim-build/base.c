@@ -37,7 +37,7 @@ static void feature_of(struct build *b, const char *package, char *buf, size_t s
 	struct isim_catalog *cat = NULL;
 	struct isim_error ignore;
 
-	bfmt(buf, size, "?");
+	snprintf(buf, size, "?");
 	if (!package || isim_catalog_open(&cat, b->features_dir, b->features_dir, b->schemas_dir, &ignore) < 0)
 		return;
 	cJSON_ArrayForEach (f, features) {
@@ -48,7 +48,7 @@ static void feature_of(struct build *b, const char *package, char *buf, size_t s
 			continue;
 		cJSON_ArrayForEach (p, cJSON_GetObjectItemCaseSensitive(feat->doc->root, "packages")) {
 			if (cJSON_IsString(p) && strcmp(p->valuestring, package) == 0) {
-				bfmt(buf, size, "%s", name->valuestring);
+				snprintf(buf, size, "%s", name->valuestring);
 				goto out;
 			}
 		}
@@ -70,7 +70,8 @@ static int hash_tree(struct isim_buf *k, const char *dir, const char *rel, struc
 	char path[PATH_MAX], sub[PATH_MAX];
 	int n, i, ret = 0;
 
-	bfmt(path, sizeof(path), "%s%s%s", dir, *rel ? "/" : "", rel);
+	if (isim_pathf(path, sizeof(path), err, "%s%s%s", dir, *rel ? "/" : "", rel) < 0)
+		return -1;
 	n = scandir(path, &list, NULL, alphasort);
 	if (n < 0)
 		return errno == ENOENT ? 0
@@ -82,9 +83,10 @@ static int hash_tree(struct isim_buf *k, const char *dir, const char *rel, struc
 		char hex[ISIM_SHA256_HEX];
 
 		if (ret == 0 && list[i]->d_name[0] != '.') {
-			bfmt(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", list[i]->d_name);
-			bfmt(path, sizeof(path), "%s/%s", dir, sub);
-			if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (isim_pathf(sub, sizeof(sub), err, "%s%s%s", rel, *rel ? "/" : "", list[i]->d_name) < 0 ||
+			    isim_pathf(path, sizeof(path), err, "%s/%s", dir, sub) < 0) {
+				ret = -1;
+			} else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 				ret = hash_tree(k, dir, sub, err);
 			} else if (isim_sha256_file(path, d, err) < 0) {
 				ret = -1;
@@ -110,8 +112,8 @@ static int cache_key(struct build *b, struct isim_error *err)
 	isim_buf_printf(&k, "infrasim base v1\nbase %s:%s\nbase.yaml %s\nmirror %s\nrepo %s\nepoch %lld\n",
 			b->base->name, b->base->version, b->base->sha256, mirror_of(b), b->repo ? b->repo : "",
 			(long long)b->epoch);
-	bfmt(dir, sizeof(dir), "%s/%s", b->bases_dir, b->base->name);
-	if (hash_tree(&k, dir, "", err) < 0) {
+	if (isim_pathf(dir, sizeof(dir), err, "%s/%s", b->bases_dir, b->base->name) < 0 ||
+	    hash_tree(&k, dir, "", err) < 0) {
 		isim_buf_free(&k);
 		return -1;
 	}
@@ -179,12 +181,11 @@ out:
 
 /* The mirror as mmdebstrap takes it: a URL as it is, a local folder as
  * file://. */
-static void mirror_url(const char *m, char *buf, size_t size)
+static int mirror_url(const char *m, char *buf, size_t size, struct isim_error *err)
 {
 	if (m[0] == '/')
-		bfmt(buf, size, "file://%s", m);
-	else
-		bfmt(buf, size, "%s", m);
+		return isim_pathf(buf, size, err, "file://%s", m);
+	return isim_pathf(buf, size, err, "%s", m);
 }
 
 /* A failed bootstrap that could not reach its mirror is "unavailable" (69),
@@ -206,7 +207,7 @@ static void classify_fetch_error(struct isim_error *err, const char *mirror)
 		if (strstr(err->msg, signs[i])) {
 			char msg[sizeof(err->msg)];
 
-			bfmt(msg, sizeof(msg), "%s", err->msg);
+			memcpy(msg, err->msg, sizeof(msg));
 			isim_error_set(err, ISIM_ERR_UNAVAILABLE, "mirror %s is unreachable: %s", mirror, msg);
 			return;
 		}
@@ -221,7 +222,8 @@ static int probe_mirror(struct build *b, const char *mirror, struct isim_error *
 	struct stat st;
 
 	if (strncmp(mirror, "file://", 7) == 0) {
-		bfmt(url, sizeof(url), "%s/dists/%s/Release", mirror + 7, b->base->version);
+		if (isim_pathf(url, sizeof(url), err, "%s/dists/%s/Release", mirror + 7, b->base->version) < 0)
+			return -1;
 		if (stat(url, &st) < 0)
 			return isim_error_set(err, ISIM_ERR_UNAVAILABLE, "mirror %s is unreachable: no %s", mirror,
 					      url);
@@ -229,7 +231,8 @@ static int probe_mirror(struct build *b, const char *mirror, struct isim_error *
 	}
 	if (!isim_run_found("curl"))
 		return 0;
-	bfmt(url, sizeof(url), "%s/dists/%s/Release", mirror, b->base->version);
+	if (isim_pathf(url, sizeof(url), err, "%s/dists/%s/Release", mirror, b->base->version) < 0)
+		return -1;
 	{
 		const char *argv[] = { "curl", "-fsS",	     "--retry", "2",  "--connect-timeout",
 				       "15",   "--max-time", "60",	"-o", "/dev/null",
@@ -256,8 +259,7 @@ static int bootstrap_debian(struct build *b, const char *tar, const char *instal
 	const cJSON *p;
 	int n = 0, ret = -1;
 
-	mirror_url(mirror_of(b), mirror, sizeof(mirror));
-	if (probe_mirror(b, mirror, err) < 0)
+	if (mirror_url(mirror_of(b), mirror, sizeof(mirror), err) < 0 || probe_mirror(b, mirror, err) < 0)
 		return -1;
 	isim_buf_puts(&inc, "--include=");
 	cJSON_ArrayForEach (p, b->packages) {
@@ -277,8 +279,9 @@ static int bootstrap_debian(struct build *b, const char *tar, const char *instal
 			      "/^$/{if(p)print p\"\\t\"v\"\\t\"a\"\\t\"s; p=\"\"} "
 			      "END{if(p)print p\"\\t\"v\"\\t\"a\"\\t\"s}' | sort -u >");
 	shell_quote(&hook2, installed);
-	bfmt(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch);
-	bfmt(arg_mode, sizeof(arg_mode), "--mode=%s", geteuid() == 0 ? "root" : "unshare");
+	if (isim_pathf(sde, sizeof(sde), err, "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch) < 0 ||
+	    isim_pathf(arg_mode, sizeof(arg_mode), err, "--mode=%s", geteuid() == 0 ? "root" : "unshare") < 0)
+		goto out;
 	argv[n++] = "mmdebstrap";
 	argv[n++] = "--quiet";
 	argv[n++] = "--variant=minbase";
@@ -332,7 +335,9 @@ static int bootstrap_alpine(struct build *b, const char *tar, const char *instal
 	const cJSON *p;
 	int n = 0, ret;
 
-	bfmt(script, sizeof(script), "%s/alpine/bootstrap.sh", b->bases_dir);
+	if (isim_pathf(script, sizeof(script), err, "%s/alpine/bootstrap.sh", b->bases_dir) < 0 ||
+	    isim_pathf(sde, sizeof(sde), err, "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch) < 0)
+		return -1;
 	argv = calloc((size_t)cJSON_GetArraySize(b->packages) + 12, sizeof(*argv));
 	if (!argv)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
@@ -348,7 +353,6 @@ static int bootstrap_alpine(struct build *b, const char *tar, const char *instal
 		argv[n++] = p->valuestring;
 	}
 	argv[n] = NULL;
-	bfmt(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch);
 	{
 		const char *env[] = { sde, "LC_ALL=C", "TZ=UTC", NULL };
 		struct isim_run r = { .argv = argv, .env = env };
@@ -375,7 +379,8 @@ static int cache_put(const char *from, const char *to, struct isim_error *err)
 		isim_error_at(err, to, 0, 0);
 		return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot put in the cache");
 	}
-	bfmt(tmp, sizeof(tmp), "%s.tmp", to);
+	if (isim_pathf(tmp, sizeof(tmp), err, "%s.tmp", to) < 0)
+		return -1;
 	{
 		const char *argv[] = { "cp", from, tmp, NULL };
 		struct isim_run r = { .argv = argv };
@@ -420,10 +425,12 @@ int build_base(struct build *b, struct isim_error *err)
 	}
 	if (cache_key(b, err) < 0)
 		return -1;
-	bfmt(dir, sizeof(dir), "%s/bases", b->cache_dir);
-	bfmt(b->base_tar, sizeof(b->base_tar), "%s/%s-%s-%.16s.tar", dir, b->base->name, b->base->version, b->base_key);
-	bfmt(cached_installed, sizeof(cached_installed), "%s/%s-%s-%.16s.installed.tsv", dir, b->base->name,
-	     b->base->version, b->base_key);
+	if (isim_pathf(dir, sizeof(dir), err, "%s/bases", b->cache_dir) < 0 ||
+	    isim_pathf(b->base_tar, sizeof(b->base_tar), err, "%s/%s-%s-%.16s.tar", dir, b->base->name,
+		       b->base->version, b->base_key) < 0 ||
+	    isim_pathf(cached_installed, sizeof(cached_installed), err, "%s/%s-%s-%.16s.installed.tsv", dir,
+		       b->base->name, b->base->version, b->base_key) < 0)
+		return -1;
 	if (stat(b->base_tar, &st) == 0 && stat(cached_installed, &st) == 0) {
 		build_progress(b, "base %s:%s (cached %s)", b->base->name, b->base->version, b->base_tar);
 	} else {
@@ -437,8 +444,9 @@ int build_base(struct build *b, struct isim_error *err)
 		}
 		/* Made in the working folder, moved into the cache when whole:
 		 * an interrupted bootstrap leaves no half base behind. */
-		bfmt(tmp_tar, sizeof(tmp_tar), "%s/base.tar", b->work);
-		bfmt(installed, sizeof(installed), "%s/installed.tsv", b->work);
+		if (isim_pathf(tmp_tar, sizeof(tmp_tar), err, "%s/base.tar", b->work) < 0 ||
+		    isim_pathf(installed, sizeof(installed), err, "%s/installed.tsv", b->work) < 0)
+			return -1;
 		if (strcmp(b->base->bootstrap, "mmdebstrap") == 0)
 			r = bootstrap_debian(b, tmp_tar, installed, err);
 		else

@@ -72,13 +72,21 @@ void build_usage(FILE *f)
 
 int bfmt(char *buf, size_t size, const char *fmt, ...)
 {
+	struct isim_error err;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
-	return n;
+	if (n >= 0 && (size_t)n < size)
+		return n;
+	/* A shortened path names another file: stop rather than use it. */
+	isim_error_clear(&err);
+	isim_error_set(&err, n < 0 ? ISIM_ERR_INTERNAL : ISIM_ERR_DATA,
+		       "path too long (%d bytes, at most %zu): %.200s...", n, size ? size - 1 : 0, size ? buf : "");
+	isim_print_error(PROG, &err);
+	exit(isim_exit_code(err.kind));
 }
 
 void build_progress(struct build *b, const char *fmt, ...)
@@ -188,13 +196,16 @@ static int check_composition(struct build *b, struct isim_error *err)
 		const cJSON *want;
 
 		want = cJSON_GetObjectItemCaseSensitive(outputs, names[i]);
-		bfmt(path, sizeof(path), "%s/manifest.json", b->comp_dir);
-		bfmt(ptr, sizeof(ptr), "/outputs/%s", names[i]);
+		if (isim_pathf(path, sizeof(path), err, "%s/manifest.json", b->comp_dir) < 0)
+			return -1;
+		if (isim_pathf(ptr, sizeof(ptr), err, "/outputs/%s", names[i]) < 0)
+			return -1;
 		if (!cJSON_IsString(want)) {
 			isim_error_at(err, path, 0, 0);
 			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected the SHA-256 of %s", names[i]);
 		}
-		bfmt(path, sizeof(path), "%s/%s", b->comp_dir, names[i]);
+		if (isim_pathf(path, sizeof(path), err, "%s/%s", b->comp_dir, names[i]) < 0)
+			return -1;
 		if (isim_sha256_file(path, d, err) < 0)
 			return -1;
 		isim_hex(d, sizeof(d), hex);
@@ -224,17 +235,20 @@ static int load_composition(struct build *b, const char *arg, const char *profil
 	int ret = -1;
 
 	if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
-		bfmt(b->comp_dir, sizeof(b->comp_dir), "%s", arg);
+		if (isim_pathf(b->comp_dir, sizeof(b->comp_dir), err, "%s", arg) < 0)
+			goto out;
 	} else {
 		if (isim_path_need_dir(b->features_dir, "features", "--features-dir", "ISIM_FEATURES_DIR", err) < 0 ||
 		    isim_catalog_open(&cat, b->features_dir, profiles_dir, b->schemas_dir, err) < 0 ||
 		    isim_profile_load(cat, arg, &profile, err) < 0 || isim_compose(cat, profile, &comp, err) < 0)
 			goto out;
-		bfmt(b->comp_dir, sizeof(b->comp_dir), "build/%s", profile->name);
+		if (isim_pathf(b->comp_dir, sizeof(b->comp_dir), err, "build/%s", profile->name) < 0)
+			goto out;
 		if (isim_composition_write(&comp, b->comp_dir, err) < 0)
 			goto out;
 	}
-	bfmt(path, sizeof(path), "%s/manifest.json", b->comp_dir);
+	if (isim_pathf(path, sizeof(path), err, "%s/manifest.json", b->comp_dir) < 0)
+		goto out;
 	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0) {
 		if (err->kind == ISIM_ERR_NOINPUT)
 			isim_error_set(err, ISIM_ERR_NOINPUT, "no manifest.json: not a folder isim-compose wrote");
@@ -274,7 +288,8 @@ static int make_workdir(struct build *b, struct isim_error *err)
 		return isim_error_errno(err, r == -EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, -r,
 					"cannot create the output folder");
 	}
-	bfmt(b->work, sizeof(b->work), "%s/.isim-build.XXXXXX", b->out_dir);
+	if (isim_pathf(b->work, sizeof(b->work), err, "%s/.isim-build.XXXXXX", b->out_dir) < 0)
+		return -1;
 	if (!mkdtemp(b->work)) {
 		int e = errno;
 
@@ -283,7 +298,8 @@ static int make_workdir(struct build *b, struct isim_error *err)
 		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e,
 					"cannot create a working folder");
 	}
-	bfmt(b->root, sizeof(b->root), "%s/root", b->work);
+	if (isim_pathf(b->root, sizeof(b->root), err, "%s/root", b->work) < 0)
+		return -1;
 	if (mkdir(b->root, 0755) < 0) {
 		isim_error_at(err, b->root, 0, 0);
 		return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno, "cannot create");
@@ -299,7 +315,8 @@ static char *format_json(const cJSON *doc)
 static int write_work(struct build *b, const char *name, const char *text, char *path, size_t size,
 		      struct isim_error *err)
 {
-	bfmt(path, size, "%s/%s", b->work, name);
+	if (isim_pathf(path, size, err, "%s/%s", b->work, name) < 0)
+		return -1;
 	return isim_file_write_atomic(path, text, strlen(text), 0644, err);
 }
 
@@ -321,7 +338,8 @@ static int publish(struct build *b, char names[][PATH_MAX], size_t n, struct isi
 	order[k++] = 1;
 	if (n == 2) {
 		for (i = 0; i < 2; i++) {
-			bfmt(to, sizeof(to), "%s/%s%s", b->out_dir, b->profile, signed_suffixes[i]);
+			if (isim_pathf(to, sizeof(to), err, "%s/%s%s", b->out_dir, b->profile, signed_suffixes[i]) < 0)
+				return -1;
 			if (unlink(to) < 0 && errno != ENOENT) {
 				isim_error_at(err, to, 0, 0);
 				return isim_error_errno(err, ISIM_ERR_CANTCREATE, errno,
@@ -330,13 +348,16 @@ static int publish(struct build *b, char names[][PATH_MAX], size_t n, struct isi
 		}
 	}
 	for (i = 0; i < n; i++) {
-		bfmt(from, sizeof(from), "%s/%s", b->work, names[order[i]]);
-		bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[order[i]]);
+		if (isim_pathf(from, sizeof(from), err, "%s/%s", b->work, names[order[i]]) < 0)
+			return -1;
+		if (isim_pathf(to, sizeof(to), err, "%s/%s", b->out_dir, names[order[i]]) < 0)
+			return -1;
 		if (rename(from, to) < 0) {
 			int e = errno;
 
 			for (j = 0; j < i; j++) {
-				bfmt(to, sizeof(to), "%s/%s", b->out_dir, names[order[j]]);
+				if (isim_pathf(to, sizeof(to), NULL, "%s/%s", b->out_dir, names[order[j]]) < 0)
+					continue;
 				unlink(to);
 			}
 			isim_error_at(err, to, 0, 0);
@@ -365,7 +386,8 @@ static int summary(struct build *b, char names[][PATH_MAX], size_t n, const char
 	for (i = 0; i < n; i++) {
 		cJSON *f = cJSON_AddObjectToObject(outs, names[i]);
 
-		bfmt(path, sizeof(path), "%s/%s", b->out_dir, names[i]);
+		if (isim_pathf(path, sizeof(path), NULL, "%s/%s", b->out_dir, names[i]) < 0)
+			goto out;
 		if (!f || !cJSON_AddStringToObject(f, "path", path))
 			goto out;
 		if (i == 0 && (!cJSON_AddStringToObject(f, "sha256", b->image_sha256) ||
@@ -409,8 +431,10 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 	}
 	if (make_workdir(b, err) < 0 || build_base(b, err) < 0 || build_tree(b, err) < 0)
 		goto out;
-	bfmt(names[n++], PATH_MAX, "%s.qcow2", b->profile);
-	bfmt(qcow2, sizeof(qcow2), "%s/%s", b->work, names[0]);
+	if (isim_pathf(names[n++], PATH_MAX, err, "%s.qcow2", b->profile) < 0)
+		goto out;
+	if (isim_pathf(qcow2, sizeof(qcow2), err, "%s/%s", b->work, names[0]) < 0)
+		goto out;
 	if (build_image(b, qcow2, err) < 0)
 		goto out;
 	build_progress(b, "provenance");
@@ -423,7 +447,8 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 	}
 	if (isim_sha256_hex(text, strlen(text), stmt_sha256) < 0)
 		goto out;
-	bfmt(names[n++], PATH_MAX, "%s.provenance.json", b->profile);
+	if (isim_pathf(names[n++], PATH_MAX, err, "%s.provenance.json", b->profile) < 0)
+		goto out;
 	if (write_work(b, names[1], text, stmt_path, sizeof(stmt_path), err) < 0)
 		goto out;
 	if (sk) {
@@ -434,10 +459,14 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 						   .when = b->epoch,
 						   .comment = "signature from isim-build" };
 
-		bfmt(names[n++], PATH_MAX, "%s.provenance.json.sig", b->profile);
-		bfmt(names[n++], PATH_MAX, "%s.provenance.dsse.json", b->profile);
-		bfmt(sig_path, sizeof(sig_path), "%s/%s", b->work, names[2]);
-		bfmt(dsse_path, sizeof(dsse_path), "%s/%s", b->work, names[3]);
+		if (isim_pathf(names[n++], PATH_MAX, err, "%s.provenance.json.sig", b->profile) < 0)
+			goto out;
+		if (isim_pathf(names[n++], PATH_MAX, err, "%s.provenance.dsse.json", b->profile) < 0)
+			goto out;
+		if (isim_pathf(sig_path, sizeof(sig_path), err, "%s/%s", b->work, names[2]) < 0)
+			goto out;
+		if (isim_pathf(dsse_path, sizeof(dsse_path), err, "%s/%s", b->work, names[3]) < 0)
+			goto out;
 		if (isim_intoto_sign(&o, text, err) < 0)
 			goto out;
 	}
@@ -447,7 +476,8 @@ static int run_build(struct build *b, const struct isim_ms_seckey *sk, struct is
 	}
 	if (publish(b, names, n, err) < 0)
 		goto out;
-	bfmt(b->image, sizeof(b->image), "%s/%s", b->out_dir, names[0]);
+	if (isim_pathf(b->image, sizeof(b->image), err, "%s/%s", b->out_dir, names[0]) < 0)
+		goto out;
 	if (!b->quiet && summary(b, names, n, stmt_sha256) < 0) {
 		isim_error_errno(err, ISIM_ERR_IO, errno, "cannot write to stdout");
 		goto out;
@@ -484,9 +514,8 @@ static void classify_space(const struct build *b, struct isim_error *err)
 	if (isim_run_interrupted || !b->out_dir || statvfs(b->out_dir, &sv) < 0 ||
 	    (uint64_t)sv.f_bavail * sv.f_frsize >= 8u << 20)
 		return;
-	bfmt(msg, sizeof(msg), "%s", err->msg);
-	err->kind = ISIM_ERR_IO;
-	bfmt(err->msg, sizeof(err->msg), "%s (no space left in %s)", msg, b->out_dir);
+	memcpy(msg, err->msg, sizeof(msg));
+	isim_error_set(err, ISIM_ERR_IO, "%s (no space left in %s)", msg, b->out_dir);
 }
 
 /* The exit status of an interrupted build: 128 + the signal, as a shell
@@ -618,12 +647,16 @@ int build_main(int argc, char *argv[])
 	if (!b.cache_dir) {
 		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 
+		int r;
+
 		if (geteuid() == 0)
-			bfmt(cbuf, sizeof(cbuf), "/var/cache/infrasim");
+			r = isim_pathf(cbuf, sizeof(cbuf), &err, "/var/cache/infrasim");
 		else if (xdg && *xdg)
-			bfmt(cbuf, sizeof(cbuf), "%s/infrasim", xdg);
+			r = isim_pathf(cbuf, sizeof(cbuf), &err, "%s/infrasim", xdg);
 		else
-			bfmt(cbuf, sizeof(cbuf), "%s/.cache/infrasim", home ? home : "/tmp");
+			r = isim_pathf(cbuf, sizeof(cbuf), &err, "%s/.cache/infrasim", home ? home : "/tmp");
+		if (r < 0)
+			goto fail;
 		b.cache_dir = isim_path_resolve(NULL, "ISIM_CACHE_DIR", cbuf);
 	}
 	if (isim_path_need_dir(b.bases_dir, "bases", "--bases-dir", "ISIM_BASES_DIR", &err) < 0)
@@ -654,7 +687,10 @@ int build_main(int argc, char *argv[])
 		}
 		b.base_spec = base->valuestring;
 	}
-	bfmt(b.base_spec_buf, sizeof(b.base_spec_buf), "%s", b.base_spec);
+	if (snprintf(b.base_spec_buf, sizeof(b.base_spec_buf), "%s", b.base_spec) >= (int)sizeof(b.base_spec_buf)) {
+		isim_error_set(&err, ISIM_ERR_USAGE, "base '%.64s...' is too long", b.base_spec);
+		goto fail;
+	}
 	if (isim_base_load(b.bases_dir, b.schemas_dir, b.base_spec, &b.base, &err) < 0)
 		goto fail;
 	/* The key before the build: a wrong password should not cost one. */

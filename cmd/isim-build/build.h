@@ -81,8 +81,10 @@ void build_test_usage(FILE *f);
 /* The same, in-process after a build, with its key (or NULL). */
 int build_test_image(const char *image, const struct isim_ms_seckey *sk, bool quiet);
 
-/* snprintf, for paths: returns how much was written, the caller having
- * made buf large enough (PATH_MAX) for any path the kernel takes. */
+/* snprintf for paths in boot.c and provenance.c: returns how much was
+ * written; a path that does not fit ends the program with a message (exit
+ * 65) instead of being used shortened. Elsewhere, isim_pathf returns the
+ * error to the caller. */
 int bfmt(char *buf, size_t size, const char *fmt, ...) ISIM_PRINTF(3, 4);
 
 /* Progress on a terminal: "isim-build: [3/9] what". */

@@ -24,7 +24,7 @@
 
 static int in_root(const struct build *b, const char *abs, char *buf, size_t size, struct isim_error *err)
 {
-	if (abs[0] != '/' || strstr(abs, "/../") || bfmt(buf, size, "%s%s", b->root, abs) >= (int)size)
+	if (abs[0] != '/' || strstr(abs, "/../") || snprintf(buf, size, "%s%s", b->root, abs) >= (int)size)
 		return isim_error_set(err, ISIM_ERR_DATA, "'%s' is not a usable absolute path", abs);
 	return 0;
 }
@@ -35,7 +35,8 @@ static int mkparents(const char *path, struct isim_error *err)
 	char *slash;
 	int r;
 
-	bfmt(dir, sizeof(dir), "%s", path);
+	if (isim_pathf(dir, sizeof(dir), err, "%s", path) < 0)
+		return -1;
 	slash = strrchr(dir, '/');
 	if (!slash)
 		return 0;
@@ -119,7 +120,8 @@ static int overlay_files(struct build *b, struct isim_error *err)
 	size_t len;
 	int lineno = 0, ret = -1;
 
-	bfmt(path, sizeof(path), "%s/files.txt", b->comp_dir);
+	if (isim_pathf(path, sizeof(path), err, "%s/files.txt", b->comp_dir) < 0)
+		return -1;
 	if (isim_file_read(path, ISIM_FILE_MAX, &text, &len, err) < 0)
 		return -1;
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -131,7 +133,8 @@ static int overlay_files(struct build *b, struct isim_error *err)
 			isim_error_at(err, path, lineno, 1);
 			goto out;
 		}
-		bfmt(src, sizeof(src), "%s/%s", b->features_dir, f.source);
+		if (isim_pathf(src, sizeof(src), err, "%s/%s", b->features_dir, f.source) < 0)
+			goto out;
 		if (in_root(b, f.destination, dst, sizeof(dst), err) < 0) {
 			isim_error_at(err, path, lineno, 0);
 			goto out;
@@ -145,7 +148,8 @@ static int overlay_files(struct build *b, struct isim_error *err)
 				       path, lineno, f.sha256);
 			goto out;
 		}
-		bfmt(name, sizeof(name), "features/%s", f.source);
+		if (isim_pathf(name, sizeof(name), err, "features/%s", f.source) < 0)
+			goto out;
 		if (build_dep(b, name, NULL, got, NULL) < 0) {
 			isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 			goto out;
@@ -171,22 +175,25 @@ static int enable_services(struct build *b, struct isim_error *err)
 		if (!cJSON_IsString(s) || !*s->valuestring || strchr(s->valuestring, '/')) {
 			char ptr[64];
 
-			bfmt(ptr, sizeof(ptr), "/services/%d", i);
+			snprintf(ptr, sizeof(ptr), "/services/%d", i);
 			isim_error_at(err, b->comp_dir, 0, 0);
 			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected a service name");
 		}
-		bfmt(script, sizeof(script), "%s/etc/init.d/%s", b->root, s->valuestring);
+		if (isim_pathf(script, sizeof(script), err, "%s/etc/init.d/%s", b->root, s->valuestring) < 0)
+			return -1;
 		if (lstat(script, &st) < 0) {
 			char ptr[64];
 
-			bfmt(ptr, sizeof(ptr), "/services/%d", i);
+			snprintf(ptr, sizeof(ptr), "/services/%d", i);
 			isim_error_at(err, b->comp_dir, 0, 0);
 			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr,
 						     "service '%s' has no /etc/init.d/%s on base %s", s->valuestring,
 						     s->valuestring, b->base_spec_buf);
 		}
-		bfmt(link, sizeof(link), "%s/etc/runlevels/default/%s", b->root, s->valuestring);
-		bfmt(target, sizeof(target), "/etc/init.d/%s", s->valuestring);
+		if (isim_pathf(link, sizeof(link), err, "%s/etc/runlevels/default/%s", b->root, s->valuestring) < 0)
+			return -1;
+		if (isim_pathf(target, sizeof(target), err, "/etc/init.d/%s", s->valuestring) < 0)
+			return -1;
 		if (mkparents(link, err) < 0)
 			return -1;
 		unlink(link);
@@ -203,10 +210,12 @@ static int install_composed(struct build *b, const char *name, const char *dest,
 {
 	char src[PATH_MAX], dst[PATH_MAX], sha[ISIM_SHA256_HEX], dep[64];
 
-	bfmt(src, sizeof(src), "%s/%s", b->comp_dir, name);
+	if (isim_pathf(src, sizeof(src), err, "%s/%s", b->comp_dir, name) < 0)
+		return -1;
 	if (in_root(b, dest, dst, sizeof(dst), err) < 0 || copy_in(src, dst, 0644, sha, err) < 0)
 		return -1;
-	bfmt(dep, sizeof(dep), "composed/%s", name);
+	if (isim_pathf(dep, sizeof(dep), err, "composed/%s", name) < 0)
+		return -1;
 	return build_dep(b, dep, NULL, sha, NULL) < 0 ? isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory") : 0;
 }
 
@@ -219,11 +228,14 @@ static int install_tools(struct build *b, struct isim_error *err)
 	size_t i;
 
 	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		bfmt(src, sizeof(src), "%s/%s", build_bindir(), tools[i]);
-		bfmt(dst, sizeof(dst), "%s/usr/local/bin/%s", b->root, tools[i]);
+		if (isim_pathf(src, sizeof(src), err, "%s/%s", build_bindir(), tools[i]) < 0)
+			return -1;
+		if (isim_pathf(dst, sizeof(dst), err, "%s/usr/local/bin/%s", b->root, tools[i]) < 0)
+			return -1;
 		if (copy_in(src, dst, 0755, sha, err) < 0)
 			return -1;
-		bfmt(dep, sizeof(dep), "tools/%s", tools[i]);
+		if (isim_pathf(dep, sizeof(dep), err, "tools/%s", tools[i]) < 0)
+			return -1;
 		if (build_dep(b, dep, NULL, sha, ISIM_VERSION) < 0)
 			return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
@@ -327,7 +339,8 @@ static int find_kernel(struct build *b, char *vmlinuz, size_t size, struct isim_
 	DIR *d;
 	int n = 0;
 
-	bfmt(dir, sizeof(dir), "%s/boot", b->root);
+	if (isim_pathf(dir, sizeof(dir), err, "%s/boot", b->root) < 0)
+		return -1;
 	d = opendir(dir);
 	if (!d) {
 		isim_error_at(err, dir, 0, 0);
@@ -336,9 +349,10 @@ static int find_kernel(struct build *b, char *vmlinuz, size_t size, struct isim_
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, "vmlinuz-", 8) != 0)
 			continue;
-		if (n++ == 0) {
-			bfmt(b->kver, sizeof(b->kver), "%s", e->d_name + 8);
-			bfmt(vmlinuz, size, "%s/%s", dir, e->d_name);
+		if (n++ == 0 && (isim_pathf(b->kver, sizeof(b->kver), err, "%s", e->d_name + 8) < 0 ||
+				 isim_pathf(vmlinuz, size, err, "%s/%s", dir, e->d_name) < 0)) {
+			closedir(d);
+			return -1;
 		}
 	}
 	closedir(d);
@@ -356,7 +370,11 @@ static void module_name(const char *path, char *buf, size_t size)
 	const char *base = strrchr(path, '/');
 	char *ko, *p;
 
-	bfmt(buf, size, "%s", base ? base + 1 : path);
+	/* A name too long for buf matches no module, rather than a shorter one. */
+	if (snprintf(buf, size, "%s", base ? base + 1 : path) >= (int)size) {
+		buf[0] = '\0';
+		return;
+	}
 	ko = strstr(buf, ".ko");
 	if (ko)
 		*ko = '\0';
@@ -383,9 +401,8 @@ static const char *mod_line(const struct moddb *db, const char *name)
 		const char *colon = strchr(db->line[i], ':');
 		char path[PATH_MAX];
 
-		if (!colon)
+		if (!colon || isim_pathf(path, sizeof(path), NULL, "%.*s", (int)(colon - db->line[i]), db->line[i]) < 0)
 			continue;
-		bfmt(path, sizeof(path), "%.*s", (int)(colon - db->line[i]), db->line[i]);
 		module_name(path, nm, sizeof(nm));
 		if (strcmp(nm, name) == 0)
 			return db->line[i];
@@ -402,7 +419,8 @@ static bool is_builtin(const struct moddb *db, const char *name)
 		const char *nl = strchr(p, '\n');
 		char path[PATH_MAX];
 
-		bfmt(path, sizeof(path), "%.*s", nl ? (int)(nl - p) : (int)strlen(p), p);
+		if (isim_pathf(path, sizeof(path), NULL, "%.*s", nl ? (int)(nl - p) : (int)strlen(p), p) < 0)
+			path[0] = '\0';
 		module_name(path, nm, sizeof(nm));
 		if (strcmp(nm, name) == 0)
 			return true;
@@ -518,7 +536,8 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 	size_t len, i;
 	int ret = -1;
 
-	bfmt(path, sizeof(path), "%s/lib/modules/%s/modules.dep", b->root, b->kver);
+	if (isim_pathf(path, sizeof(path), err, "%s/lib/modules/%s/modules.dep", b->root, b->kver) < 0)
+		goto out;
 	if (isim_file_read(path, 64u << 20, &db.text, &len, err) < 0)
 		goto out;
 	for (i = 0; i < len; i++)
@@ -537,7 +556,8 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 		for (l = strtok_r(db.text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
 			db.line[db.n++] = l;
 	}
-	bfmt(path, sizeof(path), "%s/lib/modules/%s/modules.builtin", b->root, b->kver);
+	if (isim_pathf(path, sizeof(path), err, "%s/lib/modules/%s/modules.builtin", b->root, b->kver) < 0)
+		goto out;
 	if (isim_file_read(path, 16u << 20, &db.builtin, &len, err) < 0)
 		goto out;
 	cJSON_ArrayForEach (m, b->base->modules) {
@@ -546,7 +566,8 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 			goto out;
 		}
 	}
-	bfmt(path, sizeof(path), "%s%s", b->root, b->base->busybox);
+	if (isim_pathf(path, sizeof(path), err, "%s%s", b->root, b->base->busybox) < 0)
+		goto out;
 	if (check_static(path, err) < 0)
 		goto out;
 	if (isim_cpio_open(&c, out, b->epoch, err) < 0)
@@ -568,8 +589,10 @@ static int make_initramfs(struct build *b, const char *out, struct isim_error *e
 		goto out;
 	for (i = 0; i < db.norder; i++) {
 		module_name(db.order[i], nm, sizeof(nm));
-		bfmt(path, sizeof(path), "%s/lib/modules/%s/%s", b->root, b->kver, db.order[i]);
-		bfmt(name, sizeof(name), "lib/modules/%s.ko", nm);
+		if (isim_pathf(path, sizeof(path), err, "%s/lib/modules/%s/%s", b->root, b->kver, db.order[i]) < 0)
+			goto out;
+		if (isim_pathf(name, sizeof(name), err, "lib/modules/%s.ko", nm) < 0)
+			goto out;
 		if (isim_cpio_file(c, name, 0644, path, err) < 0)
 			goto out;
 		isim_buf_printf(&order, "%s.ko\n", nm);
@@ -598,13 +621,13 @@ static void derived_uuid(const struct build *b, const char *what, char out[37])
 	char text[512], hex[ISIM_SHA256_HEX];
 	uint8_t d[ISIM_SHA256_BYTES];
 
-	bfmt(text, sizeof(text), "%s %s %s", what, b->manifest_sha256, b->base_key);
+	snprintf(text, sizeof(text), "%s %s %s", what, b->manifest_sha256, b->base_key);
 	if (isim_sha256(text, strlen(text), d) < 0)
 		memset(d, 0, sizeof(d));
 	d[6] = (uint8_t)((d[6] & 0x0f) | 0x80);
 	d[8] = (uint8_t)((d[8] & 0x3f) | 0x80);
 	isim_hex(d, 16, hex);
-	bfmt(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
 static int make_rootfs(struct build *b, const char *img, uint64_t size, const char *script, struct isim_error *err)
@@ -614,11 +637,17 @@ static int make_rootfs(struct build *b, const char *img, uint64_t size, const ch
 
 	derived_uuid(b, "root", uuid);
 	derived_uuid(b, "hash_seed", seed);
-	bfmt(ext, sizeof(ext), "hash_seed=%s,root_owner=0:0", seed);
-	bfmt(nino, sizeof(nino), "%llu", (unsigned long long)(b->root_inodes + b->root_inodes / 4 + 4096));
-	bfmt(sz, sizeof(sz), "%lluk", (unsigned long long)(size / 1024));
-	bfmt(fake, sizeof(fake), "E2FSPROGS_FAKE_TIME=%lld", (long long)b->epoch);
-	bfmt(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch);
+	if (isim_pathf(ext, sizeof(ext), err, "hash_seed=%s,root_owner=0:0", seed) < 0)
+		return -1;
+	if (isim_pathf(nino, sizeof(nino), err, "%llu",
+		       (unsigned long long)(b->root_inodes + b->root_inodes / 4 + 4096)) < 0)
+		return -1;
+	if (isim_pathf(sz, sizeof(sz), err, "%lluk", (unsigned long long)(size / 1024)) < 0)
+		return -1;
+	if (isim_pathf(fake, sizeof(fake), err, "E2FSPROGS_FAKE_TIME=%lld", (long long)b->epoch) < 0)
+		return -1;
+	if (isim_pathf(sde, sizeof(sde), err, "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch) < 0)
+		return -1;
 	env[0] = fake;
 	env[1] = sde;
 	env[2] = "MKE2FS_CONFIG=/etc/mke2fs.conf";
@@ -630,7 +659,8 @@ static int make_rootfs(struct build *b, const char *img, uint64_t size, const ch
 		if (run_quiet(argv, env, err) < 0)
 			return -1;
 	}
-	bfmt(cmds, sizeof(cmds), "%s/ctime.debugfs", b->work);
+	if (isim_pathf(cmds, sizeof(cmds), err, "%s/ctime.debugfs", b->work) < 0)
+		return -1;
 	if (isim_file_write_atomic(cmds, script, strlen(script), 0644, err) < 0)
 		return -1;
 	{
@@ -663,8 +693,10 @@ static int make_boot(struct build *b, const char *img, uint64_t size, const char
 		     "  KERNEL /vmlinuz\n  INITRD /initrd.gz\n  APPEND %s\n",
 		     b->base->cmdline) < 0)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	bfmt(cfg_path, sizeof(cfg_path), "%s/syslinux.cfg", b->work);
-	bfmt(kernel, sizeof(kernel), "%s", vmlinuz);
+	if (isim_pathf(cfg_path, sizeof(cfg_path), err, "%s/syslinux.cfg", b->work) < 0)
+		goto out;
+	if (isim_pathf(kernel, sizeof(kernel), err, "%s", vmlinuz) < 0)
+		goto out;
 	if (isim_file_write_atomic(cfg_path, cfg, strlen(cfg), 0644, err) < 0)
 		goto out;
 	if (utimensat(AT_FDCWD, cfg_path, ts, 0) < 0 || utimensat(AT_FDCWD, kernel, ts, 0) < 0 ||
@@ -683,8 +715,9 @@ static int make_boot(struct build *b, const char *img, uint64_t size, const char
 	close(fd);
 	if (isim_sha256(b->base_key, strlen(b->base_key), d) < 0)
 		goto out;
-	bfmt(serial, sizeof(serial), "%02x%02x%02x%02x", d[0], d[1], d[2], d[3]);
-	bfmt(sde, sizeof(sde), "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch);
+	snprintf(serial, sizeof(serial), "%02x%02x%02x%02x", d[0], d[1], d[2], d[3]);
+	if (isim_pathf(sde, sizeof(sde), err, "SOURCE_DATE_EPOCH=%lld", (long long)b->epoch) < 0)
+		goto out;
 	env[0] = sde;
 	env[1] = "MTOOLS_SKIP_CHECK=1";
 	env[2] = NULL;
@@ -789,7 +822,8 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 	build_progress(b, "initramfs");
 	if (find_kernel(b, vmlinuz, sizeof(vmlinuz), err) < 0)
 		goto out;
-	bfmt(initrd, sizeof(initrd), "%s/initrd.gz", b->work);
+	if (isim_pathf(initrd, sizeof(initrd), err, "%s/initrd.gz", b->work) < 0)
+		goto out;
 	if (make_initramfs(b, initrd, err) < 0)
 		goto out;
 	{
@@ -797,10 +831,12 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 		char copy[PATH_MAX];
 		const char *argv[] = { "cp", vmlinuz, copy, NULL };
 
-		bfmt(copy, sizeof(copy), "%s/vmlinuz", b->work);
+		if (isim_pathf(copy, sizeof(copy), err, "%s/vmlinuz", b->work) < 0)
+			goto out;
 		if (run_quiet(argv, NULL, err) < 0)
 			goto out;
-		bfmt(vmlinuz, sizeof(vmlinuz), "%s", copy);
+		if (isim_pathf(vmlinuz, sizeof(vmlinuz), err, "%s", copy) < 0)
+			goto out;
 	}
 	build_progress(b, "root file system (ext4, mke2fs -d)");
 	if (pin_tree(b, &script, err) < 0)
@@ -826,7 +862,8 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 		}
 		root_size = (b->disk_size - MIB - boot_size) / MIB * MIB;
 	}
-	bfmt(rootimg, sizeof(rootimg), "%s/root.img", b->work);
+	if (isim_pathf(rootimg, sizeof(rootimg), err, "%s/root.img", b->work) < 0)
+		goto out;
 	if (make_rootfs(b, rootimg, root_size, script, err) < 0)
 		goto out;
 	/* The tree is in root.img now; its space is better free. */
@@ -836,11 +873,13 @@ int build_image(struct build *b, const char *qcow2, struct isim_error *err)
 		goto out;
 	}
 	build_progress(b, "boot partition (FAT, syslinux)");
-	bfmt(bootimg, sizeof(bootimg), "%s/boot.img", b->work);
+	if (isim_pathf(bootimg, sizeof(bootimg), err, "%s/boot.img", b->work) < 0)
+		goto out;
 	if (make_boot(b, bootimg, boot_size, vmlinuz, initrd, err) < 0)
 		goto out;
 	build_progress(b, "disk (MBR) and qcow2");
-	bfmt(raw, sizeof(raw), "%s/disk.raw", b->work);
+	if (isim_pathf(raw, sizeof(raw), err, "%s/disk.raw", b->work) < 0)
+		goto out;
 	if (make_disk(b, raw, bootimg, boot_size, rootimg, root_size, err) < 0)
 		goto out;
 	unlink(rootimg);

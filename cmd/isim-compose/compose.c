@@ -8,6 +8,7 @@
 #include "compose.h"
 #include "isim/catalog.h"
 #include "isim/compose.h"
+#include "isim/file.h"
 #include "isim/json.h"
 #include "common/cli.h"
 #include "common/options.h"
@@ -116,7 +117,8 @@ int compose_main(int argc, char *argv[])
 		goto fail;
 	if (!validate_only) {
 		if (!out_dir) {
-			snprintf(obuf, sizeof(obuf), "build/%s", profile->name);
+			if (isim_pathf(obuf, sizeof(obuf), &err, "build/%s", profile->name) < 0)
+				goto fail;
 			out_dir = obuf;
 		}
 		if (isim_composition_write(&comp, out_dir, &err) < 0)

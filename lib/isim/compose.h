@@ -41,7 +41,11 @@ struct isim_files_entry {
 int isim_files_line(char *line, struct isim_files_entry *e, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Write the outputs into dir atomically: all of them or none, an older
- * directory left as it was on failure. */
+ * directory left as it was on failure. The folder gets a mark
+ * (.isim-compose); an existing dir is replaced only when it is empty,
+ * holds that mark, or holds a manifest.json and nothing but the outputs
+ * (as written before the mark); any other is refused (ISIM_ERR_CANTCREATE)
+ * and left with its files. */
 int isim_composition_write(const struct isim_composition *c, const char *dir, struct isim_error *err) ISIM_MUST_CHECK;
 
 #endif

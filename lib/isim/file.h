@@ -11,13 +11,33 @@
 /* Largest document file the tools read into memory. */
 #define ISIM_FILE_MAX (16u << 20)
 
+/* snprintf for paths: 0, or -1 when the path does not fit in size bytes
+ * (ISIM_ERR_DATA, "path too long (N bytes, at most M): <start>..."), buf
+ * then being "" so that no shortened path can be used by mistake. */
+int isim_pathf(char *buf, size_t size, struct isim_error *err, const char *fmt, ...) ISIM_PRINTF(4, 5) ISIM_MUST_CHECK;
+
+/* "a FIFO", "a character device", ... for messages about a file's type. */
+const char *isim_file_type_name(mode_t mode);
+
+/* Open an input file for reading; "-" is stdin (STDIN_FILENO), which may
+ * be a pipe. A path is opened without blocking, so that a FIFO with no
+ * writer cannot hang the tool, and what was opened must be a regular file:
+ * a FIFO, device or socket is ISIM_ERR_NOINPUT ("is a FIFO, not a regular
+ * file"); a directory fails on read(2) (EISDIR, ISIM_ERR_NOINPUT). what names the input in "cannot open <what>" (NULL:
+ * "cannot open"). Returns the descriptor, or -1. */
+int isim_file_open_input(const char *path, const char *what, struct isim_error *err) ISIM_MUST_CHECK;
+
 /* Read a whole file into a NUL-terminated malloc'd buffer; "-" is stdin.
- * Files larger than max are refused (ISIM_ERR_DATA); a missing or
+ * The file is opened by isim_file_open_input, so only regular files are
+ * read. Files larger than max are refused (ISIM_ERR_DATA); a missing or
  * unreadable file is ISIM_ERR_NOINPUT. */
 int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Write data to path atomically: a temporary file in the same directory,
- * fsync, rename, fsync of the directory. On failure nothing is left. */
+ * fsync, rename, fsync of the directory. On failure nothing is left. A
+ * device node, FIFO or socket at path is not replaced (ISIM_ERR_CANTCREATE,
+ * "is a character device, not a regular file; refusing to replace it");
+ * the same holds for isim_file_stage and isim_file_commit. */
 int isim_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 			   struct isim_error *err) ISIM_MUST_CHECK;
 

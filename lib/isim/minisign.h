@@ -119,9 +119,11 @@ void isim_ms_seckey_free(struct isim_ms_seckey *sk);
  * and that its public half matches its seed). */
 int isim_ms_seckey_parse(const char *text, size_t len, const char *name, struct isim_ms_seckey **out,
 			 struct isim_error *err) ISIM_MUST_CHECK;
-/* Read and parse a secret key file ("-" is stdin). The text is read into
- * locked memory and wiped. A regular file that group or others may access
- * is refused (ISIM_ERR_PERM), as ssh refuses such keys. */
+/* Read and parse a secret key file ("-" is stdin) through
+ * isim_secret_file_read: the text is read into locked memory and wiped,
+ * and anything but a regular file (a FIFO, device, socket, directory) is
+ * refused at once (ISIM_ERR_NOINPUT). A file that group or others may
+ * access is refused (ISIM_ERR_PERM), as ssh refuses such keys. */
 int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct isim_error *err) ISIM_MUST_CHECK;
 /* Decrypt a locked key with its password: scrypt with the salt and limits
  * stored in the key. A wrong password is ISIM_ERR_PERM. */

@@ -84,6 +84,21 @@ same "a new composition replaces the older folder whole" \
 	"files.txt firewall.nft manifest.json packages.txt selftests.txt" \
 	"$(cd "$T/cwd/build/no-vpn-minimal" && echo *)"
 
+# -o onto a folder isim-compose did not make: refused, its files intact.
+mkdir -p "$T/mine/sub"
+echo precious >"$T/mine/notes.txt"
+echo kept >"$T/mine/sub/data"
+sum=$(cd "$T/mine" && find . -type f | sort | xargs cat | sha256sum)
+expect 73 "-o onto a foreign, non-empty folder is refused" isim-compose -q -o "$T/mine" no-vpn-minimal
+contains "... naming the folder and why" "$T/err" \
+	"$T/mine: folder exists, is not empty and was not made by isim-compose"
+same "... its files intact" "$sum" "$(cd "$T/mine" && find . -type f | sort | xargs cat | sha256sum)"
+same "... and nothing added to it" "notes.txt sub" "$(cd "$T/mine" && echo *)"
+mkdir "$T/empty"
+expect 0 "-o onto an empty folder is allowed" isim-compose -q -o "$T/empty" no-vpn-minimal
+check "... and the folder holds the composition" test -f "$T/empty/manifest.json"
+check "... with the mark of an isim-compose folder" test -f "$T/empty/.isim-compose"
+
 # The seed's command keeps working.
 expect 0 "scripts/compose-profile.sh wg-mesh-ipv6 --validate-only" \
 	"$ISIM_ROOT/scripts/compose-profile.sh" wg-mesh-ipv6 --validate-only

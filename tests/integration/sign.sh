@@ -245,6 +245,32 @@ expect 0 "... and verified" isim-verify file "$bad" --pub k.pub
 check "... with a verdict that is UTF-8" iconv -f UTF-8 -t UTF-8 "$T/out"
 same "... naming the file with U+FFFD" "$(printf 'bad\357\277\275name.txt')" "$(json .file)"
 same "... and the comment" "$(printf 'caf\357\277\275 \357\277\275\357\277\275')" "$(json .trusted_comment)"
+# Special files: inputs that are not regular files are refused at once
+# (a FIFO with no writer would otherwise hang), and an output over a
+# device node is refused, the node left as it was.
+mkfifo fifo.key fifo.txt
+expect 66 "a secret key on a FIFO is refused without waiting for a writer" \
+	timeout 20 isim-sign -k fifo.key -x f.sig a.txt
+contains "... and says what it is" "$T/err" "fifo.key: is a FIFO, not a secret key file"
+expect 66 "a secret key on /dev/null is refused" isim-sign -k /dev/null -x f.sig a.txt
+contains "... and says what it is" "$T/err" "/dev/null: is a character device, not a secret key file"
+expect 66 "a file to sign on a FIFO is refused" timeout 20 isim-sign -k k -x f.sig fifo.txt
+contains "... and says what it is" "$T/err" "fifo.txt: is a FIFO, not a regular file"
+expect 66 "a file to verify on a FIFO is refused" timeout 20 isim-verify file fifo.txt -x a.txt.sig --pub k.pub
+contains "... and says what it is" "$T/err" "fifo.txt: is a FIFO, not a regular file"
+expect 0 "a file to sign on stdin still streams" sh -c 'cat a.txt | isim-sign -k k -x stdin.sig -'
+if need_root; then
+	mknod null.sig c 1 3
+	expect 73 "a signature onto a device node is refused" isim-sign -k k -x null.sig a.txt
+	contains "... and says why" "$T/err" "null.sig: is a character device, not a regular file; refusing to replace it"
+	same "... the node is still a character device" "character special file 1,3" \
+		"$(stat -c '%F %t,%T' null.sig)"
+	same "... and no temporary file is left" 'null.sig.tmp.*' "$(echo null.sig.tmp.*)"
+	rm -f null.sig
+else
+	skip "a signature onto a device node is refused" "mknod needs root"
+fi
+rm -f fifo.key fifo.txt f.sig stdin.sig
 
 # The golden files: minisign accepts them, and we make them again.
 cp "$V/golden.txt" "$V/golden.pub" .

@@ -441,11 +441,65 @@ static void test_files_line(void **state)
 	}
 }
 
+/* The output folder is replaced only when it is isim-compose's own (its
+ * mark inside), or empty: a folder of someone else's files is refused with
+ * exit 73 and left as it was. */
+static void test_output_folder_ownership(void **state)
+{
+	static const char *const mine[] = { "-o", "mine", "good", NULL };
+	static const char *const fresh[] = { "-o", "fresh", "good", NULL };
+	struct tu_run r;
+
+	(void)state;
+	write_text("mine/notes.txt", "precious\n");
+	r = compose(mine);
+	assert_int_equal(r.code, 73);
+	assert_string_equal(r.err, "isim-compose: mine: folder exists, is not empty and was not made by isim-compose "
+				   "(no .isim-compose in it); refusing to replace it and its files: give another "
+				   "--out, or empty it\n");
+	tu_run_free(&r);
+	assert_file("mine/notes.txt", "precious\n");
+	assert_int_equal(access("mine/manifest.json", F_OK), -1);
+
+	/* Empty: taken, and marked; a second run replaces its own folder. */
+	assert_int_equal(mkdir("fresh", 0755), 0);
+	r = compose(fresh);
+	assert_int_equal(r.code, 0);
+	tu_run_free(&r);
+	assert_int_equal(access("fresh/.isim-compose", F_OK), 0);
+	write_text("fresh/stale", "old\n");
+	r = compose(fresh);
+	assert_string_equal(r.err, "");
+	assert_int_equal(r.code, 0);
+	tu_run_free(&r);
+	assert_int_equal(access("fresh/stale", F_OK), -1);
+	assert_int_equal(access("fresh/manifest.json", F_OK), 0);
+
+	/* Outputs written before the mark: replaced, and marked. */
+	assert_int_equal(unlink("fresh/.isim-compose"), 0);
+	assert_int_equal(unlink("fresh/files.txt"), 0);
+	r = compose(fresh);
+	assert_string_equal(r.err, "");
+	assert_int_equal(r.code, 0);
+	tu_run_free(&r);
+	assert_int_equal(access("fresh/.isim-compose", F_OK), 0);
+	assert_int_equal(access("fresh/files.txt", F_OK), 0);
+
+	/* A manifest.json beside files of someone else's is not enough. */
+	write_text("mine/manifest.json", "{}\n");
+	r = compose(mine);
+	assert_int_equal(r.code, 73);
+	tu_run_free(&r);
+	assert_file("mine/manifest.json", "{}\n");
+	assert_file("mine/notes.txt", "precious\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good_profile, setup_catalog, teardown_catalog),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup_catalog, teardown_catalog),
+		cmocka_unit_test_setup_teardown(test_output_folder_ownership, setup_catalog, teardown_catalog),
 		cmocka_unit_test(test_files_line),
 	};
 	const char *root = getenv("ISIM_ROOT");

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -93,6 +96,7 @@ static void test_read_limit(void **state)
 	struct isim_error err;
 	char *text = (char *)"unchanged", path[PATH_MAX];
 	size_t len = 1;
+	int saved, zero, r;
 
 	tu_write(dir, "ten", "0123456789");
 	snprintf(path, sizeof(path), "%s/ten", dir);
@@ -109,10 +113,59 @@ static void test_read_limit(void **state)
 	snprintf(path, sizeof(path), "%s/ten: file is larger than 9 bytes", dir);
 	assert_string_equal(tu_msg(&err), path);
 
-	/* An endless input stops at the limit. */
+	/* An endless input stops at the limit: stdin, as a stream. */
+	saved = dup(STDIN_FILENO);
+	zero = open("/dev/zero", O_RDONLY);
+	assert_true(saved >= 0 && zero >= 0);
+	assert_int_equal(dup2(zero, STDIN_FILENO), STDIN_FILENO);
+	close(zero);
+	isim_error_clear(&err);
+	r = isim_file_read("-", 100000, &text, &len, &err);
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+	assert_int_equal(r, -1);
+	assert_string_equal(tu_msg(&err), "-: file is larger than 100000 bytes");
+}
+
+/* Named inputs are regular files: a device, a FIFO with no writer (which
+ * would block an open without O_NONBLOCK) or a socket is refused at once.
+ * The alarm turns a hang into a failure. */
+static void test_read_special_files(void **state)
+{
+	const char *dir = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct isim_error err;
+	char path[PATH_MAX], msg[PATH_MAX + 100], *text;
+	size_t len;
+	int s;
+
 	isim_error_clear(&err);
 	assert_int_equal(isim_file_read("/dev/zero", 100000, &text, &len, &err), -1);
-	assert_string_equal(tu_msg(&err), "/dev/zero: file is larger than 100000 bytes");
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	assert_string_equal(tu_msg(&err), "/dev/zero: is a character device, not a regular file");
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
+	alarm(0);
+	assert_null(text);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	snprintf(msg, sizeof(msg), "%s: is a FIFO, not a regular file", path);
+	assert_string_equal(tu_msg(&err), msg);
+
+	snprintf(path, sizeof(path), "%s/sock", dir);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(s >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_read(path, ISIM_FILE_MAX, &text, &len, &err), -1);
+	close(s);
+	/* open(2) of a socket fails with ENXIO before any fstat. */
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
 }
 
 static void test_read_errors(void **state)
@@ -312,6 +365,56 @@ static void test_write_over_directory(void **state)
 	assert_string_equal(listing(path), "keep");
 }
 
+/* Only what the tool would write is replaced: a FIFO or a device node at
+ * the output's name stays what it is, and no temporary file is left. */
+static void test_write_over_special_files(void **state)
+{
+	const char *dir = *state;
+	struct isim_staged_file sf;
+	struct isim_error err;
+	char path[PATH_MAX], msg[PATH_MAX + 100];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/out.sig", dir);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_CANTCREATE);
+	snprintf(msg, sizeof(msg), "%s: is a FIFO, not a regular file; refusing to replace it", path);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_stage(&sf, path, "x", 1, 0600, &err), -1);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_string_equal(listing(dir), "out.sig");
+
+	/* Staged while the name was free, then a FIFO appeared: the commit
+	 * refuses, even with replace. */
+	assert_int_equal(unlink(path), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_stage(&sf, path, "x", 1, 0600, &err), 0);
+	assert_int_equal(mkfifo(path, 0644), 0);
+	assert_int_equal(isim_file_commit(&sf, true, &err), -1);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_string_equal(listing(dir), "out.sig");
+	assert_int_equal(unlink(path), 0);
+
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	assert_int_equal(mknod(path, S_IFCHR | 0666, makedev(1, 3)), 0);
+	isim_error_clear(&err);
+	assert_int_equal(isim_file_write_atomic(path, "x", 1, 0644, &err), -1);
+	snprintf(msg, sizeof(msg), "%s: is a character device, not a regular file; refusing to replace it", path);
+	assert_string_equal(tu_msg(&err), msg);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISCHR(st.st_mode));
+	assert_int_equal(st.st_rdev, makedev(1, 3));
+	assert_string_equal(listing(dir), "out.sig");
+}
+
 static void test_write_unwritable_dir(void **state)
 {
 	const char *dir = *state;
@@ -498,6 +601,33 @@ static void test_rmtree(void **state)
 	assert_string_equal(listing(tu_path(dir, "outside")), "");
 }
 
+/* Paths that fit are written whole; one that does not is an error naming
+ * its start, and leaves no shortened path behind. */
+static void test_pathf(void **state)
+{
+	struct isim_error err;
+	char buf[16], big[PATH_MAX], out[PATH_MAX];
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_pathf(buf, sizeof(buf), &err, "%s/%s", "build", "a.txt"), 0);
+	assert_string_equal(buf, "build/a.txt");
+	assert_int_equal(isim_pathf(buf, sizeof(buf), &err, "%s/%s", "12345678", "123456"), 0);
+	assert_string_equal(buf, "12345678/123456");
+	assert_int_equal(err.kind, ISIM_ERR_NONE);
+	assert_int_equal(isim_pathf(buf, sizeof(buf), &err, "%s/%s", "12345678", "1234567"), -1);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
+	assert_string_equal(err.msg, "path too long (16 bytes, at most 15): 12345678/123456...");
+	assert_string_equal(buf, "");
+
+	memset(big, 'd', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	isim_error_clear(&err);
+	assert_int_equal(isim_pathf(out, sizeof(out), &err, "%s/x", big), -1);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
+	assert_int_equal(strncmp(err.msg, "path too long (4097 bytes, at most 4095): ddd", 45), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
@@ -506,6 +636,7 @@ int main(void)
 		T(test_read_whole),
 		T(test_read_limit),
 		T(test_read_errors),
+		T(test_read_special_files),
 		T(test_read_unreadable),
 		T(test_read_stdin),
 		T(test_write_new_and_replace),
@@ -513,6 +644,7 @@ int main(void)
 		T(test_write_no_fd),
 		T(test_write_missing_dir),
 		T(test_write_over_directory),
+		T(test_write_over_special_files),
 		T(test_write_unwritable_dir),
 		T(test_stage_new),
 		T(test_stage_replaces_old),
@@ -520,6 +652,7 @@ int main(void)
 		T(test_stage_put_refuses_paths),
 		T(test_stage_parent_is_file),
 		T(test_mkdirs),
+		cmocka_unit_test(test_pathf),
 		T(test_rmtree),
 	};
 
