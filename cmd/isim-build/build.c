@@ -548,9 +548,9 @@ int build_main(int argc, char *argv[])
 		{ "bases-dir", required_argument, NULL, ISIM_OPT_BASES_DIR },
 		ISIM_LONGOPTS_CATALOG,
 		ISIM_LONGOPT_HELP,
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct isim_getopt g = { .prog = PROG, .shortopts = "o:b:k:m:s:tqhV", .longopts = opts, .usage = build_usage };
 	struct build b = { 0 };
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
@@ -577,10 +577,10 @@ int build_main(int argc, char *argv[])
 				return build_test_main(argc, argv);
 		}
 	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:b:k:m:s:tqhV", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'o':
 		case ISIM_OPT_CACHE_DIR:
 		case ISIM_OPT_BASES_DIR:
@@ -619,13 +619,6 @@ int build_main(int argc, char *argv[])
 		case 'q':
 			b.quiet = true;
 			break;
-		case 'h':
-			build_usage(stdout);
-			return isim_close_stdout(PROG);
-		case 'V':
-			return isim_print_version(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	if (optind + 1 != argc)

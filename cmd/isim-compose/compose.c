@@ -48,9 +48,9 @@ int compose_main(int argc, char *argv[])
 		{ "quiet", no_argument, NULL, 'q' },
 		ISIM_LONGOPTS_CATALOG,
 		ISIM_LONGOPT_HELP,
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct isim_getopt g = { .prog = PROG, .shortopts = "o:nlqhV", .longopts = opts, .usage = compose_usage };
 	struct isim_dir_opts dirs = { 0 };
 	const char *out_dir, *fdir, *pdir, *sdir;
 	char fbuf[4096], pbuf[4096], obuf[4096];
@@ -63,10 +63,10 @@ int compose_main(int argc, char *argv[])
 	int c, ret = ISIM_EXIT_SOFTWARE;
 
 	isim_error_clear(&err);
-	optind = 0; /* glibc: start afresh, so tests can call this again */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:nlqhV", opts, NULL)) != -1) {
+	while ((c = isim_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
 		case 'o':
 		case ISIM_OPT_FEATURES_DIR:
 		case ISIM_OPT_PROFILES_DIR:
@@ -83,13 +83,6 @@ int compose_main(int argc, char *argv[])
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			compose_usage(stdout);
-			return isim_close_stdout(PROG);
-		case 'V':
-			return isim_print_version(PROG);
-		default:
-			return isim_bad_option(PROG, argv, optopt);
 		}
 	}
 	out_dir = dirs.out;

@@ -114,6 +114,15 @@ expect 64 "isim-build --size 12Q" isim-build --size 12Q profile
 same "... the same form" "isim-build: --size: '12Q' is not a size (512M, 2G, bytes) (see isim-build --help)" \
 	"$(cat "$T/err")"
 
+# --help and --version among other options, as getopt reads them.
+isim-sign --version >"$T/version"
+expect 0 "isim-sign sign -k KEY --version" isim-sign sign -k k --version
+same "... prints the version" "$(cat "$T/version")" "$(cat "$T/out")"
+expect 0 "isim-verify file --pub KEY -h" isim-verify file --pub k.pub -h
+contains "... prints the command's usage" "$T/out" "usage: isim-verify file"
+expect 0 "isim-compose -q --help" isim-compose -q --help
+contains "... prints the usage" "$T/out" "usage: isim-compose"
+
 # isim-build test and isim-build --test are the same command.
 expect 66 "isim-build test with a missing image" isim-build test missing.qcow2
 contains "... says which file" "$T/err" "missing.qcow2: cannot open"
