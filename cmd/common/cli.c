@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 
 void isim_print_error(const char *prog, const struct isim_error *err)
 {
@@ -204,7 +205,20 @@ int isim_getopt(struct isim_getopt *g, int argc, char *argv[])
 		opterr = 0;
 		g->begun = true;
 	}
-	c = getopt_long(argc, argv, g->shortopts, g->longopts, NULL);
+	/* The shared options are taken here, until one of the command's own. */
+	for (;;) {
+		c = getopt_long(argc, argv, g->shortopts, g->longopts, NULL);
+		if (g->key && (c == 'k' || c == ISIM_OPT_PASSWORD_FD))
+			g->rc = isim_key_option(g->prog, g->key, c, optarg);
+		else if (g->trust && (c == 'd' || c == 'p'))
+			g->rc = isim_trust_option(g->prog, g->trust, c, optarg);
+		else if (g->dirs && (c == 'o' || (c >= ISIM_OPT_FEATURES_DIR && c <= ISIM_OPT_CACHE_DIR)))
+			g->rc = isim_dir_option(g->prog, g->dirs, c, optarg);
+		else
+			break;
+		if (g->rc)
+			return ISIM_GETOPT_EXIT;
+	}
 	switch (c) {
 	case 'h':
 		if (g->usage_as)

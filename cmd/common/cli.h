@@ -37,6 +37,10 @@ int isim_fail(const char *prog, const struct isim_error *err);
 /* "prog VERSION" on stdout, the line every --version prints. */
 int isim_print_version(const char *tool);
 
+struct isim_key_opt;
+struct isim_trust_opt;
+struct isim_dir_opts;
+
 /* A command's options, read with getopt_long, and what every command does
  * with them the same way: -h (--help) prints its usage on stdout, -V
  * (--version) the tool's version, and an unknown option or a missing value
@@ -48,7 +52,13 @@ struct isim_getopt {
 	const struct option *longopts;
 	void (*usage)(FILE *f);
 	void (*usage_as)(FILE *f, const char *prog); /* instead, for a usage naming prog */
-	int rc;					     /* the exit code, once isim_getopt returned ISIM_GETOPT_EXIT */
+	/* The shared options (options.h) the command takes, read here: -k and
+	 * --password-fd into key, --trust and --pub into trust, -o and the
+	 * folder options into dirs. NULL: the command takes none. */
+	struct isim_key_opt *key;
+	struct isim_trust_opt *trust;
+	struct isim_dir_opts *dirs;
+	int rc; /* the exit code, once isim_getopt returned ISIM_GETOPT_EXIT */
 	bool begun;
 };
 

@@ -550,11 +550,16 @@ int build_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = { .prog = PROG, .shortopts = "o:b:k:m:s:tqhV", .longopts = opts, .usage = build_usage };
-	struct build b = { 0 };
-	struct isim_ms_seckey *sk = NULL;
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
 	struct isim_dir_opts dirs = { 0 };
+	struct isim_getopt g = { .prog = PROG,
+				 .shortopts = "o:b:k:m:s:tqhV",
+				 .longopts = opts,
+				 .usage = build_usage,
+				 .key = &key,
+				 .dirs = &dirs };
+	struct build b = { 0 };
+	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
 	const char *size = NULL, *pdir;
 	char bbuf[PATH_MAX], fbuf[PATH_MAX], pbuf[PATH_MAX], cbuf[PATH_MAX];
@@ -581,20 +586,6 @@ int build_main(int argc, char *argv[])
 		switch (c) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;
-		case 'o':
-		case ISIM_OPT_CACHE_DIR:
-		case ISIM_OPT_BASES_DIR:
-		case ISIM_OPT_FEATURES_DIR:
-		case ISIM_OPT_PROFILES_DIR:
-		case ISIM_OPT_SCHEMAS_DIR:
-			if (isim_dir_option(PROG, &dirs, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
-		case 'k':
-		case ISIM_OPT_PASSWORD_FD:
-			if (isim_key_option(PROG, &key, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'b':
 			if (isim_opt_once(PROG, "--base", &b.base_spec, optarg))
 				return ISIM_EXIT_USAGE;

@@ -50,8 +50,10 @@ int compose_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = { .prog = PROG, .shortopts = "o:nlqhV", .longopts = opts, .usage = compose_usage };
 	struct isim_dir_opts dirs = { 0 };
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "o:nlqhV", .longopts = opts, .usage = compose_usage, .dirs = &dirs
+	};
 	const char *out_dir, *fdir, *pdir, *sdir;
 	char fbuf[4096], pbuf[4096], obuf[4096];
 	bool validate_only = false, list = false, quiet = false;
@@ -67,13 +69,6 @@ int compose_main(int argc, char *argv[])
 		switch (c) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;
-		case 'o':
-		case ISIM_OPT_FEATURES_DIR:
-		case ISIM_OPT_PROFILES_DIR:
-		case ISIM_OPT_SCHEMAS_DIR:
-			if (isim_dir_option(PROG, &dirs, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'n':
 			validate_only = true;
 			break;

@@ -61,8 +61,10 @@ int sign_descriptor_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = { .prog = PROG, .shortopts = "k:shV", .longopts = opts, .usage = sign_descriptor_usage };
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "k:shV", .longopts = opts, .usage = sign_descriptor_usage, .key = &key
+	};
 	const char *path, *name;
 	struct isim_ms_seckey *sk = NULL;
 	struct isim_error err;
@@ -76,11 +78,6 @@ int sign_descriptor_main(int argc, char *argv[])
 		switch (c) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;
-		case 'k':
-		case ISIM_OPT_PASSWORD_FD:
-			if (isim_key_option(PROG, &key, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 's':
 			stream = true;
 			break;

@@ -126,9 +126,11 @@ int sign_files_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *prog = strcmp(argv[0], "sign") == 0 ? "isim-sign sign" : "isim-sign";
-	struct isim_getopt g = { .prog = prog, .shortopts = "k:x:t:c:hV", .longopts = opts, .usage_as = usage };
-	const char *sigfile = NULL, *trusted = NULL, *comment = NULL;
 	struct isim_key_opt key = ISIM_KEY_OPT_INIT;
+	struct isim_getopt g = {
+		.prog = prog, .shortopts = "k:x:t:c:hV", .longopts = opts, .usage_as = usage, .key = &key
+	};
+	const char *sigfile = NULL, *trusted = NULL, *comment = NULL;
 	struct isim_ms_sig *sigs = NULL;
 	int c, n, ret;
 
@@ -136,11 +138,6 @@ int sign_files_main(int argc, char *argv[])
 		switch (c) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;
-		case 'k':
-		case ISIM_OPT_PASSWORD_FD:
-			if (isim_key_option(prog, &key, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'x':
 			if (isim_opt_once(prog, "--sig-file", &sigfile, optarg))
 				return ISIM_EXIT_USAGE;

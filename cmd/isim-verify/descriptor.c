@@ -182,11 +182,13 @@ int verify_descriptor_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = {
-		.prog = PROG, .shortopts = "d:p:t:shV", .longopts = opts, .usage = verify_descriptor_usage
-	};
-	const char *at = NULL, *schemas = NULL, *path;
 	struct isim_trust_opt trust = { 0 };
+	struct isim_getopt g = { .prog = PROG,
+				 .shortopts = "d:p:t:shV",
+				 .longopts = opts,
+				 .usage = verify_descriptor_usage,
+				 .trust = &trust };
+	const char *at = NULL, *schemas = NULL, *path;
 	struct run r = { 0 };
 	struct isim_error err;
 	bool stream = false;
@@ -198,11 +200,6 @@ int verify_descriptor_main(int argc, char *argv[])
 		switch (c) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;
-		case 'd':
-		case 'p':
-			if (isim_trust_option(PROG, &trust, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 't':
 			if (isim_opt_once(PROG, "--at", &at, optarg))
 				return ISIM_EXIT_USAGE;

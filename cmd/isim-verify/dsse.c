@@ -46,9 +46,11 @@ int verify_dsse_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = { .prog = PROG, .shortopts = "d:p:T:hV", .longopts = opts, .usage = verify_dsse_usage };
-	const char *type = NULL, *path;
 	struct isim_trust_opt trust = { 0 };
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "d:p:T:hV", .longopts = opts, .usage = verify_dsse_usage, .trust = &trust
+	};
+	const char *type = NULL, *path;
 	struct isim_trust *t = NULL;
 	struct isim_dsse env = { 0 };
 	struct isim_error err;
@@ -63,11 +65,6 @@ int verify_dsse_main(int argc, char *argv[])
 		switch (c) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;
-		case 'd':
-		case 'p':
-			if (isim_trust_option(PROG, &trust, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'T':
 			if (isim_opt_once(PROG, "--type", &type, optarg))
 				return ISIM_EXIT_USAGE;

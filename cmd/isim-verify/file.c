@@ -92,9 +92,11 @@ int verify_file_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = { .prog = PROG, .shortopts = "x:d:p:hV", .longopts = opts, .usage = verify_file_usage };
-	const char *sig_file = NULL;
 	struct isim_trust_opt trust = { 0 };
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "x:d:p:hV", .longopts = opts, .usage = verify_file_usage, .trust = &trust
+	};
+	const char *sig_file = NULL;
 	struct isim_trust *t = NULL;
 	struct isim_error err;
 	int c, i, r, ret = 0;
@@ -106,11 +108,6 @@ int verify_file_main(int argc, char *argv[])
 			return g.rc;
 		case 'x':
 			if (isim_opt_once(PROG, "--sig-file", &sig_file, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
-		case 'd':
-		case 'p':
-			if (isim_trust_option(PROG, &trust, c, optarg))
 				return ISIM_EXIT_USAGE;
 			break;
 		}

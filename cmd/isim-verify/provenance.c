@@ -128,11 +128,13 @@ int verify_provenance_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = {
-		.prog = PROG, .shortopts = "d:p:S:x:hV", .longopts = opts, .usage = verify_provenance_usage
-	};
-	const char *stmt_opt = NULL, *sig_opt = NULL;
 	struct isim_trust_opt trust = { 0 };
+	struct isim_getopt g = { .prog = PROG,
+				 .shortopts = "d:p:S:x:hV",
+				 .longopts = opts,
+				 .usage = verify_provenance_usage,
+				 .trust = &trust };
+	const char *stmt_opt = NULL, *sig_opt = NULL;
 	char *stmt = NULL, *sig = NULL;
 	struct paths v = { 0 };
 	struct isim_trust *t = NULL;
@@ -144,11 +146,6 @@ int verify_provenance_main(int argc, char *argv[])
 		switch (c) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;
-		case 'd':
-		case 'p':
-			if (isim_trust_option(PROG, &trust, c, optarg))
-				return ISIM_EXIT_USAGE;
-			break;
 		case 'S':
 			if (isim_opt_once(PROG, "--statement", &stmt_opt, optarg))
 				return ISIM_EXIT_USAGE;
