@@ -85,6 +85,23 @@ int isim_file_open_input(const char *path, const char *what, struct isim_error *
 	return fd;
 }
 
+ssize_t isim_read(int fd, const char *path, const char *what, void *buf, size_t size, struct isim_error *err)
+{
+	ssize_t r;
+
+	do
+		r = read(fd, buf, size);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+
+		isim_error_at(err, path, 0, 0);
+		isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e, "cannot read%s%s",
+				 what ? " " : "", what ? what : "");
+	}
+	return r;
+}
+
 int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct isim_error *err)
 {
 	int fd = -1, ret = -1;
@@ -108,14 +125,9 @@ int isim_file_read(const char *path, size_t max, char **out, size_t *len, struct
 			}
 			buf = nbuf;
 		}
-		r = read(fd, buf + n, cap - n - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno, "cannot read");
+		r = isim_read(fd, path, NULL, buf + n, cap - n - 1, err);
+		if (r < 0)
 			goto out;
-		}
 		if (r == 0)
 			break;
 		n += (size_t)r;

@@ -61,14 +61,9 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 		goto out;
 	}
 	for (;;) {
-		r = read(fd, buf, size);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno, "cannot read");
+		r = isim_read(fd, path, NULL, buf, size, err);
+		if (r < 0)
 			goto out;
-		}
 		if (r == 0)
 			break;
 		if (EVP_DigestUpdate(ctx, buf, (size_t)r) != 1) {

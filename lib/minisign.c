@@ -316,17 +316,11 @@ int isim_ms_pubkey_load(const char *path, struct isim_ms_pubkey *pk, struct isim
 	if (fd < 0)
 		return -1;
 	while (n < sizeof(buf)) {
-		r = read(fd, buf + n, sizeof(buf) - n);
-		if (r < 0 && errno == EINTR)
-			continue;
+		r = isim_read(fd, path, "public key", buf + n, sizeof(buf) - n, err);
 		if (r < 0) {
-			int e = errno;
-
 			if (fd != STDIN_FILENO)
 				close(fd);
-			at(err, path, 0, 0);
-			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e,
-						"cannot read public key");
+			return -1;
 		}
 		if (r == 0)
 			break;
@@ -751,15 +745,9 @@ int isim_ms_sig_load(const char *path, struct isim_ms_sig *sig, struct isim_erro
 	if (fd < 0)
 		goto out;
 	while (n < MAX) {
-		r = read(fd, buf + n, MAX - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			at(err, path, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno,
-					 "cannot read signature");
+		r = isim_read(fd, path, "signature", buf + n, MAX - n, err);
+		if (r < 0)
 			goto out;
-		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
@@ -820,15 +808,10 @@ int isim_ms_hash_fd(int fd, const char *name, uint8_t out[static ISIM_MS_HASH_BY
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	crypto_generichash_init(&st, NULL, 0, ISIM_MS_HASH_BYTES);
 	for (;;) {
-		r = read(fd, buf, CHUNK);
-		if (r < 0 && errno == EINTR)
-			continue;
+		r = isim_read(fd, name, NULL, buf, CHUNK, err);
 		if (r < 0) {
-			int e = errno;
-
 			free(buf);
-			at(err, name, 0, 0);
-			return isim_error_errno(err, e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, e, "cannot read");
+			return -1;
 		}
 		if (r == 0)
 			break;

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "isim/archive.h"
+#include "isim/file.h"
 #include "isim/nocloud.h"
 
 #define MAX_FILES 64
@@ -143,14 +144,9 @@ static int read_locked(int fd, const char *src, size_t max, unsigned char **out,
 			buf = nbuf;
 			cap = ncap;
 		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			isim_error_at(err, src, 0, 0);
-			isim_error_errno(err, errno == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_IO, errno, "cannot read");
+		r = isim_read(fd, src, NULL, buf + n, cap - n, err);
+		if (r < 0)
 			goto fail;
-		}
 		if (r == 0)
 			break;
 		n += (size_t)r;

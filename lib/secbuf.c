@@ -115,14 +115,9 @@ int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, m
 			isim_error_at(err, path, 0, 0);
 			goto out;
 		}
-		r = read(fd, b->p + b->len, b->cap - b->len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, ISIM_ERR_IO, errno, "cannot read secret key");
+		r = isim_read(fd, path, "secret key", b->p + b->len, b->cap - b->len - 1, err);
+		if (r < 0)
 			goto out;
-		}
 		if (r == 0)
 			break;
 		b->len += (size_t)r;

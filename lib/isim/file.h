@@ -27,6 +27,12 @@ const char *isim_file_type_name(mode_t mode);
  * "cannot open"). Returns the descriptor, or -1. */
 int isim_file_open_input(const char *path, const char *what, struct isim_error *err) ISIM_MUST_CHECK;
 
+/* read(2) of fd (the file path), again after a signal: the bytes read, 0 at
+ * the end, or -1 with err at path saying "cannot read <what>" (NULL:
+ * "cannot read"); a directory is ISIM_ERR_NOINPUT, the rest ISIM_ERR_IO. */
+ssize_t isim_read(int fd, const char *path, const char *what, void *buf, size_t size,
+		  struct isim_error *err) ISIM_MUST_CHECK;
+
 /* Read a whole file into a NUL-terminated malloc'd buffer; "-" is stdin.
  * The file is opened by isim_file_open_input, so only regular files are
  * read. Files larger than max are refused (ISIM_ERR_DATA); a missing or

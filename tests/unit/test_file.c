@@ -628,6 +628,32 @@ static void test_pathf(void **state)
 	assert_int_equal(strncmp(err.msg, "path too long (4097 bytes, at most 4095): ddd", 45), 0);
 }
 
+/* isim_read: what a pipe holds, 0 at its end, and a folder refused as
+ * no input with the file and the reading named. */
+static void test_read(void **state)
+{
+	struct isim_error err;
+	char buf[16];
+	int p[2], fd;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "abc", 3), 3);
+	close(p[1]);
+	isim_error_clear(&err);
+	assert_int_equal(isim_read(p[0], "pipe", NULL, buf, sizeof(buf), &err), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(isim_read(p[0], "pipe", NULL, buf, sizeof(buf), &err), 0);
+	close(p[0]);
+	fd = open(".", O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_int_equal(isim_read(fd, "dir", "signature", buf, sizeof(buf), &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	assert_string_equal(err.path, "dir");
+	assert_non_null(strstr(err.msg, "cannot read signature: "));
+	close(fd);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
 int main(void)
@@ -653,6 +679,7 @@ int main(void)
 		T(test_stage_parent_is_file),
 		T(test_mkdirs),
 		cmocka_unit_test(test_pathf),
+		cmocka_unit_test(test_read),
 		T(test_rmtree),
 	};
 
