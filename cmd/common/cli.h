@@ -2,7 +2,6 @@
 #ifndef ISIM_CLI_H
 #define ISIM_CLI_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,39 +35,6 @@ int isim_opt_once(const char *prog, const char *name, const char **slot, const c
 int isim_fail(const char *prog, const struct isim_error *err);
 /* "prog VERSION" on stdout, the line every --version prints. */
 int isim_print_version(const char *tool);
-
-struct isim_key_opt;
-struct isim_trust_opt;
-struct isim_dir_opts;
-
-/* A command's options, read with getopt_long, and what every command does
- * with them the same way: -h (--help) prints its usage on stdout, -V
- * (--version) the tool's version, and an unknown option or a missing value
- * is the one-line usage error. Put 'h' and 'V' in shortopts and
- * ISIM_LONGOPT_HELP (options.h) in longopts. */
-struct isim_getopt {
-	const char *prog; /* as messages name it: "isim-sign sign" */
-	const char *shortopts;
-	const struct option *longopts;
-	void (*usage)(FILE *f);
-	void (*usage_as)(FILE *f, const char *prog); /* instead, for a usage naming prog */
-	/* The shared options (options.h) the command takes, read here: -k and
-	 * --password-fd into key, --trust and --pub into trust, -o and the
-	 * folder options into dirs. NULL: the command takes none. */
-	struct isim_key_opt *key;
-	struct isim_trust_opt *trust;
-	struct isim_dir_opts *dirs;
-	int rc; /* the exit code, once isim_getopt returned ISIM_GETOPT_EXIT */
-	bool begun;
-};
-
-/* isim_getopt's answer when the command is done: return g->rc. */
-#define ISIM_GETOPT_EXIT (-2)
-
-/* The next option as getopt_long returns it (-1 after the last), or
- * ISIM_GETOPT_EXIT once help, the version or a usage error was printed.
- * Starts afresh at a new struct, so commands can run one after another. */
-int isim_getopt(struct isim_getopt *g, int argc, char *argv[]);
 
 /* A tool made of subcommands, run as `prog COMMAND [ARG...]`. */
 struct isim_cmd {

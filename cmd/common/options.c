@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/cli.h"
 #include "common/options.h"
@@ -87,4 +90,51 @@ int isim_trust_finish(const char *prog, const struct isim_trust_opt *o)
 int isim_trust_opt_open(const struct isim_trust_opt *o, struct isim_trust **out, struct isim_error *err)
 {
 	return isim_trust_open(o->pub ? NULL : isim_path_trust_dir(o->dir), o->pub, out, err);
+}
+
+int isim_getopt(struct isim_getopt *g, int argc, char *argv[])
+{
+	int c;
+
+	if (!g->begun) {
+		optind = 0;
+		opterr = 0;
+		g->begun = true;
+	}
+	/* The shared options are taken here, until one of the command's own. */
+	for (;;) {
+		c = getopt_long(argc, argv, g->shortopts, g->longopts, NULL);
+		if (g->key && (c == 'k' || c == ISIM_OPT_PASSWORD_FD))
+			g->rc = isim_key_option(g->prog, g->key, c, optarg);
+		else if (g->trust && (c == 'd' || c == 'p'))
+			g->rc = isim_trust_option(g->prog, g->trust, c, optarg);
+		else if (g->dirs && (c == 'o' || (c >= ISIM_OPT_FEATURES_DIR && c <= ISIM_OPT_CACHE_DIR)))
+			g->rc = isim_dir_option(g->prog, g->dirs, c, optarg);
+		else
+			break;
+		if (g->rc)
+			return ISIM_GETOPT_EXIT;
+	}
+	switch (c) {
+	case 'h':
+		if (g->usage_as)
+			g->usage_as(stdout, g->prog);
+		else
+			g->usage(stdout);
+		g->rc = isim_close_stdout(g->prog);
+		return ISIM_GETOPT_EXIT;
+	case 'V': {
+		/* The tool's line, as `TOOL --version` prints it. */
+		char tool[64];
+
+		snprintf(tool, sizeof(tool), "%.*s", (int)strcspn(g->prog, " "), g->prog);
+		g->rc = isim_print_version(tool);
+		return ISIM_GETOPT_EXIT;
+	}
+	case '?':
+	case ':':
+		g->rc = isim_bad_option(g->prog, argv, optopt);
+		return ISIM_GETOPT_EXIT;
+	}
+	return c;
 }

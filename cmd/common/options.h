@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Options more than one tool takes, spelled and checked in one place:
  * the signing key and its password, and the folders. getopt_long codes
@@ -94,5 +95,34 @@ int isim_dir_option(const char *prog, struct isim_dir_opts *d, int c, const char
 /* A decimal number from lo to hi, the whole string: the value of
  * options such as --memory or --timeout. */
 bool isim_parse_long(const char *s, long lo, long hi, long *out);
+
+/* A command's options, read with getopt_long, and what every command does
+ * with them the same way: -h (--help) prints its usage on stdout, -V
+ * (--version) the tool's version, and an unknown option or a missing value
+ * is the one-line usage error. Put 'h' and 'V' in shortopts and
+ * ISIM_LONGOPT_HELP (options.h) in longopts. */
+struct isim_getopt {
+	const char *prog; /* as messages name it: "isim-sign sign" */
+	const char *shortopts;
+	const struct option *longopts;
+	void (*usage)(FILE *f);
+	void (*usage_as)(FILE *f, const char *prog); /* instead, for a usage naming prog */
+	/* The shared options (options.h) the command takes, read here: -k and
+	 * --password-fd into key, --trust and --pub into trust, -o and the
+	 * folder options into dirs. NULL: the command takes none. */
+	struct isim_key_opt *key;
+	struct isim_trust_opt *trust;
+	struct isim_dir_opts *dirs;
+	int rc; /* the exit code, once isim_getopt returned ISIM_GETOPT_EXIT */
+	bool begun;
+};
+
+/* isim_getopt's answer when the command is done: return g->rc. */
+#define ISIM_GETOPT_EXIT (-2)
+
+/* The next option as getopt_long returns it (-1 after the last), or
+ * ISIM_GETOPT_EXIT once help, the version or a usage error was printed.
+ * Starts afresh at a new struct, so commands can run one after another. */
+int isim_getopt(struct isim_getopt *g, int argc, char *argv[]);
 
 #endif
