@@ -92,16 +92,16 @@ static const cJSON *get(const cJSON *o, const char *k)
 }
 
 /* IMAGE's folder and its name without .qcow2 */
-static void split_image(struct test *t)
+static int split_image(struct test *t, struct isim_error *err)
 {
 	const char *slash = strrchr(t->image, '/'), *base = slash ? slash + 1 : t->image;
 	const char *dot = strrchr(base, '.');
 
-	if (slash)
-		bfmt(t->dir, sizeof(t->dir), "%.*s", (int)(slash - t->image), t->image);
-	else
-		bfmt(t->dir, sizeof(t->dir), ".");
-	bfmt(t->name, sizeof(t->name), "%.*s", dot && dot != base ? (int)(dot - base) : (int)strlen(base), base);
+	if (isim_pathf(t->dir, sizeof(t->dir), err, "%.*s", slash ? (int)(slash - t->image) : 1,
+		       slash ? t->image : ".") < 0)
+		return -1;
+	return isim_pathf(t->name, sizeof(t->name), err, "%.*s",
+			  dot && dot != base ? (int)(dot - base) : (int)strlen(base), base);
 }
 
 static int load_statement(struct test *t, struct isim_error *err)
@@ -111,9 +111,12 @@ static int load_statement(struct test *t, struct isim_error *err)
 	int ret = -1;
 
 	if (t->statement)
-		bfmt(t->stmt_path, sizeof(t->stmt_path), "%s", t->statement);
-	else
-		bfmt(t->stmt_path, sizeof(t->stmt_path), "%s/%s.provenance.json", t->dir, t->name);
+		ret = isim_pathf(t->stmt_path, sizeof(t->stmt_path), err, "%s", t->statement);
+	else /* the statement isim-build wrote beside the image */
+		ret = isim_pathf(t->stmt_path, sizeof(t->stmt_path), err, "%s/%s.provenance.json", t->dir, t->name);
+	if (ret < 0)
+		return -1;
+	ret = -1;
 	if (isim_file_read(t->stmt_path, ISIM_FILE_MAX, &text, &len, err) < 0 ||
 	    isim_sha256_hex(text, len, t->stmt_sha256) < 0 ||
 	    isim_json_parse(text, len, t->stmt_path, &t->stmt, err) < 0)
@@ -143,7 +146,7 @@ static int address_in(const char *cidr, struct isim_buf *out)
 
 	if (!slash || (size_t)(slash - cidr) >= sizeof(net))
 		return -1;
-	bfmt(net, sizeof(net), "%.*s", (int)(slash - cidr), cidr);
+	snprintf(net, sizeof(net), "%.*s", (int)(slash - cidr), cidr); /* fits: checked above */
 	af = strchr(net, ':') ? AF_INET6 : AF_INET;
 	if (inet_pton(af, net, a) != 1)
 		return -1;
@@ -177,7 +180,7 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 			return -1;
 		isim_ms_seckey_pubkey(sk, &pk);
 		isim_ms_seckey_free(sk);
-		bfmt(pk.comment, sizeof(pk.comment), "isim-build test signer");
+		snprintf(pk.comment, sizeof(pk.comment), "isim-build test signer");
 		n = isim_ms_pubkey_format(&pk, text, sizeof(text));
 		if (n < 0)
 			return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot format a public key");
@@ -218,7 +221,8 @@ static int add_inputs(struct test *t, struct isim_nocloud *seed, struct isim_err
 		if (!cJSON_IsString(name) || !cJSON_IsString(dest) || strpbrk(dest->valuestring, "'\n")) {
 			char ptr[160];
 
-			bfmt(ptr, sizeof(ptr), "/predicate/buildDefinition/externalParameters/manifest/inputs/%d", idx);
+			snprintf(ptr, sizeof(ptr), "/predicate/buildDefinition/externalParameters/manifest/inputs/%d",
+				 idx);
 			isim_error_at(err, t->stmt_path, 0, 0);
 			return isim_error_at_pointer(err, ISIM_ERR_DATA, ptr, "expected a name and a destination");
 		}
@@ -272,7 +276,7 @@ static int make_seed(struct test *t, const char *iso, struct isim_error *err)
 	char id[64];
 	int ret = -1;
 
-	bfmt(id, sizeof(id), "isim-test-%.16s", t->sha256);
+	snprintf(id, sizeof(id), "isim-test-%.16s", t->sha256);
 	if (isim_nocloud_new(id, cJSON_IsString(profile) ? profile->valuestring : "infrasim",
 			     "test values from isim-build --test", &seed, err) < 0)
 		return -1;
@@ -411,8 +415,9 @@ static int attestation(struct test *t, const cJSON *report, bool passed, cJSON *
 	const struct isim_intoto_subject subject = { img, t->sha256 }, conf = { stmt, t->stmt_sha256 };
 	cJSON *pred = NULL;
 
-	bfmt(img, sizeof(img), "%s.qcow2", t->name);
-	bfmt(stmt, sizeof(stmt), "%s.provenance.json", t->name);
+	if (isim_pathf(img, sizeof(img), err, "%s.qcow2", t->name) < 0 ||
+	    isim_pathf(stmt, sizeof(stmt), err, "%s.provenance.json", t->name) < 0)
+		return -1;
 	if (isim_intoto_test_result(passed, &conf, 1, report, &pred, err) < 0)
 		return -1;
 	return isim_intoto_statement(&subject, 1, ISIM_INTOTO_TEST_RESULT_V01, pred, out, err);
@@ -431,7 +436,8 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	double t0;
 
 	isim_error_clear(&err);
-	split_image(t);
+	if (split_image(t, &err) < 0)
+		goto fail;
 	if (!t->out_dir)
 		t->out_dir = t->dir;
 	if (isim_run_catch_signals() < 0) {
@@ -443,7 +449,8 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	isim_hex(d, sizeof(d), t->sha256);
 	if (load_statement(t, &err) < 0)
 		goto fail;
-	bfmt(t->work, sizeof(t->work), "%s/.isim-test.XXXXXX", t->out_dir);
+	if (isim_pathf(t->work, sizeof(t->work), &err, "%s/.isim-test.XXXXXX", t->out_dir) < 0)
+		goto fail;
 	if (!mkdtemp(t->work)) {
 		int e = errno;
 
@@ -453,8 +460,9 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 				 "cannot create a working folder");
 		goto fail;
 	}
-	bfmt(iso, sizeof(iso), "%s/seed.iso", t->work);
-	bfmt(log, sizeof(log), "%s/%s.console.log", t->out_dir, t->name);
+	if (isim_pathf(iso, sizeof(iso), &err, "%s/seed.iso", t->work) < 0 ||
+	    isim_pathf(log, sizeof(log), &err, "%s/%s.console.log", t->out_dir, t->name) < 0)
+		goto fail;
 	if (make_seed(t, iso, &err) < 0)
 		goto fail;
 	t0 = now();
@@ -469,11 +477,11 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 	}
 	passed = finished && isim_tap_passed(report);
 	if (!finished && t->stopped)
-		bfmt(reason, sizeof(reason), "the machine stopped before SELFTEST END");
+		snprintf(reason, sizeof(reason), "the machine stopped before SELFTEST END");
 	else if (!finished)
-		bfmt(reason, sizeof(reason), "no SELFTEST END within %ld s", t->timeout);
+		snprintf(reason, sizeof(reason), "no SELFTEST END within %ld s", t->timeout);
 	else if (!passed)
-		bfmt(reason, sizeof(reason), "a selftest failed");
+		snprintf(reason, sizeof(reason), "a selftest failed");
 	if (attestation(t, report, passed, &att, &err) < 0)
 		goto fail;
 	free(text);
@@ -482,7 +490,8 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
-	bfmt(res, sizeof(res), "%s/%s.selftest.json", t->out_dir, t->name);
+	if (isim_pathf(res, sizeof(res), &err, "%s/%s.selftest.json", t->out_dir, t->name) < 0)
+		goto fail;
 	{
 		struct isim_intoto_out o = { .path = res,
 					     .sk = sk,
@@ -492,9 +501,9 @@ static int test_run(struct test *t, const struct isim_ms_seckey *sk)
 		bool set;
 
 		if (sk) {
-			bfmt(sig, sizeof(sig), "%s.sig", res);
-			bfmt(dsse, sizeof(dsse), "%s/%s.selftest.dsse.json", t->out_dir, t->name);
-			if (isim_sde_now(getenv("SOURCE_DATE_EPOCH"), &o.when, &set, &err) < 0)
+			if (isim_pathf(sig, sizeof(sig), &err, "%s.sig", res) < 0 ||
+			    isim_pathf(dsse, sizeof(dsse), &err, "%s/%s.selftest.dsse.json", t->out_dir, t->name) < 0 ||
+			    isim_sde_now(getenv("SOURCE_DATE_EPOCH"), &o.when, &set, &err) < 0)
 				goto fail;
 		}
 		if (isim_intoto_write(&o, text, &err) < 0)
@@ -588,7 +597,9 @@ int build_test_main(int argc, char *argv[])
 				return isim_usage_error(prog, "--input: expected NAME=FILE, got '%s'", optarg);
 			if (t.ninputs == MAX_INPUTS)
 				return isim_usage_error(prog, "more than %d --input options", MAX_INPUTS);
-			bfmt(t.inputs[t.ninputs].name, sizeof(t.inputs[0].name), "%.*s", (int)(eq - optarg), optarg);
+			/* fits: 64 bytes at most, checked above */
+			snprintf(t.inputs[t.ninputs].name, sizeof(t.inputs[0].name), "%.*s", (int)(eq - optarg),
+				 optarg);
 			for (i = 0; i < t.ninputs; i++)
 				if (strcmp(t.inputs[i].name, t.inputs[t.ninputs].name) == 0)
 					return isim_usage_error(prog, "--input %s given twice", t.inputs[i].name);

@@ -70,25 +70,6 @@ void build_usage(FILE *f)
 		   "interrupted by signal N (129, 130, 143); see isim-build(1).\n");
 }
 
-int bfmt(char *buf, size_t size, const char *fmt, ...)
-{
-	struct isim_error err;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n >= 0 && (size_t)n < size)
-		return n;
-	/* A shortened path names another file: stop rather than use it. */
-	isim_error_clear(&err);
-	isim_error_set(&err, n < 0 ? ISIM_ERR_INTERNAL : ISIM_ERR_DATA,
-		       "path too long (%d bytes, at most %zu): %.200s...", n, size ? size - 1 : 0, size ? buf : "");
-	isim_print_error(PROG, &err);
-	exit(isim_exit_code(err.kind));
-}
-
 void build_progress(struct build *b, const char *fmt, ...)
 {
 	va_list ap;

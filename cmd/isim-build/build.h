@@ -81,12 +81,6 @@ void build_test_usage(FILE *f);
 /* The same, in-process after a build, with its key (or NULL). */
 int build_test_image(const char *image, const struct isim_ms_seckey *sk, bool quiet);
 
-/* snprintf for paths in boot.c and provenance.c: returns how much was
- * written; a path that does not fit ends the program with a message (exit
- * 65) instead of being used shortened. Elsewhere, isim_pathf returns the
- * error to the caller. */
-int bfmt(char *buf, size_t size, const char *fmt, ...) ISIM_PRINTF(3, 4);
-
 /* Progress on a terminal: "isim-build: [3/9] what". */
 void build_progress(struct build *b, const char *fmt, ...) ISIM_PRINTF(2, 3);
 /* Add {name, uri, digest: {sha256}} to b->deps. */

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "isim/file.h"
 #include "isim/intoto.h"
 #include "isim/sde.h"
 
@@ -42,23 +43,28 @@ static int dependencies(struct build *b, cJSON **out, struct isim_error *err)
 		const cJSON *sha = cJSON_GetObjectItemCaseSensitive(profile, "sha256");
 
 		if (cJSON_IsString(src) && cJSON_IsString(sha)) {
-			bfmt(name, sizeof(name), "profiles/%s", src->valuestring);
+			if (isim_pathf(name, sizeof(name), err, "profiles/%s", src->valuestring) < 0)
+				goto out;
 			if (build_dep(b, name, NULL, sha->valuestring, NULL) < 0)
 				goto oom;
 		}
 	}
-	bfmt(name, sizeof(name), "bases/%s.yaml", b->base->name);
+	if (isim_pathf(name, sizeof(name), err, "bases/%s.yaml", b->base->name) < 0)
+		goto out;
 	if (build_dep(b, name, NULL, b->base->sha256, NULL) < 0)
 		goto oom;
 	if (b->base->customize) {
-		bfmt(name, sizeof(name), "bases/%s", b->base->customize + strlen(b->base->dir) + 1);
+		if (isim_pathf(name, sizeof(name), err, "bases/%s", b->base->customize + strlen(b->base->dir) + 1) < 0)
+			goto out;
 		if (file_dep(b, name, b->base->customize, err) < 0)
 			goto out;
 	}
-	bfmt(name, sizeof(name), "bases/%s", b->base->initramfs_init + strlen(b->base->dir) + 1);
+	if (isim_pathf(name, sizeof(name), err, "bases/%s", b->base->initramfs_init + strlen(b->base->dir) + 1) < 0)
+		goto out;
 	if (file_dep(b, name, b->base->initramfs_init, err) < 0)
 		goto out;
-	bfmt(name, sizeof(name), "base-rootfs/%s-%s.tar", b->base->name, b->base->version);
+	if (isim_pathf(name, sizeof(name), err, "base-rootfs/%s-%s.tar", b->base->name, b->base->version) < 0)
+		goto out;
 	if (build_dep(b, name, NULL, b->base_tar_sha256, NULL) < 0)
 		goto oom;
 	cJSON_ArrayForEach (p, b->installed) {
@@ -81,7 +87,8 @@ static int dependencies(struct build *b, cJSON **out, struct isim_error *err)
 			}
 		}
 		*q = '\0';
-		bfmt(uri, sizeof(uri), "pkg:%s/%s/%s@%s?arch=%s", type, b->base->name, pn, ver, pa);
+		if (isim_pathf(uri, sizeof(uri), err, "pkg:%s/%s/%s@%s?arch=%s", type, b->base->name, pn, ver, pa) < 0)
+			goto out;
 		if (build_dep(b, pn, uri, ps, pv) < 0)
 			goto oom;
 	}
@@ -123,7 +130,8 @@ int build_statement(struct build *b, cJSON **out, struct isim_error *err)
 		isim_error_set(err, ISIM_ERR_INTERNAL, "time out of range");
 		goto out;
 	}
-	bfmt(name, sizeof(name), "%s.qcow2", b->profile);
+	if (isim_pathf(name, sizeof(name), err, "%s.qcow2", b->profile) < 0)
+		goto out;
 	if (!pred || !(def = cJSON_AddObjectToObject(pred, "buildDefinition")) ||
 	    !cJSON_AddStringToObject(def, "buildType", BUILD_TYPE) ||
 	    !(ext = cJSON_AddObjectToObject(def, "externalParameters")) ||
