@@ -8,7 +8,7 @@ PACKAGES="
 build-essential pkg-config clang llvm libclang-rt-14-dev
 libcjson-dev libyaml-dev libsodium-dev libssl-dev libsqlite3-dev
 libmnl-dev libarchive-dev libcbor-dev libcmocka-dev libpcre2-dev
-jq nftables iproute2 mandoc shellcheck cppcheck clang-format hyperfine
+jq nftables iproute2 wireguard-go wireguard-tools iputils-ping sqlite3 mandoc shellcheck cppcheck clang-format hyperfine
 python3 python3-yaml python3-jsonschema minisign busybox openssl socat
 mmdebstrap debian-archive-keyring ca-certificates qemu-system-x86 qemu-utils
 syslinux syslinux-common mtools e2fsprogs fdisk xz-utils curl
