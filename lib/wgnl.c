@@ -15,6 +15,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
+#include <linux/time_types.h>
 #include <linux/wireguard.h>
 #include <sodium.h>
 
@@ -29,8 +30,6 @@ _Static_assert(ISIM_WG_IFNAMSIZ == IFNAMSIZ, "interface name size");
 /* What the kernel sends a dump in: it sizes its messages after the
  * largest buffer recvmsg(2) was given, up to 32 KiB (netlink_recvmsg). */
 #define RECV_SIZE 32768u
-/* The last handshake is a struct __kernel_timespec: two 64-bit fields. */
-#define TIMESPEC_LEN 16u
 /* An interrupted dump (NLM_F_DUMP_INTR: the peers changed while it ran)
  * is asked for again, as wg(8) does, this many times at most. */
 #define DUMP_TRIES 10
@@ -328,7 +327,8 @@ static const struct spec peer_spec[WGPEER_A_MAX + 1] = {
 	[WGPEER_A_FLAGS] = { "WGPEER_A_FLAGS", MNL_TYPE_U32, 0 },
 	[WGPEER_A_ENDPOINT] = { "WGPEER_A_ENDPOINT", MNL_TYPE_BINARY, 0 },
 	[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL] = { "WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL", MNL_TYPE_U16, 0 },
-	[WGPEER_A_LAST_HANDSHAKE_TIME] = { "WGPEER_A_LAST_HANDSHAKE_TIME", MNL_TYPE_BINARY, TIMESPEC_LEN },
+	[WGPEER_A_LAST_HANDSHAKE_TIME] = { "WGPEER_A_LAST_HANDSHAKE_TIME", MNL_TYPE_BINARY,
+					   sizeof(struct __kernel_timespec) },
 	[WGPEER_A_RX_BYTES] = { "WGPEER_A_RX_BYTES", MNL_TYPE_U64, 0 },
 	[WGPEER_A_TX_BYTES] = { "WGPEER_A_TX_BYTES", MNL_TYPE_U64, 0 },
 	[WGPEER_A_ALLOWEDIPS] = { "WGPEER_A_ALLOWEDIPS", MNL_TYPE_NESTED, 0 },
@@ -499,7 +499,7 @@ static int nested_list(const struct nlattr *nest, mnl_attr_cb_t cb, struct parse
 static int parse_endpoint(const struct nlattr *a, union isim_wg_endpoint *ep, struct isim_error *err)
 {
 	size_t len = mnl_attr_get_payload_len(a);
-	sa_family_t family;
+	sa_family_t family = AF_UNSPEC;
 
 	memset(ep, 0, sizeof(*ep));
 	if (len >= sizeof(family))
@@ -552,15 +552,15 @@ static int peer_cb(const struct nlattr *a, void *data)
 	if (tb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL])
 		p->keepalive = mnl_attr_get_u16(tb[WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL]);
 	if (tb[WGPEER_A_LAST_HANDSHAKE_TIME]) {
-		int64_t ts[2];
+		struct __kernel_timespec ts;
 
-		memcpy(ts, mnl_attr_get_payload(tb[WGPEER_A_LAST_HANDSHAKE_TIME]), sizeof(ts));
-		if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000) {
+		memcpy(&ts, mnl_attr_get_payload(tb[WGPEER_A_LAST_HANDSHAKE_TIME]), sizeof(ts));
+		if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000) {
 			bad_attr(c->err, "peer", &peer_spec[WGPEER_A_LAST_HANDSHAKE_TIME],
 				 tb[WGPEER_A_LAST_HANDSHAKE_TIME], "is not a time");
 			return MNL_CB_ERROR;
 		}
-		p->last_handshake = ts[0];
+		p->last_handshake = ts.tv_sec;
 	}
 	if (tb[WGPEER_A_RX_BYTES])
 		p->rx_bytes = mnl_attr_get_u64(tb[WGPEER_A_RX_BYTES]);
