@@ -676,16 +676,18 @@ int isim_wg_nl_parse_get(const void *msg, size_t len, struct isim_wg_device *d, 
 			return isim_error_set(err, ISIM_ERR_DATA, "netlink reply: malformed NLMSG_DONE");
 		if (e == 0)
 			return 1;
+		isim_error_errno(err, ISIM_ERR_IO, e, "the kernel ended the dump with an error");
 		errno = e;
-		return isim_error_errno(err, ISIM_ERR_IO, e, "the kernel ended the dump with an error");
+		return -1;
 	case NLMSG_ERROR:
 		if (plen < sizeof(struct nlmsgerr) || kernel_errno(mnl_nlmsg_get_payload(nlh), &e) < 0)
 			return isim_error_set(err, ISIM_ERR_DATA, "netlink reply: malformed NLMSG_ERROR");
 		/* An acknowledgement adds nothing. */
 		if (e == 0)
 			return 0;
+		isim_error_errno(err, ISIM_ERR_IO, e, "the kernel refused the request");
 		errno = e;
-		return isim_error_errno(err, ISIM_ERR_IO, e, "the kernel refused the request");
+		return -1;
 	default:
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 			return isim_error_set(err, ISIM_ERR_DATA, "netlink reply: unexpected message type %u",
@@ -833,7 +835,7 @@ static int get_cb(const struct nlmsghdr *nlh, void *data)
 	r = isim_wg_nl_parse_get(nlh, nlh->nlmsg_len, c->d, c->err);
 	if (r < 0) {
 		c->failed = true;
-		c->errnum = c->err && c->err->kind == ISIM_ERR_IO ? errno : 0;
+		c->errnum = c->err->kind == ISIM_ERR_IO ? errno : 0;
 		return MNL_CB_ERROR;
 	}
 	return r == 1 ? MNL_CB_STOP : MNL_CB_OK;
@@ -886,9 +888,13 @@ out:
 
 static int dump(struct isim_wg *wg, struct isim_wg_device **out, struct isim_error *err)
 {
+	struct isim_error scratch;
 	char *buf = NULL;
 	int tries, errnum = 0, ret = -1;
 
+	/* A refusal is told from malformed data by the error's kind. */
+	if (!err)
+		err = &scratch;
 	*out = NULL;
 	/* The reply holds the device's private key. */
 	buf = sodium_malloc(RECV_SIZE);

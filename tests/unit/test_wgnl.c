@@ -30,6 +30,18 @@
 
 /* ---- what a set message holds, read back with libmnl ---------------------- */
 
+/* libmnl's walks, as functions (its mnl_attr_for_each* macros hide a
+ * for loop from the linters). */
+static bool attr_in(const struct nlattr *a, const void *end)
+{
+	return mnl_attr_ok(a, (int)((const char *)end - (const char *)a));
+}
+
+static const void *nest_end(const struct nlattr *nest)
+{
+	return (const char *)mnl_attr_get_payload(nest) + mnl_attr_get_payload_len(nest);
+}
+
 struct dpeer {
 	uint8_t key[WG_KEY_LEN];
 	bool has_flags;
@@ -63,15 +75,13 @@ static void decode_allowed(const struct nlattr *nest, struct dpeer *p)
 {
 	const struct nlattr *ip, *a;
 
-	mnl_attr_for_each_nested(ip, nest)
-	{
+	for (ip = mnl_attr_get_payload(nest); attr_in(ip, nest_end(nest)); ip = mnl_attr_next(ip)) {
 		struct isim_prefix pr;
 		bool fam = false, addr = false, cidr = false;
 
 		memset(&pr, 0, sizeof(pr));
 		assert_int_equal(mnl_attr_get_type(ip), 0);
-		mnl_attr_for_each_nested(a, ip)
-		{
+		for (a = mnl_attr_get_payload(ip); attr_in(a, nest_end(ip)); a = mnl_attr_next(a)) {
 			switch (mnl_attr_get_type(a)) {
 			case WGALLOWEDIP_A_FAMILY:
 				assert_int_equal(mnl_attr_validate(a, MNL_TYPE_U16), 0);
@@ -111,8 +121,7 @@ static void decode_peer(const struct nlattr *nest, struct decoded *d)
 	memset(p, 0, sizeof(*p));
 	p->msg = d->nmsgs;
 	assert_int_equal(mnl_attr_get_type(nest), 0);
-	mnl_attr_for_each_nested(a, nest)
-	{
+	for (a = mnl_attr_get_payload(nest); attr_in(a, nest_end(nest)); a = mnl_attr_next(a)) {
 		switch (mnl_attr_get_type(a)) {
 		case WGPEER_A_PUBLIC_KEY:
 			assert_int_equal(mnl_attr_validate2(a, MNL_TYPE_BINARY, WG_KEY_LEN), 0);
@@ -163,8 +172,8 @@ static void decode_set(const struct isim_buf *b, size_t count, size_t max_size, 
 		assert_int_equal(nlh->nlmsg_seq, SEQ + d->nmsgs);
 		assert_int_equal(g->cmd, WG_CMD_SET_DEVICE);
 		assert_int_equal(g->version, WG_GENL_VERSION);
-		mnl_attr_for_each(a, nlh, GENL_HDRLEN)
-		{
+		for (a = mnl_nlmsg_get_payload_offset(nlh, GENL_HDRLEN); attr_in(a, mnl_nlmsg_get_payload_tail(nlh));
+		     a = mnl_attr_next(a)) {
 			if (first) {
 				assert_int_equal(mnl_attr_get_type(a), WGDEVICE_A_IFNAME);
 				assert_int_equal(mnl_attr_validate(a, MNL_TYPE_NUL_STRING), 0);
@@ -176,7 +185,9 @@ static void decode_set(const struct isim_buf *b, size_t count, size_t max_size, 
 			{
 				const struct nlattr *peer;
 
-				mnl_attr_for_each_nested(peer, a) decode_peer(peer, d);
+				for (peer = mnl_attr_get_payload(a); attr_in(peer, nest_end(a));
+				     peer = mnl_attr_next(peer))
+					decode_peer(peer, d);
 			}
 		}
 		assert_false(first);
@@ -481,8 +492,8 @@ static void test_get_request(void **state)
 	g = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(g->cmd, WG_CMD_GET_DEVICE);
 	assert_int_equal(g->version, WG_GENL_VERSION);
-	mnl_attr_for_each(a, nlh, GENL_HDRLEN)
-	{
+	for (a = mnl_nlmsg_get_payload_offset(nlh, GENL_HDRLEN); attr_in(a, mnl_nlmsg_get_payload_tail(nlh));
+	     a = mnl_attr_next(a)) {
 		assert_int_equal(mnl_attr_get_type(a), WGDEVICE_A_IFNAME);
 		assert_string_equal(mnl_attr_get_str(a), "wg0");
 		n++;
