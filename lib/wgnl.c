@@ -8,6 +8,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -653,6 +654,41 @@ static int kernel_errno(const void *p, int *errnum)
 	return 0;
 }
 
+static int ext_msg_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **msg = data;
+
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		*msg = a;
+	return MNL_CB_OK;
+}
+
+/* The kernel's own words on a refusal (NETLINK_EXT_ACK, kernels from
+ * 4.12): " (text)" into why, or "" when it gave none. The attributes
+ * follow the quoted request, which is its header alone when capped. */
+static void ext_ack_msg(const struct nlmsghdr *nlh, char *why, size_t size)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *msg = NULL;
+	size_t plen = mnl_nlmsg_get_payload_len(nlh), off = sizeof(*e);
+	char text[200];
+
+	why[0] = '\0';
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < MNL_NLMSG_HDRLEN)
+			return;
+		off += MNL_ALIGN(e->msg.nlmsg_len) - MNL_NLMSG_HDRLEN;
+	}
+	if (off >= plen || !attrs_tile((const char *)e + off, plen - off))
+		return;
+	if (mnl_attr_parse_payload((const char *)e + off, plen - off, ext_msg_cb, &msg) < 0 || !msg)
+		return;
+	isim_sanitize(text, sizeof(text), mnl_attr_get_str(msg));
+	snprintf(why, size, " (%s)", text);
+}
+
 int isim_wg_nl_parse_get(const void *msg, size_t len, struct isim_wg_device *d, struct isim_error *err)
 {
 	const struct nlmsghdr *nlh = msg;
@@ -679,15 +715,19 @@ int isim_wg_nl_parse_get(const void *msg, size_t len, struct isim_wg_device *d, 
 		isim_error_errno(err, ISIM_ERR_IO, e, "the kernel ended the dump with an error");
 		errno = e;
 		return -1;
-	case NLMSG_ERROR:
+	case NLMSG_ERROR: {
+		char why[256];
+
 		if (plen < sizeof(struct nlmsgerr) || kernel_errno(mnl_nlmsg_get_payload(nlh), &e) < 0)
 			return isim_error_set(err, ISIM_ERR_DATA, "netlink reply: malformed NLMSG_ERROR");
 		/* An acknowledgement adds nothing. */
 		if (e == 0)
 			return 0;
-		isim_error_errno(err, ISIM_ERR_IO, e, "the kernel refused the request");
+		ext_ack_msg(nlh, why, sizeof(why));
+		isim_error_set(err, ISIM_ERR_IO, "the kernel refused the request: %s%s", strerror(e), why);
 		errno = e;
 		return -1;
+	}
 	default:
 		if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 			return isim_error_set(err, ISIM_ERR_DATA, "netlink reply: unexpected message type %u",
@@ -718,6 +758,7 @@ static int sock_open(struct isim_wg *wg, struct isim_error *err)
 	 * the refusal of a full message fits the reply buffer. Kernels before
 	 * 4.3 lack the option; their errors fit RECV_SIZE as well. */
 	(void)mnl_socket_setsockopt(wg->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(wg->nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	return 0;
 }
 
@@ -768,6 +809,21 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
 		return MNL_CB_OK;
 	return mnl_attr_parse(nlh, GENL_HDRLEN, family_attr_cb, data) < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+static enum isim_err refusal_kind(int errnum)
+{
+	return errnum == EPERM || errnum == EACCES ? ISIM_ERR_PERM : ISIM_ERR_IO;
+}
+
+/* err's message, after the device's name and what was being done. */
+static int rewrap(const struct isim_wg *wg, struct isim_error *err, enum isim_err kind, const char *what)
+{
+	char inner[sizeof(err->msg)];
+
+	memcpy(inner, err->msg, sizeof(inner));
+	inner[sizeof(inner) - 1] = '\0';
+	return isim_error_set(err, kind, "'%s': %s: %s", wg->name, what, inner);
 }
 
 static int not_wireguard(struct isim_wg *wg, struct isim_error *err)
@@ -910,10 +966,8 @@ static int dump(struct isim_wg *wg, struct isim_wg_device **out, struct isim_err
 	if (ret < 0 && errnum) {
 		if (errnum == ENODEV || errnum == EOPNOTSUPP)
 			not_wireguard(wg, err);
-		else if (errnum == EPERM || errnum == EACCES)
-			isim_error_errno(err, ISIM_ERR_PERM, errnum, "'%s': reading the WireGuard device", wg->name);
 		else
-			isim_error_errno(err, ISIM_ERR_IO, errnum, "'%s': reading the WireGuard device", wg->name);
+			rewrap(wg, err, refusal_kind(errnum), "reading the WireGuard device");
 		errno = errnum;
 	}
 out:
@@ -964,33 +1018,70 @@ int isim_wg_nl_get(struct isim_wg *wg, struct isim_wg_device **out, struct isim_
 	return dump(wg, out, err);
 }
 
+struct ack_ctx {
+	struct isim_error *err;
+	bool refused;
+	int errnum;
+};
+
+static int ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ack_ctx *c = data;
+	struct isim_wg_device none;
+	int r;
+
+	memset(&none, 0, sizeof(none));
+	errno = 0;
+	r = isim_wg_nl_parse_get(nlh, nlh->nlmsg_len, &none, c->err);
+	if (r < 0) {
+		c->refused = true;
+		c->errnum = c->err->kind == ISIM_ERR_IO ? errno : 0;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+/* The acknowledgement of message i (of count), sent with seq. */
 static int read_ack(struct isim_wg *wg, char *buf, uint32_t seq, size_t i, size_t count, struct isim_error *err)
 {
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = ack_cb };
+	struct ack_ctx c = { err, false, 0 };
+	char what[64];
 	ssize_t n;
 	int r, e;
 
 	do {
 		n = mnl_socket_recvfrom(wg->nl, buf, RECV_SIZE);
-		r = n < 0 ? -1 : mnl_cb_run(buf, (size_t)n, seq, wg->portid, NULL, NULL);
+		r = n < 0 ? -1 : mnl_cb_run2(buf, (size_t)n, seq, wg->portid, NULL, &c, ctl, NLMSG_MIN_TYPE);
 	} while (r > 0);
 	if (r == 0)
 		return 0;
 	e = errno;
 	sock_drop(wg);
+	snprintf(what, sizeof(what), "change message %zu of %zu", i + 1, count);
+	if (c.refused && c.errnum) {
+		rewrap(wg, err, refusal_kind(c.errnum), what);
+		errno = c.errnum;
+		return -1;
+	}
+	if (c.refused)
+		return rewrap(wg, err, ISIM_ERR_IO, what);
 	errno = e;
-	return isim_error_errno(err, e == EPERM || e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_IO, e,
-				"'%s': the kernel refused change message %zu of %zu", wg->name, i + 1, count);
+	return isim_error_errno(err, ISIM_ERR_IO, e, "'%s': %s", wg->name, what);
 }
 
 int isim_wg_nl_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
 {
 	struct isim_buf msgs = { 0 };
+	struct isim_error scratch;
 	const struct nlmsghdr *nlh;
 	char *buf = NULL;
 	size_t count = 0, i;
 	uint32_t seq;
 	int rem, ret = -1;
 
+	if (!err)
+		err = &scratch;
 	seq = wg->seq + 1;
 	if (isim_wg_nl_build_set(wg->family, wg->name, seq, changes, n, (size_t)MNL_SOCKET_BUFFER_SIZE, &msgs, &count,
 				 err) < 0)

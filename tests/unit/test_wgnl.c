@@ -723,6 +723,18 @@ static void test_parse_dump(void **state)
 	assert_int_equal(errno, ENODEV);
 	assert_int_equal(err.kind, ISIM_ERR_IO);
 	assert_non_null(strstr(err.msg, strerror(ENODEV)));
+	/* The kernel's own words, when it gives them, with control
+	 * characters replaced. */
+	{
+		struct nlmsghdr *nlh = control_msg(m3, NLMSG_ERROR, -EINVAL);
+
+		nlh->nlmsg_flags = NLM_F_CAPPED | NLM_F_ACK_TLVS;
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, "peer has no key\x1b[2J");
+		assert_int_equal(parse(m3, d, &err), -1);
+		assert_int_equal(errno, EINVAL);
+		assert_int_equal(err.kind, ISIM_ERR_IO);
+		assert_string_equal(err.msg, "the kernel refused the request: Invalid argument (peer has no key?[2J)");
+	}
 	control_msg(m3, NLMSG_DONE, -EINTR);
 	assert_int_equal(parse(m3, d, &err), -1);
 	assert_int_equal(errno, EINTR);
