@@ -91,9 +91,10 @@ static int migrate(sqlite3 *db, const struct isim_db_schema *schema, struct isim
 	if (user_version(db, &v, err) < 0)
 		goto fail;
 	if (v > schema->nmigrations) {
-		isim_error_set(err, ISIM_ERR_CONFIG,
-			       "the %s state is of schema version %d, newer than this program's %d (a newer tool wrote it)",
-			       schema->name, v, schema->nmigrations);
+		isim_error_set(
+			err, ISIM_ERR_CONFIG,
+			"the %s state is of schema version %d, newer than this program's %d (a newer tool wrote it)",
+			schema->name, v, schema->nmigrations);
 		goto fail;
 	}
 	if (v < 0) {

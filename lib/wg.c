@@ -90,7 +90,8 @@ int isim_wg_check_changes(const struct isim_wg_peer *changes, size_t n, struct i
 		if (c->flags & ISIM_WG_PEER_REMOVE)
 			continue;
 		if (f != AF_UNSPEC && f != AF_INET && f != AF_INET6)
-			return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: the endpoint is neither IPv4 nor IPv6", b64);
+			return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: the endpoint is neither IPv4 nor IPv6",
+					      b64);
 		for (j = 0; j < c->nallowed; j++) {
 			const struct isim_prefix *p = &c->allowed[j];
 			struct isim_prefix t;
@@ -99,7 +100,8 @@ int isim_wg_check_changes(const struct isim_wg_peer *changes, size_t n, struct i
 
 			if ((p->family != AF_INET && p->family != AF_INET6) ||
 			    p->len > (p->family == AF_INET ? 32 : 128))
-				return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: allowed IP %zu is not a prefix", b64, j);
+				return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: allowed IP %zu is not a prefix",
+						      b64, j);
 			/* Its text says what the device would make of it. */
 			isim_prefix_format(p, text);
 			if (isim_prefix_parse(text, false, &t, &why) < 0)
@@ -153,8 +155,8 @@ int isim_wg_open(const char *dev, const char *uapi_dir, struct isim_wg **out, st
 
 	*out = NULL;
 	if (!valid_ifname(dev))
-		return isim_error_set(err, ISIM_ERR_USAGE, "'%.64s' is not an interface name (1 to 15 characters, no '/')",
-				      dev);
+		return isim_error_set(err, ISIM_ERR_USAGE,
+				      "'%.64s' is not an interface name (1 to 15 characters, no '/')", dev);
 	wg = calloc(1, sizeof(*wg));
 	if (!wg)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");

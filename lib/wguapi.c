@@ -35,8 +35,7 @@ int isim_wg_uapi_open(struct isim_wg *wg, const char *uapi_dir, struct isim_erro
 	if (stat(wg->sock_path, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return isim_error_set(err, ISIM_ERR_NOINPUT, "%s: no such socket", wg->sock_path);
-		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_IO, errno, "%s",
-					wg->sock_path);
+		return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_IO, errno, "%s", wg->sock_path);
 	}
 	if (!S_ISSOCK(st.st_mode))
 		return isim_error_set(err, ISIM_ERR_DATA, "%s is not a socket, so %s is not a WireGuard device",
@@ -135,8 +134,7 @@ static void put_endpoint(struct isim_buf *out, const union isim_wg_endpoint *e)
 	}
 }
 
-int isim_wg_uapi_format_set(const struct isim_wg_peer *changes, size_t n, struct isim_buf *out,
-			    struct isim_error *err)
+int isim_wg_uapi_format_set(const struct isim_wg_peer *changes, size_t n, struct isim_buf *out, struct isim_error *err)
 {
 	char text[ISIM_PREFIX_STRLEN];
 	size_t i, j;
@@ -314,8 +312,8 @@ int isim_wg_uapi_parse_get(const char *text, size_t len, struct isim_wg_device *
 		if (nl == s) {
 			/* The blank line: the end, right after errno. */
 			if (!seen_errno || nl + 1 != end) {
-				bad_line(err, line, seen_errno ? "something follows the blank line"
-							       : "a blank line before errno");
+				bad_line(err, line,
+					 seen_errno ? "something follows the blank line" : "a blank line before errno");
 				goto fail;
 			}
 			*out = d;
@@ -407,9 +405,8 @@ int isim_wg_uapi_parse_get(const char *text, size_t len, struct isim_wg_device *
 				isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 				goto fail;
 			}
-		} else if (p && (KEY("last_handshake_time_sec") || KEY("last_handshake_time_nsec") ||
-				 KEY("rx_bytes") || KEY("tx_bytes") || KEY("persistent_keepalive_interval") ||
-				 KEY("protocol_version"))) {
+		} else if (p && (KEY("last_handshake_time_sec") || KEY("last_handshake_time_nsec") || KEY("rx_bytes") ||
+				 KEY("tx_bytes") || KEY("persistent_keepalive_interval") || KEY("protocol_version"))) {
 			if (parse_u64(v, vn, KEY("persistent_keepalive_interval") ? 65535 : INT64_MAX, &u) < 0) {
 				bad_line(err, line, "not a number where one belongs");
 				goto fail;
@@ -487,7 +484,8 @@ int isim_wg_uapi_set(struct isim_wg *wg, const struct isim_wg_peer *changes, siz
 		if (send_all(fd, wg->sock_path, req.s, req.len, err) == 0 &&
 		    recv_reply(fd, wg->sock_path, &b, err) == 0) {
 			if (isim_wg_uapi_parse_errno((const char *)b.p, b.len, &errnum) < 0)
-				isim_error_set(err, ISIM_ERR_DATA, "%s: the reply to set is not errno=N", wg->sock_path);
+				isim_error_set(err, ISIM_ERR_DATA, "%s: the reply to set is not errno=N",
+					       wg->sock_path);
 			else if (errnum)
 				isim_error_errno(err, ISIM_ERR_IO, errnum, "%s refused the change", wg->name);
 			else

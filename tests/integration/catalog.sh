@@ -214,46 +214,8 @@ expect 0 "verify-signature.sh node-descriptor: a trusted signer's descriptor ver
 expect 1 "verify-signature.sh node-descriptor: a changed one is refused" vs node-descriptor "$T/forged.json"
 expect 1 "verify-signature.sh node-descriptor: another signer's is refused" vs node-descriptor "$T/by-other.json"
 
-# ---- vpn-wireguard: apply-peers.sh against a wg that records its calls ------
-mkdir -p "$T/wgbin"
-cat >"$T/wgbin/wg" <<EOF
-#!/bin/sh
-echo "wg \$*" >>"$T/wg.log"
-EOF
-chmod 755 "$T/wgbin/wg"
-key=$(jq -r .identity.wg_public_key "$T/signed.json")
-ap() { # manifest
-	: >"$T/wg.log"
-	jq -c . "$T/peers.json" | ISIM_MANIFEST=$1 ISIM_LIBDIR=$T/lib ISIM_TRUST_DIR=$T/trust \
-		PATH=$T/wgbin:$PATH busybox sh features/vpn-wireguard/files/apply-peers.sh
-}
-cp "$T/signed.json" "$T/peers.json"
-expect 0 "apply-peers.sh: a verified peer is admitted" ap "$M"
-same "... first with its /32 and /128 only, then with every declared range" \
-	"wg set wg0 peer $key allowed-ips 10.100.0.5/32,fd00:100::5/128 persistent-keepalive 25 endpoint [2001:db8::1]:51820|wg set wg0 peer $key allowed-ips 10.100.0.0/24,10.100.0.5/32,fd00:100::5/128 persistent-keepalive 25 endpoint [2001:db8::1]:51820" \
-	"$(tr '\n' '|' <"$T/wg.log" | sed 's/|$//')"
-same "... and says so" "node-a true 3" "$(jq -r '"\(.node_id) \(.admitted) \(.allowed_ips | length)"' "$T/out")"
-cp "$T/forged.json" "$T/peers.json"
-expect 1 "apply-peers.sh: a forged descriptor's peer is refused" ap "$M"
-same "... added narrowly, then removed" \
-	"wg set wg0 peer $key allowed-ips 10.100.0.5/32,fd00:100::5/128 persistent-keepalive 25 endpoint [2001:db8::1]:51820|wg set wg0 peer $key remove" \
-	"$(tr '\n' '|' <"$T/wg.log" | sed 's/|$//')"
-same "... with isim-verify's reason" "false /attestation/signature: signature by $kid does not verify" \
-	"$(jq -r '"\(.admitted) \(.reason)"' "$T/out")"
-printf 'name: wide\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [vpn-wireguard]\nfeature_config:\n  vpn-wireguard: {narrow_admission: false, persistent_keepalive: 0, interface: mesh0}\n' \
-	>"$T/profiles/wide.yaml"
-isim-compose -q --profiles-dir "$T/profiles" -o "$T/wide" wide
-expect 1 "apply-peers.sh without narrow admission: a forged descriptor's peer is never added" ap "$T/wide/manifest.json"
-same "... wg is not called" "" "$(cat "$T/wg.log")"
-cat "$T/signed.json" "$T/by-other.json" >"$T/peers.json"
-expect 1 "apply-peers.sh without narrow admission: of two peers, the verified one is added" ap "$T/wide/manifest.json"
-same "... at once with its ranges, on the configured interface" \
-	"wg set mesh0 peer $key allowed-ips 10.100.0.0/24,10.100.0.5/32,fd00:100::5/128 persistent-keepalive 0 endpoint [2001:db8::1]:51820" \
-	"$(cat "$T/wg.log")"
-same "... one verdict a peer" "true false" "$(jq -r .admitted "$T/out" | tr '\n' ' ' | sed 's/ $//')"
-echo '{"node_id": "x"}' >"$T/peers.json"
-expect 1 "apply-peers.sh: something that is not a descriptor is refused" ap "$M"
-same "... as such" "not a node descriptor" "$(jq -r .reason "$T/out")"
+# vpn-wireguard's apply-peers.sh runs isim-wgadmit against a real
+# WireGuard device: tests/integration/wgadmit.sh.
 
 # ---- rendezvous-ipv6: rendezvousd ------------------------------------------------
 RV=features/rendezvous-ipv6/files/rendezvousd

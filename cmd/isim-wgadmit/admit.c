@@ -1,0 +1,959 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <sodium.h>
+
+#include "common/cli.h"
+#include "common/options.h"
+#include "isim/db.h"
+#include "isim/descriptor.h"
+#include "isim/endpoint.h"
+#include "isim/hash.h"
+#include "isim/jcs.h"
+#include "isim/json.h"
+#include "isim/schema.h"
+#include "isim/trust.h"
+#include "wgadmit.h"
+
+#define PROG "isim-wgadmit admit"
+#define BATCH_DEFAULT 256
+#define NETWORKS_MAX 16
+#define DEFAULT_NETWORK "10.100.0.0/16"
+
+void wa_admit_usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " --dev DEV [--trust DIR | --pub KEY.pub] [--network CIDR]...\n"
+		   "       [--keepalive N] [--at TIME] [--narrow-only | --no-narrow] [--batch N] [FILE...]\n"
+		   "\n"
+		   "Admit peers to the WireGuard device DEV from their signed node descriptors,\n"
+		   "one a line (JSON Lines; FILE, or standard input): each new peer is added\n"
+		   "with its host routes (/32, /128) only, its descriptor is verified against\n"
+		   "the trusted signers, and then it gets every range it declares, or is\n"
+		   "removed. Prints one JSON verdict a line, in input order: {\"node_id\",\n"
+		   "\"wg_public_key\", \"admitted\", \"state\", \"allowed_ips\", \"key_id\", \"reason\",\n"
+		   "\"line\"}.\n"
+		   "\n" WA_USAGE_COMMON "  -d, --trust DIR        trusted signers (default $ISIM_TRUST_DIR, else\n"
+		   "                         /etc/infrasim/trusted-signers)\n"
+		   "  -p, --pub KEY.pub      trust this one public key instead\n"
+		   "  -n, --network CIDR     the mesh's network_cidr: every range a peer declares\n"
+		   "                         must lie inside one (repeatable; default " DEFAULT_NETWORK ")\n"
+		   "  -k, --keepalive N      persistent keepalive of the peers, seconds (default 25,\n"
+		   "                         0 off)\n"
+		   "  -t, --at TIME          check validity at TIME (RFC 3339, or @SECONDS)\n"
+		   "      --narrow-only      add new peers with their host routes and stop: they stay\n"
+		   "                         \"narrow\" until a later admit verifies them\n"
+		   "      --no-narrow        add a peer only once it verified, with all its ranges\n"
+		   "  -b, --batch N          descriptors per change of the device (default 256)\n"
+		   "  -h, --help             this text\n"
+		   "  -V, --version          print the version\n"
+		   "\n"
+		   "Exit status: 0 all admitted, 1 one or more refused, 64 usage, 65 DEV is not\n"
+		   "a WireGuard device, 66 no such device or FILE, 73 state not writable, 74\n"
+		   "the device refused a change, 77 permission denied; see isim-wgadmit(1).\n");
+}
+
+struct run {
+	struct wa_ctx *c;
+	const struct isim_schema *schema;
+	struct isim_trust *trust;
+	struct isim_prefix nets[NETWORKS_MAX];
+	size_t nnets;
+	time_t at;
+	uint16_t keepalive;
+	bool narrow, narrow_only;
+	size_t batch;
+	int worst;
+	/* Every AllowedIP on the device, by owner, sorted. */
+	struct owner *owners;
+	size_t nowners, capowners;
+};
+
+struct owner {
+	struct isim_prefix p;
+	uint8_t key[ISIM_WG_KEY_LEN];
+};
+
+enum kind {
+	K_REFUSED,
+	K_SAME,	   /* this very descriptor admitted this node before */
+	K_NEW,	   /* a node (or a narrow one) with a key new to the device */
+	K_ROTATE,  /* an admitted node, with a new key */
+	K_REGRANT, /* an admitted node, its key unchanged */
+};
+
+struct cand {
+	int line;
+	enum kind kind;
+	cJSON *doc;
+	char *jcs;
+	char node_id[64];
+	uint8_t key[ISIM_WG_KEY_LEN];
+	struct isim_prefix *ranges, *narrow;
+	size_t nranges, nnarrow;
+	union isim_wg_endpoint ep;
+	int64_t issued, expires;
+	char digest[ISIM_SHA256_HEX];
+	uint8_t old_key[ISIM_WG_KEY_LEN];
+	struct isim_verdict v;
+	bool admitted;
+	enum wa_state state;
+	const struct isim_prefix *now; /* what it has on the device at the end */
+	size_t nnow;
+};
+
+static void cand_free(struct cand *k)
+{
+	cJSON_Delete(k->doc);
+	free(k->jcs);
+	free(k->ranges);
+	free(k->narrow);
+	memset(k, 0, sizeof(*k));
+}
+
+/* ---- who owns which address ------------------------------------------- */
+
+static int owner_cmp(const void *a, const void *b)
+{
+	return isim_prefix_cmp(&((const struct owner *)a)->p, &((const struct owner *)b)->p);
+}
+
+static int owners_add(struct run *r, const struct isim_prefix *p, const uint8_t key[static ISIM_WG_KEY_LEN])
+{
+	struct owner *o;
+
+	if (r->nowners == r->capowners) {
+		size_t cap = r->capowners ? 2 * r->capowners : 256;
+
+		o = realloc(r->owners, cap * sizeof(*o));
+		if (!o)
+			return -1;
+		r->owners = o;
+		r->capowners = cap;
+	}
+	o = &r->owners[r->nowners++];
+	o->p = *p;
+	memcpy(o->key, key, ISIM_WG_KEY_LEN);
+	return 0;
+}
+
+static void owners_drop_key(struct run *r, const uint8_t key[static ISIM_WG_KEY_LEN])
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < r->nowners; i++) {
+		if (memcmp(r->owners[i].key, key, ISIM_WG_KEY_LEN))
+			r->owners[j++] = r->owners[i];
+	}
+	r->nowners = j;
+}
+
+static void owners_sort(struct run *r)
+{
+	qsort(r->owners, r->nowners, sizeof(*r->owners), owner_cmp);
+}
+
+static bool owned_by(const struct owner *o, const uint8_t *k1, const uint8_t *k2)
+{
+	return (k1 && !memcmp(o->key, k1, ISIM_WG_KEY_LEN)) || (k2 && !memcmp(o->key, k2, ISIM_WG_KEY_LEN));
+}
+
+static void mask(struct isim_prefix *p, unsigned len)
+{
+	unsigned bytes = p->family == AF_INET ? 4 : 16, i;
+
+	for (i = 0; i < bytes; i++) {
+		if (len >= 8 * (i + 1))
+			continue;
+		if (len <= 8 * i)
+			p->addr[i] = 0;
+		else
+			p->addr[i] &= (uint8_t)(0xff << (8 - (len - 8 * i)));
+	}
+	p->len = (uint8_t)len;
+}
+
+/* An entry of the sorted owners that overlaps p and is not the node's own
+ * (keys k1, k2), or NULL. An entry containing p has p's address cut to its
+ * length; one inside p sorts after p, before p's end. */
+static const struct owner *owners_overlap(const struct run *r, const struct isim_prefix *p, const uint8_t *k1,
+					  const uint8_t *k2)
+{
+	struct owner probe;
+	size_t lo, hi, mid;
+	unsigned len;
+
+	for (len = 0; len <= p->len; len++) {
+		probe.p = *p;
+		mask(&probe.p, len);
+		lo = 0;
+		hi = r->nowners;
+		while (lo < hi) {
+			mid = lo + (hi - lo) / 2;
+			if (owner_cmp(&r->owners[mid], &probe) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < r->nowners && isim_prefix_equal(&r->owners[lo].p, &probe.p); lo++) {
+			if (!owned_by(&r->owners[lo], k1, k2))
+				return &r->owners[lo];
+		}
+		if (len == p->len) {
+			/* Now lo is where p would be: what follows inside p. */
+			for (; lo < r->nowners && isim_prefix_contains(p, &r->owners[lo].p); lo++) {
+				if (!owned_by(&r->owners[lo], k1, k2))
+					return &r->owners[lo];
+			}
+		}
+	}
+	return NULL;
+}
+
+static const char *owner_name(const struct run *r, const uint8_t key[static ISIM_WG_KEY_LEN])
+{
+	const struct wa_node *n = wa_node_by_key(r->c, key);
+
+	return n ? n->node_id : NULL;
+}
+
+/* ---- reading a descriptor ---------------------------------------------- */
+
+static const char *text_at(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int endpoint_of(const char *s, union isim_wg_endpoint *ep, char *why, size_t size)
+{
+	struct isim_endpoint e;
+	struct isim_error err;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	char port[8];
+	int rc;
+
+	isim_error_clear(&err);
+	if (isim_endpoint_parse(s, &e, &err) < 0) {
+		snprintf(why, size, "%.400s", err.msg);
+		return -1;
+	}
+	snprintf(port, sizeof(port), "%u", e.port);
+	/* A host name is resolved once, here, as wg(8) does. */
+	hints.ai_flags = e.family == AF_UNSPEC ? 0 : AI_NUMERICHOST;
+	rc = getaddrinfo(e.host, port, &hints, &res);
+	if (rc || !res || res->ai_addrlen > sizeof(*ep)) {
+		snprintf(why, size, "cannot resolve '%.200s': %s", e.host, rc ? gai_strerror(rc) : "no address");
+		if (res)
+			freeaddrinfo(res);
+		return -1;
+	}
+	memset(ep, 0, sizeof(*ep));
+	memcpy(ep, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int refuse(struct cand *k, const char *fmt, ...) ISIM_PRINTF(2, 3);
+static int refuse(struct cand *k, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(k->v.reason, sizeof(k->v.reason), fmt, ap);
+	va_end(ap);
+	k->v.ok = false;
+	k->kind = K_REFUSED;
+	return 0;
+}
+
+static bool inside_network(const struct run *r, const struct isim_prefix *p)
+{
+	size_t i;
+
+	for (i = 0; i < r->nnets; i++) {
+		if (isim_prefix_contains(&r->nets[i], p))
+			return true;
+	}
+	return false;
+}
+
+/* Read what the device change needs from a descriptor that passed the
+ * schema, and decide what kind of change it asks for. Refusals here come
+ * before anything touches the device. */
+static int examine(struct run *r, struct cand *k, struct isim_error *err)
+{
+	const cJSON *ips = cJSON_GetObjectItemCaseSensitive(k->doc, "allowed_ips"), *it;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(k->doc, "identity");
+	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(k->doc, "endpoints");
+	const char *s, *why;
+	char text[ISIM_PREFIX_STRLEN], other[ISIM_PREFIX_STRLEN], msg[512];
+	struct isim_buf jcs = { 0 };
+	const struct owner *o;
+	const struct wa_node *row, *holder;
+	time_t t;
+	size_t i, j;
+	uint8_t hash[ISIM_SHA256_BYTES];
+
+	snprintf(k->node_id, sizeof(k->node_id), "%s", text_at(k->doc, "node_id"));
+	s = text_at(id, "wg_public_key");
+	{
+		size_t n;
+		const char *end;
+
+		if (!s ||
+		    sodium_base642bin(k->key, sizeof(k->key), s, strlen(s), NULL, &n, &end,
+				      sodium_base64_VARIANT_ORIGINAL) < 0 ||
+		    *end || n != sizeof(k->key))
+			return refuse(k, "malformed: /identity/wg_public_key: expected the base64 text of 32 bytes");
+	}
+	k->nranges = (size_t)cJSON_GetArraySize(ips);
+	k->ranges = calloc(k->nranges + 1, sizeof(*k->ranges));
+	k->narrow = calloc(k->nranges + 1, sizeof(*k->narrow));
+	if (!k->ranges || !k->narrow)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+	i = 0;
+	cJSON_ArrayForEach (it, ips) {
+		if (isim_prefix_parse(it->valuestring, false, &k->ranges[i], &why) < 0)
+			return refuse(k, "malformed: /allowed_ips/%zu: '%.64s' %s", i, it->valuestring, why);
+		if (!inside_network(r, &k->ranges[i]))
+			return refuse(k, "outside network: /allowed_ips/%zu: %.64s is not inside the mesh's network", i,
+				      it->valuestring);
+		if (isim_prefix_is_host(&k->ranges[i]))
+			k->narrow[k->nnarrow++] = k->ranges[i];
+		i++;
+	}
+	s = text_at(eps, "wireguard");
+	if (s && endpoint_of(s, &k->ep, msg, sizeof(msg)) < 0)
+		return refuse(k, "malformed: /endpoints/wireguard: %s", msg);
+	if (isim_parse_rfc3339(text_at(k->doc, "issued_at"), &t) < 0)
+		return refuse(k, "malformed: /issued_at: not an RFC 3339 date-time");
+	k->issued = t;
+	if (isim_parse_rfc3339(text_at(k->doc, "expires_at"), &t) < 0)
+		return refuse(k, "malformed: /expires_at: not an RFC 3339 date-time");
+	k->expires = t;
+	if (isim_jcs_from_cjson(k->doc, &jcs, err) < 0)
+		return -1;
+	if (jcs.oom) {
+		isim_buf_free(&jcs);
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+	}
+	k->jcs = isim_buf_take(&jcs);
+	if (isim_sha256(k->jcs, strlen(k->jcs), hash) < 0)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot hash");
+	isim_hex(hash, sizeof(hash), k->digest);
+
+	row = wa_node_by_id(r->c, k->node_id);
+	holder = wa_node_by_key(r->c, k->key);
+	if (holder && holder != row)
+		return refuse(k, "key in use: /identity/wg_public_key is node '%s''s", holder->node_id);
+	if (!holder && !row && isim_wg_device_peer(r->c->device, k->key))
+		return refuse(k, "key in use: /identity/wg_public_key is a peer of %s that isim-wgadmit did not add",
+			      r->c->dev);
+	k->kind = K_NEW;
+	if (row && row->state == WA_ADMITTED) {
+		if (!strcmp(row->digest, k->digest) && !memcmp(row->key, k->key, sizeof(k->key))) {
+			k->kind = K_SAME;
+			return 0;
+		}
+		if (k->issued <= row->issued_at)
+			return refuse(k,
+				      "replay: /issued_at is not later than that of the descriptor node '%s' was "
+				      "admitted with",
+				      k->node_id);
+		k->kind = memcmp(row->key, k->key, sizeof(k->key)) ? K_ROTATE : K_REGRANT;
+		memcpy(k->old_key, row->key, sizeof(k->old_key));
+	} else if (row) {
+		memcpy(k->old_key, row->key, sizeof(k->old_key));
+	}
+	/* AllowedIPs move between peers: a grant overlapping another's
+	 * address would take it away from them. */
+	for (i = 0; i < k->nranges; i++) {
+		o = owners_overlap(r, &k->ranges[i], k->key, row ? row->key : NULL);
+		if (!o)
+			continue;
+		isim_prefix_format(&k->ranges[i], text);
+		isim_prefix_format(&o->p, other);
+		s = owner_name(r, o->key);
+		if (s)
+			return refuse(k, "overlap: /allowed_ips/%zu: %s overlaps %s of node '%s'", i, text, other, s);
+		return refuse(k,
+			      "overlap: /allowed_ips/%zu: %s overlaps %s of a peer of %s that isim-wgadmit did "
+			      "not add",
+			      i, text, other, r->c->dev);
+	}
+	/* A new key of an admitted node gets nothing before it verifies:
+	 * its host routes are the node's old key's. */
+	if (k->kind == K_ROTATE)
+		k->nnarrow = 0;
+	for (j = 0; j < k->nnarrow; j++)
+		;
+	return 0;
+}
+
+/* Two descriptors of one batch that would touch one node, key or range
+ * are not decided together: the later one waits for the next batch. */
+static bool conflicts(const struct cand *a, const struct cand *b)
+{
+	size_t i, j;
+
+	if (!strcmp(a->node_id, b->node_id) || !memcmp(a->key, b->key, sizeof(a->key)))
+		return true;
+	for (i = 0; i < a->nranges; i++) {
+		for (j = 0; j < b->nranges; j++) {
+			if (isim_prefix_overlaps(&a->ranges[i], &b->ranges[j]))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void peer_of(const struct run *r, const struct cand *k, struct isim_wg_peer *p, bool wide)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->public_key, k->key, sizeof(p->public_key));
+	p->flags = ISIM_WG_PEER_REPLACE_ALLOWED | ISIM_WG_PEER_HAS_KEEPALIVE;
+	p->endpoint = k->ep;
+	p->keepalive = r->keepalive;
+	p->allowed = wide ? k->ranges : k->narrow;
+	p->nallowed = wide ? k->nranges : k->nnarrow;
+}
+
+static void remove_of(const uint8_t key[static ISIM_WG_KEY_LEN], struct isim_wg_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->public_key, key, ISIM_WG_KEY_LEN);
+	p->flags = ISIM_WG_PEER_REMOVE;
+}
+
+static int print_verdict(const struct cand *k)
+{
+	char key[45];
+	cJSON *o = cJSON_CreateObject();
+	const char *state = k->admitted ? "admitted" : k->state == WA_NARROW ? "narrow" : "refused";
+
+	if (!o)
+		return wa_print_line(PROG, NULL);
+	if (k->node_id[0])
+		cJSON_AddStringToObject(o, "node_id", k->node_id);
+	else
+		cJSON_AddNullToObject(o, "node_id");
+	if (k->jcs || k->kind != K_REFUSED || sodium_is_zero(k->key, sizeof(k->key)) == 0) {
+		wa_key_b64(k->key, key);
+		cJSON_AddStringToObject(o, "wg_public_key", key);
+	} else {
+		cJSON_AddNullToObject(o, "wg_public_key");
+	}
+	cJSON_AddBoolToObject(o, "admitted", k->admitted);
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddItemToObject(o, "allowed_ips", wa_prefixes_json(k->now, k->nnow));
+	if (k->v.key_id[0])
+		cJSON_AddStringToObject(o, "key_id", k->v.key_id);
+	else
+		cJSON_AddNullToObject(o, "key_id");
+	if (k->admitted || k->state == WA_NARROW)
+		cJSON_AddNullToObject(o, "reason");
+	else
+		cJSON_AddStringToObject(o, "reason", k->v.reason);
+	cJSON_AddNumberToObject(o, "line", k->line);
+	return wa_print_line(PROG, o);
+}
+
+/* One batch: record the new keys as pending, add them narrow, verify,
+ * widen the verified and remove the others in one change, record. */
+static int decide(struct run *r, struct cand *ks, size_t n)
+{
+	struct wa_ctx *c = r->c;
+	struct isim_wg_peer *ch = NULL;
+	struct isim_error err;
+	struct wa_node *row;
+	size_t i, nch = 0, nnew = 0;
+	int ret = ISIM_EXIT_SOFTWARE, rc;
+	bool begun = false;
+
+	isim_error_clear(&err);
+	ch = calloc(2 * n + 1, sizeof(*ch));
+	if (!ch) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return ISIM_EXIT_SOFTWARE;
+	}
+	for (i = 0; i < n; i++)
+		nnew += ks[i].kind == K_NEW || ks[i].kind == K_ROTATE;
+	if (nnew) {
+		if (isim_db_begin(c->db, &err) < 0)
+			goto fail;
+		begun = true;
+		for (i = 0; i < n; i++) {
+			if ((ks[i].kind == K_NEW || ks[i].kind == K_ROTATE) &&
+			    wa_db_pending(c, ks[i].key, ks[i].node_id, &err) < 0)
+				goto fail;
+		}
+		if (isim_db_commit(c->db, &err) < 0)
+			goto fail;
+		begun = false;
+	}
+	if (r->narrow || r->narrow_only) {
+		for (i = 0; i < n; i++) {
+			if (ks[i].kind == K_NEW || ks[i].kind == K_ROTATE)
+				peer_of(r, &ks[i], &ch[nch++], false);
+		}
+		rc = wa_apply(c, ch, nch);
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
+	}
+	nch = 0;
+	for (i = 0; i < n; i++) {
+		struct cand *k = &ks[i];
+
+		if (k->kind == K_REFUSED) {
+			k->state = 0;
+			continue;
+		}
+		if (k->kind == K_SAME) {
+			row = wa_node_by_id(c, k->node_id);
+			k->admitted = true;
+			k->now = row->allowed;
+			k->nnow = row->nallowed;
+			snprintf(k->v.key_id, sizeof(k->v.key_id), "%s", row->key_id);
+			continue;
+		}
+		if (r->narrow_only) {
+			if (k->kind == K_NEW) {
+				k->state = WA_NARROW;
+				k->now = k->narrow;
+				k->nnow = k->nnarrow;
+				continue;
+			}
+			/* An admitted node's new descriptor is not narrowed. */
+			refuse(k, "refused: node '%s' is admitted; --narrow-only adds new nodes only", k->node_id);
+			if (k->kind == K_ROTATE)
+				remove_of(k->key, &ch[nch++]);
+			k->kind = K_REFUSED;
+			continue;
+		}
+		if (isim_descriptor_verify(NULL, k->doc, r->at, isim_trust_lookup, r->trust, &k->v, &err) < 0)
+			goto fail;
+		if (k->v.ok) {
+			if (k->kind == K_ROTATE)
+				remove_of(k->old_key, &ch[nch++]);
+			peer_of(r, k, &ch[nch++], true);
+			k->admitted = true;
+			k->state = WA_ADMITTED;
+			k->now = k->ranges;
+			k->nnow = k->nranges;
+			continue;
+		}
+		wa_reason_word(k->v.reason, sizeof(k->v.reason));
+		/* A failed new peer goes; an admitted node keeps what it
+		 * was admitted with, so that a forgery cannot evict it. */
+		if (k->kind == K_NEW || k->kind == K_ROTATE)
+			remove_of(k->key, &ch[nch++]);
+		if (k->kind == K_REGRANT) {
+			row = wa_node_by_id(c, k->node_id);
+			k->now = row->allowed;
+			k->nnow = row->nallowed;
+		}
+		k->kind = K_REFUSED;
+	}
+	rc = wa_apply(c, ch, nch);
+	if (rc) {
+		ret = rc;
+		goto out;
+	}
+	if (isim_db_begin(c->db, &err) < 0)
+		goto fail;
+	begun = true;
+	for (i = 0; i < n; i++) {
+		struct cand *k = &ks[i];
+		struct wa_node node = { 0 };
+
+		if (k->kind == K_SAME)
+			continue;
+		if (k->admitted || k->state == WA_NARROW) {
+			snprintf(node.node_id, sizeof(node.node_id), "%s", k->node_id);
+			memcpy(node.key, k->key, sizeof(node.key));
+			node.state = k->state;
+			node.allowed = (struct isim_prefix *)k->now;
+			node.nallowed = k->nnow;
+			memcpy(node.digest, k->digest, sizeof(node.digest));
+			snprintf(node.key_id, sizeof(node.key_id), "%s", k->admitted ? k->v.key_id : "");
+			node.signer = k->admitted && k->v.signer[0] ? k->v.signer : NULL;
+			node.issued_at = k->issued;
+			node.expires_at = k->expires;
+			node.admitted_at = time(NULL);
+			if (wa_db_put(c, &node, k->jcs, &err) < 0 ||
+			    wa_db_decide(c, k->node_id, k->key, k->admitted ? "admitted" : "narrow", NULL, k->digest,
+					 &err) < 0)
+				goto fail;
+		} else if (wa_db_decide(c, k->node_id[0] ? k->node_id : NULL, k->jcs ? k->key : NULL, "refused",
+					k->v.reason, k->digest, &err) < 0) {
+			goto fail;
+		}
+	}
+	if (nnew && wa_db_clear_pending(c, &err) < 0)
+		goto fail;
+	if (isim_db_commit(c->db, &err) < 0)
+		goto fail;
+	begun = false;
+
+	/* The run's picture of the device and the state, for the next batch. */
+	for (i = 0; i < n; i++) {
+		struct cand *k = &ks[i];
+		size_t j;
+
+		if (k->kind == K_SAME)
+			continue;
+		if (!k->admitted && k->state != WA_NARROW)
+			continue;
+		row = wa_node_by_id(c, k->node_id);
+		if (row) {
+			owners_drop_key(r, row->key);
+			wa_node_clear(row);
+		} else {
+			row = wa_node_add(c);
+			if (!row) {
+				fprintf(stderr, PROG ": out of memory\n");
+				goto out;
+			}
+		}
+		snprintf(row->node_id, sizeof(row->node_id), "%s", k->node_id);
+		memcpy(row->key, k->key, sizeof(row->key));
+		row->state = k->state;
+		row->allowed = calloc(k->nnow + 1, sizeof(*row->allowed));
+		if (!row->allowed) {
+			fprintf(stderr, PROG ": out of memory\n");
+			goto out;
+		}
+		memcpy(row->allowed, k->now, k->nnow * sizeof(*row->allowed));
+		row->nallowed = k->nnow;
+		memcpy(row->digest, k->digest, sizeof(row->digest));
+		snprintf(row->key_id, sizeof(row->key_id), "%s", k->admitted ? k->v.key_id : "");
+		row->issued_at = k->issued;
+		row->expires_at = k->expires;
+		if (wa_node_index(c, row) < 0) {
+			fprintf(stderr, PROG ": out of memory\n");
+			goto out;
+		}
+		for (j = 0; j < row->nallowed; j++) {
+			if (owners_add(r, &row->allowed[j], row->key) < 0) {
+				fprintf(stderr, PROG ": out of memory\n");
+				goto out;
+			}
+		}
+	}
+	owners_sort(r);
+	for (i = 0; i < n; i++) {
+		rc = print_verdict(&ks[i]);
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
+		rc = ks[i].admitted || ks[i].state == WA_NARROW ? 0 : 1;
+		if (rc > r->worst)
+			r->worst = rc;
+	}
+	ret = 0;
+	goto out;
+fail:
+	if (begun)
+		isim_db_rollback(c->db);
+	ret = isim_fail(PROG, &err);
+out:
+	free(ch);
+	return ret;
+}
+
+/* More input is there without waiting: in stdio's buffer (glibc keeps
+ * the unread part between _IO_read_ptr and _IO_read_end), or on the fd. */
+static bool input_ready(FILE *f)
+{
+	struct pollfd p = { .fd = fileno(f), .events = POLLIN };
+
+	if (f->_IO_read_ptr < f->_IO_read_end)
+		return true;
+	return poll(&p, 1, 0) > 0;
+}
+
+/* A malformed line is a verdict of its own. */
+static int bad_line(struct run *r, const struct isim_error *e, int line)
+{
+	struct cand k = { 0 };
+	char msg[sizeof(e->msg) + 600];
+	int rc;
+
+	k.line = line;
+	k.kind = K_REFUSED;
+	isim_print_error(PROG, e);
+	if (e->pointer[0])
+		snprintf(msg, sizeof(msg), "%s: %s", e->pointer, e->msg);
+	else
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+	refuse(&k, "%s: %s", e->pointer[0] ? "schema" : "malformed", msg);
+	rc = print_verdict(&k);
+	if (!rc && r->worst < 1)
+		r->worst = 1;
+	return rc;
+}
+
+static int run_input(struct run *r, FILE *in, const char *name)
+{
+	struct isim_jsonl rd;
+	struct isim_error err;
+	struct cand *ks;
+	size_t n = 0, i;
+	cJSON *doc;
+	int got, rc = 0;
+	bool eof = false, carry = false;
+	struct cand next = { 0 };
+
+	ks = calloc(r->batch + 1, sizeof(*ks));
+	if (!ks) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return ISIM_EXIT_SOFTWARE;
+	}
+	isim_jsonl_init(&rd, in, name);
+	while (!eof || carry) {
+		n = 0;
+		if (carry) {
+			ks[n++] = next;
+			memset(&next, 0, sizeof(next));
+			carry = false;
+		}
+		while (!eof && n < r->batch) {
+			if (n && !input_ready(in))
+				break;
+			isim_error_clear(&err);
+			got = isim_jsonl_next(&rd, &doc, &err);
+			if (got == 0) {
+				eof = true;
+				break;
+			}
+			if (got < 0) {
+				if (err.kind != ISIM_ERR_DATA) {
+					rc = isim_fail(PROG, &err);
+					goto out;
+				}
+				rc = bad_line(r, &err, rd.line);
+				if (rc)
+					goto out;
+				continue;
+			}
+			memset(&next, 0, sizeof(next));
+			next.line = rd.line;
+			next.doc = doc;
+			isim_error_clear(&err);
+			if (isim_schema_check(r->schema, doc, &err) < 0) {
+				cJSON *nid = cJSON_GetObjectItemCaseSensitive(doc, "node_id");
+
+				if (err.kind != ISIM_ERR_DATA) {
+					cand_free(&next);
+					rc = isim_fail(PROG, &err);
+					goto out;
+				}
+				if (cJSON_IsString(nid) && strlen(nid->valuestring) < sizeof(next.node_id))
+					snprintf(next.node_id, sizeof(next.node_id), "%s", nid->valuestring);
+				refuse(&next, "schema: %s: %s", err.pointer[0] ? err.pointer : "/", err.msg);
+			} else if (examine(r, &next, &err) < 0) {
+				cand_free(&next);
+				rc = isim_fail(PROG, &err);
+				goto out;
+			}
+			for (i = 0; i < n; i++) {
+				if (next.kind != K_REFUSED && ks[i].kind != K_REFUSED && conflicts(&ks[i], &next))
+					break;
+			}
+			if (i < n) {
+				carry = true;
+				break;
+			}
+			ks[n++] = next;
+			memset(&next, 0, sizeof(next));
+		}
+		if (n) {
+			rc = decide(r, ks, n);
+			for (i = 0; i < n; i++)
+				cand_free(&ks[i]);
+			if (rc)
+				goto out;
+		}
+		if (carry) {
+			/* Decided against the state as it is now. */
+			struct isim_error e2;
+			cJSON *d = next.doc;
+			int line = next.line;
+
+			next.doc = NULL;
+			cand_free(&next);
+			next.doc = d;
+			next.line = line;
+			isim_error_clear(&e2);
+			if (examine(r, &next, &e2) < 0) {
+				cand_free(&next);
+				rc = isim_fail(PROG, &e2);
+				goto out;
+			}
+		}
+	}
+out:
+	cand_free(&next);
+	for (i = 0; i < n && rc; i++)
+		cand_free(&ks[i]);
+	free(ks);
+	isim_jsonl_free(&rd);
+	return rc;
+}
+
+static int load_owners(struct run *r)
+{
+	const struct isim_wg_device *d = r->c->device;
+	size_t i, j;
+
+	for (i = 0; i < d->npeers; i++) {
+		for (j = 0; j < d->peers[i].nallowed; j++) {
+			if (owners_add(r, &d->peers[i].allowed[j], d->peers[i].public_key) < 0)
+				return -1;
+		}
+	}
+	owners_sort(r);
+	return 0;
+}
+
+int wa_admit_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		WA_LONGOPTS,
+		ISIM_LONGOPTS_TRUST,
+		{ "network", required_argument, NULL, 'n' },
+		{ "keepalive", required_argument, NULL, 'k' },
+		{ "at", required_argument, NULL, 't' },
+		{ "narrow-only", no_argument, NULL, WA_OPT_LOCAL },
+		{ "no-narrow", no_argument, NULL, WA_OPT_LOCAL + 1 },
+		{ "batch", required_argument, NULL, 'b' },
+		ISIM_LONGOPT_HELP,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct isim_trust_opt trust = { 0 };
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "d:p:n:k:t:b:hV", .longopts = opts, .usage = wa_admit_usage, .trust = &trust
+	};
+	struct wa_opts o = { 0 };
+	struct wa_ctx c;
+	struct run r = { .c = &c, .keepalive = 25, .narrow = true, .batch = BATCH_DEFAULT };
+	struct isim_descriptor_schema schema = { 0 };
+	struct isim_error err;
+	const char *at = NULL, *keepalive = NULL, *batch = NULL, *why;
+	bool no_narrow = false;
+	long v;
+	int ch, rc, ret, i;
+
+	isim_error_clear(&err);
+	while ((ch = isim_getopt(&g, argc, argv)) != -1) {
+		rc = wa_option(PROG, &o, ch, optarg);
+		if (rc == ISIM_EXIT_USAGE)
+			return rc;
+		if (rc)
+			continue;
+		switch (ch) {
+		case ISIM_GETOPT_EXIT:
+			return g.rc;
+		case 'n':
+			if (r.nnets == NETWORKS_MAX)
+				return isim_usage_error(PROG, "--network: at most %d", NETWORKS_MAX);
+			if (isim_prefix_parse(optarg, false, &r.nets[r.nnets], &why) < 0)
+				return isim_usage_error(PROG, "--network: '%.64s' %s", optarg, why);
+			r.nnets++;
+			break;
+		case 'k':
+			if (isim_opt_once(PROG, "--keepalive", &keepalive, optarg))
+				return ISIM_EXIT_USAGE;
+			if (!isim_parse_long(optarg, 0, 65535, &v))
+				return isim_bad_value(PROG, "--keepalive", optarg,
+						      "a number of seconds from 0 to 65535");
+			r.keepalive = (uint16_t)v;
+			break;
+		case 't':
+			if (isim_opt_once(PROG, "--at", &at, optarg))
+				return ISIM_EXIT_USAGE;
+			break;
+		case 'b':
+			if (isim_opt_once(PROG, "--batch", &batch, optarg))
+				return ISIM_EXIT_USAGE;
+			if (!isim_parse_long(optarg, 1, 100000, &v))
+				return isim_bad_value(PROG, "--batch", optarg, "a number from 1 to 100000");
+			r.batch = (size_t)v;
+			break;
+		case WA_OPT_LOCAL:
+			r.narrow_only = true;
+			break;
+		case WA_OPT_LOCAL + 1:
+			no_narrow = true;
+			break;
+		}
+	}
+	if (wa_options_finish(PROG, &o) || isim_trust_finish(PROG, &trust))
+		return ISIM_EXIT_USAGE;
+	if (no_narrow && r.narrow_only)
+		return isim_usage_error(PROG, "--narrow-only and --no-narrow exclude each other");
+	r.narrow = !no_narrow;
+	if (at && wa_parse_at(at, &r.at) < 0)
+		return isim_usage_error(PROG, "--at '%.64s' is not an RFC 3339 time nor @SECONDS", at);
+	if (!at)
+		r.at = time(NULL);
+	if (!r.nnets && isim_prefix_parse(DEFAULT_NETWORK, false, &r.nets[r.nnets++], &why) < 0)
+		return ISIM_EXIT_SOFTWARE;
+	for (i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "-") && access(argv[i], R_OK) < 0) {
+			isim_error_at(&err, argv[i], 0, 0);
+			isim_error_errno(&err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
+					 "cannot read");
+			return isim_fail(PROG, &err);
+		}
+	}
+	if (isim_descriptor_schema_load(NULL, &schema, &err) < 0)
+		return isim_fail(PROG, &err);
+	r.schema = schema.schema;
+	if (!r.narrow_only && isim_trust_opt_open(&trust, &r.trust, &err) < 0) {
+		isim_descriptor_schema_free(&schema);
+		return isim_fail(PROG, &err);
+	}
+	ret = wa_open(&c, PROG, &o, true, true);
+	if (!ret && load_owners(&r) < 0) {
+		fprintf(stderr, PROG ": out of memory\n");
+		ret = ISIM_EXIT_SOFTWARE;
+	}
+	for (i = optind; !ret && i <= argc; i++) {
+		const char *path = i < argc ? argv[i] : "-";
+		FILE *in;
+
+		if (i == argc && optind < argc)
+			break;
+		in = strcmp(path, "-") ? fopen(path, "r") : stdin;
+		if (!in) {
+			isim_error_at(&err, path, 0, 0);
+			isim_error_errno(&err, ISIM_ERR_NOINPUT, errno, "cannot open");
+			ret = isim_fail(PROG, &err);
+			break;
+		}
+		ret = run_input(&r, in, in == stdin ? "<stdin>" : path);
+		if (in != stdin)
+			fclose(in);
+	}
+	free(r.owners);
+	wa_close(&c);
+	isim_trust_free(r.trust);
+	isim_descriptor_schema_free(&schema);
+	rc = isim_close_stdout(PROG);
+	if (rc)
+		return rc;
+	return ret ? ret : r.worst;
+}
