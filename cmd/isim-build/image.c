@@ -219,11 +219,11 @@ static int install_composed(struct build *b, const char *name, const char *dest,
 	return build_dep(b, dep, NULL, sha, NULL) < 0 ? isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory") : 0;
 }
 
-/* The tools the features call inside the guest (isim-verify to admit
- * peers and check descriptors, isim-sign for attestations). */
+/* The tools the features call inside the guest (isim-verify to check
+ * descriptors, isim-wgadmit to admit peers, isim-sign for attestations). */
 static int install_tools(struct build *b, struct isim_error *err)
 {
-	static const char *const tools[] = { "isim-verify", "isim-sign" };
+	static const char *const tools[] = { "isim-verify", "isim-sign", "isim-wgadmit" };
 	char src[PATH_MAX], dst[PATH_MAX], sha[ISIM_SHA256_HEX], dep[64];
 	size_t i;
 
