@@ -128,6 +128,7 @@ wg_node() {
 	(umask 077 && wg genkey >"$wg_d/private") && wg pubkey <"$wg_d/private" >"$wg_d/public" || return 1
 	# The daemon in a mount namespace of its own, /run/wireguard there the
 	# node's folder: its socket is $wg_d/uapi/wgN.sock for every process.
+	# shellcheck disable=SC2016 # the inner shell expands them
 	ip netns exec "$wg_nsn" unshare -m --propagation private sh -c \
 		'mount --bind "$1" /run/wireguard && exec env WG_PROCESS_FOREGROUND=1 LOG_LEVEL="$3" wireguard-go "$2"' \
 		sh "$wg_d/uapi" "wg$wg_n" "${WG_LOG_LEVEL:-error}" >"$wg_d/log" 2>&1 &
@@ -164,7 +165,7 @@ wg_signer() {
 
 # wg_trust NAME...: the trusted signers folder $WG/trust with NAME.pub...
 wg_trust() {
-	mkdir -p -m 755 "$WG/trust"
+	mkdir -p "$WG/trust" && chmod 755 "$WG/trust"
 	for wg_x in "$@"; do
 		cp "$WG/$wg_x.pub" "$WG/trust/$wg_x.pub"
 	done
@@ -176,7 +177,7 @@ wg_time() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
 # wg_randkeys COUNT: COUNT random 32-byte values in standard base64, one a
 # line (public keys for peers that never talk).
 wg_randkeys() {
-	od -An -v -tu1 -N $(($1 * 32)) /dev/urandom | tr -s ' \n' '\n\n' | grep -v '^$' | awk '
+	od -An -v -tu1 -N $(($1 * 32)) /dev/urandom | tr -s ' ' '\n' | grep -v '^$' | awk '
 	BEGIN { a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" }
 	{ b[n++] = $1 + 0 }
 	n == 32 {
