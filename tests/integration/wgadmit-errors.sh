@@ -21,7 +21,6 @@ if ! wgadmit 1 admit -d "$WG/trust" "$E/n2.json" >"$T/out" 2>"$T/err"; then
 	exit
 fi
 ok "node 1 admits node 2 to start from"
-DB=$WG/n1/state/wgadmit.db
 
 # snap: what must not change, the device's peers and the database.
 snap() {
