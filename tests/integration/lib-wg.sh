@@ -66,17 +66,17 @@ wg_pub() { cat "$WG/n$1/public"; }    # N: its WireGuard public key
 
 # in_ns N COMMAND...: COMMAND in node N's network namespace.
 in_ns() {
-	t_ns=$(wg_ns "$1")
+	wg_tns=$(wg_ns "$1")
 	shift
-	ip netns exec "$t_ns" "$@"
+	ip netns exec "$wg_tns" "$@"
 }
 
 # wg_on N ARGS...: wg(8) on node N, in its daemon's namespaces, so that
 # /var/run/wireguard is that node's UAPI folder. Paths must be absolute.
 wg_on() {
-	t_pid=$(wg_pid "$1")
+	wg_tpid=$(wg_pid "$1")
 	shift
-	nsenter -t "$t_pid" -m -n wg "$@"
+	nsenter -t "$wg_tpid" -m -n wg "$@"
 }
 
 # wg_dump N: `wg show wgN dump` without the interface line, sorted.
@@ -94,11 +94,11 @@ wg_allowed() {
 # wgadmit N SUBCOMMAND ARGS...: isim-wgadmit in node N's network namespace,
 # with its device, UAPI folder and state folder.
 wgadmit() {
-	t_n=$1
-	t_sub=$2
+	wg_dn=$1
+	wg_sub=$2
 	shift 2
-	in_ns "$t_n" isim-wgadmit "$t_sub" --dev "wg$t_n" --uapi-dir "$(wg_uapi "$t_n")" \
-		--state-dir "$WG/n$t_n/state" "$@"
+	in_ns "$wg_dn" isim-wgadmit "$wg_sub" --dev "wg$wg_dn" --uapi-dir "$(wg_uapi "$wg_dn")" \
+		--state-dir "$WG/n$wg_dn/state" "$@"
 }
 
 # wg_underlay: the namespace with the bridge.
