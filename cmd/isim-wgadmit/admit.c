@@ -55,9 +55,11 @@ void wa_admit_usage(FILE *f)
 		   "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
 		   "\n"
-		   "Exit status: 0 all admitted, 1 one or more refused, 64 usage, 65 DEV is not\n"
-		   "a WireGuard device, 66 no such device or FILE, 73 state not writable, 74\n"
-		   "the device refused a change, 77 permission denied; see isim-wgadmit(1).\n");
+		   "Exit status: 0 all admitted, 1 one or more refused, 65 one or more\n"
+		   "malformed (or DEV is not a WireGuard device), 64 usage, 66 no such device\n"
+		   "or FILE, 73 state not writable, 74 the device refused a change, 77\n"
+		   "permission denied, 78 the state or the trusted signers are unusable;\n"
+		   "see isim-wgadmit(1).\n");
 }
 
 struct run {
@@ -71,6 +73,7 @@ struct run {
 	bool narrow, narrow_only;
 	size_t batch;
 	int worst;
+	const char *input; /* the input's name, for messages */
 	/* Every AllowedIP on the device, by owner, sorted. */
 	struct owner *owners;
 	size_t nowners, capowners;
@@ -300,7 +303,7 @@ static int examine(struct run *r, struct cand *k, struct isim_error *err)
 	const struct owner *o;
 	const struct wa_node *row, *holder;
 	time_t t;
-	size_t i, j;
+	size_t i;
 	uint8_t hash[ISIM_SHA256_BYTES];
 
 	snprintf(k->node_id, sizeof(k->node_id), "%s", text_at(k->doc, "node_id"));
@@ -394,8 +397,6 @@ static int examine(struct run *r, struct cand *k, struct isim_error *err)
 	 * its host routes are the node's old key's. */
 	if (k->kind == K_ROTATE)
 		k->nnarrow = 0;
-	for (j = 0; j < k->nnarrow; j++)
-		;
 	return 0;
 }
 
@@ -465,6 +466,26 @@ static int print_verdict(const struct cand *k)
 		cJSON_AddStringToObject(o, "reason", k->v.reason);
 	cJSON_AddNumberToObject(o, "line", k->line);
 	return wa_print_line(PROG, o);
+}
+
+/* What a verdict adds to the exit status: 0 admitted (or narrow), 65 for
+ * a descriptor that is malformed (as isim-verify says of one), else 1. */
+static int verdict_code(const struct cand *k)
+{
+	if (k->admitted || k->state == WA_NARROW)
+		return 0;
+	if (!strncmp(k->v.reason, "malformed:", 10) || !strncmp(k->v.reason, "schema:", 7))
+		return ISIM_EXIT_DATAERR;
+	return ISIM_EXIT_VERDICT;
+}
+
+/* A malformed descriptor is said on stderr too, where its line is. */
+static void say_malformed(const struct run *r, const struct cand *k)
+{
+	char clean[sizeof(k->v.reason)];
+
+	isim_sanitize(clean, sizeof(clean), k->v.reason);
+	fprintf(stderr, PROG ": %s:%d: %s\n", r->input, k->line, clean);
 }
 
 /* One batch: record the new keys as pending, add them narrow, verify,
@@ -546,7 +567,10 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 		if (k->v.ok) {
 			if (k->kind == K_ROTATE)
 				remove_of(k->old_key, &ch[nch++]);
-			peer_of(r, k, &ch[nch++], true);
+			/* A node that declares host routes only has its
+			 * whole grant already: nothing to widen. */
+			if (!(r->narrow && (k->kind == K_NEW || k->kind == K_ROTATE) && k->nnarrow == k->nranges))
+				peer_of(r, k, &ch[nch++], true);
 			k->admitted = true;
 			k->state = WA_ADMITTED;
 			k->now = k->ranges;
@@ -595,8 +619,11 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 			    wa_db_decide(c, k->node_id, k->key, k->admitted ? "admitted" : "narrow", NULL, k->digest,
 					 &err) < 0)
 				goto fail;
-		} else if (wa_db_decide(c, k->node_id[0] ? k->node_id : NULL, k->jcs ? k->key : NULL, "refused",
+		} else if (verdict_code(k) != ISIM_EXIT_DATAERR &&
+			   wa_db_decide(c, k->node_id[0] ? k->node_id : NULL, k->jcs ? k->key : NULL, "refused",
 					k->v.reason, k->digest, &err) < 0) {
+			/* Malformed input is said, not recorded: it changes
+			 * nothing. A refusal on its merits is history. */
 			goto fail;
 		}
 	}
@@ -658,7 +685,9 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 			ret = rc;
 			goto out;
 		}
-		rc = ks[i].admitted || ks[i].state == WA_NARROW ? 0 : 1;
+		rc = verdict_code(&ks[i]);
+		if (rc == ISIM_EXIT_DATAERR)
+			say_malformed(r, &ks[i]);
 		if (rc > r->worst)
 			r->worst = rc;
 	}
@@ -685,24 +714,19 @@ static bool input_ready(FILE *f)
 }
 
 /* A malformed line is a verdict of its own. */
-static int bad_line(struct run *r, const struct isim_error *e, int line)
+/* A line that is not JSON: refused in its place in the batch, so that the
+ * verdicts keep the input's order (and said on stderr with the others). */
+static void bad_line(struct cand *k, const struct isim_error *e, int line)
 {
-	struct cand k = { 0 };
 	char msg[sizeof(e->msg) + 600];
-	int rc;
 
-	k.line = line;
-	k.kind = K_REFUSED;
-	isim_print_error(PROG, e);
+	memset(k, 0, sizeof(*k));
+	k->line = line;
 	if (e->pointer[0])
 		snprintf(msg, sizeof(msg), "%s: %s", e->pointer, e->msg);
 	else
 		snprintf(msg, sizeof(msg), "%s", e->msg);
-	refuse(&k, "%s: %s", e->pointer[0] ? "schema" : "malformed", msg);
-	rc = print_verdict(&k);
-	if (!rc && r->worst < 1)
-		r->worst = 1;
-	return rc;
+	refuse(k, "malformed: %s", msg);
 }
 
 static int run_input(struct run *r, FILE *in, const char *name)
@@ -721,6 +745,7 @@ static int run_input(struct run *r, FILE *in, const char *name)
 		fprintf(stderr, PROG ": out of memory\n");
 		return ISIM_EXIT_SOFTWARE;
 	}
+	r->input = name;
 	isim_jsonl_init(&rd, in, name);
 	while (!eof || carry) {
 		n = 0;
@@ -743,9 +768,7 @@ static int run_input(struct run *r, FILE *in, const char *name)
 					rc = isim_fail(PROG, &err);
 					goto out;
 				}
-				rc = bad_line(r, &err, rd.line);
-				if (rc)
-					goto out;
+				bad_line(&ks[n++], &err, rd.line);
 				continue;
 			}
 			memset(&next, 0, sizeof(next));

@@ -690,8 +690,13 @@ static int state_dir(const char *prog, const char *dir, bool create)
 	isim_error_clear(&err);
 	isim_error_at(&err, dir, 0, 0);
 	if (stat(dir, &st) < 0) {
-		if (errno != ENOENT || !create)
-			return errno == ENOENT ? 0 : isim_fail(prog, &err);
+		if (errno == ENOENT && !create)
+			return 0;
+		if (errno != ENOENT) {
+			isim_error_errno(&err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, errno,
+					 "cannot use the state folder");
+			return isim_fail(prog, &err);
+		}
 		r = isim_mkdirs(dir, 0755);
 		if (r < 0) {
 			isim_error_errno(&err, r == -EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, -r,

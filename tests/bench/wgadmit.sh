@@ -66,7 +66,8 @@ awk 'NR <= 1000 { printf "%s 10.100.%d.%d/32\n", $1, 16 + int(NR / 256), NR % 25
 awk 'NR <= 100 { printf " peer %s remove", $1 }' "$X/keys" >"$X/remove100.args"
 
 reset() { wg_on 1 setconf wg1 "$X/base.conf" && rm -rf "$WG/n1/state" && mkdir "$WG/n1/state"; }
-admit_all() { wgadmit 1 admit -d "$WG/trust" <"$X/signed.jsonl"; }
+# -k 0, as the configuration setconf loads: no handshakes to start.
+admit_all() { wgadmit 1 admit -d "$WG/trust" -k 0 <"$X/signed.jsonl"; }
 setconf_all() { wg_on 1 setconf wg1 "$X/full.conf"; }
 # One shell in the daemon's namespaces runs the 1,000 `wg set`s.
 set_each() {

@@ -97,6 +97,9 @@ wgadmit() {
 	wg_dn=$1
 	wg_sub=$2
 	shift 2
+	# The mesh's networks, as a node's configuration names them: the
+	# IPv4 network_cidr and the IPv6 one of the host routes (/128).
+	[ "$wg_sub" = admit ] && set -- -n 10.100.0.0/16 -n fd10:100::/64 "$@"
 	in_ns "$wg_dn" isim-wgadmit "$wg_sub" --dev "wg$wg_dn" --uapi-dir "$(wg_uapi "$wg_dn")" \
 		--state-dir "$WG/n$wg_dn/state" "$@"
 }

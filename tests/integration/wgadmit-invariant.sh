@@ -137,7 +137,8 @@ wpid=$!
 wg_pids="$wg_pids $wpid"
 while [ ! -e "$I/snap" ]; do sleep 0.05; done
 
-wgadmit 1 admit -d "$WG/trust" -b "$BATCH" <"$I/stream.jsonl" >"$T/out" 2>"$T/err"
+# -k 0: no keepalive, so no handshakes towards the endpoint nobody has.
+wgadmit 1 admit -d "$WG/trust" -k 0 -b "$BATCH" <"$I/stream.jsonl" >"$T/out" 2>"$T/err"
 rc=$?
 sleep 0.5
 touch "$I/stop"

@@ -94,7 +94,8 @@ fresh() { # N [JQ-FILTER]: a descriptor of an imaginary node N, unsigned
 	fresh 28 '.allowed_ips = ["10.100.0.2/32"]' | wg_sign signer
 	echo '{"node_id": "node-29", "identity": {'
 } >"$D/bad.jsonl"
-head -n 9 "$D/bad.jsonl" | jq -r .identity.wg_public_key >"$D/bad.keys"
+# Their keys, but for node 2's own that the "key in use" one borrows.
+head -n 9 "$D/bad.jsonl" | jq -r .identity.wg_public_key | grep -vxF -- "$P2" >"$D/bad.keys"
 before=$(cfg 1)
 wgadmit 1 admit -d "$WG/trust" "$D/bad.jsonl" >"$T/out" 2>"$T/err"
 rc=$?
