@@ -922,7 +922,6 @@ static void test_parse_malformed(void **state)
 		assert_int_equal(r, -1);
 		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_non_null(strstr(err.msg, bad_msg[which]));
-		isim_wg_device_free(NULL);
 		if (d.peers) {
 			size_t i;
 
@@ -968,13 +967,31 @@ static void test_open(void **state)
 	isim_wg_nl_close(&wg);
 }
 
+/* The same through the one interface, where no UAPI socket is. */
+static void test_open_dispatch(void **state)
+{
+	struct isim_wg *wg = (struct isim_wg *)1;
+	struct isim_error err;
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_wg_open("isim-none0", "/nonexistent/isim-wg", &wg, &err), -1);
+	assert_null(wg);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	assert_int_equal(isim_wg_open("lo", "/nonexistent/isim-wg", &wg, &err), -1);
+	assert_null(wg);
+	if (err.kind == ISIM_ERR_UNAVAILABLE)
+		skip();
+	assert_true(err.kind == ISIM_ERR_DATA || err.kind == ISIM_ERR_PERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_peers),   cmocka_unit_test(test_set_split),
 		cmocka_unit_test(test_set_refused), cmocka_unit_test(test_get_request),
 		cmocka_unit_test(test_parse_dump),  cmocka_unit_test(test_parse_malformed),
-		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_open),	    cmocka_unit_test(test_open_dispatch),
 	};
 
 	if (sodium_init() < 0)
