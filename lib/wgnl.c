@@ -952,7 +952,10 @@ static int dump(struct isim_wg *wg, struct isim_wg_device **out, struct isim_err
 	if (!err)
 		err = &scratch;
 	*out = NULL;
-	/* The reply holds the device's private key. */
+	/* The reply holds the device's private key. sodium_malloc needs
+	 * libsodium initialised, or it aborts. */
+	if (sodium_init() < 0)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "libsodium cannot be initialised");
 	buf = sodium_malloc(RECV_SIZE);
 	if (!buf)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
