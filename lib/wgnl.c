@@ -933,6 +933,8 @@ static int dump_once(struct isim_wg *wg, char *buf, struct isim_wg_device **out,
 		sock_drop(wg);
 		if (c.failed) {
 			*errnum = c.errnum;
+			if (!c.errnum)
+				rewrap(wg, err, err->kind, "reading the WireGuard device");
 		} else {
 			*errnum = e == EINTR ? EINTR : 0;
 			isim_error_errno(err, ISIM_ERR_IO, e, "'%s': reading the device", wg->name);
