@@ -67,6 +67,8 @@ static struct nlmsghdr *genl_header(void *buf, uint16_t family, uint16_t flags, 
 
 static bool set_begin(struct set_ctx *c)
 {
+	/* libmnl leaves an attribute's padding as it finds it. */
+	memset(c->msg, 0, c->max);
 	c->nlh = genl_header(c->msg, c->family, NLM_F_REQUEST | NLM_F_ACK, c->seq + (uint32_t)c->count,
 			     WG_CMD_SET_DEVICE, WG_GENL_VERSION);
 	c->peers = NULL;
@@ -845,6 +847,7 @@ static int resolve_family(struct isim_wg *wg, char *buf, struct isim_error *err)
 	ssize_t n;
 	int r;
 
+	memset(buf, 0, MNL_NLMSG_HDRLEN + GENL_HDRLEN + MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(WG_GENL_NAME)));
 	nlh = genl_header(buf, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
 	if (sock_send(wg, nlh, nlh->nlmsg_len, err) < 0)
