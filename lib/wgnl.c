@@ -67,6 +67,8 @@ static struct nlmsghdr *genl_header(void *buf, uint16_t family, uint16_t flags, 
 
 static bool set_begin(struct set_ctx *c)
 {
+	/* libmnl leaves an attribute's padding as it finds it. */
+	memset(c->msg, 0, c->max);
 	c->nlh = genl_header(c->msg, c->family, NLM_F_REQUEST | NLM_F_ACK, c->seq + (uint32_t)c->count,
 			     WG_CMD_SET_DEVICE, WG_GENL_VERSION);
 	c->peers = NULL;
@@ -190,23 +192,29 @@ cancel:
 	return 0;
 }
 
-static int check_change(const struct isim_wg_peer *p, size_t i, struct isim_error *err)
+/* What the encoding itself needs; isim_wg_check_changes checks the rest
+ * before isim_wg_set gets here. */
+static int check_change(const struct isim_wg_peer *p, struct isim_error *err)
 {
+	sa_family_t fam = p->endpoint.sa.sa_family;
+	char b64[ISIM_WG_KEY_B64LEN];
 	size_t k;
 
-	if (p->endpoint.sa.sa_family != AF_UNSPEC && p->endpoint.sa.sa_family != AF_INET &&
-	    p->endpoint.sa.sa_family != AF_INET6)
-		return isim_error_set(err, ISIM_ERR_USAGE, "change %zu: endpoint of address family %d", i,
-				      p->endpoint.sa.sa_family);
+	isim_wg_key_b64(p->public_key, b64);
+	if (fam != AF_UNSPEC && fam != AF_INET && fam != AF_INET6)
+		return isim_error_set(err, ISIM_ERR_USAGE,
+				      "peer %s: endpoint of address family %u, neither IPv4 nor IPv6", b64,
+				      (unsigned)fam);
 	if (p->nallowed && !p->allowed)
-		return isim_error_set(err, ISIM_ERR_USAGE, "change %zu: allowed IPs missing", i);
+		return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: %zu allowed IPs, but none given", b64,
+				      p->nallowed);
 	for (k = 0; k < p->nallowed; k++) {
 		const struct isim_prefix *pr = &p->allowed[k];
 
 		if (!(pr->family == AF_INET && pr->len <= 32) && !(pr->family == AF_INET6 && pr->len <= 128))
 			return isim_error_set(err, ISIM_ERR_USAGE,
-					      "change %zu: allowed IP %zu is of family %u with length %u", i, k,
-					      pr->family, pr->len);
+					      "peer %s: allowed IP of address family %u with prefix length %u", b64,
+					      (unsigned)pr->family, (unsigned)pr->len);
 	}
 	return 0;
 }
@@ -233,7 +241,7 @@ int isim_wg_nl_build_set(uint16_t family, const char *ifname, uint32_t seq, cons
 	if (check_ifname(ifname, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (check_change(&changes[i], i, err) < 0)
+		if (check_change(&changes[i], err) < 0)
 			return -1;
 	c.max = max_size < MSG_MAX ? max_size & ~(size_t)(MNL_ALIGNTO - 1) : MSG_MAX;
 	if (c.max < MNL_NLMSG_HDRLEN + GENL_HDRLEN)
@@ -839,6 +847,7 @@ static int resolve_family(struct isim_wg *wg, char *buf, struct isim_error *err)
 	ssize_t n;
 	int r;
 
+	memset(buf, 0, MNL_NLMSG_HDRLEN + GENL_HDRLEN + MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(WG_GENL_NAME)));
 	nlh = genl_header(buf, GENL_ID_CTRL, NLM_F_REQUEST | NLM_F_ACK, seq, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, WG_GENL_NAME);
 	if (sock_send(wg, nlh, nlh->nlmsg_len, err) < 0)
@@ -927,6 +936,8 @@ static int dump_once(struct isim_wg *wg, char *buf, struct isim_wg_device **out,
 		sock_drop(wg);
 		if (c.failed) {
 			*errnum = c.errnum;
+			if (!c.errnum)
+				rewrap(wg, err, err->kind, "reading the WireGuard device");
 		} else {
 			*errnum = e == EINTR ? EINTR : 0;
 			isim_error_errno(err, ISIM_ERR_IO, e, "'%s': reading the device", wg->name);
@@ -952,7 +963,10 @@ static int dump(struct isim_wg *wg, struct isim_wg_device **out, struct isim_err
 	if (!err)
 		err = &scratch;
 	*out = NULL;
-	/* The reply holds the device's private key. */
+	/* The reply holds the device's private key. sodium_malloc needs
+	 * libsodium initialised, or it aborts. */
+	if (sodium_init() < 0)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "libsodium cannot be initialised");
 	buf = sodium_malloc(RECV_SIZE);
 	if (!buf)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");

@@ -922,7 +922,6 @@ static void test_parse_malformed(void **state)
 		assert_int_equal(r, -1);
 		assert_int_equal(err.kind, ISIM_ERR_DATA);
 		assert_non_null(strstr(err.msg, bad_msg[which]));
-		isim_wg_device_free(NULL);
 		if (d.peers) {
 			size_t i;
 
@@ -968,13 +967,69 @@ static void test_open(void **state)
 	isim_wg_nl_close(&wg);
 }
 
+/* The socket's requests and replies, against a family the kernel always
+ * has: its controller knows neither WireGuard command and refuses both,
+ * the dump in its NLMSG_ERROR, the change in its acknowledgement. */
+static void test_socket_refusals(void **state)
+{
+	struct isim_wg_device *d = (struct isim_wg_device *)1;
+	struct isim_wg_peer ch;
+	struct isim_wg wg;
+	struct isim_error err;
+
+	(void)state;
+	memset(&wg, 0, sizeof(wg));
+	memset(&ch, 0, sizeof(ch));
+	snprintf(wg.name, sizeof(wg.name), "lo");
+	wg.backend = ISIM_WG_NETLINK;
+	wg.family = GENL_ID_CTRL;
+	isim_error_clear(&err);
+	if (isim_wg_nl_get(&wg, &d, &err) < 0 && err.kind == ISIM_ERR_UNAVAILABLE)
+		skip();
+	assert_null(d);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
+	assert_string_equal(err.msg, "'lo' is not a WireGuard device");
+	assert_null(wg.nl);
+	/* A second request opens a fresh socket. */
+	isim_error_clear(&err);
+	assert_int_equal(isim_wg_nl_set(&wg, &ch, 1, &err), -1);
+	assert_int_equal(errno, EOPNOTSUPP);
+	assert_int_equal(err.kind, ISIM_ERR_IO);
+	assert_non_null(strstr(err.msg, "'lo': change message 1 of 1: the kernel refused the request: "));
+	isim_wg_nl_close(&wg);
+	assert_null(wg.nl);
+}
+
+/* The same through the one interface, where no UAPI socket is. */
+static void test_open_dispatch(void **state)
+{
+	struct isim_wg *wg = (struct isim_wg *)1;
+	struct isim_error err;
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_wg_open("isim-none0", "/nonexistent/isim-wg", &wg, &err), -1);
+	assert_null(wg);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	assert_int_equal(isim_wg_open("lo", "/nonexistent/isim-wg", &wg, &err), -1);
+	assert_null(wg);
+	if (err.kind == ISIM_ERR_UNAVAILABLE)
+		skip();
+	assert_true(err.kind == ISIM_ERR_DATA || err.kind == ISIM_ERR_PERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_peers),   cmocka_unit_test(test_set_split),
-		cmocka_unit_test(test_set_refused), cmocka_unit_test(test_get_request),
-		cmocka_unit_test(test_parse_dump),  cmocka_unit_test(test_parse_malformed),
+		cmocka_unit_test(test_set_peers),
+		cmocka_unit_test(test_set_split),
+		cmocka_unit_test(test_set_refused),
+		cmocka_unit_test(test_get_request),
+		cmocka_unit_test(test_parse_dump),
+		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_open_dispatch),
+		cmocka_unit_test(test_socket_refusals),
 	};
 
 	if (sodium_init() < 0)
