@@ -18,6 +18,7 @@ struct isim_wg {
 	/* UAPI: the socket's path; connected afresh for each request, as
 	 * wg(8) does. */
 	char sock_path[108];
+	int pending_fd; /* a set's connection awaiting its answer, or -1 */
 	/* netlink */
 	struct mnl_socket *nl;
 	uint16_t family;
@@ -41,8 +42,11 @@ void isim_wg_key_b64(const uint8_t key[static ISIM_WG_KEY_LEN], char out[static 
  * netlink). */
 int isim_wg_uapi_open(struct isim_wg *wg, const char *uapi_dir, struct isim_error *err) ISIM_MUST_CHECK;
 int isim_wg_uapi_get(struct isim_wg *wg, struct isim_wg_device **out, struct isim_error *err) ISIM_MUST_CHECK;
-int isim_wg_uapi_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n,
-		     struct isim_error *err) ISIM_MUST_CHECK;
+/* The set request sent, its connection kept in wg->pending_fd; then its
+ * answer read. */
+int isim_wg_uapi_set_send(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n,
+			  struct isim_error *err) ISIM_MUST_CHECK;
+int isim_wg_uapi_set_wait(struct isim_wg *wg, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Netlink backend (lib/wgnl.c). open: the "wireguard" generic netlink
  * family and a device of that name that is a WireGuard device

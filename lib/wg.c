@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -161,6 +162,7 @@ int isim_wg_open(const char *dev, const char *uapi_dir, struct isim_wg **out, st
 	if (!wg)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	snprintf(wg->name, sizeof(wg->name), "%s", dev);
+	wg->pending_fd = -1;
 	if (isim_wg_uapi_open(wg, uapi_dir ? uapi_dir : ISIM_WG_UAPI_DIR, err) == 0) {
 		wg->backend = ISIM_WG_UAPI;
 	} else if (err->kind != ISIM_ERR_NOINPUT) {
@@ -182,6 +184,8 @@ void isim_wg_close(struct isim_wg *wg)
 		return;
 	if (wg->backend == ISIM_WG_NETLINK)
 		isim_wg_nl_close(wg);
+	if (wg->pending_fd >= 0)
+		close(wg->pending_fd);
 	free(wg);
 }
 
@@ -191,12 +195,28 @@ int isim_wg_get(struct isim_wg *wg, struct isim_wg_device **out, struct isim_err
 	return wg->backend == ISIM_WG_NETLINK ? isim_wg_nl_get(wg, out, err) : isim_wg_uapi_get(wg, out, err);
 }
 
-int isim_wg_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
+int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
 {
 	if (!n)
 		return 0;
 	if (isim_wg_check_changes(changes, n, err) < 0)
 		return -1;
-	return wg->backend == ISIM_WG_NETLINK ? isim_wg_nl_set(wg, changes, n, err)
-					      : isim_wg_uapi_set(wg, changes, n, err);
+	/* Netlink's messages are acknowledged one by one: all of it now. */
+	if (wg->backend == ISIM_WG_NETLINK)
+		return isim_wg_nl_set(wg, changes, n, err);
+	return isim_wg_uapi_set_send(wg, changes, n, err);
+}
+
+int isim_wg_set_end(struct isim_wg *wg, struct isim_error *err)
+{
+	if (wg->pending_fd < 0)
+		return 0;
+	return isim_wg_uapi_set_wait(wg, err);
+}
+
+int isim_wg_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
+{
+	if (isim_wg_set_begin(wg, changes, n, err) < 0)
+		return -1;
+	return isim_wg_set_end(wg, err);
 }

@@ -469,31 +469,43 @@ int isim_wg_uapi_get(struct isim_wg *wg, struct isim_wg_device **out, struct isi
 	return ret;
 }
 
-int isim_wg_uapi_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
+int isim_wg_uapi_set_send(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n,
+			  struct isim_error *err)
 {
 	struct isim_buf req = { 0 };
-	struct isim_secbuf b = { 0 };
-	int fd, errnum = 0, ret = -1;
+	int fd;
 
 	if (isim_wg_uapi_format_set(changes, n, &req, err) < 0) {
 		isim_buf_free(&req);
 		return -1;
 	}
 	fd = uapi_connect(wg, err);
-	if (fd >= 0) {
-		if (send_all(fd, wg->sock_path, req.s, req.len, err) == 0 &&
-		    recv_reply(fd, wg->sock_path, &b, err) == 0) {
-			if (isim_wg_uapi_parse_errno((const char *)b.p, b.len, &errnum) < 0)
-				isim_error_set(err, ISIM_ERR_DATA, "%s: the reply to set is not errno=N",
-					       wg->sock_path);
-			else if (errnum)
-				isim_error_errno(err, ISIM_ERR_IO, errnum, "%s refused the change", wg->name);
-			else
-				ret = 0;
-		}
+	if (fd >= 0 && send_all(fd, wg->sock_path, req.s, req.len, err) < 0) {
 		close(fd);
+		fd = -1;
 	}
-	isim_secbuf_free(&b);
 	isim_buf_free(&req);
+	if (fd < 0)
+		return -1;
+	wg->pending_fd = fd;
+	return 0;
+}
+
+int isim_wg_uapi_set_wait(struct isim_wg *wg, struct isim_error *err)
+{
+	struct isim_secbuf b = { 0 };
+	int errnum = 0, ret = -1;
+
+	if (recv_reply(wg->pending_fd, wg->sock_path, &b, err) == 0) {
+		if (isim_wg_uapi_parse_errno((const char *)b.p, b.len, &errnum) < 0)
+			isim_error_set(err, ISIM_ERR_DATA, "%s: the reply to set is not errno=N", wg->sock_path);
+		else if (errnum)
+			isim_error_errno(err, ISIM_ERR_IO, errnum, "%s refused the change", wg->name);
+		else
+			ret = 0;
+	}
+	close(wg->pending_fd);
+	wg->pending_fd = -1;
+	isim_secbuf_free(&b);
 	return ret;
 }

@@ -526,7 +526,8 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 			if (ks[i].kind == K_NEW || ks[i].kind == K_ROTATE)
 				peer_of(r, &ks[i], &ch[nch++], false);
 		}
-		rc = wa_apply(c, ch, nch);
+		/* The device adds them while the descriptors are verified. */
+		rc = wa_apply_begin(c, ch, nch);
 		if (rc) {
 			ret = rc;
 			goto out;
@@ -589,7 +590,9 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 		}
 		k->kind = K_REFUSED;
 	}
-	rc = wa_apply(c, ch, nch);
+	rc = wa_apply_end(c);
+	if (!rc)
+		rc = wa_apply(c, ch, nch);
 	if (rc) {
 		ret = rc;
 		goto out;

@@ -518,21 +518,36 @@ int wa_db_decide(struct wa_ctx *c, const char *node_id, const uint8_t *key, cons
 
 /* ---- the device ---------------------------------------------------------- */
 
-int wa_apply(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n)
+static int apply_failed(struct wa_ctx *c, struct isim_error *err)
+{
+	char msg[sizeof(err->msg)];
+
+	snprintf(msg, sizeof(msg), "%s", err->msg);
+	isim_error_set(err, err->kind, "%s: cannot change the device: %s", c->dev, msg);
+	return isim_fail(c->prog, err);
+}
+
+int wa_apply_begin(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n)
 {
 	struct isim_error err;
 
-	if (!n)
-		return 0;
 	isim_error_clear(&err);
-	if (isim_wg_set(c->wg, changes, n, &err) < 0) {
-		char msg[sizeof(err.msg)];
+	return isim_wg_set_begin(c->wg, changes, n, &err) < 0 ? apply_failed(c, &err) : 0;
+}
 
-		snprintf(msg, sizeof(msg), "%s", err.msg);
-		isim_error_set(&err, err.kind, "%s: cannot change the device: %s", c->dev, msg);
-		return isim_fail(c->prog, &err);
-	}
-	return 0;
+int wa_apply_end(struct wa_ctx *c)
+{
+	struct isim_error err;
+
+	isim_error_clear(&err);
+	return isim_wg_set_end(c->wg, &err) < 0 ? apply_failed(c, &err) : 0;
+}
+
+int wa_apply(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n)
+{
+	int rc = wa_apply_begin(c, changes, n);
+
+	return rc ? rc : wa_apply_end(c);
 }
 
 static bool same_prefixes(const struct isim_prefix *a, size_t na, const struct isim_prefix *b, size_t nb)

@@ -132,6 +132,10 @@ struct cJSON *wa_time_json(int64_t t);
 int wa_parse_at(const char *s, time_t *out);
 /* Apply changes to the device, saying what failed. 0 or an exit code. */
 int wa_apply(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n);
+/* The same in two halves (isim_wg_set_begin, _end): work between them
+ * overlaps the device's. */
+int wa_apply_begin(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n);
+int wa_apply_end(struct wa_ctx *c);
 /* Put the word a script matches before a verifier's reason ("signature",
  * "untrusted", "revoked", "expired", "not yet valid", "unsigned", else
  * "refused"): "WORD: reason". */

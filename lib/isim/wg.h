@@ -98,6 +98,15 @@ int isim_wg_get(struct isim_wg *wg, struct isim_wg_device **out, struct isim_err
 int isim_wg_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n,
 		struct isim_error *err) ISIM_MUST_CHECK;
 
+/* The same in two halves, so that the caller can work while the device
+ * applies the change: begin sends it (after the same checks), end waits
+ * for the device's answer. One change is outstanding at a time; every
+ * begin that returned 0 needs its end, and nothing else may use wg in
+ * between. */
+int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n,
+		      struct isim_error *err) ISIM_MUST_CHECK;
+int isim_wg_set_end(struct isim_wg *wg, struct isim_error *err) ISIM_MUST_CHECK;
+
 /* ---- the two wire formats, for tests and fuzzers ---------------------- */
 
 /* The UAPI "set=1" request for changes, ending in the blank line. */
