@@ -407,7 +407,7 @@ int isim_wg_uapi_parse_get(const char *text, size_t len, struct isim_wg_device *
 	size_t klen, vlen, cap_lines = 0;
 	uint64_t v;
 	int line = 0, ret = -1, errnum = 0;
-	bool got_errno = false;
+	bool got_errno = false, ended = false;
 
 	*out = NULL;
 	if (sodium_init() < 0)
@@ -427,8 +427,10 @@ int isim_wg_uapi_parse_get(const char *text, size_t len, struct isim_wg_device *
 			goto out;
 		}
 		if (eol == p) {
-			if (got_errno && eol + 1 == end)
+			if (got_errno && eol + 1 == end) {
+				ended = true;
 				break;
+			}
 			isim_error_at(err, NULL, line, 0);
 			isim_error_set(err, ISIM_ERR_DATA, "line %d: a blank line %s", line,
 				       got_errno ? "with more after it" : "before \"errno=\"");
@@ -565,7 +567,7 @@ int isim_wg_uapi_parse_get(const char *text, size_t len, struct isim_wg_device *
 			goto twice;
 		peer_seen |= bit;
 	}
-	if (!got_errno) {
+	if (!ended) {
 		isim_error_at(err, NULL, line, 0);
 		isim_error_set(err, ISIM_ERR_DATA, "the reply ends without \"errno=\" and a blank line");
 		goto out;
