@@ -472,7 +472,7 @@ static pid_t fake_device(const char *sock, const char *req_path, const char *con
 		return pid;
 	}
 	for (i = 0; i < n; i++) {
-		char buf[65536];
+		char buf[65536] = { 0 };
 		size_t len = 0;
 		ssize_t r;
 		int fd = accept(lfd, NULL, NULL);
