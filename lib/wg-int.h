@@ -18,7 +18,8 @@ struct isim_wg {
 	/* UAPI: the socket's path; connected afresh for each request, as
 	 * wg(8) does. */
 	char sock_path[108];
-	int pending_fd; /* a set's connection awaiting its answer, or -1 */
+	int pending_fd;	  /* a set's connection awaiting its answer, or -1 */
+	size_t pending_n; /* the number of changes it holds */
 	/* netlink */
 	struct mnl_socket *nl;
 	uint16_t family;

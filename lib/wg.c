@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-#include <stdio.h>
+/* WireGuard devices behind one interface: the device type, the checks a
+ * change set passes before it is sent, and the choice of backend (the UAPI
+ * socket when the device has one, else the kernel's netlink family). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,46 +27,48 @@ struct isim_wg_peer *isim_wg_device_peer(const struct isim_wg_device *d, const u
 {
 	size_t i;
 
-	for (i = 0; d && i < d->npeers; i++) {
-		if (!memcmp(d->peers[i].public_key, key, ISIM_WG_KEY_LEN))
+	for (i = 0; i < d->npeers; i++)
+		if (memcmp(d->peers[i].public_key, key, ISIM_WG_KEY_LEN) == 0)
 			return &d->peers[i];
-	}
 	return NULL;
 }
 
-/* Arrays without a capacity field: room for 16 at first, doubled each
- * time the count reaches a power of two. */
-static bool full(size_t n, size_t first)
+/* Arrays grow by doubling without a capacity field: the capacity of an
+ * array of n elements is the power of two at or above n, so it is full
+ * exactly when n is 0 or a power of two. */
+static void *grow(void *p, size_t n, size_t size)
 {
-	return n == 0 || (n >= first && (n & (n - 1)) == 0);
+	size_t ncap;
+	void *q;
+
+	if (n && (n & (n - 1)) != 0)
+		return p;
+	ncap = n ? n * 2 : 1;
+	if (ncap > SIZE_MAX / size)
+		return NULL;
+	q = realloc(p, ncap * size);
+	return q;
 }
 
 struct isim_wg_peer *isim_wg_device_add_peer(struct isim_wg_device *d)
 {
-	struct isim_wg_peer *p;
+	struct isim_wg_peer *peers = grow(d->peers, d->npeers, sizeof(*d->peers));
 
-	if (full(d->npeers, 16)) {
-		p = realloc(d->peers, (d->npeers ? 2 * d->npeers : 16) * sizeof(*p));
-		if (!p)
-			return NULL;
-		d->peers = p;
-	}
-	p = &d->peers[d->npeers++];
-	memset(p, 0, sizeof(*p));
-	return p;
+	if (!peers)
+		return NULL;
+	d->peers = peers;
+	memset(&peers[d->npeers], 0, sizeof(*peers));
+	return &peers[d->npeers++];
 }
 
 int isim_wg_peer_add_allowed(struct isim_wg_peer *p, const struct isim_prefix *pr)
 {
-	struct isim_prefix *a;
+	struct isim_prefix *a = grow(p->allowed, p->nallowed, sizeof(*p->allowed));
 
-	if (full(p->nallowed, 4)) {
-		a = realloc(p->allowed, (p->nallowed ? 2 * p->nallowed : 4) * sizeof(*a));
-		if (!a)
-			return -1;
-		p->allowed = a;
-	}
-	p->allowed[p->nallowed++] = *pr;
+	if (!a)
+		return -1;
+	p->allowed = a;
+	a[p->nallowed++] = *pr;
 	return 0;
 }
 
@@ -77,59 +82,91 @@ static int key_cmp(const void *a, const void *b)
 	return memcmp(a, b, ISIM_WG_KEY_LEN);
 }
 
+static bool prefix_ok(const struct isim_prefix *p)
+{
+	struct isim_prefix c;
+	char text[ISIM_PREFIX_STRLEN];
+	const char *why;
+
+	if (p->family != AF_INET && p->family != AF_INET6)
+		return false;
+	if (p->len > (p->family == AF_INET ? 32 : 128))
+		return false;
+	/* The text form round-trips only for a prefix without host bits. */
+	isim_prefix_format(p, text);
+	return isim_prefix_parse(text, false, &c, &why) == 0 && isim_prefix_equal(&c, p);
+}
+
 int isim_wg_check_changes(const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
 {
-	uint8_t(*keys)[ISIM_WG_KEY_LEN];
+	uint8_t(*keys)[ISIM_WG_KEY_LEN] = NULL;
 	char b64[ISIM_WG_KEY_B64LEN];
+	int ret = -1;
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
-		const struct isim_wg_peer *c = &changes[i];
-		sa_family_t f = c->endpoint.sa.sa_family;
+		const struct isim_wg_peer *p = &changes[i];
+		sa_family_t fam = p->endpoint.sa.sa_family;
 
-		isim_wg_key_b64(c->public_key, b64);
-		if (c->flags & ISIM_WG_PEER_REMOVE)
-			continue;
-		if (f != AF_UNSPEC && f != AF_INET && f != AF_INET6)
-			return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: the endpoint is neither IPv4 nor IPv6",
-					      b64);
-		for (j = 0; j < c->nallowed; j++) {
-			const struct isim_prefix *p = &c->allowed[j];
-			struct isim_prefix t;
-			char text[ISIM_PREFIX_STRLEN];
-			const char *why;
+		if (fam != AF_UNSPEC && fam != AF_INET && fam != AF_INET6) {
+			isim_wg_key_b64(p->public_key, b64);
+			return isim_error_set(err, ISIM_ERR_USAGE,
+					      "peer %s: endpoint of address family %u, neither IPv4 nor IPv6", b64,
+					      (unsigned)fam);
+		}
+		for (j = 0; j < p->nallowed; j++) {
+			if (!prefix_ok(&p->allowed[j])) {
+				char text[ISIM_PREFIX_STRLEN];
 
-			if ((p->family != AF_INET && p->family != AF_INET6) ||
-			    p->len > (p->family == AF_INET ? 32 : 128))
-				return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: allowed IP %zu is not a prefix",
-						      b64, j);
-			/* Its text says what the device would make of it. */
-			isim_prefix_format(p, text);
-			if (isim_prefix_parse(text, false, &t, &why) < 0)
-				return isim_error_set(err, ISIM_ERR_USAGE, "peer %s: allowed IP %s %s", b64, text, why);
+				isim_wg_key_b64(p->public_key, b64);
+				if (p->allowed[j].family != AF_INET && p->allowed[j].family != AF_INET6)
+					return isim_error_set(err, ISIM_ERR_USAGE,
+							      "peer %s: allowed IP of address family %u, "
+							      "neither IPv4 nor IPv6",
+							      b64, (unsigned)p->allowed[j].family);
+				if (p->allowed[j].len > (p->allowed[j].family == AF_INET ? 32 : 128))
+					return isim_error_set(err, ISIM_ERR_USAGE,
+							      "peer %s: allowed IP with prefix length %u", b64,
+							      (unsigned)p->allowed[j].len);
+				isim_prefix_format(&p->allowed[j], text);
+				return isim_error_set(err, ISIM_ERR_USAGE,
+						      "peer %s: allowed IP '%s' has address bits set past its length",
+						      b64, text);
+			}
 		}
 	}
-	/* A key twice in one transaction says two things of one peer. */
-	keys = malloc((n ? n : 1) * sizeof(*keys));
+	if (n < 2)
+		return 0;
+	/* Sorted, a key given twice is two neighbours: O(n log n) for the
+	 * ten thousand peers of a large mesh. */
+	keys = malloc(n * sizeof(*keys));
 	if (!keys)
-		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory checking %zu peer changes", n);
 	for (i = 0; i < n; i++)
 		memcpy(keys[i], changes[i].public_key, ISIM_WG_KEY_LEN);
 	qsort(keys, n, sizeof(*keys), key_cmp);
 	for (i = 1; i < n; i++) {
-		if (!memcmp(keys[i - 1], keys[i], ISIM_WG_KEY_LEN)) {
+		if (memcmp(keys[i - 1], keys[i], ISIM_WG_KEY_LEN) == 0) {
 			isim_wg_key_b64(keys[i], b64);
-			free(keys);
-			return isim_error_set(err, ISIM_ERR_USAGE, "peer %s is changed twice in one set", b64);
+			isim_error_set(err, ISIM_ERR_USAGE, "peer %s: changed twice in one set", b64);
+			goto out;
 		}
 	}
+	ret = 0;
+out:
 	free(keys);
-	return 0;
+	return ret;
 }
 
 const char *isim_wg_backend_name(enum isim_wg_backend b)
 {
-	return b == ISIM_WG_NETLINK ? "netlink" : "uapi";
+	switch (b) {
+	case ISIM_WG_UAPI:
+		return "uapi";
+	case ISIM_WG_NETLINK:
+		return "netlink";
+	}
+	return "unknown";
 }
 
 enum isim_wg_backend isim_wg_backend_of(const struct isim_wg *wg)
@@ -137,45 +174,55 @@ enum isim_wg_backend isim_wg_backend_of(const struct isim_wg *wg)
 	return wg->backend;
 }
 
+/* An interface name as the kernel takes it (dev_valid_name): 1 to 15
+ * bytes, no '/', and neither "." nor "..". Whitespace and ':' are refused
+ * too, since iproute2 and the UAPI socket's file name cannot carry them. */
 static bool valid_ifname(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), i;
 
-	if (n == 0 || n >= ISIM_WG_IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+	if (n == 0 || n >= ISIM_WG_IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
-	for (; *s; s++) {
-		if (*s == '/' || *s == ':' || (unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+	for (i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= ' ' || s[i] == 0x7f)
 			return false;
-	}
 	return true;
 }
 
 int isim_wg_open(const char *dev, const char *uapi_dir, struct isim_wg **out, struct isim_error *err)
 {
-	struct isim_wg *wg;
+	struct isim_error uerr;
+	struct isim_wg *wg = NULL;
+	int ret = -1;
 
 	*out = NULL;
 	if (!valid_ifname(dev))
-		return isim_error_set(err, ISIM_ERR_USAGE,
-				      "'%.64s' is not an interface name (1 to 15 characters, no '/')", dev);
+		return isim_error_set(err, ISIM_ERR_USAGE, "'%.64s' is not an interface name (1 to 15 bytes, no '/')",
+				      dev);
 	wg = calloc(1, sizeof(*wg));
 	if (!wg)
-		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	snprintf(wg->name, sizeof(wg->name), "%s", dev);
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory opening %s", dev);
+	memcpy(wg->name, dev, strlen(dev) + 1);
 	wg->pending_fd = -1;
-	if (isim_wg_uapi_open(wg, uapi_dir ? uapi_dir : ISIM_WG_UAPI_DIR, err) == 0) {
-		wg->backend = ISIM_WG_UAPI;
-	} else if (err->kind != ISIM_ERR_NOINPUT) {
-		free(wg);
-		return -1;
-	} else if (isim_wg_nl_open(wg, err) == 0) {
-		wg->backend = ISIM_WG_NETLINK;
-	} else {
-		free(wg);
-		return -1;
+	wg->backend = ISIM_WG_UAPI;
+	isim_error_clear(&uerr);
+	if (isim_wg_uapi_open(wg, uapi_dir ? uapi_dir : ISIM_WG_UAPI_DIR, &uerr) == 0)
+		goto ok;
+	if (uerr.kind != ISIM_ERR_NOINPUT) {
+		if (err)
+			*err = uerr;
+		goto out;
 	}
+	wg->backend = ISIM_WG_NETLINK;
+	if (isim_wg_nl_open(wg, err) < 0)
+		goto out;
+ok:
 	*out = wg;
-	return 0;
+	wg = NULL;
+	ret = 0;
+out:
+	free(wg);
+	return ret;
 }
 
 void isim_wg_close(struct isim_wg *wg)
@@ -192,12 +239,14 @@ void isim_wg_close(struct isim_wg *wg)
 int isim_wg_get(struct isim_wg *wg, struct isim_wg_device **out, struct isim_error *err)
 {
 	*out = NULL;
-	return wg->backend == ISIM_WG_NETLINK ? isim_wg_nl_get(wg, out, err) : isim_wg_uapi_get(wg, out, err);
+	if (wg->backend == ISIM_WG_NETLINK)
+		return isim_wg_nl_get(wg, out, err);
+	return isim_wg_uapi_get(wg, out, err);
 }
 
 int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
 {
-	if (!n)
+	if (n == 0)
 		return 0;
 	if (isim_wg_check_changes(changes, n, err) < 0)
 		return -1;
