@@ -260,6 +260,31 @@ else
 	skip "a pending peer is removed on the next run" "no node_id row with a state/status column in wgadmit.db to mark pending"
 fi
 
+# ---- vpn-wireguard's apply-peers.sh: isim-wgadmit with the node's config ------
+mkdir -p "$WG/ap/lib"
+cp "$ISIM_ROOT/features/base-minimal/files/infrasim-config.sh" "$WG/ap/lib/config.sh"
+jq -n '{feature_config: {"vpn-wireguard": {interface: "wg3", network_cidr: "10.100.0.0/16",
+	persistent_keepalive: 7, narrow_admission: true}}}' >"$WG/ap/manifest.json"
+ap() { # FILE
+	in_ns 3 env ISIM_MANIFEST="$WG/ap/manifest.json" ISIM_LIBDIR="$WG/ap/lib" ISIM_TRUST_DIR="$WG/trust" \
+		ISIM_STATE_DIR="$WG/ap/state" ISIM_WG_UAPI_DIR="$(wg_uapi 3)" \
+		sh "$ISIM_ROOT/features/vpn-wireguard/files/apply-peers.sh" "$1"
+}
+fresh 40 | wg_sign signer >"$D/ap-good.json"
+fresh 41 | wg_sign signer | jq -c '.allowed_ips += ["10.100.141.0/24"]' >"$D/ap-forged.json"
+expect 0 "apply-peers.sh admits a signed peer into the configured interface" ap "$D/ap-good.json"
+same "... with its ranges, the configured keepalive, state in ISIM_STATE_DIR" "10.100.0.40/32 10.100.40.0/24 7 yes" \
+	"$(wg_allowed 3 "$(jq -r .identity.wg_public_key "$D/ap-good.json")") $(wg_on 3 show wg3 persistent-keepalive |
+		awk -v k="$(jq -r .identity.wg_public_key "$D/ap-good.json")" '$1 == k { print $2 }') $([ -s "$WG/ap/state/wgadmit.db" ] && echo yes)"
+expect 1 "apply-peers.sh refuses a forged descriptor" ap "$D/ap-forged.json"
+same "... as signature, and its key is not on wg3" "signature yes" \
+	"$(at 1 '.reason | split(":")[0]') $(absent 3 "$(jq -r .identity.wg_public_key "$D/ap-forged.json")" && echo yes)"
+jq '.feature_config["vpn-wireguard"].network_cidr = "10.100.40.0/24"' "$WG/ap/manifest.json" >"$WG/ap/m2" &&
+	mv "$WG/ap/m2" "$WG/ap/manifest.json"
+fresh 42 | wg_sign signer >"$D/ap-out.json"
+expect 1 "apply-peers.sh passes network_cidr: a peer outside 10.100.40.0/24 is refused" ap "$D/ap-out.json"
+same "... as outside network" "outside network" "$(at 1 '.reason | split(":")[0]')"
+
 # ---- the netlink backend ----------------------------------------------------------
 if ip -n "$(wg_ns 1)" link add isimwgt type wireguard 2>/dev/null; then
 	ip -n "$(wg_ns 1)" link set isimwgt up
