@@ -883,12 +883,7 @@ int wa_admit_main(int argc, char *argv[])
 	int ch, rc, ret, i;
 
 	isim_error_clear(&err);
-	while ((ch = isim_getopt(&g, argc, argv)) != -1) {
-		rc = wa_option(PROG, &o, ch, optarg);
-		if (rc == ISIM_EXIT_USAGE)
-			return rc;
-		if (rc)
-			continue;
+	while ((ch = wa_getopt(&g, &o, argc, argv)) != -1) {
 		switch (ch) {
 		case ISIM_GETOPT_EXIT:
 			return g.rc;

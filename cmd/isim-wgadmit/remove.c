@@ -64,12 +64,9 @@ int wa_remove_main(int argc, char *argv[])
 	int opt, rc, ret = 0, worst = 0;
 
 	isim_error_clear(&err);
-	while ((opt = isim_getopt(&g, argc, argv)) != -1) {
+	while ((opt = wa_getopt(&g, &o, argc, argv)) != -1) {
 		if (opt == ISIM_GETOPT_EXIT)
 			return g.rc;
-		rc = wa_option(PROG, &o, opt, optarg);
-		if (rc == ISIM_EXIT_USAGE)
-			return rc;
 	}
 	if (wa_options_finish(PROG, &o))
 		return ISIM_EXIT_USAGE;

@@ -91,12 +91,9 @@ int wa_show_main(int argc, char *argv[])
 	size_t i;
 	int ch, rc;
 
-	while ((ch = isim_getopt(&g, argc, argv)) != -1) {
+	while ((ch = wa_getopt(&g, &o, argc, argv)) != -1) {
 		if (ch == ISIM_GETOPT_EXIT)
 			return g.rc;
-		rc = wa_option(PROG, &o, ch, optarg);
-		if (rc == ISIM_EXIT_USAGE)
-			return rc;
 	}
 	if (optind < argc)
 		return isim_usage_error(PROG, "unexpected argument '%.64s'", argv[optind]);

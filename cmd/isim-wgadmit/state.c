@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "common/cli.h"
+#include "common/options.h"
 #include "common/paths.h"
 #include "isim/db.h"
 #include "isim/descriptor.h"
@@ -73,6 +74,24 @@ int wa_option(const char *prog, struct wa_opts *o, int c, const char *arg)
 		return isim_opt_once(prog, "--state-dir", &o->state_dir, arg) ? ISIM_EXIT_USAGE : 1;
 	}
 	return 0;
+}
+
+int wa_getopt(struct isim_getopt *g, struct wa_opts *o, int argc, char *argv[])
+{
+	int c, rc;
+
+	while ((c = isim_getopt(g, argc, argv)) != -1) {
+		if (c == ISIM_GETOPT_EXIT)
+			return c;
+		rc = wa_option(g->prog, o, c, optarg);
+		if (rc == ISIM_EXIT_USAGE) {
+			g->rc = rc;
+			return ISIM_GETOPT_EXIT;
+		}
+		if (!rc)
+			return c;
+	}
+	return -1;
 }
 
 int wa_options_finish(const char *prog, const struct wa_opts *o)

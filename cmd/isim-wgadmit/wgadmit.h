@@ -59,6 +59,10 @@ struct wa_opts {
 /* For getopt's c among WA_LONGOPTS: 1 taken, 0 not one of them, or
  * ISIM_EXIT_USAGE. */
 int wa_option(const char *prog, struct wa_opts *o, int c, const char *arg);
+/* isim_getopt, with the options of WA_LONGOPTS taken into o: the next
+ * other option, -1 after the last, or ISIM_GETOPT_EXIT (g->rc). */
+struct isim_getopt;
+int wa_getopt(struct isim_getopt *g, struct wa_opts *o, int argc, char *argv[]);
 /* After the options: --dev given. 0 or ISIM_EXIT_USAGE. */
 int wa_options_finish(const char *prog, const struct wa_opts *o);
 

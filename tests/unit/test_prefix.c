@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "isim/prefix.h"
+#include "testutil.h"
 
 struct good_case {
 	const char *in;
@@ -120,16 +121,9 @@ static void test_host_bits_ok(void **state)
 	assert_int_equal(isim_prefix_parse("10.1.2.3/33", true, &p, &why), -1);
 }
 
-static struct isim_prefix P(const char *s) {
-	struct isim_prefix p;
-	const char *why;
+#define P tu_prefix
 
-	assert_int_equal(isim_prefix_parse(s, false, &p, &why), 0);
-	return p;
-}
-
-static void
-test_relations(void **state)
+static void test_relations(void **state)
 {
 	struct isim_prefix a = P("10.0.0.0/8"), b = P("10.100.0.2/32"), c = P("11.0.0.0/8"), d = P("10.0.0.0/16"),
 			   z = P("0.0.0.0/0"), v6 = P("fd10:100::/64"), v6h = P("fd10:100::2/128"), v6z = P("::/0"),

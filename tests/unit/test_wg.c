@@ -37,16 +37,9 @@ static void key_fill(uint8_t key[static ISIM_WG_KEY_LEN], uint8_t v)
 	memset(key, v, ISIM_WG_KEY_LEN);
 }
 
-static struct isim_prefix P(const char *s) {
-	struct isim_prefix p;
-	const char *why;
+#define P tu_prefix
 
-	assert_int_equal(isim_prefix_parse(s, false, &p, &why), 0);
-	return p;
-}
-
-static void
-set_v4(union isim_wg_endpoint *ep, const char *a, uint16_t port)
+static void set_v4(union isim_wg_endpoint *ep, const char *a, uint16_t port)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->in.sin_family = AF_INET;

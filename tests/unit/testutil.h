@@ -14,6 +14,7 @@
 
 #include "isim/error.h"
 #include "isim/file.h"
+#include "isim/prefix.h"
 
 /* The folder of test vectors: $ISIM_VECTORS, else $ISIM_ROOT/tests/vectors,
  * else tests/vectors (static buffer). */
@@ -27,6 +28,16 @@ static inline const char *tu_vectors(void)
 	else
 		snprintf(buf, sizeof(buf), "%s/tests/vectors", root && *root ? root : ".");
 	return buf;
+}
+
+/* A prefix the test knows to be well formed. */
+static inline struct isim_prefix tu_prefix(const char *s)
+{
+	struct isim_prefix p;
+	const char *why;
+
+	assert_int_equal(isim_prefix_parse(s, false, &p, &why), 0);
+	return p;
 }
 
 /* A fresh folder under /tmp; free() the name, isim_rmtree() the folder. */
