@@ -260,6 +260,14 @@ else
 	skip "a pending peer is removed on the next run" "no node_id row with a state/status column in wgadmit.db to mark pending"
 fi
 
+# ---- a narrow node comes back with another key ---------------------------------
+fresh 43 | wg_sign signer >"$D/n43a.json"
+fresh 43 ".issued_at = \"$(wg_time '-30 minutes')\"" | wg_sign signer >"$D/n43b.json"
+expect 0 "node-43 is added narrow" wgadmit 1 admit --narrow-only "$D/n43a.json"
+expect 0 "... and then admitted under a new key" wgadmit 1 admit -d "$WG/trust" "$D/n43b.json"
+same "... which has its ranges, while the narrow key is gone" "10.100.0.43/32 10.100.43.0/24 yes" \
+	"$(wg_allowed 1 "$(jq -r .identity.wg_public_key "$D/n43b.json")") $(absent 1 "$(jq -r .identity.wg_public_key "$D/n43a.json")" && echo yes)"
+
 # ---- vpn-wireguard's apply-peers.sh: isim-wgadmit with the node's config ------
 mkdir -p "$WG/ap/lib"
 cp "$ISIM_ROOT/features/base-minimal/files/infrasim-config.sh" "$WG/ap/lib/config.sh"
