@@ -152,13 +152,23 @@ wg_node() {
 		ip -n "$wg_nsn" link set "wg$wg_n" up
 }
 
-# wg_mesh N...: the underlay and nodes N...; skips the whole test if that
-# cannot be made here.
+# wg_mesh N...: the underlay and nodes N..., after wg_require; skips the
+# whole test if this kernel cannot make network namespaces. A daemon that
+# does not start where everything it needs is present is a failure.
 wg_mesh() {
+	wg_require
 	wg_underlay || wg_skip_all "cannot make network namespaces here"
 	for wg_x in "$@"; do
-		wg_node "$wg_x" || wg_skip_all "cannot start wireguard-go in a namespace"
+		wg_node "$wg_x" || wg_bail "wireguard-go wg$wg_x starts in its namespace"
 	done
+}
+
+# wg_bail DESCRIPTION: the test stops on a failed step: its "not ok",
+# then the plan.
+wg_bail() {
+	not_ok "$1"
+	finish
+	exit 1
 }
 
 # wg_signer NAME: a minisign key pair $WG/NAME, NAME.pub; prints its key id.
