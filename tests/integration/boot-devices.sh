@@ -1,7 +1,8 @@
 #!/bin/sh
 # The Debian image booted as a user boots it, under QEMU (TCG) and not
 # through isim-build --test: on QEMU's own NIC models, and on none, the
-# guest loads its drivers, gets an address by DHCP and starts sshd; with
+# guest loads its drivers, gets an address by DHCP and starts sshd; from a
+# root disk on virtio-scsi and on SATA as well as virtio-blk; with
 # sshd reachable or not, QMP's system_powerdown (the ACPI power button,
 # what virsh shutdown sends) makes it shut down through OpenRC and power
 # off, so that QEMU exits by itself. Real parts: the Debian base (built
@@ -20,6 +21,9 @@ UP=${ISIM_BOOT_SECONDS:-600}
 isim-compose -q -o "$T/comp" "$p"
 expect 0 "builds $p on debian:bookworm" isim-build --base debian:bookworm -o "$T/a" "$T/comp"
 img=$T/a/$p.qcow2
+# The root disk's options for boot (disk below puts it elsewhere).
+virtio_root="-drive file=$img,if=virtio,format=qcow2"
+rootdrive=$virtio_root
 kver=$(jq -r .kernel "$T/out")
 tar=$(jq -r .base_rootfs "$T/out")
 tar -xOf "$tar" "./usr/lib/modules/$kver/modules.dep" >"$T/modules.dep" 2>/dev/null
@@ -64,8 +68,9 @@ boot() {
 	name=$1
 	shift
 	rm -f "$T/$name.log" "$T/$name.qmp"
+	# shellcheck disable=SC2086 # $rootdrive is a list of options
 	qemu-system-x86_64 -machine q35,accel=tcg -m 1024 -nographic -no-reboot -snapshot \
-		-drive "file=$img,if=virtio,format=qcow2" \
+		$rootdrive \
 		-drive "file=$T/seed.img,if=virtio,format=raw,readonly=on" \
 		-qmp "unix:$T/$name.qmp,server=on,wait=off" "$@" \
 		</dev/null >"$T/$name.log" 2>&1 &
@@ -176,6 +181,28 @@ esac
 nic e1000 e1000
 nic e1000e e1000e
 nic rtl8139 8139too
+
+# ---- QEMU's disk controllers ----------------------------------------------------
+# disk NAME QEMU-OPTIONS...: the root disk on another controller (the
+# kernel command line names it by label, not as /dev/vda2).
+disk() {
+	name=$1
+	shift
+	rootdrive="$*"
+	if boot "$name" -nic none; then
+		ok "$name: the image boots to its selftests from a root disk on $name"
+		selftest "$name" "sshd is running"
+		powerdown "$name"
+	else
+		not_ok "$name: the image boots to its selftests from a root disk on $name" "$(tail -n 30 "$T/$name.log")"
+		kill "$qpid" 2>/dev/null
+		wait "$qpid" 2>/dev/null
+	fi
+	rootdrive=$virtio_root
+}
+disk virtio-scsi -device virtio-scsi-pci,id=scsi0 -drive "file=$img,if=none,id=root,format=qcow2" \
+	-device scsi-hd,drive=root,bus=scsi0.0
+disk sata -drive "file=$img,if=none,id=root,format=qcow2" -device ide-hd,drive=root,bus=ide.0
 
 # ---- no NIC at all ------------------------------------------------------------
 if boot none -nic none; then
