@@ -136,6 +136,9 @@ put interfaces.eth0 0644 /etc/network/interfaces.d/eth0
 # Ed25519 and ECDSA host keys only, and restarts the SSH server by its
 # OpenRC name (files/cloud.cfg.debian).
 put cloud.cfg.debian 0644 /etc/cloud/cloud.cfg.d/05-infrasim-debian.cfg
+# The stages in one process, which imports cloud-init once (files/cloud-stage.sh).
+put cloud-stage.sh 0644 /usr/lib/infrasim/cloud-stage.sh
+put cloud-init-stages 0755 /usr/lib/infrasim/cloud-init-stages
 # The system locale is C.UTF-8 (built into glibc): cloud-init's locale
 # module then has nothing to generate (its default, en_US.UTF-8, fails
 # without locale-gen's data and costs seconds).
