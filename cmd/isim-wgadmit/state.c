@@ -409,6 +409,25 @@ out:
 	return ret;
 }
 
+/* Statement which of c (sql), prepared on its first use: once a node, a
+ * statement's preparing would be most of its cost. The caller resets it
+ * (done) after its step. */
+static int stmt(struct wa_ctx *c, int which, const char *sql, sqlite3_stmt **st, struct isim_error *err)
+{
+	if (!c->stmts[which] && isim_db_prepare(c->db, sql, &c->stmts[which], err) < 0)
+		return -1;
+	*st = c->stmts[which];
+	return 0;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
+}
+
 int wa_db_put(struct wa_ctx *c, const struct wa_node *n, const char *descriptor, struct isim_error *err)
 {
 	static const char sql[] = "INSERT OR REPLACE INTO nodes (dev, node_id, wg_key, state, allowed_ips,"
@@ -421,7 +440,7 @@ int wa_db_put(struct wa_ctx *c, const struct wa_node *n, const char *descriptor,
 	wa_key_b64(n->key, key);
 	if (prefixes_text(n->allowed, n->nallowed, &allowed) < 0)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	if (isim_db_prepare(c->db, sql, &st, err) < 0)
+	if (stmt(c, WA_STMT_PUT, sql, &st, err) < 0)
 		goto out;
 	/* A row of another node with this key (rotated away in this run)
 	 * goes first: keys are unique. */
@@ -445,7 +464,7 @@ int wa_db_put(struct wa_ctx *c, const struct wa_node *n, const char *descriptor,
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	done(st);
 	free(allowed);
 	return ret;
 }
@@ -488,7 +507,7 @@ int wa_db_pending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], c
 	int ret = -1;
 
 	wa_key_b64(key, k);
-	if (isim_db_prepare(c->db, sql, &st, err) < 0)
+	if (stmt(c, WA_STMT_PENDING, sql, &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, c->dev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
@@ -498,7 +517,7 @@ int wa_db_pending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], c
 		isim_db_error(c->db, "cannot record a pending key", err);
 	else
 		ret = 0;
-	sqlite3_finalize(st);
+	done(st);
 	return ret;
 }
 
@@ -512,7 +531,7 @@ int wa_db_decide(struct wa_ctx *c, const char *node_id, const uint8_t *key, cons
 	char k[45];
 	int ret = -1;
 
-	if (isim_db_prepare(c->db, sql, &st, err) < 0)
+	if (stmt(c, WA_STMT_DECIDE, sql, &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
 	sqlite3_bind_text(st, 2, c->dev, -1, SQLITE_STATIC);
@@ -531,7 +550,7 @@ int wa_db_decide(struct wa_ctx *c, const char *node_id, const uint8_t *key, cons
 		isim_db_error(c->db, "cannot record the decision", err);
 	else
 		ret = 0;
-	sqlite3_finalize(st);
+	done(st);
 	return ret;
 }
 
@@ -850,6 +869,8 @@ void wa_close(struct wa_ctx *c)
 	free(c->nodes);
 	free(c->by_id);
 	free(c->by_key);
+	for (i = 0; i < WA_NSTMTS; i++)
+		sqlite3_finalize(c->stmts[i]);
 	isim_db_close(c->db);
 	isim_wg_device_free(c->device);
 	isim_wg_close(c->wg);

@@ -85,13 +85,17 @@ struct wa_node {
 	bool gone; /* removed in this run */
 };
 
+/* The statements run once a node (state.c), kept prepared for the run. */
+enum { WA_STMT_PUT, WA_STMT_PENDING, WA_STMT_DECIDE, WA_NSTMTS };
+
 struct wa_ctx {
 	const char *prog;
 	char dev[ISIM_WG_IFNAMSIZ];
 	struct isim_wg *wg;
 	struct isim_wg_device *device; /* as read at open */
 	sqlite3 *db;
-	struct wa_node *nodes; /* this device's rows */
+	sqlite3_stmt *stmts[WA_NSTMTS]; /* prepared on first use (state.c) */
+	struct wa_node *nodes;		/* this device's rows */
 	size_t nnodes, capnodes;
 	size_t *by_id, *by_key, hcap, hused; /* their index (state.c) */
 	int lock_fd;			     /* the state's lock, held until wa_close; -1 none */

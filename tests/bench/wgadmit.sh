@@ -23,6 +23,10 @@ wg_skip_all() {
 	echo "bench: wgadmit skipped: $1" >&2
 	exit 0
 }
+wg_bail() {
+	echo "bench: wgadmit: this failed: $1" >&2
+	exit 1
+}
 wg_require
 if ! isim-sign descriptor --help 2>&1 | grep -q -- --stream; then
 	echo "bench: isim-sign descriptor has no --stream" >&2
