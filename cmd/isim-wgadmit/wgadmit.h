@@ -86,7 +86,12 @@ struct wa_node {
 };
 
 /* The statements run once a node (state.c), kept prepared for the run. */
-enum { WA_STMT_PUT, WA_STMT_PENDING, WA_STMT_DECIDE, WA_NSTMTS };
+enum {
+	WA_STMT_PUT,
+	WA_STMT_PENDING,
+	WA_STMT_DECIDE,
+	WA_NSTMTS
+};
 
 struct wa_ctx {
 	const char *prog;
