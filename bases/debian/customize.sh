@@ -104,6 +104,19 @@ for s in devfs hwdrivers localmount hostname sysctl bootmisc seedrng syslog \
 	acpid networking sshd cloud-init-local cloud-init cloud-config cloud-final; do
 	put "$s.initd" 0755 "/etc/init.d/$s"
 done
+# /etc/rc.conf with only its settings: OpenRC sources it once for each
+# init script when it makes its dependency tree, at every boot, and 320
+# lines of comments cost a third of a second of that under TCG.
+cat >"$root/etc/rc.conf" <<'EOF'
+# Global OpenRC configuration (see rc.conf in OpenRC's documentation for
+# every setting): the Debian package's settings, without its comments.
+rc_loopsolver_enable="YES"
+rc_loopsolver_warnings="YES"
+rc_tty_number=12
+EOF
+# OpenRC's services that this base does not run (getty is inittab's, and
+# there are no cgroups per service): one script fewer to source each.
+rm -f "$root/etc/init.d/agetty" "$root/etc/init.d/cgroups"
 # OpenRC's output_log and error_log through dpkg's start-stop-daemon.
 put start-stop-daemon.sh 0755 /usr/lib/rc/bin/start-stop-daemon
 # sysinit: everything before the default runlevel (Debian's inittab runs
