@@ -75,6 +75,15 @@ struct run {
 	size_t batch;
 	int worst;
 	const char *input; /* the input's name, for messages */
+	FILE *in;
+	struct isim_jsonl *rd;
+	struct ahead {
+		struct cand *q; /* a ring of batch entries */
+		size_t head, n;
+		bool end; /* what follows the queue: the end (got 0), or */
+		int got;  /* a read error (got -1, err) */
+		struct isim_error err;
+	} ahead;
 	/* Every AllowedIP on the device, by owner, sorted. */
 	struct owner *owners;
 	size_t nowners, capowners;
@@ -291,18 +300,17 @@ static bool inside_network(const struct run *r, const struct isim_prefix *p)
 }
 
 /* Read what the device change needs from a descriptor that passed the
- * schema, and decide what kind of change it asks for. Refusals here come
+ * schema: what needs neither the device nor the state, so that it can be
+ * done ahead, while the device takes the batch before. Refusals here come
  * before anything touches the device. */
-static int examine(struct run *r, struct cand *k, struct isim_error *err)
+static int read_cand(const struct run *r, struct cand *k, struct isim_error *err)
 {
 	const cJSON *ips = cJSON_GetObjectItemCaseSensitive(k->doc, "allowed_ips"), *it;
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(k->doc, "identity");
 	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(k->doc, "endpoints");
 	const char *s, *why;
-	char text[ISIM_PREFIX_STRLEN], other[ISIM_PREFIX_STRLEN], msg[512];
+	char msg[512];
 	struct isim_buf jcs = { 0 };
-	const struct owner *o;
-	const struct wa_node *row, *holder;
 	time_t t;
 	size_t i;
 	uint8_t hash[ISIM_SHA256_BYTES];
@@ -354,6 +362,18 @@ static int examine(struct run *r, struct cand *k, struct isim_error *err)
 	if (isim_sha256(k->jcs, strlen(k->jcs), hash) < 0)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "cannot hash");
 	isim_hex(hash, sizeof(hash), k->digest);
+	return 0;
+}
+
+/* Decide what kind of change a descriptor that read_cand read asks for,
+ * against the device and the state as they are now. */
+static int classify(struct run *r, struct cand *k)
+{
+	char text[ISIM_PREFIX_STRLEN], other[ISIM_PREFIX_STRLEN];
+	const struct owner *o;
+	const struct wa_node *row, *holder;
+	const char *s;
+	size_t i;
 
 	row = wa_node_by_id(r->c, k->node_id);
 	holder = wa_node_by_key(r->c, k->key);
@@ -399,6 +419,14 @@ static int examine(struct run *r, struct cand *k, struct isim_error *err)
 	if (k->kind == K_ROTATE)
 		k->nnarrow = 0;
 	return 0;
+}
+
+/* read_cand, then classify unless refused already. */
+static int examine(struct run *r, struct cand *k, struct isim_error *err)
+{
+	if (read_cand(r, k, err) < 0)
+		return -1;
+	return k->v.reason[0] ? 0 : classify(r, k);
 }
 
 /* Two descriptors of one batch that would touch one node, key or range
@@ -545,6 +573,111 @@ static void say_malformed(const struct run *r, const struct cand *k)
 	fprintf(stderr, PROG ": %s:%d: %s\n", r->input, k->line, clean);
 }
 
+/* More input is there without waiting: in stdio's buffer (glibc keeps
+ * the unread part between _IO_read_ptr and _IO_read_end), or on the fd. */
+static bool input_ready(FILE *f)
+{
+	struct pollfd p = { .fd = fileno(f), .events = POLLIN };
+
+	if (f->_IO_read_ptr < f->_IO_read_end)
+		return true;
+	return poll(&p, 1, 0) > 0;
+}
+
+/* A line that is not JSON: refused in its place in the batch, so that the
+ * verdicts keep the input's order (and said on stderr with the others). */
+static void bad_line(struct cand *k, const struct isim_error *e, int line)
+{
+	char msg[sizeof(e->msg) + 600];
+
+	memset(k, 0, sizeof(*k));
+	k->line = line;
+	if (e->pointer[0])
+		snprintf(msg, sizeof(msg), "%s: %s", e->pointer, e->msg);
+	else
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+	refuse(k, "malformed: %s", msg);
+}
+
+/* One descriptor of the input, read: 1 with *k (refused already when the
+ * line is malformed or fails the schema), 0 at the end, or -1 with err
+ * when the input cannot be read. */
+static int read_one(struct run *r, struct cand *k, struct isim_error *err)
+{
+	cJSON *doc;
+	int got;
+
+	memset(k, 0, sizeof(*k));
+	isim_error_clear(err);
+	got = isim_jsonl_next(r->rd, &doc, err);
+	if (got == 0)
+		return 0;
+	if (got < 0) {
+		if (err->kind != ISIM_ERR_DATA)
+			return -1;
+		bad_line(k, err, r->rd->line);
+		return 1;
+	}
+	k->line = r->rd->line;
+	k->doc = doc;
+	isim_error_clear(err);
+	if (isim_schema_check(r->schema, doc, err) < 0) {
+		cJSON *nid = cJSON_GetObjectItemCaseSensitive(doc, "node_id");
+
+		if (err->kind != ISIM_ERR_DATA) {
+			cand_free(k);
+			return -1;
+		}
+		if (cJSON_IsString(nid) && strlen(nid->valuestring) < sizeof(k->node_id))
+			snprintf(k->node_id, sizeof(k->node_id), "%s", nid->valuestring);
+		refuse(k, "schema: %s: %s", err->pointer[0] ? err->pointer : "/", err->msg);
+		return 1;
+	}
+	if (read_cand(r, k, err) < 0) {
+		cand_free(k);
+		return -1;
+	}
+	return 1;
+}
+
+/* While the device takes a batch: read what input is there, up to a
+ * batch, so that the next batch is read by then. The end of the input and
+ * a read error wait in the queue behind what came before them. */
+static void read_ahead(struct run *r)
+{
+	struct ahead *a = &r->ahead;
+	int got;
+
+	while (!a->end && a->n < r->batch && input_ready(r->in)) {
+		got = read_one(r, &a->q[(a->head + a->n) % r->batch], &a->err);
+		if (got <= 0) {
+			a->end = true;
+			a->got = got;
+			break;
+		}
+		a->n++;
+	}
+}
+
+/* The next descriptor: from the queue read_ahead filled, else the input. */
+static int next_cand(struct run *r, struct cand *k, struct isim_error *err)
+{
+	struct ahead *a = &r->ahead;
+
+	if (a->n) {
+		*k = a->q[a->head];
+		memset(&a->q[a->head], 0, sizeof(a->q[a->head]));
+		a->head = (a->head + 1) % r->batch;
+		a->n--;
+		return 1;
+	}
+	if (a->end) {
+		*err = a->err;
+		return a->got;
+	}
+	return read_one(r, k, err);
+}
+
 /* One batch: record the new keys as pending, add them narrow, verify,
  * widen the verified and remove the others in one change, record. */
 static int decide(struct run *r, struct cand *ks, size_t n)
@@ -649,13 +782,10 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 		}
 		k->kind = K_REFUSED;
 	}
-	rc = wa_apply_end(c);
-	if (!rc)
-		rc = wa_apply(c, ch, nch);
-	if (rc) {
-		ret = rc;
-		goto out;
-	}
+	/* What the state will say is written while the device works; it is
+	 * committed once the device has taken the change, and rolled back if
+	 * it has not (a run killed in between leaves the device ahead of the
+	 * state, which the next run reconciles). */
 	if (isim_db_begin(c->db, &err) < 0)
 		goto fail;
 	begun = true;
@@ -691,6 +821,16 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 	}
 	if (nnew && wa_db_clear_pending(c, &err) < 0)
 		goto fail;
+	read_ahead(r);
+	rc = wa_apply_end(c);
+	if (!rc)
+		rc = wa_apply(c, ch, nch);
+	if (rc) {
+		isim_db_rollback(c->db);
+		begun = false;
+		ret = rc;
+		goto out;
+	}
 	if (isim_db_commit(c->db, &err) < 0)
 		goto fail;
 	begun = false;
@@ -764,50 +904,29 @@ out:
 	return ret;
 }
 
-/* More input is there without waiting: in stdio's buffer (glibc keeps
- * the unread part between _IO_read_ptr and _IO_read_end), or on the fd. */
-static bool input_ready(FILE *f)
-{
-	struct pollfd p = { .fd = fileno(f), .events = POLLIN };
-
-	if (f->_IO_read_ptr < f->_IO_read_end)
-		return true;
-	return poll(&p, 1, 0) > 0;
-}
-
-/* A malformed line is a verdict of its own. */
-/* A line that is not JSON: refused in its place in the batch, so that the
- * verdicts keep the input's order (and said on stderr with the others). */
-static void bad_line(struct cand *k, const struct isim_error *e, int line)
-{
-	char msg[sizeof(e->msg) + 600];
-
-	memset(k, 0, sizeof(*k));
-	k->line = line;
-	if (e->pointer[0])
-		snprintf(msg, sizeof(msg), "%s: %s", e->pointer, e->msg);
-	else
-		snprintf(msg, sizeof(msg), "%s", e->msg);
-	refuse(k, "malformed: %s", msg);
-}
-
 static int run_input(struct run *r, FILE *in, const char *name)
 {
 	struct isim_jsonl rd;
 	struct isim_error err;
 	struct cand *ks;
 	size_t n = 0, i;
-	cJSON *doc;
 	int got, rc = 0;
 	bool eof = false, carry = false;
 	struct cand next = { 0 };
 
 	ks = calloc(r->batch + 1, sizeof(*ks));
-	if (!ks) {
+	memset(&r->ahead, 0, sizeof(r->ahead));
+	r->ahead.q = calloc(r->batch, sizeof(*r->ahead.q));
+	if (!ks || !r->ahead.q) {
+		free(ks);
+		free(r->ahead.q);
+		r->ahead.q = NULL;
 		fprintf(stderr, PROG ": out of memory\n");
 		return ISIM_EXIT_SOFTWARE;
 	}
 	r->input = name;
+	r->in = in;
+	r->rd = &rd;
 	isim_jsonl_init(&rd, in, name);
 	while (!eof || carry) {
 		n = 0;
@@ -817,40 +936,20 @@ static int run_input(struct run *r, FILE *in, const char *name)
 			carry = false;
 		}
 		while (!eof && n < r->batch) {
-			if (n && !input_ready(in))
+			if (n && !r->ahead.n && !r->ahead.end && !input_ready(in))
 				break;
-			isim_error_clear(&err);
-			got = isim_jsonl_next(&rd, &doc, &err);
+			got = next_cand(r, &next, &err);
 			if (got == 0) {
 				eof = true;
 				break;
 			}
 			if (got < 0) {
-				if (err.kind != ISIM_ERR_DATA) {
-					rc = isim_fail(PROG, &err);
-					goto out;
-				}
-				bad_line(&ks[n++], &err, rd.line);
-				continue;
-			}
-			memset(&next, 0, sizeof(next));
-			next.line = rd.line;
-			next.doc = doc;
-			isim_error_clear(&err);
-			if (isim_schema_check(r->schema, doc, &err) < 0) {
-				cJSON *nid = cJSON_GetObjectItemCaseSensitive(doc, "node_id");
-
-				if (err.kind != ISIM_ERR_DATA) {
-					cand_free(&next);
-					rc = isim_fail(PROG, &err);
-					goto out;
-				}
-				if (cJSON_IsString(nid) && strlen(nid->valuestring) < sizeof(next.node_id))
-					snprintf(next.node_id, sizeof(next.node_id), "%s", nid->valuestring);
-				refuse(&next, "schema: %s: %s", err.pointer[0] ? err.pointer : "/", err.msg);
-			} else if (examine(r, &next, &err) < 0) {
-				cand_free(&next);
 				rc = isim_fail(PROG, &err);
+				goto out;
+			}
+			if (!next.v.reason[0] && classify(r, &next) < 0) {
+				cand_free(&next);
+				rc = ISIM_EXIT_SOFTWARE;
 				goto out;
 			}
 			for (i = 0; i < n; i++) {
@@ -893,8 +992,14 @@ out:
 	cand_free(&next);
 	for (i = 0; i < n && rc; i++)
 		cand_free(&ks[i]);
+	for (i = 0; i < r->ahead.n; i++)
+		cand_free(&r->ahead.q[(r->ahead.head + i) % r->batch]);
+	free(r->ahead.q);
+	memset(&r->ahead, 0, sizeof(r->ahead));
 	free(ks);
 	isim_jsonl_free(&rd);
+	r->rd = NULL;
+	r->in = NULL;
 	return rc;
 }
 
