@@ -76,7 +76,7 @@ struct run {
 	int worst;
 	const char *input; /* the input's name, for messages */
 	FILE *in;
-	struct isim_jsonl *rd;
+	struct isim_jsonl rd; /* of in */
 	struct ahead {
 		struct cand *q; /* a ring of batch entries */
 		size_t head, n;
@@ -609,16 +609,16 @@ static int read_one(struct run *r, struct cand *k, struct isim_error *err)
 
 	memset(k, 0, sizeof(*k));
 	isim_error_clear(err);
-	got = isim_jsonl_next(r->rd, &doc, err);
+	got = isim_jsonl_next(&r->rd, &doc, err);
 	if (got == 0)
 		return 0;
 	if (got < 0) {
 		if (err->kind != ISIM_ERR_DATA)
 			return -1;
-		bad_line(k, err, r->rd->line);
+		bad_line(k, err, r->rd.line);
 		return 1;
 	}
-	k->line = r->rd->line;
+	k->line = r->rd.line;
 	k->doc = doc;
 	isim_error_clear(err);
 	if (isim_schema_check(r->schema, doc, err) < 0) {
@@ -906,7 +906,6 @@ out:
 
 static int run_input(struct run *r, FILE *in, const char *name)
 {
-	struct isim_jsonl rd;
 	struct isim_error err;
 	struct cand *ks;
 	size_t n = 0, i;
@@ -926,8 +925,7 @@ static int run_input(struct run *r, FILE *in, const char *name)
 	}
 	r->input = name;
 	r->in = in;
-	r->rd = &rd;
-	isim_jsonl_init(&rd, in, name);
+	isim_jsonl_init(&r->rd, in, name);
 	while (!eof || carry) {
 		n = 0;
 		if (carry) {
@@ -997,8 +995,7 @@ out:
 	free(r->ahead.q);
 	memset(&r->ahead, 0, sizeof(r->ahead));
 	free(ks);
-	isim_jsonl_free(&rd);
-	r->rd = NULL;
+	isim_jsonl_free(&r->rd);
 	r->in = NULL;
 	return rc;
 }
