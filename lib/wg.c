@@ -177,7 +177,7 @@ enum isim_wg_backend isim_wg_backend_of(const struct isim_wg *wg)
 /* An interface name as the kernel takes it (dev_valid_name): 1 to 15
  * bytes, no '/', and neither "." nor "..". Whitespace and ':' are refused
  * too, since iproute2 and the UAPI socket's file name cannot carry them. */
-static bool valid_ifname(const char *s)
+bool isim_wg_ifname_valid(const char *s)
 {
 	size_t n = strlen(s), i;
 
@@ -196,9 +196,8 @@ int isim_wg_open(const char *dev, const char *uapi_dir, struct isim_wg **out, st
 	int ret = -1;
 
 	*out = NULL;
-	if (!valid_ifname(dev))
-		return isim_error_set(err, ISIM_ERR_USAGE, "'%.64s' is not an interface name (1 to 15 bytes, no '/')",
-				      dev);
+	if (!isim_wg_ifname_valid(dev))
+		return isim_error_set(err, ISIM_ERR_USAGE, "'%.64s' is not " ISIM_WG_IFNAME_RULE, dev);
 	wg = calloc(1, sizeof(*wg));
 	if (!wg)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory opening %s", dev);

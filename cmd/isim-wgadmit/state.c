@@ -98,6 +98,9 @@ int wa_options_finish(const char *prog, const struct wa_opts *o)
 {
 	if (!o->dev)
 		return isim_usage_error(prog, "--dev DEV is required");
+	/* Before anything is opened, so that it is said as a usage error. */
+	if (!isim_wg_ifname_valid(o->dev))
+		return isim_bad_value(prog, "--dev", o->dev, ISIM_WG_IFNAME_RULE);
 	return 0;
 }
 

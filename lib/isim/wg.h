@@ -76,6 +76,11 @@ enum isim_wg_backend {
 
 struct isim_wg;
 
+/* dev can name a network interface: 1 to 15 bytes, none of them '/', ':',
+ * white space or control characters, and not "." or "..". */
+#define ISIM_WG_IFNAME_RULE "an interface name (1 to 15 bytes, no '/', ':' or white space)"
+bool isim_wg_ifname_valid(const char *dev);
+
 /*
  * The device dev: its UAPI socket uapi_dir/dev.sock when there is one
  * (uapi_dir NULL: ISIM_WG_UAPI_DIR), else the kernel's netlink family.

@@ -424,7 +424,10 @@ static void test_open_names(void **state)
 		assert_int_equal(isim_wg_open(names[i], "/nonexistent", &wg, &err), -1);
 		assert_int_equal(err.kind, ISIM_ERR_USAGE);
 		assert_null(wg);
+		assert_false(isim_wg_ifname_valid(names[i]));
 	}
+	assert_true(isim_wg_ifname_valid("wg0"));
+	assert_true(isim_wg_ifname_valid("0123456789abcde"));
 	assert_string_equal(isim_wg_backend_name(ISIM_WG_UAPI), "uapi");
 	assert_string_equal(isim_wg_backend_name(ISIM_WG_NETLINK), "netlink");
 }
