@@ -367,7 +367,7 @@ static int read_cand(const struct run *r, struct cand *k, struct isim_error *err
 
 /* Decide what kind of change a descriptor that read_cand read asks for,
  * against the device and the state as they are now. */
-static int classify(struct run *r, struct cand *k)
+static void classify(struct run *r, struct cand *k)
 {
 	char text[ISIM_PREFIX_STRLEN], other[ISIM_PREFIX_STRLEN];
 	const struct owner *o;
@@ -377,22 +377,28 @@ static int classify(struct run *r, struct cand *k)
 
 	row = wa_node_by_id(r->c, k->node_id);
 	holder = wa_node_by_key(r->c, k->key);
-	if (holder && holder != row)
-		return refuse(k, "key in use: /identity/wg_public_key is node '%s''s", holder->node_id);
-	if (!holder && !row && isim_wg_device_peer(r->c->device, k->key))
-		return refuse(k, "key in use: /identity/wg_public_key is a peer of %s that isim-wgadmit did not add",
-			      r->c->dev);
+	if (holder && holder != row) {
+		refuse(k, "key in use: /identity/wg_public_key is node '%s''s", holder->node_id);
+		return;
+	}
+	if (!holder && !row && isim_wg_device_peer(r->c->device, k->key)) {
+		refuse(k, "key in use: /identity/wg_public_key is a peer of %s that isim-wgadmit did not add",
+		       r->c->dev);
+		return;
+	}
 	k->kind = K_NEW;
 	if (row && row->state == WA_ADMITTED) {
 		if (!strcmp(row->digest, k->digest) && !memcmp(row->key, k->key, sizeof(k->key))) {
 			k->kind = K_SAME;
-			return 0;
+			return;
 		}
-		if (k->issued <= row->issued_at)
-			return refuse(k,
-				      "replay: /issued_at is not later than that of the descriptor node '%s' was "
-				      "admitted with",
-				      k->node_id);
+		if (k->issued <= row->issued_at) {
+			refuse(k,
+			       "replay: /issued_at is not later than that of the descriptor node '%s' was "
+			       "admitted with",
+			       k->node_id);
+			return;
+		}
 		k->kind = memcmp(row->key, k->key, sizeof(k->key)) ? K_ROTATE : K_REGRANT;
 		memcpy(k->old_key, row->key, sizeof(k->old_key));
 	} else if (row) {
@@ -407,18 +413,18 @@ static int classify(struct run *r, struct cand *k)
 		isim_prefix_format(&k->ranges[i], text);
 		isim_prefix_format(&o->p, other);
 		s = owner_name(r, o->key);
-		if (s)
-			return refuse(k, "overlap: /allowed_ips/%zu: %s overlaps %s of node '%s'", i, text, other, s);
-		return refuse(k,
-			      "overlap: /allowed_ips/%zu: %s overlaps %s of a peer of %s that isim-wgadmit did "
-			      "not add",
-			      i, text, other, r->c->dev);
+		if (s) {
+			refuse(k, "overlap: /allowed_ips/%zu: %s overlaps %s of node '%s'", i, text, other, s);
+			return;
+		}
+		refuse(k, "overlap: /allowed_ips/%zu: %s overlaps %s of a peer of %s that isim-wgadmit did not add", i,
+		       text, other, r->c->dev);
+		return;
 	}
 	/* A new key of an admitted node gets nothing before it verifies:
 	 * its host routes are the node's old key's. */
 	if (k->kind == K_ROTATE)
 		k->nnarrow = 0;
-	return 0;
 }
 
 /* read_cand, then classify unless refused already. */
@@ -426,7 +432,9 @@ static int examine(struct run *r, struct cand *k, struct isim_error *err)
 {
 	if (read_cand(r, k, err) < 0)
 		return -1;
-	return k->v.reason[0] ? 0 : classify(r, k);
+	if (!k->v.reason[0])
+		classify(r, k);
+	return 0;
 }
 
 /* Two descriptors of one batch that would touch one node, key or range
@@ -945,11 +953,8 @@ static int run_input(struct run *r, FILE *in, const char *name)
 				rc = isim_fail(PROG, &err);
 				goto out;
 			}
-			if (!next.v.reason[0] && classify(r, &next) < 0) {
-				cand_free(&next);
-				rc = ISIM_EXIT_SOFTWARE;
-				goto out;
-			}
+			if (!next.v.reason[0])
+				classify(r, &next);
 			for (i = 0; i < n; i++) {
 				if (next.kind != K_REFUSED && ks[i].kind != K_REFUSED && conflicts(&ks[i], &next))
 					break;
