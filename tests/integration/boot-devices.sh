@@ -125,6 +125,23 @@ powerdown() {
 	contains "$name: ... and the kernel's power-off" "$T/$name.log" "reboot: Power down"
 }
 
+# booted NAME TEXT QEMU-OPTIONS...: boot, and "ok TEXT" when the image
+# reached its selftests; else "not ok TEXT" with the console's end, QEMU
+# stopped, and false.
+booted() {
+	b_name=$1
+	b_text=$2
+	shift 2
+	if boot "$b_name" "$@"; then
+		ok "$b_text"
+		return 0
+	fi
+	not_ok "$b_text" "$(tail -n 30 "$T/$b_name.log")"
+	kill "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	return 1
+}
+
 # selftest NAME TEXT: the console's selftest report has the line "ok N - TEXT".
 selftest() {
 	if tr -d '\r' <"$T/$1.log" | grep -q "^ok [0-9]* - $2\$"; then
@@ -147,13 +164,8 @@ nic() {
 		return
 	}
 	shift 2
-	if ! boot "$model" -nic "user,model=$model,hostfwd=tcp:127.0.0.1:$port-:22" "$@"; then
-		not_ok "$model: the image boots to its selftests" "$(tail -n 30 "$T/$model.log")"
-		kill "$qpid" 2>/dev/null
-		wait "$qpid" 2>/dev/null
-		return
-	fi
-	ok "$model: the image boots to its selftests"
+	booted "$model" "$model: the image boots to its selftests" \
+		-nic "user,model=$model,hostfwd=tcp:127.0.0.1:$port-:22" "$@" || return
 	selftest "$model" "a network interface besides lo is up"
 	selftest "$model" "sshd is running"
 	# QEMU's user network answers the forward only when the guest, at the
@@ -189,14 +201,9 @@ disk() {
 	name=$1
 	shift
 	rootdrive="$*"
-	if boot "$name" -nic none; then
-		ok "$name: the image boots to its selftests from a root disk on $name"
+	if booted "$name" "$name: the image boots to its selftests from a root disk on $name" -nic none; then
 		selftest "$name" "sshd is running"
 		powerdown "$name"
-	else
-		not_ok "$name: the image boots to its selftests from a root disk on $name" "$(tail -n 30 "$T/$name.log")"
-		kill "$qpid" 2>/dev/null
-		wait "$qpid" 2>/dev/null
 	fi
 	rootdrive=$virtio_root
 }
@@ -205,15 +212,10 @@ disk virtio-scsi -device virtio-scsi-pci,id=scsi0 -drive "file=$img,if=none,id=r
 disk sata -drive "file=$img,if=none,id=root,format=qcow2" -device ide-hd,drive=root,bus=ide.0
 
 # ---- no NIC at all ------------------------------------------------------------
-if boot none -nic none; then
-	ok "none: the image boots to its selftests without a NIC"
+if booted none "none: the image boots to its selftests without a NIC" -nic none; then
 	selftest none "sshd is running"
 	selftest none "the infrasim firewall table is loaded"
 	powerdown none
-else
-	not_ok "none: the image boots to its selftests without a NIC" "$(tail -n 30 "$T/none.log")"
-	kill "$qpid" 2>/dev/null
-	wait "$qpid" 2>/dev/null
 fi
 
 finish
