@@ -51,21 +51,12 @@ static struct tu_run sign_full(const char *const *args)
 
 /* Each test works in a fresh folder holding an unencrypted key k (k.pub)
  * and a file a.txt. */
-struct where {
-	char *dir;
-	char old[PATH_MAX];
-};
-
 static int setup(void **state)
 {
 	static const char *const keygen[] = { "keygen", "-W", "-o", "k", NULL };
-	struct where *w = calloc(1, sizeof(*w));
+	struct tu_where *w = tu_enter_tmpdir();
 	struct tu_run r;
 
-	assert_non_null(w);
-	assert_non_null(getcwd(w->old, sizeof(w->old)));
-	w->dir = tu_tmpdir();
-	assert_int_equal(chdir(w->dir), 0);
 	r = sign(keygen);
 	assert_int_equal(r.code, 0);
 	tu_run_free(&r);
@@ -77,13 +68,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct where *w = *state;
-
 	unsetenv("ISIM_SIGN_KEY");
-	assert_int_equal(chdir(w->old), 0);
-	assert_int_equal(isim_rmtree(w->dir), 0);
-	free(w->dir);
-	free(w);
+	tu_leave_tmpdir(*state);
 	return 0;
 }
 

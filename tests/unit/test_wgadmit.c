@@ -24,19 +24,10 @@
 /* Each test runs in a fresh folder holding an empty UAPI folder u (no
  * device has a socket there) and no state folder st, which ISIM_STATE_DIR
  * names. */
-struct where {
-	char *dir;
-	char old[PATH_MAX];
-};
-
 static int setup(void **state)
 {
-	struct where *w = calloc(1, sizeof(*w));
+	struct tu_where *w = tu_enter_tmpdir();
 
-	assert_non_null(w);
-	assert_non_null(getcwd(w->old, sizeof(w->old)));
-	w->dir = tu_tmpdir();
-	assert_int_equal(chdir(w->dir), 0);
 	assert_int_equal(mkdir("u", 0755), 0);
 	assert_int_equal(setenv("ISIM_STATE_DIR", "st", 1), 0);
 	*state = w;
@@ -45,13 +36,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct where *w = *state;
-
 	unsetenv("ISIM_STATE_DIR");
-	assert_int_equal(chdir(w->old), 0);
-	assert_int_equal(isim_rmtree(w->dir), 0);
-	free(w->dir);
-	free(w);
+	tu_leave_tmpdir(*state);
 	return 0;
 }
 

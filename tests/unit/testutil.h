@@ -66,6 +66,32 @@ static inline int tu_teardown_tmpdir(void **state)
 	return 0;
 }
 
+/* A fresh folder a test works in (its current folder until
+ * tu_leave_tmpdir), and the folder it came from. */
+struct tu_where {
+	char *dir;
+	char old[PATH_MAX];
+};
+
+static inline struct tu_where *tu_enter_tmpdir(void)
+{
+	struct tu_where *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	assert_non_null(getcwd(w->old, sizeof(w->old)));
+	w->dir = tu_tmpdir();
+	assert_int_equal(chdir(w->dir), 0);
+	return w;
+}
+
+static inline void tu_leave_tmpdir(struct tu_where *w)
+{
+	assert_int_equal(chdir(w->old), 0);
+	assert_int_equal(isim_rmtree(w->dir), 0);
+	free(w->dir);
+	free(w);
+}
+
 /* dir/rel joined into a static buffer (one at a time). */
 static inline const char *tu_path(const char *dir, const char *rel)
 {
