@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/cli.h"
 #include "common/options.h"
 #include "common/paths.h"
 #include "common/secret.h"
+#include "isim/descriptor.h"
 #include "isim/trust.h"
 
 int isim_key_option(const char *prog, struct isim_key_opt *k, int c, const char *arg)
@@ -70,6 +72,39 @@ bool isim_parse_long(const char *s, long lo, long hi, long *out)
 	if (errno || end == s || *end || v < lo || v > hi)
 		return false;
 	*out = v;
+	return true;
+}
+
+bool isim_parse_at_ms(const char *s, int64_t *ms)
+{
+	const char *p;
+	time_t t;
+	long long v;
+	char *end;
+	int frac = 0, scale = 100;
+
+	if (s[0] != '@') {
+		if (isim_parse_rfc3339(s, &t) < 0)
+			return false;
+		*ms = (int64_t)t * 1000;
+		return true;
+	}
+	if (s[1] < '0' || s[1] > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s + 1, &end, 10);
+	if (errno || v > INT64_MAX / 1000 - 1)
+		return false;
+	p = end;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+		if (p == end + 1)
+			return false;
+	}
+	if (*p)
+		return false;
+	*ms = (int64_t)v * 1000 + frac;
 	return true;
 }
 

@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Options more than one tool takes, spelled and checked in one place:
@@ -95,6 +96,11 @@ int isim_dir_option(const char *prog, struct isim_dir_opts *d, int c, const char
 /* A decimal number from lo to hi, the whole string: the value of
  * options such as --memory or --timeout. */
 bool isim_parse_long(const char *s, long lo, long hi, long *out);
+
+/* A --at TIME: RFC 3339 ("2026-01-01T00:00:00Z"; a fraction is dropped),
+ * or @SECONDS since the epoch with up to three decimals ("@1767225600.25"),
+ * into milliseconds since the epoch. */
+bool isim_parse_at_ms(const char *s, int64_t *ms);
 
 /* A command's options, read with getopt_long, and what every command does
  * with them the same way: -h (--help) prints its usage on stdout, -V

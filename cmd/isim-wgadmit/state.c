@@ -146,18 +146,12 @@ struct cJSON *wa_time_json(int64_t t)
 
 int wa_parse_at(const char *s, time_t *out)
 {
-	char *end;
-	long long v;
+	int64_t ms;
 
-	if (s[0] == '@') {
-		errno = 0;
-		v = strtoll(s + 1, &end, 10);
-		if (end == s + 1 || *end || v < 0 || errno)
-			return -1;
-		*out = (time_t)v;
-		return 0;
-	}
-	return isim_parse_rfc3339(s, out);
+	if (!isim_parse_at_ms(s, &ms) || ms < 0)
+		return -1;
+	*out = (time_t)(ms / 1000);
+	return 0;
 }
 
 void wa_reason_word(char *reason, size_t size)

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#include "common/cli.h"
+#include "rv.h"
+
+static const struct isim_cmd cmds[] = {
+	{ "addr", rv_addr_main, "the rendezvous addresses of a time's slots, as JSON", rv_addr_usage },
+	{ "run", rv_run_main, "discover the mesh's nodes on a link: signed descriptors as JSON Lines", rv_run_usage },
+};
+
+static const struct isim_tool tool = {
+	.prog = "isim-rendezvous",
+	.cmds = cmds,
+	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	.epilog = "The mesh secret: $" RV_SECRET_ENV " (default " RV_SECRET_DEFAULT
+		  "). Exit status: see isim-rendezvous(1).",
+};
+
+int isim_rendezvous_main(int argc, char *argv[])
+{
+	return isim_tool_main(&tool, argc, argv);
+}
