@@ -118,9 +118,18 @@ bool isim_rv_slot_at(const struct isim_rv_sched *s, int64_t t, struct isim_rv_sl
 	return true;
 }
 
-static bool held_at(const struct isim_rv_sched *s, const struct isim_rv_slot *sl, int64_t t)
+/* Whether t is within reach of sl: a slot's length either side of it,
+ * and extra beyond that. */
+static bool near(const struct isim_rv_slot *sl, int64_t reach, int64_t t)
 {
-	return t >= sl->start - (int64_t)s->slot_ms && t < sl->end + (int64_t)s->slot_ms;
+	return t >= sl->start - reach && t < sl->end + reach;
+}
+
+/* An address is held half a slot longer either side than the window, so
+ * that one whose clock is a whole slot ahead finds it there already. */
+static int64_t hold_reach(const struct isim_rv_sched *s)
+{
+	return (int64_t)(s->slot_ms + s->slot_ms / 2);
 }
 
 /* The slots of the epochs around t (the one before, t's, and the one
@@ -150,7 +159,7 @@ static void add_held(const struct isim_rv_sched *s, const struct isim_rv_slot *s
 {
 	struct held_ctx *h = ctx;
 
-	if (held_at(s, sl, t) && h->n < ISIM_RV_HELD_MAX)
+	if (near(sl, hold_reach(s), t) && h->n < ISIM_RV_HELD_MAX)
 		h->out[h->n++] = *sl;
 }
 
@@ -164,8 +173,8 @@ size_t isim_rv_slots_held(const struct isim_rv_sched *s, int64_t t, struct isim_
 
 static void earliest(const struct isim_rv_sched *s, const struct isim_rv_slot *sl, int64_t t, void *ctx)
 {
-	int64_t *next = ctx, L = (int64_t)s->slot_ms;
-	const int64_t when[3] = { sl->start - L, sl->start, sl->end + L };
+	int64_t *next = ctx, r = hold_reach(s);
+	const int64_t when[3] = { sl->start - r, sl->start, sl->end + r };
 	int i;
 
 	for (i = 0; i < 3; i++) {
@@ -190,7 +199,7 @@ bool isim_rv_in_window(const struct isim_rv_sched *s, int64_t t, uint64_t epoch,
 	if (slot >= s->slots || epoch > (uint64_t)INT64_MAX / s->epoch_ms - 2)
 		return false;
 	slot_of(s, epoch, slot, &sl);
-	return held_at(s, &sl, t);
+	return near(&sl, (int64_t)s->slot_ms, t);
 }
 
 /* ---- datagrams --------------------------------------------------------------- */

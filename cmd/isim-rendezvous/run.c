@@ -403,11 +403,17 @@ static void send_to(struct daemon *d, uint8_t type, const struct isim_rv_slot *s
 	struct iovec iov = { .iov_base = buf };
 	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1 };
 	struct in6_pktinfo pi = { .ipi6_ifindex = d->link.ifindex };
+	struct isim_rv_msg own = { 0 };
 	struct cmsghdr *cm;
 
 	if (!d->have_src || !d->link.ifindex)
 		return;
 	iov.iov_len = isim_rv_seal(d->k, type, sl->epoch, sl->slot, d->desc, d->desc_len, buf);
+	/* What this node sends, heard back (a replay), is not news to it. */
+	own.epoch = sl->epoch;
+	own.slot = sl->slot;
+	memcpy(own.tag, buf + iov.iov_len - ISIM_RV_TAG, ISIM_RV_TAG);
+	(void)isim_rv_seen_check(&d->seen, &d->o->sched, rv_now(d->o), &own);
 	memcpy(&sa.sin6_addr, to, 16);
 	sa.sin6_scope_id = d->link.ifindex;
 	/* The source is this node's own address, whatever the kernel would

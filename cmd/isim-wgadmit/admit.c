@@ -35,7 +35,8 @@ void wa_admit_usage(FILE *f)
 		   "       [--keepalive N] [--at TIME] [--narrow-only | --no-narrow] [--batch N] [FILE...]\n"
 		   "\n"
 		   "Admit peers to the WireGuard device DEV from their signed node descriptors,\n"
-		   "one a line (JSON Lines; FILE, or standard input): each new peer is added\n"
+		   "one a line (JSON Lines; FILE, or standard input; a line of isim-rendezvous\n"
+		   "run is taken for its descriptor): each new peer is added\n"
 		   "with its host routes (/32, /128) only, its descriptor is verified against\n"
 		   "the trusted signers, and then it gets every range it declares, or is\n"
 		   "removed. Prints one JSON verdict a line, in input order: {\"node_id\",\n"
@@ -607,6 +608,19 @@ static void bad_line(struct cand *k, const struct isim_error *e, int line)
 	refuse(k, "malformed: %s", msg);
 }
 
+/* A line of isim-rendezvous run carries the descriptor it found in its
+ * member "descriptor", beside where it was found: that descriptor. */
+static cJSON *unwrap(cJSON *doc)
+{
+	cJSON *d = cJSON_GetObjectItemCaseSensitive(doc, "descriptor");
+
+	if (!cJSON_IsObject(d) || cJSON_GetObjectItemCaseSensitive(doc, "identity"))
+		return doc;
+	cJSON_DetachItemViaPointer(doc, d);
+	cJSON_Delete(doc);
+	return d;
+}
+
 /* One descriptor of the input, read: 1 with *k (refused already when the
  * line is malformed or fails the schema), 0 at the end, or -1 with err
  * when the input cannot be read. */
@@ -627,7 +641,8 @@ static int read_one(struct run *r, struct cand *k, struct isim_error *err)
 		return 1;
 	}
 	k->line = r->rd.line;
-	k->doc = doc;
+	k->doc = unwrap(doc);
+	doc = k->doc;
 	isim_error_clear(err);
 	if (isim_schema_check(r->schema, doc, err) < 0) {
 		cJSON *nid = cJSON_GetObjectItemCaseSensitive(doc, "node_id");

@@ -95,9 +95,10 @@ struct isim_rv_slot {
 /* The slot that time t is in: true, or false when t is in the part of an
  * epoch after its slots (t < 0 is never in one). */
 bool isim_rv_slot_at(const struct isim_rv_sched *s, int64_t t, struct isim_rv_slot *out);
-/* The slots whose addresses a node holds at t: each from one slot length
- * before it starts to one after it ends, so that clocks up to a slot apart
- * lose nothing and an address is there before its slot begins. At most
+/* The slots whose addresses a node holds at t: each from one and a half
+ * slot lengths before it starts to as long after it ends, so that clocks
+ * up to a slot apart lose nothing and an address is there before any
+ * node's slot begins. At most
  * ISIM_RV_HELD_MAX, in time order; returns how many. */
 #define ISIM_RV_HELD_MAX 4
 size_t isim_rv_slots_held(const struct isim_rv_sched *s, int64_t t, struct isim_rv_slot out[static ISIM_RV_HELD_MAX]);

@@ -105,8 +105,8 @@ static void test_schedule(void **state)
 	assert_int_equal(h[0].slot, 0);
 	assert_int_equal(h[1].slot, 1);
 	assert_int_equal(h[2].slot, 2);
-	/* Half a slot before the epoch's slots: slot 0 is there already. */
-	n = isim_rv_slots_held(&sched, 99750, h);
+	/* 0.6 slots before the epoch's slots: slot 0 is there already. */
+	n = isim_rv_slots_held(&sched, 99400, h);
 	assert_int_equal(n, 1);
 	assert_int_equal(h[0].epoch, 10);
 	assert_int_equal(h[0].slot, 0);
@@ -116,10 +116,13 @@ static void test_schedule(void **state)
 	assert_int_equal(h[0].slot, 3);
 	assert_int_equal(isim_rv_slots_held(&sched, 105000, h), 0);
 
-	/* What changes next: slot 2 is added at 100500 (a slot ahead). */
-	assert_int_equal(isim_rv_next_change(&sched, 100000), 100500);
-	assert_int_equal(isim_rv_next_change(&sched, 102400), 102500);
-	assert_int_equal(isim_rv_next_change(&sched, 105000), 109500);
+	/* What changes next: slot 2 is added at 100250 (1.5 slots ahead),
+	 * slot 3 removed at 102750, epoch 11's slot 0 added at 109250. */
+	assert_int_equal(isim_rv_next_change(&sched, 100000), 100250);
+	assert_int_equal(isim_rv_next_change(&sched, 102400), 102750);
+	assert_int_equal(isim_rv_next_change(&sched, 105000), 109250);
+	/* A slot starts: the time to send. */
+	assert_int_equal(isim_rv_next_change(&sched, 100260), 100500);
 
 	/* The window: one slot either side, across an epoch boundary too. */
 	assert_true(isim_rv_in_window(&sched, 100700, 10, 2));
