@@ -20,6 +20,7 @@
 #include "common/secret.h"
 #include "isim/archive.h"
 #include "isim/buf.h"
+#include "isim/descriptor.h"
 #include "isim/file.h"
 #include "isim/intoto.h"
 #include "isim/json.h"
@@ -84,6 +85,9 @@ struct test {
 	char work[PATH_MAX];
 	double boot_seconds;
 	bool stopped; /* the machine ended before SELFTEST END */
+	/* The test's trusted signer, made for trusted_signer, which also
+	 * signs the test node_descriptor. */
+	struct isim_ms_seckey *signer;
 };
 
 static const cJSON *get(const cJSON *o, const char *k)
@@ -162,24 +166,77 @@ static int address_in(const char *cidr, struct isim_buf *out)
 	return 0;
 }
 
+/* A node descriptor for the test: this node's address as its one range,
+ * random keys (nothing admits it), valid from an hour ago for a day,
+ * signed by the test's trusted signer. */
+static int test_descriptor(struct test *t, struct isim_buf *out, struct isim_error *err)
+{
+	const cJSON *cidr = get(get(get(t->manifest, "feature_config"), "vpn-wireguard"), "network_cidr");
+	struct isim_buf addr = { 0 };
+	uint8_t key[32];
+	char b64[64], when[32], *slash, *text = NULL;
+	cJSON *d = cJSON_CreateObject(), *o;
+	time_t now = time(NULL);
+	int ret = -1;
+
+	if (!d || (!t->signer && isim_ms_seckey_new(&t->signer, err) < 0))
+		goto out;
+	if (address_in(cJSON_IsString(cidr) ? cidr->valuestring : "10.100.0.0/16", &addr) < 0 || addr.oom) {
+		isim_error_set(err, ISIM_ERR_DATA, "network_cidr is not a CIDR");
+		goto out;
+	}
+	addr.s[strcspn(addr.s, "\n")] = '\0';
+	if ((slash = strchr(addr.s, '/')))
+		snprintf(slash, addr.len - (size_t)(slash - addr.s) + 1, "%s", strchr(addr.s, ':') ? "/128" : "/32");
+	cJSON_AddStringToObject(d, "node_id", "isim-test");
+	o = cJSON_AddObjectToObject(d, "identity");
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2base64(b64, sizeof(b64), key, sizeof(key), sodium_base64_VARIANT_ORIGINAL);
+	cJSON_AddStringToObject(o, "wg_public_key", b64);
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2base64(b64, sizeof(b64), key, sizeof(key), sodium_base64_VARIANT_ORIGINAL);
+	cJSON_AddStringToObject(o, "ed25519_public_key", b64);
+	o = cJSON_AddObjectToObject(d, "endpoints");
+	cJSON_AddStringToObject(o, "wireguard", "10.0.2.15:51820");
+	o = cJSON_AddArrayToObject(d, "allowed_ips");
+	cJSON_AddItemToArray(o, cJSON_CreateString(addr.s));
+	now -= 3600;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	cJSON_AddStringToObject(d, "issued_at", when);
+	now += 86400 + 3600;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	cJSON_AddStringToObject(d, "expires_at", when);
+	if (isim_descriptor_sign(d, t->signer->sk, t->signer->keyid, err) < 0)
+		goto out;
+	if (!(text = isim_json_print(d, false))) {
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	isim_buf_printf(out, "%s\n", text);
+	ret = 1;
+out:
+	free(text);
+	isim_buf_free(&addr);
+	cJSON_Delete(d);
+	return ret;
+}
+
 /* A test value for the inputs the catalog's features declare; the rest
  * must be given with --input. Returns 1 when it made one, 0 when it
  * cannot, -1 on error. */
-static int make_value(const struct test *t, const char *name, struct isim_buf *out, struct isim_error *err)
+static int make_value(struct test *t, const char *name, struct isim_buf *out, struct isim_error *err)
 {
 	uint8_t rnd[32];
 	char hex[65];
 
 	if (strcmp(name, "trusted_signer") == 0) {
-		struct isim_ms_seckey *sk = NULL;
 		struct isim_ms_pubkey pk;
 		char text[ISIM_MS_COMMENT_MAX + 100];
 		int n;
 
-		if (isim_ms_seckey_new(&sk, err) < 0)
+		if (!t->signer && isim_ms_seckey_new(&t->signer, err) < 0)
 			return -1;
-		isim_ms_seckey_pubkey(sk, &pk);
-		isim_ms_seckey_free(sk);
+		isim_ms_seckey_pubkey(t->signer, &pk);
 		snprintf(pk.comment, sizeof(pk.comment), "isim-build test signer");
 		n = isim_ms_pubkey_format(&pk, text, sizeof(text));
 		if (n < 0)
@@ -187,6 +244,8 @@ static int make_value(const struct test *t, const char *name, struct isim_buf *o
 		isim_buf_putn(out, text, (size_t)n);
 		return 1;
 	}
+	if (strcmp(name, "node_descriptor") == 0)
+		return test_descriptor(t, out, err);
 	if (strcmp(name, "mesh_secret") == 0 || strcmp(name, "auth_key") == 0) {
 		randombytes_buf(rnd, sizeof(rnd));
 		sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
@@ -235,8 +294,10 @@ static int add_inputs(struct test *t, struct isim_nocloud *seed, struct isim_err
 				made = 1;
 			}
 		}
-		if (made || !required)
+		if (made)
 			continue;
+		/* An optional input gets a test value too where one can be
+		 * made (the node's descriptor), so that what uses it runs. */
 		made = make_value(t, name->valuestring, &v, err);
 		if (made > 0 && v.oom)
 			made = isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
@@ -247,6 +308,8 @@ static int add_inputs(struct test *t, struct isim_nocloud *seed, struct isim_err
 		isim_buf_free(&v);
 		if (made < 0)
 			return -1;
+		if (!made && !required)
+			continue;
 		if (!made)
 			return isim_error_set(err, ISIM_ERR_USAGE,
 					      "input '%s' is required and has no test value: give one with "
@@ -551,6 +614,7 @@ out:
 	cJSON_Delete(report);
 	cJSON_Delete(att);
 	cJSON_Delete(t->stmt);
+	isim_ms_seckey_free(t->signer);
 	free(text);
 	return ret;
 }

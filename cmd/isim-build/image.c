@@ -220,10 +220,11 @@ static int install_composed(struct build *b, const char *name, const char *dest,
 }
 
 /* The tools the features call inside the guest (isim-verify to check
- * descriptors, isim-wgadmit to admit peers, isim-sign for attestations). */
+ * descriptors, isim-wgadmit to admit peers, isim-sign for attestations,
+ * isim-rendezvous to find peers). */
 static int install_tools(struct build *b, struct isim_error *err)
 {
-	static const char *const tools[] = { "isim-verify", "isim-sign", "isim-wgadmit" };
+	static const char *const tools[] = { "isim-verify", "isim-sign", "isim-wgadmit", "isim-rendezvous" };
 	char src[PATH_MAX], dst[PATH_MAX], sha[ISIM_SHA256_HEX], dep[64];
 	size_t i;
 

@@ -218,58 +218,29 @@ expect 1 "verify-signature.sh node-descriptor: another signer's is refused" vs n
 # WireGuard device: tests/integration/wgadmit.sh.
 
 # ---- rendezvous-ipv6: rendezvousd ------------------------------------------------
+# The wrapper runs isim-rendezvous with the feature's configuration; the
+# protocol itself is tests/integration/rendezvous.sh's, and the known
+# answers of tests/vectors/rendezvous/kat.tsv tests/unit/test_rendezvous.c's
+# and rendezvous-errors.sh's.
 RV=features/rendezvous-ipv6/files/rendezvousd
-rv() { ISIM_MANIFEST=$M ISIM_LIBDIR=$T/lib MESH_SECRET_FILE=$T/secret busybox sh "$RV" "$@"; }
-hexof() { od -An -v -tx1 | tr -d ' \n'; }
-printf 'Jefe\n' >"$T/secret"
-same "rendezvousd --hmac: RFC 4231 test case 2 (a trailing newline is not part of the secret)" \
-	5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843 \
-	"$(rv --hmac "$(printf 'what do ya want for nothing?' | hexof)")"
-for len in 1 32 64 65 131; do
-	head -c "$len" /dev/urandom | tr '\n\r' 'ab' >"$T/secret"
-	head -c 16 /dev/urandom >"$T/msg"
-	same "rendezvousd --hmac agrees with openssl's HMAC for a $len-byte secret" \
-		"$(openssl dgst -sha256 -mac HMAC -macopt "hexkey:$(hexof <"$T/secret")" -r <"$T/msg" | cut -c1-64)" \
-		"$(rv --hmac "$(hexof <"$T/msg")")"
-done
-# The known answers of tests/vectors/rendezvous/kat.tsv, computed apart
-# from the script (see SOURCE.md there).
-KAT=tests/vectors/rendezvous/kat.tsv
-n=0
-while IFS='	' read -r epoch slot secret want; do
-	case $epoch in '#'* | '') continue ;; esac
-	perl -e 'print pack("H*", $ARGV[0])' "$secret" >"$T/secret"
-	same "rendezvousd --print $epoch $slot: the address of $KAT" "$want" "$(rv --print "$epoch" "$slot")"
-	n=$((n + 1))
-done <"$KAT"
-check "... $n rows, at least 10" test "$n" -ge 10
-
-# An address as rendezvousd prints it: fe80:: and four groups.
-is_ll() { printf '%s\n' "$1" | grep -Eqx 'fe80::([0-9a-f]{1,4}:){3}[0-9a-f]{1,4}'; }
-# Both are such addresses, and differ.
-differ_ll() { is_ll "$1" && is_ll "$2" && [ "$1" != "$2" ]; }
-a=$(rv --print 100 0)
-check "rendezvousd --print: a link-local address ($a)" is_ll "$a"
-same "... the same for the same slot" "$a" "$(rv --print 100 0)"
-check "... another for the next slot" differ_ll "$a" "$(rv --print 100 1)"
-if need_root; then
-	check "... written as ip(8) shows it once held" unshare -n sh -c \
-		"ip link set lo up && ip -6 addr add '$a/64' dev lo nodad && ip -6 -o addr show dev lo | grep -q ' $a/64 '"
-else
-	skip "... written as ip(8) shows it once held" "needs root"
-fi
-printf 'other secret, as long as the first\n' >"$T/secret"
-check "... another for another secret" differ_ll "$a" "$(rv --print 100 0)"
-rm -f "$T/secret"
-expect 66 "rendezvousd: exits 66 without the secret" rv --print 100 0
-printf 'x%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 >"$T/secret"
+rvd() { # MANIFEST ARG...
+	rvd_m=$1
+	shift
+	env ISIM_MANIFEST="$rvd_m" ISIM_LIBDIR="$T/lib" ISIM_MESH_SECRET="$T/secret" \
+		ISIM_NODE_DESCRIPTOR="$T/signed.json" ISIM_RUNDIR="$T/run" busybox sh "$RV" "$@"
+}
+(umask 077 && printf 'x%.0s' 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 >"$T/secret")
 printf 'name: tight\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [rendezvous-ipv6]\nfeature_config:\n  rendezvous-ipv6: {epoch_seconds: 10, slots_per_epoch: 4, slot_duration_ms: 5000}\n' \
 	>"$T/profiles/tight.yaml"
 isim-compose -q --profiles-dir "$T/profiles" -o "$T/tight" tight
-expect 78 "rendezvousd: refuses slots that do not fit in an epoch" \
-	env ISIM_MANIFEST="$T/tight/manifest.json" ISIM_LIBDIR="$T/lib" MESH_SECRET_FILE="$T/secret" busybox sh "$RV"
-contains "... and says why" "$T/err" "4 slots of 5000 ms do not fit in an epoch of 10 s"
-expect 64 "rendezvousd: usage" rv --frobnicate
+expect 64 "rendezvousd: passes the feature's schedule on, which isim-rendezvous refuses when it does not fit" \
+	rvd "$T/tight/manifest.json"
+contains "... and says why" "$T/err" "4 slots of 5000 ms do not fit in an epoch of 10000 ms"
+rm -f "$T/secret"
+printf 'name: roomy\nversion: 1.0.0\nbase: alpine:3.19\nfeatures: [rendezvous-ipv6]\n' >"$T/profiles/roomy.yaml"
+isim-compose -q --profiles-dir "$T/profiles" -o "$T/roomy" roomy
+expect 66 "rendezvousd: exits 66 without the secret" rvd "$T/roomy/manifest.json"
+contains "... naming it" "$T/err" "$T/secret"
 
 # ---- control-mtls: verify-mtls.sh -------------------------------------------------
 mkdir "$T/pki" "$T/mtls"
