@@ -551,7 +551,7 @@ int isim_ms_seckey_load(const char *path, struct isim_ms_seckey **out, struct is
 	*out = NULL;
 	if (ms_init(err) < 0)
 		return -1;
-	if (isim_secret_file_read(path, SECKEY_FILE_MAX, &buf, &mode, err) < 0 ||
+	if (isim_secret_file_read(path, "secret key", SECKEY_FILE_MAX, &buf, &mode, err) < 0 ||
 	    isim_ms_seckey_parse((const char *)buf.p, buf.len, path, out, err) < 0)
 		goto out;
 	/* Checked once the file is known to be a secret key, so that a public

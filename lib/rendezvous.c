@@ -42,6 +42,7 @@ struct isim_rv_keys *isim_rv_keys_new(const uint8_t *secret, size_t len)
 {
 	struct isim_rv_keys *k;
 	crypto_auth_hmacsha256_state st;
+	uint8_t key[crypto_auth_hmacsha256_BYTES];
 
 	if (sodium_init() < 0 || !(k = sodium_malloc(sizeof(*k))))
 		return NULL;
@@ -50,8 +51,11 @@ struct isim_rv_keys *isim_rv_keys_new(const uint8_t *secret, size_t len)
 	crypto_auth_hmacsha256_init(&k->addr, secret, len);
 	crypto_auth_hmacsha256_init(&st, secret, len);
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)auth_label, sizeof(auth_label) - 1);
-	crypto_auth_hmacsha256_final(&st, k->auth);
+	crypto_auth_hmacsha256_final(&st, key);
+	/* Keyed once: a tag then costs the datagram's blocks only. */
+	crypto_auth_hmacsha256_init(&k->auth, key, sizeof(key));
 	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(key, sizeof(key));
 	return k;
 }
 
@@ -216,10 +220,13 @@ const char *isim_rv_drop_name(enum isim_rv_drop d)
 
 static void tag_of(const struct isim_rv_keys *k, const uint8_t *d, size_t len, uint8_t tag[static ISIM_RV_TAG])
 {
+	crypto_auth_hmacsha256_state st = k->auth;
 	uint8_t mac[crypto_auth_hmacsha256_BYTES];
 
-	crypto_auth_hmacsha256(mac, d, len, k->auth);
+	crypto_auth_hmacsha256_update(&st, d, len);
+	crypto_auth_hmacsha256_final(&st, mac);
 	memcpy(tag, mac, ISIM_RV_TAG);
+	sodium_memzero(&st, sizeof(st));
 }
 
 size_t isim_rv_seal(const struct isim_rv_keys *k, uint8_t type, uint64_t epoch, uint64_t slot, const void *descriptor,

@@ -76,7 +76,8 @@ void isim_secbuf_free(struct isim_secbuf *b)
 	b->len = b->cap = 0;
 }
 
-int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, mode_t *mode, struct isim_error *err)
+int isim_secret_file_read(const char *path, const char *what, size_t max, struct isim_secbuf *b, mode_t *mode,
+			  struct isim_error *err)
 {
 	int fd, ret = -1;
 	struct stat st;
@@ -91,17 +92,17 @@ int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, m
 		if (fd < 0) {
 			isim_error_at(err, path, 0, 0);
 			return isim_error_errno(err, errno == EACCES ? ISIM_ERR_PERM : ISIM_ERR_NOINPUT, errno,
-						"cannot open secret key");
+						"cannot open %s", what);
 		}
 		if (fstat(fd, &st) < 0) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_errno(err, ISIM_ERR_IO, errno, "cannot stat secret key");
+			isim_error_errno(err, ISIM_ERR_IO, errno, "cannot stat %s", what);
 			goto out;
 		}
 		if (!S_ISREG(st.st_mode)) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_set(err, ISIM_ERR_NOINPUT, "is %s, not a secret key file",
-				       isim_file_type_name(st.st_mode));
+			isim_error_set(err, ISIM_ERR_NOINPUT, "is %s, not a %s file", isim_file_type_name(st.st_mode),
+				       what);
 			goto out;
 		}
 		*mode = st.st_mode;
@@ -115,7 +116,7 @@ int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, m
 			isim_error_at(err, path, 0, 0);
 			goto out;
 		}
-		r = isim_read(fd, path, "secret key", b->p + b->len, b->cap - b->len - 1, err);
+		r = isim_read(fd, path, what, b->p + b->len, b->cap - b->len - 1, err);
 		if (r < 0)
 			goto out;
 		if (r == 0)
@@ -124,7 +125,7 @@ int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, m
 		b->p[b->len] = '\0';
 		if (b->len > max) {
 			isim_error_at(err, path, 0, 0);
-			isim_error_set(err, ISIM_ERR_DATA, "too large for a secret key file (over %zu bytes)", max);
+			isim_error_set(err, ISIM_ERR_DATA, "too large for a %s file (over %zu bytes)", what, max);
 			goto out;
 		}
 	}

@@ -34,8 +34,9 @@ void rv_addr_usage(FILE *f)
 		   "  -h, --help              this text\n"
 		   "  -V, --version           print the version\n"
 		   "\n"
-		   "Exit status: 0, 64 usage, 66 no secret file, 77 the secret file is\n"
-		   "accessible to others, 78 the secret is shorter than 32 bytes.\n");
+		   "Exit status: 0, 64 usage, 65 the secret file is over 4096 bytes, 66 no\n"
+		   "secret file, 77 the secret file is accessible to others, 78 the secret\n"
+		   "is shorter than 32 bytes.\n");
 }
 
 static bool parse_u53(const char *s, long long *out)
@@ -136,8 +137,8 @@ int rv_addr_main(int argc, char *argv[])
 	count = o.sched.slots;
 	if (count_s && !isim_parse_long(count_s, 1, 100000, &count))
 		return isim_bad_value(PROG, "--count", count_s, "a whole number from 1 to 100000");
-	if (at && !isim_parse_at_ms(at, &t))
-		return isim_bad_value(PROG, "--at", at, "RFC 3339 time or @SECONDS");
+	if (at && (!isim_parse_at_ms(at, &t) || t < 0))
+		return isim_bad_value(PROG, "--at", at, "an RFC 3339 time or @SECONDS, from 1970 on");
 	if (!at)
 		t = rv_now(&o);
 	if (!epoch_s) {

@@ -84,13 +84,15 @@ int rv_keys_load(const char *prog, const struct rv_opts *o, struct isim_rv_keys 
 
 	*out = NULL;
 	isim_error_clear(&err);
+	if (!*path)
+		return isim_usage_error(prog, "--secret: empty file name");
 	if (!strcmp(path, "-")) {
 		/* The secret is the file's content; stdin is the daemon's. */
 		isim_error_set(&err, ISIM_ERR_USAGE, "the mesh secret must be a file, not standard input");
 		isim_error_at(&err, path, 0, 0);
 		return isim_fail(prog, &err);
 	}
-	if (isim_secret_file_read(path, ISIM_RV_SECRET_MAX, &b, &mode, &err) < 0) {
+	if (isim_secret_file_read(path, "mesh secret", ISIM_RV_SECRET_MAX, &b, &mode, &err) < 0) {
 		rc = isim_fail(prog, &err);
 		goto out;
 	}

@@ -59,7 +59,8 @@ void rv_run_usage(FILE *f)
 		   "  -V, --version           print the version\n"
 		   "\n"
 		   "Exit status: 0 on SIGTERM, SIGINT or the end of --once, 64 usage, 65 the\n"
-		   "descriptor is invalid, unsigned or too long for a datagram, 66 no such\n"
+		   "descriptor is invalid, unsigned or too long for a datagram (or the secret\n"
+		   "file over 4096 bytes), 66 no such\n"
 		   "interface, descriptor or secret, 69 the port is taken, 74 stdout closed,\n"
 		   "77 not allowed to change addresses or the secret is accessible to others,\n"
 		   "78 the secret is too short or the trusted signers are unusable.\n");
@@ -181,6 +182,8 @@ static int load_descriptor(struct daemon *d)
 	rc = 0;
 	goto out;
 fail:
+	if (!err.path[0])
+		isim_error_at(&err, d->descriptor_path, 0, 0);
 	rc = isim_fail(PROG, &err);
 out:
 	isim_buf_free(&canon);

@@ -60,7 +60,7 @@ enum isim_rv_type {
  * (isim_rv_keys_new), wiped by isim_rv_keys_free. */
 struct isim_rv_keys {
 	crypto_auth_hmacsha256_state addr; /* keyed with the secret, ready to absorb */
-	uint8_t auth[crypto_auth_hmacsha256_KEYBYTES];
+	crypto_auth_hmacsha256_state auth; /* keyed with the auth key */
 };
 
 /* The keys of a secret file's content (len bytes): its trailing CR and LF

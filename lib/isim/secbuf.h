@@ -34,7 +34,8 @@ int isim_secbuf_append(struct isim_secbuf *b, const void *data, size_t n, struct
 /* Wipe and release; the buffer is empty again (its allocator kept). */
 void isim_secbuf_free(struct isim_secbuf *b);
 
-/* Read a secret file (a key) whole into b, at most max bytes; "-" is
+/* Read a secret file (a key; what names it in messages: "secret key")
+ * whole into b, at most max bytes; "-" is
  * stdin, read as a stream. A path is opened following symlinks, since a
  * key linked from /etc or a secrets mount is the usual setup, and without
  * blocking (O_NONBLOCK), so that a FIFO without a writer cannot hang the
@@ -43,7 +44,7 @@ void isim_secbuf_free(struct isim_secbuf *b);
  * anything but a regular file (FIFO, device, socket, directory) is
  * refused with ISIM_ERR_NOINPUT. *mode is the opened file's st_mode (0
  * for stdin), for isim_secret_file_check_mode. */
-int isim_secret_file_read(const char *path, size_t max, struct isim_secbuf *b, mode_t *mode,
+int isim_secret_file_read(const char *path, const char *what, size_t max, struct isim_secbuf *b, mode_t *mode,
 			  struct isim_error *err) ISIM_MUST_CHECK;
 
 /* A secret file must not be accessible by group or others (0600-style);

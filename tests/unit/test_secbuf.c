@@ -156,7 +156,7 @@ static void test_read_regular(void **state)
 	snprintf(path, sizeof(path), "%s/k", dir);
 	write_file(path, "secret\n", 0600);
 	isim_error_clear(&err);
-	assert_int_equal(isim_secret_file_read(path, 4096, &b, &mode, &err), 0);
+	assert_int_equal(isim_secret_file_read(path, "secret key", 4096, &b, &mode, &err), 0);
 	assert_int_equal(b.len, 7);
 	assert_string_equal((const char *)b.p, "secret\n");
 	assert_true(S_ISREG(mode));
@@ -166,7 +166,7 @@ static void test_read_regular(void **state)
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	write_file(path, big, 0600);
-	assert_int_equal(isim_secret_file_read(path, 4096, &b, &mode, &err), -1);
+	assert_int_equal(isim_secret_file_read(path, "secret key", 4096, &b, &mode, &err), -1);
 	assert_null(b.p);
 	assert_int_equal(err.kind, ISIM_ERR_DATA);
 	isim_secbuf_free(&b);
@@ -186,7 +186,7 @@ static void test_read_symlink(void **state)
 	write_file(path, "secret\n", 0644);
 	assert_int_equal(symlink(path, link), 0);
 	isim_error_clear(&err);
-	assert_int_equal(isim_secret_file_read(link, 4096, &b, &mode, &err), 0);
+	assert_int_equal(isim_secret_file_read(link, "secret key", 4096, &b, &mode, &err), 0);
 	assert_string_equal((const char *)b.p, "secret\n");
 	assert_int_equal(isim_secret_file_check_mode(link, mode, &err), -1);
 	snprintf(msg, sizeof(msg),
@@ -211,7 +211,7 @@ static void test_fifo_refused_without_hanging(void **state)
 	assert_int_equal(mkfifo(path, 0600), 0);
 	alarm(10);
 	isim_error_clear(&err);
-	assert_int_equal(isim_secret_file_read(path, 4096, &b, &mode, &err), -1);
+	assert_int_equal(isim_secret_file_read(path, "secret key", 4096, &b, &mode, &err), -1);
 	snprintf(msg, sizeof(msg), "%s: is a FIFO, not a secret key file", path);
 	expect_error(&err, ISIM_ERR_NOINPUT, msg);
 	isim_error_clear(&err);
@@ -252,7 +252,7 @@ static void test_group_readable_refused(void **state)
 	snprintf(path, sizeof(path), "%s/g.key", dir);
 	write_file(path, "secret\n", 0640);
 	isim_error_clear(&err);
-	assert_int_equal(isim_secret_file_read(path, 4096, &b, &mode, &err), 0);
+	assert_int_equal(isim_secret_file_read(path, "secret key", 4096, &b, &mode, &err), 0);
 	assert_int_equal(isim_secret_file_check_mode(path, mode, &err), -1);
 	snprintf(msg, sizeof(msg),
 		 "%s: secret key file is accessible by group or others (mode 0640); refusing it until "
