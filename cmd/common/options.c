@@ -97,8 +97,9 @@ bool isim_parse_at_ms(const char *s, int64_t *ms)
 		return false;
 	p = end;
 	if (*p == '.') {
-		for (p++; *p >= '0' && *p <= '9' && scale > 0; p++, scale /= 10)
-			frac += (*p - '0') * scale;
+		/* Milliseconds: the digits past the third are dropped. */
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += scale > 0 ? (*p - '0') * scale : 0;
 		if (p == end + 1)
 			return false;
 	}

@@ -38,13 +38,15 @@ void rv_run_usage(FILE *f)
 		   "       [--trust DIR | --pub KEY.pub] [--secret FILE] [--epoch-seconds N]\n"
 		   "       [--slots N] [--slot-ms N] [--clock-offset MS]\n"
 		   "\n"
-		   "Discover the nodes of the mesh on IF's link. In each slot this node holds the\n"
-		   "slot's rendezvous address (and those of the slots either side), sends its\n"
-		   "signed descriptor to the address's solicited-node group, and answers the\n"
-		   "nodes it hears there by unicast. Each node newly found, or whose descriptor\n"
-		   "changed, is printed as one JSON line: {\"node_id\", \"source\", \"epoch\",\n"
-		   "\"slot\", \"verified\", \"key_id\", \"reason\", \"descriptor\"}; verified is\n"
-		   "true when the descriptor's attestation holds under the trusted signers.\n"
+		   "Discover the nodes of the mesh on IF's link. Around each slot this node holds\n"
+		   "the slot's rendezvous address (from 1.5 slots before it to 1.5 after), at\n"
+		   "its start sends its signed descriptor to the address's solicited-node group,\n"
+		   "and answers by unicast the nodes that are new to it there, or new to the\n"
+		   "link. Each node newly found, or whose descriptor changed, is printed as one\n"
+		   "JSON line: {\"node_id\", \"source\", \"epoch\", \"slot\", \"verified\", \"key_id\",\n"
+		   "\"reason\", \"descriptor\"}; verified is true when the descriptor's attestation\n"
+		   "holds under the trusted signers (a refused one is printed again once it\n"
+		   "verifies, checked at most once an epoch, and after SIGHUP).\n"
 		   "isim-wgadmit admit reads these lines as they are. Counters go to stderr as\n"
 		   "JSON on SIGUSR1 and at exit.\n"
 		   "\n"
@@ -60,10 +62,11 @@ void rv_run_usage(FILE *f)
 		   "\n"
 		   "Exit status: 0 on SIGTERM, SIGINT or the end of --once, 64 usage, 65 the\n"
 		   "descriptor is invalid, unsigned or too long for a datagram (or the secret\n"
-		   "file over 4096 bytes), 66 no such\n"
-		   "interface, descriptor or secret, 69 the port is taken, 74 stdout closed,\n"
-		   "77 not allowed to change addresses or the secret is accessible to others,\n"
-		   "78 the secret is too short or the trusted signers are unusable.\n");
+		   "file over 4096 bytes), 66 no such interface, descriptor, secret or trusted\n"
+		   "signers, 69 the port is taken, 70 internal error, 74 stdout closed or the\n"
+		   "link's events unreadable, 77 not allowed to change addresses or bind the\n"
+		   "port, or the secret is accessible to others, 78 the secret is too short\n"
+		   "or the trusted signers are unusable.\n");
 }
 
 /* A node this one has found. */
@@ -72,6 +75,8 @@ struct peer {
 	uint8_t digest[32]; /* of the descriptor's text */
 	uint64_t reply_epoch, reply_slot;
 	bool replied;
+	bool verified;	    /* printed as verified; else it is checked again */
+	int64_t checked_at; /* when its descriptor was last verified */
 };
 
 /* A slot whose address is held (or to be). */
@@ -110,8 +115,10 @@ struct daemon {
 	size_t desc_len;
 	struct isim_descriptor_schema schema;
 	struct isim_trust *trust;
+	struct isim_trust_opt *trust_opt;
 	struct counters n;
-	bool warned_send, warned_add;
+	bool warned_send, warned_add, warned_src, running;
+	int64_t started;
 	int rc; /* the exit code once stopping; -1 while running */
 };
 
@@ -504,9 +511,10 @@ static struct peer *peer_add(struct daemon *d, const char *node_id)
 }
 
 /* Print a descriptor found: 0, or ISIM_EXIT_IOERR when stdout is gone. */
-static int print_found(struct daemon *d, cJSON *doc, const char *node_id, const uint8_t src[static 16],
+static int print_found(struct daemon *d, struct peer *p, cJSON *doc, const uint8_t src[static 16],
 		       const struct isim_rv_msg *m, int64_t now)
 {
+	const char *node_id = p->node_id;
 	struct isim_verdict v;
 	struct isim_error err;
 	char text[80];
@@ -518,6 +526,8 @@ static int print_found(struct daemon *d, cJSON *doc, const char *node_id, const 
 	isim_error_clear(&err);
 	if (isim_descriptor_verify(NULL, doc, (time_t)(now / 1000), isim_trust_lookup, d->trust, &v, &err) < 0)
 		isim_verdict_refuse_error(&v, &err);
+	p->checked_at = now;
+	p->verified = v.ok;
 	if (v.ok)
 		d->n.verified++;
 	else
@@ -595,13 +605,27 @@ static int on_datagram(struct daemon *d, const uint8_t *buf, size_t len, const s
 		p->reply_epoch = m.epoch;
 		p->reply_slot = m.slot;
 	}
-	if (!changed)
+	/* A descriptor refused (not yet valid, or its signer not trusted
+	 * until the trusted signers change) is checked again, once an epoch. */
+	if (!changed && (p->verified || now - p->checked_at < (int64_t)d->o->sched.epoch_ms))
 		goto out;
 	if (!p && !(p = peer_add(d, nid->valuestring)))
 		goto out;
 	memcpy(p->digest, digest, sizeof(digest));
-	d->n.discovered++;
-	rc = print_found(d, doc, nid->valuestring, from->sin6_addr.s6_addr, &m, now);
+	if (changed) {
+		d->n.discovered++;
+	} else {
+		/* Printed again only when it now verifies. */
+		struct isim_verdict v;
+
+		isim_error_clear(&err);
+		p->checked_at = now;
+		if (isim_descriptor_verify(NULL, doc, (time_t)(now / 1000), isim_trust_lookup, d->trust, &v, &err) <
+			    0 ||
+		    !v.ok)
+			goto out;
+	}
+	rc = print_found(d, p, doc, from->sin6_addr.s6_addr, &m, now);
 out:
 	cJSON_Delete(doc);
 	return rc;
@@ -704,6 +728,26 @@ static int open_signals(struct daemon *d)
 	return 0;
 }
 
+/* SIGHUP: this node's descriptor and the trusted signers again; what
+ * cannot be read keeps what was. Every refused node is checked again. */
+static void reload(struct daemon *d)
+{
+	struct isim_trust *t = NULL;
+	struct isim_error err;
+	size_t i;
+
+	(void)load_descriptor(d);
+	isim_error_clear(&err);
+	if (isim_trust_opt_open(d->trust_opt, &t, &err) < 0) {
+		isim_print_error(PROG, &err);
+		return;
+	}
+	isim_trust_free(d->trust);
+	d->trust = t;
+	for (i = 0; i < d->npeers; i++)
+		d->peers[i].checked_at = INT64_MIN / 2;
+}
+
 static void on_signals(struct daemon *d)
 {
 	struct signalfd_siginfo si;
@@ -712,7 +756,7 @@ static void on_signals(struct daemon *d)
 		if (si.ssi_signo == SIGUSR1)
 			print_counters(d);
 		else if (si.ssi_signo == SIGHUP)
-			(void)load_descriptor(d); /* a bad new file keeps the old one */
+			reload(d);
 		else
 			d->rc = 0;
 	}
@@ -737,6 +781,11 @@ static int loop(struct daemon *d)
 		if ((rc = sync_addresses(d, now)))
 			return rc;
 		announce(d, now);
+		if (!d->have_src && !d->warned_src && d->link.ifindex && now - d->started > 3000) {
+			say("%s has no usable link-local address of its own: nothing is sent until it has",
+			    d->link.name);
+			d->warned_src = true;
+		}
 		wake = isim_rv_next_change(&d->o->sched, now);
 		if (end >= 0 && end < wake)
 			wake = end;
@@ -782,7 +831,7 @@ int rv_run_main(int argc, char *argv[])
 		.prog = PROG, .shortopts = "D:d:p:hV", .longopts = opts, .usage = rv_run_usage, .trust = &trust
 	};
 	struct rv_opts o = { 0 };
-	struct daemon d = { .o = &o, .sock = -1, .sigfd = -1 };
+	struct daemon d = { .o = &o, .sock = -1, .sigfd = -1, .trust_opt = &trust };
 	struct isim_error err;
 	const char *port = NULL;
 	long portn = ISIM_RV_PORT;
@@ -835,14 +884,18 @@ int rv_run_main(int argc, char *argv[])
 		rc = isim_fail(PROG, &err);
 		goto out;
 	}
-	if ((rc = remove_stale(&d)) || (rc = open_socket(&d)) || (rc = open_signals(&d)))
+	/* The port first: a second run on this link must not take the
+	 * addresses of the one that holds it. */
+	if ((rc = open_socket(&d)) || (rc = remove_stale(&d)) || (rc = open_signals(&d)))
 		goto out;
 	d.src_again = true;
+	d.running = true;
+	d.started = rv_now(&o);
 	rc = loop(&d);
 out:
 	for (i = 0; i < d.nheld; i++)
 		addr_del(&d, &d.held[i]);
-	if (d.nl && d.sock >= 0)
+	if (d.running)
 		print_counters(&d);
 	if (!rc)
 		rc = isim_close_stdout(PROG);

@@ -328,6 +328,17 @@ r4=$(count 4 .received)
 sleep "$E"
 if [ "$(count 4 .received)" -gt "$r4" ]; then ok "... and it hears the mesh again"; else not_ok "... and it hears the mesh again" "$(counters 4)"; fi
 
+# ---- the trusted signers change ------------------------------------------------
+cp "$WG/rogue.pub" "$WG/trust/rogue.pub"
+kill -HUP "$(rvpid 1)"
+if wait_for $((E + 3)) sh -c "jq -e 'select(.node_id == \"node-10\" and .verified)' '$WG/n1/found' >/dev/null"; then
+	ok "SIGHUP with node 10's signer now trusted: node 1 prints node 10 again, verified"
+else
+	not_ok "SIGHUP with node 10's signer now trusted: node 1 prints node 10 again, verified" "$(cat "$WG/n1/err")"
+fi
+same "... once" 1 "$(jq -r 'select(.node_id == "node-10" and .verified) | .node_id' "$WG/n1/found" | wc -l)"
+rm -f "$WG/trust/rogue.pub"
+
 # ---- stopping ------------------------------------------------------------------
 kill -TERM "$(rvpid 5)"
 wait_for 5 sh -c "! kill -0 $(rvpid 5) 2>/dev/null"
