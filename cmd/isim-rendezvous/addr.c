@@ -8,13 +8,13 @@
 #include "common/cli.h"
 #include "common/options.h"
 #include "isim/json.h"
-#include "rv.h"
+#include "rendezvous.h"
 
 #define PROG "isim-rendezvous addr"
 /* JSON numbers are exact integers up to 2^53. */
 #define EXACT_MAX 9007199254740991LL
 
-void rv_addr_usage(FILE *f)
+void rendezvous_addr_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " [--at TIME | --epoch N [--slot N]] [--count N] [--dev IF]\n"
 		   "       [--secret FILE] [--epoch-seconds N] [--slots N] [--slot-ms N]\n"
@@ -83,7 +83,7 @@ static cJSON *slot_json(const struct rv_opts *o, const struct isim_rv_keys *k, u
 	return j;
 }
 
-int rv_addr_main(int argc, char *argv[])
+int rendezvous_addr_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		RV_LONGOPTS,
@@ -94,7 +94,9 @@ int rv_addr_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = { .prog = PROG, .shortopts = "t:e:s:n:hV", .longopts = opts, .usage = rv_addr_usage };
+	struct isim_getopt g = {
+		.prog = PROG, .shortopts = "t:e:s:n:hV", .longopts = opts, .usage = rendezvous_addr_usage
+	};
 	struct rv_opts o = { 0 };
 	const char *at = NULL, *epoch_s = NULL, *slot_s = NULL, *count_s = NULL;
 	struct isim_rv_keys *k = NULL;

@@ -10,7 +10,7 @@
 #include "common/paths.h"
 #include "isim/secbuf.h"
 #include "isim/wg.h"
-#include "rv.h"
+#include "rendezvous.h"
 
 int rv_option(const char *prog, struct rv_opts *o, int c, const char *arg)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "rv.h"
+#include "rendezvous.h"
 
 int main(int argc, char *argv[])
 {

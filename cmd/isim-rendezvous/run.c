@@ -22,7 +22,7 @@
 #include "isim/jcs.h"
 #include "isim/json.h"
 #include "isim/trust.h"
-#include "rv.h"
+#include "rendezvous.h"
 
 #define PROG "isim-rendezvous run"
 #define DESCRIPTOR_FILE_MAX 65536
@@ -32,7 +32,7 @@
 #define PEERS_MAX 65536
 #define SEEN_MAX 8192
 
-void rv_run_usage(FILE *f)
+void rendezvous_run_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG " --dev IF --descriptor FILE [--port N] [--once]\n"
 		   "       [--trust DIR | --pub KEY.pub] [--secret FILE] [--epoch-seconds N]\n"
@@ -815,7 +815,7 @@ static int loop(struct daemon *d)
 	return d->rc;
 }
 
-int rv_run_main(int argc, char *argv[])
+int rendezvous_run_main(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		RV_LONGOPTS,
@@ -828,7 +828,7 @@ int rv_run_main(int argc, char *argv[])
 	};
 	struct isim_trust_opt trust = { 0 };
 	struct isim_getopt g = {
-		.prog = PROG, .shortopts = "D:d:p:hV", .longopts = opts, .usage = rv_run_usage, .trust = &trust
+		.prog = PROG, .shortopts = "D:d:p:hV", .longopts = opts, .usage = rendezvous_run_usage, .trust = &trust
 	};
 	struct rv_opts o = { 0 };
 	struct daemon d = { .o = &o, .sock = -1, .sigfd = -1, .trust_opt = &trust };

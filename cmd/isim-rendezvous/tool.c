@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "common/cli.h"
-#include "rv.h"
+#include "rendezvous.h"
 
 static const struct isim_cmd cmds[] = {
-	{ "addr", rv_addr_main, "the rendezvous addresses of a time's slots, as JSON", rv_addr_usage },
-	{ "run", rv_run_main, "discover the mesh's nodes on a link: signed descriptors as JSON Lines", rv_run_usage },
+	{ "addr", rendezvous_addr_main, "the rendezvous addresses of a time's slots, as JSON", rendezvous_addr_usage },
+	{ "run", rendezvous_run_main, "discover the mesh's nodes on a link: signed descriptors as JSON Lines",
+	  rendezvous_run_usage },
 };
 
 static const struct isim_tool tool = {

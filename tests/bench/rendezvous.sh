@@ -19,7 +19,9 @@ W=$B/rendezvous
 rm -rf "$W" && mkdir -p "$W" || exit 1
 namespaces=""
 cleanup() {
-	for p in $(cat "$W"/*.pid 2>/dev/null); do kill "$p" 2>/dev/null; done
+	for f in "$W"/*.pid; do
+		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	done
 	for n in $namespaces; do ip netns delete "$n" 2>/dev/null; done
 }
 trap cleanup EXIT INT TERM
@@ -110,8 +112,10 @@ for r in range(runs):
 print("%.1f %.1f" % (statistics.median(took), statistics.median(floors)))
 PY
 for n in 2 8 32; do
-	set -- $(/usr/bin/python3 "$W/discover.py" $n "$RUNS" "$W" "$NS" "$rtt") || { echo "discovery of $n nodes failed"; exit 1; }
-	echo "discovery, $n nodes: $1 ms, floor $2 ms (next slot + round trip): $(ratio "$1" "$2")x"
+	fig=$(/usr/bin/python3 "$W/discover.py" $n "$RUNS" "$W" "$NS" "$rtt") || { echo "discovery of $n nodes failed"; exit 1; }
+	took=${fig% *}
+	floor=${fig#* }
+	echo "discovery, $n nodes: $took ms, floor $floor ms (next slot + round trip): $(ratio "$took" "$floor")x"
 done
 
 # ---- flood -------------------------------------------------------------------

@@ -2,7 +2,10 @@
 /* The rendezvous: the known-answer table shared with the shell script the
  * images carried before (tests/vectors/rendezvous), the schedule's slots
  * and windows, and datagrams: sealed, opened, and each kind of forgery
- * dropped for its reason. */
+ * dropped for its reason. Then isim-rendezvous in-process: addr's known
+ * answers and JSON, and command lines refused before anything is opened.
+ * The daemon against the kernel is tests/integration/rendezvous.sh; every
+ * bad input, rendezvous-errors.sh. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +14,11 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "isim-rendezvous/rendezvous.h"
 #include "isim/rendezvous.h"
 #include "testutil.h"
 
@@ -241,11 +249,145 @@ static void test_replays(void **state)
 	isim_rv_keys_free(k);
 }
 
+/* ---- the command ---------------------------------------------------------- */
+
+static int cmd_setup(void **state)
+{
+	struct tu_where *w = tu_enter_tmpdir();
+
+	/* kat.tsv's first rows: 32 bytes of 'x' (a newline is not part of it). */
+	tu_write(".", "secret", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+	assert_int_equal(chmod("secret", 0600), 0);
+	tu_write(".", "short", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+	assert_int_equal(chmod("short", 0600), 0);
+	tu_write(".", "open", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n");
+	assert_int_equal(chmod("open", 0644), 0);
+	tu_write(".", "notjson", "{\"node_id\":\n");
+	assert_int_equal(setenv("ISIM_MESH_SECRET", "secret", 1), 0);
+	*state = w;
+	return 0;
+}
+
+static int cmd_teardown(void **state)
+{
+	unsetenv("ISIM_MESH_SECRET");
+	tu_leave_tmpdir(*state);
+	return 0;
+}
+
+/* isim-rendezvous ARG... (NULL ends them), in-process. */
+static struct tu_run rv(const char *first, ...)
+{
+	char *argv[16] = { "isim-rendezvous" };
+	const char *a = first;
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, first);
+	while (a && argc < 15) {
+		argv[argc++] = (char *)a;
+		a = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	return tu_call(isim_rendezvous_main, argc, argv);
+}
+
+static const char *slot_text(const cJSON *doc, int i, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "slots"), i), name);
+
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+static void test_cmd_addr(void **state)
+{
+	struct tu_run r;
+	cJSON *doc;
+
+	(void)state;
+	r = rv("addr", "--epoch", "1", "--slot", "0", "--count", "1", (char *)NULL);
+	assert_int_equal(r.code, 0);
+	assert_string_equal(r.err, "");
+	assert_non_null(doc = cJSON_Parse(r.out));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "slots")), 1);
+	assert_string_equal(slot_text(doc, 0, "address"), "fe80::d839:76bd:1a10:ddc6");
+	/* RFC 4291's solicited-node group of it. */
+	assert_string_equal(slot_text(doc, 0, "group"), "ff02::1:ff10:ddc6");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "at")));
+	cJSON_Delete(doc);
+	tu_run_free(&r);
+
+	/* 10 s epochs: @10.2 is in epoch 1's slot 0 (of 500 ms), from 10 s. */
+	r = rv("addr", "--at", "@10.2", "--epoch-seconds", "10", "--dev", "eth0", (char *)NULL);
+	assert_int_equal(r.code, 0);
+	assert_non_null(doc = cJSON_Parse(r.out));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "slots")), 4);
+	assert_string_equal(slot_text(doc, 0, "address"), "fe80::d839:76bd:1a10:ddc6%eth0");
+	assert_string_equal(slot_text(doc, 0, "start"), "1970-01-01T00:00:10.000Z");
+	assert_string_equal(slot_text(doc, 3, "end"), "1970-01-01T00:00:12.000Z");
+	assert_string_equal(cJSON_GetObjectItem(doc, "at")->valuestring, "1970-01-01T00:00:10.200Z");
+	cJSON_Delete(doc);
+	tu_run_free(&r);
+
+	/* After the slots, the next epoch's first. */
+	r = rv("addr", "--at", "@3", "--epoch-seconds", "10", "--count", "1", (char *)NULL);
+	assert_int_equal(r.code, 0);
+	assert_non_null(doc = cJSON_Parse(r.out));
+	assert_string_equal(slot_text(doc, 0, "start"), "1970-01-01T00:00:10.000Z");
+	cJSON_Delete(doc);
+	tu_run_free(&r);
+}
+
+static const struct tu_cmd_case cases[] = {
+	{ { NULL }, 64, "isim-rendezvous: no command given", NULL },
+	{ { "--version" }, 0, NULL, "isim-rendezvous 0." },
+	{ { "--help" }, 0, NULL, "addr" },
+	{ { "run", "--help" }, 0, NULL, "usage: isim-rendezvous run --dev IF --descriptor FILE" },
+	{ { "addr", "-h" }, 0, NULL, "usage: isim-rendezvous addr" },
+	{ { "addr", "--slots", "0" },
+	  64,
+	  "isim-rendezvous addr: --slots: '0' is not a whole number from 1 to 1024",
+	  NULL },
+	{ { "addr", "--slots", "20", "--epoch-seconds", "1", "--slot-ms", "100" },
+	  64,
+	  "20 slots of 100 ms do not fit in an epoch of 1000 ms",
+	  NULL },
+	{ { "addr", "--slot", "1" }, 64, "isim-rendezvous addr: --slot needs --epoch", NULL },
+	{ { "addr", "--epoch", "1", "--slot", "4" }, 64, "--slot: '4' is not a slot from 0 to 3", NULL },
+	{ { "addr", "--at", "@1", "--epoch", "1" }, 64, "--at and --epoch", NULL },
+	{ { "addr", "--secret", "" }, 64, "isim-rendezvous addr: --secret: empty file name", NULL },
+	{ { "addr", "--secret", "nosuch" }, 66, "isim-rendezvous addr: nosuch: cannot open mesh secret", NULL },
+	{ { "addr", "--secret", "short" }, 78, "short: the mesh secret is 31 bytes; it must be at least 32", NULL },
+	{ { "addr", "--secret", "open" },
+	  77,
+	  "open: mode 0644: the mesh secret must not be accessible to others",
+	  NULL },
+	{ { "run", "--descriptor", "x" }, 64, "isim-rendezvous run: --dev IF is required", NULL },
+	{ { "run", "--dev", "eth0" }, 64, "isim-rendezvous run: --descriptor FILE is required", NULL },
+	{ { "run", "--dev", "a/b", "--descriptor", "x" }, 64, "--dev: 'a/b' is not an interface name", NULL },
+	{ { "run", "--dev", "eth0", "--descriptor", "x", "--port", "0" }, 64, "--port: '0' is not a port", NULL },
+	{ { "run", "--dev", "eth0", "--descriptor", "nosuch" }, 66, "nosuch", NULL },
+	{ { "run", "--dev", "eth0", "--descriptor", "notjson" }, 65, "notjson:", NULL },
+};
+
+static void test_cmd_lines(void **state)
+{
+	(void)state;
+	tu_run_cases(isim_rendezvous_main, "isim-rendezvous", cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_answers), cmocka_unit_test(test_group),   cmocka_unit_test(test_schedule),
-		cmocka_unit_test(test_datagrams),     cmocka_unit_test(test_replays),
+		cmocka_unit_test(test_known_answers),
+		cmocka_unit_test(test_group),
+		cmocka_unit_test(test_schedule),
+		cmocka_unit_test(test_datagrams),
+		cmocka_unit_test(test_replays),
+		cmocka_unit_test_setup_teardown(test_cmd_addr, cmd_setup, cmd_teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_lines, cmd_setup, cmd_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef ISIM_RV_TOOL_H
-#define ISIM_RV_TOOL_H
+#ifndef ISIM_RENDEZVOUS_TOOL_H
+#define ISIM_RENDEZVOUS_TOOL_H
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -13,10 +13,10 @@
 /* The whole isim-rendezvous command, callable in-process by tests. */
 int isim_rendezvous_main(int argc, char *argv[]);
 
-int rv_addr_main(int argc, char *argv[]);
-int rv_run_main(int argc, char *argv[]);
-void rv_addr_usage(FILE *f);
-void rv_run_usage(FILE *f);
+int rendezvous_addr_main(int argc, char *argv[]);
+int rendezvous_run_main(int argc, char *argv[]);
+void rendezvous_addr_usage(FILE *f);
+void rendezvous_run_usage(FILE *f);
 
 /* ---- what the commands share: the secret and the schedule ---- */
 
