@@ -174,3 +174,21 @@ int isim_getopt(struct isim_getopt *g, int argc, char *argv[])
 	}
 	return c;
 }
+
+int isim_getopt_shared(struct isim_getopt *g, isim_shared_option_fn take, void *opts, int argc, char *argv[])
+{
+	int c, rc;
+
+	while ((c = isim_getopt(g, argc, argv)) != -1) {
+		if (c == ISIM_GETOPT_EXIT)
+			return c;
+		rc = take(g->prog, opts, c, optarg);
+		if (rc == ISIM_EXIT_USAGE) {
+			g->rc = rc;
+			return ISIM_GETOPT_EXIT;
+		}
+		if (!rc)
+			return c;
+	}
+	return -1;
+}

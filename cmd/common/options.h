@@ -126,6 +126,14 @@ struct isim_getopt {
 /* isim_getopt's answer when the command is done: return g->rc. */
 #define ISIM_GETOPT_EXIT (-2)
 
+/* For a tool whose commands share options of their own: takes getopt's c
+ * and its value, and returns 1 when it took it, 0 when c is not one of
+ * them, or ISIM_EXIT_USAGE once it said what is wrong. */
+typedef int (*isim_shared_option_fn)(const char *prog, void *opts, int c, const char *arg);
+/* isim_getopt, with the options take takes kept from the command: the
+ * next other option, -1 after the last, or ISIM_GETOPT_EXIT (g->rc). */
+int isim_getopt_shared(struct isim_getopt *g, isim_shared_option_fn take, void *opts, int argc, char *argv[]);
+
 /* The next option as getopt_long returns it (-1 after the last), or
  * ISIM_GETOPT_EXIT once help, the version or a usage error was printed.
  * Starts afresh at a new struct, so commands can run one after another. */

@@ -108,14 +108,9 @@ int rendezvous_addr_main(int argc, char *argv[])
 	char text[32];
 	int c, rc;
 
-	while ((c = isim_getopt(&g, argc, argv)) != -1) {
+	while ((c = isim_getopt_shared(&g, rv_option, &o, argc, argv)) != -1) {
 		if (c == ISIM_GETOPT_EXIT)
 			return g.rc;
-		rc = rv_option(PROG, &o, c, optarg);
-		if (rc == ISIM_EXIT_USAGE)
-			return rc;
-		if (rc)
-			continue;
 		if ((c == 't' && isim_opt_once(PROG, "--at", &at, optarg)) ||
 		    (c == 'e' && isim_opt_once(PROG, "--epoch", &epoch_s, optarg)) ||
 		    (c == 's' && isim_opt_once(PROG, "--slot", &slot_s, optarg)) ||

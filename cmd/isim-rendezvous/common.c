@@ -12,8 +12,9 @@
 #include "isim/wg.h"
 #include "rendezvous.h"
 
-int rv_option(const char *prog, struct rv_opts *o, int c, const char *arg)
+int rv_option(const char *prog, void *opts, int c, const char *arg)
 {
+	struct rv_opts *o = opts;
 	static const struct {
 		int c;
 		const char *name;

@@ -62,8 +62,8 @@ struct rv_opts {
 };
 
 /* For getopt's c among RV_LONGOPTS: 1 taken, 0 not one of them, or
- * ISIM_EXIT_USAGE. */
-int rv_option(const char *prog, struct rv_opts *o, int c, const char *arg);
+ * ISIM_EXIT_USAGE (an isim_shared_option_fn of options.h). */
+int rv_option(const char *prog, void *opts, int c, const char *arg);
 /* After the options: the numbers read and the schedule checked. 0 or
  * ISIM_EXIT_USAGE. */
 int rv_options_finish(const char *prog, struct rv_opts *o);

@@ -838,14 +838,9 @@ int rendezvous_run_main(int argc, char *argv[])
 	size_t i;
 	int c, rc;
 
-	while ((c = isim_getopt(&g, argc, argv)) != -1) {
+	while ((c = isim_getopt_shared(&g, rv_option, &o, argc, argv)) != -1) {
 		if (c == ISIM_GETOPT_EXIT)
 			return g.rc;
-		rc = rv_option(PROG, &o, c, optarg);
-		if (rc == ISIM_EXIT_USAGE)
-			return rc;
-		if (rc)
-			continue;
 		if ((c == 'D' && isim_opt_once(PROG, "--descriptor", &d.descriptor_path, optarg)) ||
 		    (c == 'P' && isim_opt_once(PROG, "--port", &port, optarg)))
 			return ISIM_EXIT_USAGE;

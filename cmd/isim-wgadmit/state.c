@@ -63,8 +63,10 @@ static const struct isim_db_schema schema = {
 	.nmigrations = sizeof(migrations) / sizeof(migrations[0]),
 };
 
-int wa_option(const char *prog, struct wa_opts *o, int c, const char *arg)
+int wa_option(const char *prog, void *opts, int c, const char *arg)
 {
+	struct wa_opts *o = opts;
+
 	switch (c) {
 	case WA_OPT_DEV:
 		return isim_opt_once(prog, "--dev", &o->dev, arg) ? ISIM_EXIT_USAGE : 1;
@@ -78,20 +80,7 @@ int wa_option(const char *prog, struct wa_opts *o, int c, const char *arg)
 
 int wa_getopt(struct isim_getopt *g, struct wa_opts *o, int argc, char *argv[])
 {
-	int c, rc;
-
-	while ((c = isim_getopt(g, argc, argv)) != -1) {
-		if (c == ISIM_GETOPT_EXIT)
-			return c;
-		rc = wa_option(g->prog, o, c, optarg);
-		if (rc == ISIM_EXIT_USAGE) {
-			g->rc = rc;
-			return ISIM_GETOPT_EXIT;
-		}
-		if (!rc)
-			return c;
-	}
-	return -1;
+	return isim_getopt_shared(g, wa_option, o, argc, argv);
 }
 
 int wa_options_finish(const char *prog, const struct wa_opts *o)

@@ -58,7 +58,7 @@ struct wa_opts {
 
 /* For getopt's c among WA_LONGOPTS: 1 taken, 0 not one of them, or
  * ISIM_EXIT_USAGE. */
-int wa_option(const char *prog, struct wa_opts *o, int c, const char *arg);
+int wa_option(const char *prog, void *opts, int c, const char *arg);
 /* isim_getopt, with the options of WA_LONGOPTS taken into o: the next
  * other option, -1 after the last, or ISIM_GETOPT_EXIT (g->rc). */
 struct isim_getopt;
