@@ -8,6 +8,7 @@
 #include "common/cli.h"
 #include "common/options.h"
 #include "common/paths.h"
+#include "common/secret.h"
 #include "isim/secbuf.h"
 #include "isim/wg.h"
 #include "rendezvous.h"
@@ -92,6 +93,11 @@ int rv_keys_load(const char *prog, const struct rv_opts *o, struct isim_rv_keys 
 		isim_error_set(&err, ISIM_ERR_USAGE, "the mesh secret must be a file, not standard input");
 		isim_error_at(&err, path, 0, 0);
 		return isim_fail(prog, &err);
+	}
+	/* No core file or ptrace can read the secret out of this process. */
+	if (isim_secret_protect(&err) < 0) {
+		rc = isim_fail(prog, &err);
+		goto out;
 	}
 	if (isim_secret_file_read(path, "mesh secret", ISIM_RV_SECRET_MAX, &b, &mode, &err) < 0) {
 		rc = isim_fail(prog, &err);
