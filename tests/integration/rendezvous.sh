@@ -268,7 +268,13 @@ if [ "$(sum .dropped.tag)" -ge $((before_tag + 8 * 2 * $(wc -l <"$WG/caps"))) ];
 if [ "$(sum .dropped.size)" -ge $((before_size + 8 * 5)) ]; then ok "oversized and short datagrams are dropped (size)"; else not_ok "oversized and short datagrams are dropped (size)" "$(counters 1)"; fi
 if [ "$(sum .dropped.header)" -gt "$before_header" ]; then ok "garbage is dropped (header)"; else not_ok "garbage is dropped (header)" "$(counters 1)"; fi
 same "nothing injected was printed" "$lines_before" "$(cat "$WG"/n[1-8]/found | wc -l)"
+# Past its first epoch a node sends beacons, which draw replies only from
+# nodes they are news to: in a mesh where all know all, none.
+replies=$(count 7 .sent.reply)
+beacons=$(count 7 .sent.beacon)
 sleep $((E + 1))
+same "steady state: node 7 sent no reply in an epoch" "$replies" "$(count 7 .sent.reply)"
+if [ "$(count 7 .sent.beacon)" -gt "$beacons" ]; then ok "... while it sent beacons"; else not_ok "... while it sent beacons" "$(counters 7)"; fi
 before_window=$(sum .dropped.window)
 in_ns 9 /usr/bin/python3 "$WG/inject.py" send "$WG/caps" replay
 sleep 0.3
