@@ -334,6 +334,16 @@ r4=$(count 4 .received)
 sleep "$E"
 if [ "$(count 4 .received)" -gt "$r4" ]; then ok "... and it hears the mesh again"; else not_ok "... and it hears the mesh again" "$(counters 4)"; fi
 
+ip -n "$WG_NS-6" link set eth0 down && ip -n "$WG_NS-6" link set eth0 name lan0 && ip -n "$WG_NS-6" link set lan0 up
+if wait_for $((E + 3)) sh -c "[ \$(ip -n '$WG_NS-6' -6 -o addr show dev lan0 | grep -c noprefixroute) -ge 1 ]"; then
+	ok "the interface renamed (eth0 to lan0): the daemon follows it and holds its addresses there"
+else
+	not_ok "the interface renamed: the daemon follows it" "$(cat "$WG/n6/err")"
+fi
+r6=$(count 6 .received)
+sleep "$E"
+if [ "$(count 6 .received)" -gt "$r6" ]; then ok "... and hears the mesh there"; else not_ok "... and hears the mesh there" "$(counters 6)"; fi
+
 # ---- the trusted signers change ------------------------------------------------
 cp "$WG/rogue.pub" "$WG/trust/rogue.pub"
 kill -HUP "$(rvpid 1)"
