@@ -176,6 +176,18 @@ static int add_serial(struct argvec *a, const struct isim_qemu_machine *m, struc
 		push(a, "-serial");
 		push(a, "none");
 		return 0;
+	case ISIM_QEMU_SERIAL_SOCKET_LOG:
+		if (plain("serial console path", m->serial_path, err) < 0 ||
+		    plain("serial console log", m->serial_log, err) < 0)
+			return -1;
+		push(a, "-display");
+		push(a, "none");
+		push(a, "-chardev");
+		push(a, "socket,id=serial0,path=%s,server=on,wait=off,logfile=%s,logappend=on", m->serial_path,
+		     m->serial_log);
+		push(a, "-serial");
+		push(a, "chardev:serial0");
+		return 0;
 	case ISIM_QEMU_SERIAL_FILE:
 	case ISIM_QEMU_SERIAL_SOCKET:
 	case ISIM_QEMU_SERIAL_PIPE:
@@ -245,6 +257,13 @@ int isim_qemu_argv(const struct isim_qemu_machine *m, char ***out, struct isim_e
 	if (m->incoming) {
 		push(&a, "-incoming");
 		push(&a, "%s", m->incoming);
+	}
+	if (m->daemonize) {
+		if (plain("pid file path", m->pidfile, err) < 0)
+			goto fail;
+		push(&a, "-daemonize");
+		push(&a, "-pidfile");
+		push(&a, "%s", m->pidfile);
 	}
 	for (i = 0; m->extra && m->extra[i]; i++)
 		push(&a, "%s", m->extra[i]);

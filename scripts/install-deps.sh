@@ -11,7 +11,7 @@ libmnl-dev libarchive-dev libcbor-dev libcmocka-dev libpcre2-dev
 jq nftables iproute2 wireguard-go wireguard-tools iputils-ping sqlite3 mandoc shellcheck cppcheck clang-format hyperfine
 python3 python3-yaml python3-jsonschema minisign busybox openssl socat
 mmdebstrap debian-archive-keyring ca-certificates qemu-system-x86 qemu-utils
-syslinux syslinux-common mtools e2fsprogs fdisk xz-utils curl
+syslinux syslinux-common mtools e2fsprogs fdisk xz-utils curl file
 "
 
 missing=""

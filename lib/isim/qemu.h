@@ -50,6 +50,9 @@ enum isim_qemu_serial {
 	ISIM_QEMU_SERIAL_FILE,	 /* -serial file:PATH */
 	ISIM_QEMU_SERIAL_SOCKET, /* -serial unix:PATH,server=on,wait=off */
 	ISIM_QEMU_SERIAL_PIPE,	 /* -serial pipe:PATH (PATH.in and PATH.out, or the FIFO PATH) */
+	/* A unix socket to attach to (server, not waiting), everything the
+	 * guest writes appended to serial_log as well. */
+	ISIM_QEMU_SERIAL_SOCKET_LOG,
 };
 
 struct isim_qemu_machine {
@@ -68,7 +71,12 @@ struct isim_qemu_machine {
 	const struct isim_qemu_nic *nics;
 	size_t nnics;
 	enum isim_qemu_serial serial;
-	const char *serial_path;  /* for FILE, SOCKET, PIPE */
+	const char *serial_path; /* for FILE, SOCKET, PIPE, SOCKET_LOG */
+	const char *serial_log;	 /* for SOCKET_LOG */
+	/* -daemonize: QEMU leaves the caller once it is ready (its own
+	 * session), writing its pid to pidfile; isim_qemu_argv only. */
+	bool daemonize;
+	const char *pidfile;
 	const char *qmp;	  /* the QMP unix socket's path, or NULL */
 	const char *incoming;	  /* -incoming: "defer", "tcp:HOST:PORT", ... or NULL */
 	const char *const *extra; /* more arguments, NULL-terminated, or NULL */

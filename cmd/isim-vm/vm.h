@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef ISIM_VM_H
+#define ISIM_VM_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "isim/error.h"
+#include "isim/qemu.h"
+
+/* The whole isim-vm command, callable in-process by tests. */
+int isim_vm_main(int argc, char *argv[]);
+
+int vm_create_main(int argc, char *argv[]);
+int vm_start_main(int argc, char *argv[]);
+int vm_stop_main(int argc, char *argv[]);
+int vm_kill_main(int argc, char *argv[]);
+int vm_pause_main(int argc, char *argv[]);
+int vm_resume_main(int argc, char *argv[]);
+int vm_restart_main(int argc, char *argv[]);
+int vm_list_main(int argc, char *argv[]);
+int vm_show_main(int argc, char *argv[]);
+int vm_console_main(int argc, char *argv[]);
+int vm_wait_main(int argc, char *argv[]);
+int vm_destroy_main(int argc, char *argv[]);
+int vm_qmp_main(int argc, char *argv[]);
+void vm_create_usage(FILE *f);
+void vm_start_usage(FILE *f);
+void vm_stop_usage(FILE *f);
+void vm_kill_usage(FILE *f);
+void vm_pause_usage(FILE *f);
+void vm_resume_usage(FILE *f);
+void vm_restart_usage(FILE *f);
+void vm_list_usage(FILE *f);
+void vm_show_usage(FILE *f);
+void vm_console_usage(FILE *f);
+void vm_wait_usage(FILE *f);
+void vm_destroy_usage(FILE *f);
+void vm_qmp_usage(FILE *f);
+
+/* ---- what the commands share: the state folder and a VM's record ---- */
+
+#define VM_STATE_DIR_DEFAULT "/var/lib/infrasim"
+#define VM_DB_NAME "vm.db"
+/* A VM's files: STATE/vms/NAME/; its lock STATE/vms/NAME.lock. */
+#define VM_DIR "vms"
+#define VM_TEMPLATES "templates"
+#define VM_NAME_RULE "a VM name (1 to 63 of a-z, 0-9, '.' and '-', starting with a letter or digit)"
+/* QMP answers within this long, or QEMU is stuck. */
+#define VM_QMP_TIMEOUT_MS 30000
+
+enum {
+	VM_OPT_STATE_DIR = 0x1100,
+	VM_OPT_LOCAL,
+};
+
+/* clang-format off */
+#define VM_LONGOPTS \
+	{ "state-dir", required_argument, NULL, VM_OPT_STATE_DIR }
+#define VM_USAGE_COMMON \
+	"      --state-dir DIR    where " VM_DB_NAME " and the VMs are (ISIM_STATE_DIR;\n" \
+	"                         default " VM_STATE_DIR_DEFAULT ")\n"
+/* clang-format on */
+
+struct vm_opts {
+	const char *state_dir;
+};
+
+/* An isim_shared_option_fn (options.h) for VM_LONGOPTS. */
+int vm_option(const char *prog, void *opts, int c, const char *arg);
+bool vm_name_valid(const char *name);
+
+enum vm_state {
+	VM_STOPPED,
+	VM_RUNNING,
+	VM_PAUSED,
+};
+
+const char *vm_state_name(enum vm_state s);
+
+/* How the VM reaches a network. */
+struct vm_forward {
+	bool udp;
+	char host_addr[64];
+	uint16_t host_port, guest_port;
+};
+
+#define VM_FORWARDS_MAX 16
+
+/* A VM as its row holds it. */
+struct vm {
+	char name[64];
+	char uuid[37];
+	char image[4096]; /* the image the disk is an overlay on */
+	unsigned memory_mib, cpus;
+	uint64_t disk_size; /* the overlay's virtual size */
+	char accel[8];	    /* "tcg" or "kvm" */
+	char net[8];	    /* "user", "none", "tap" */
+	char tap[16];	    /* for "tap" */
+	struct vm_forward forwards[VM_FORWARDS_MAX];
+	size_t nforwards;
+	enum vm_state state;
+	pid_t pid; /* QEMU's, 0 when stopped */
+	int64_t created_at, started_at;
+	/* Its files, under the state folder. */
+	char dir[4096], disk[4200], seed[4200], qmp[4200], serial[4200], console[4200], log[4200], pidfile[4200];
+};
+
+/* The state: the database and the folder, and the VM a command holds. */
+struct vm_ctx {
+	const char *prog;
+	char state_dir[4096];
+	sqlite3 *db;
+	int lock_fd; /* the VM's lock, -1 when none is held */
+};
+
+/* Open the state (creating the folder and database when create), 0 or an
+ * exit code said on stderr. */
+int vm_open(struct vm_ctx *c, const char *prog, const struct vm_opts *o, bool create);
+void vm_close(struct vm_ctx *c);
+/* Take NAME's lock (waiting for a command that holds it): 0 or an exit
+ * code. Released by vm_close or vm_unlock. */
+int vm_lock(struct vm_ctx *c, const char *name);
+void vm_unlock(struct vm_ctx *c);
+
+/* The files of a VM called name, into v. 0 or an exit code (a state
+ * folder too deep for a unix socket's path, say). */
+int vm_paths(const struct vm_ctx *c, const char *name, struct vm *v);
+/* Load NAME: 0, or ISIM_EXIT_NOINPUT "no VM 'NAME'" (said), or another
+ * exit code. Its QEMU is looked at: a VM recorded running whose QEMU has
+ * ended is corrected to stopped (and the correction recorded). */
+int vm_load(struct vm_ctx *c, const char *name, struct vm *v);
+/* Every VM, in name order, each checked as vm_load does. */
+int vm_load_all(struct vm_ctx *c, struct vm **out, size_t *n);
+/* Insert or update v's row. 0 or an exit code. */
+int vm_save(struct vm_ctx *c, const struct vm *v, bool insert);
+int vm_delete(struct vm_ctx *c, const char *name);
+/* Record an operation on name and how it went. */
+void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail);
+
+/* Whether v's QEMU runs: its pid is alive and is the QEMU of this VM
+ * (its command line names the VM's QMP socket), not a reused pid. */
+bool vm_alive(const struct vm *v);
+
+/* The machine v describes, for isim_qemu_argv: drives, network, console,
+ * QMP; m points into v and into storage (which must live as long). */
+struct vm_machine {
+	struct isim_qemu_machine m;
+	struct isim_qemu_drive drives[2];
+	struct isim_qemu_nic nic;
+	struct isim_qemu_forward fw[VM_FORWARDS_MAX];
+	char tap_arg[64];
+	const char *extra[8];
+};
+void vm_machine(const struct vm *v, struct vm_machine *vm);
+
+/* Start v's QEMU (it must be stopped): v is updated and saved. 0 or an
+ * exit code said on stderr. */
+int vm_start_qemu(struct vm_ctx *c, struct vm *v);
+/* Connect to v's QMP socket: 0, or an exit code said on stderr. */
+int vm_qmp(struct vm_ctx *c, const struct vm *v, struct isim_qmp **out);
+/* Stop v's QEMU: powerdown, then after timeout_ms quit, SIGTERM, SIGKILL.
+ * How it ended: "powerdown", "quit", "SIGTERM", "SIGKILL", "ended". */
+const char *vm_stop_qemu(struct vm_ctx *c, struct vm *v, int timeout_ms);
+
+/* stop and kill: the command (kill_it: SIGKILL at once). */
+int vm_halt(const char *prog, int argc, char *argv[], bool kill_it);
+
+/* pause (run false) and resume (run true): the command. */
+int vm_set_running(const char *prog, int argc, char *argv[], bool run);
+
+/* v as JSON: what list shows, and with full, what show does. */
+cJSON *vm_json(struct vm_ctx *c, const struct vm *v, bool full);
+/* Print doc on stdout and close it: 0 or an exit code. */
+int vm_print(const char *prog, cJSON *doc);
+/* One common shape of command: NAME and the shared options. The
+ * argument parsed into *name; 0, or an exit code. */
+int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts, const struct option *longopts,
+		void (*usage)(FILE *), struct vm_opts *o, const char **name);
+/* Seconds and milliseconds since the epoch. */
+int64_t vm_now(void);
+
+#endif

@@ -1,0 +1,151 @@
+#!/bin/sh
+# isim-vm against real QEMU (TCG) and the image isim-build makes, with
+# its state in a real SQLite file: create (an overlay and a cloud-init
+# seed whose user-data the guest visibly applies), start, wait for a
+# console line, pause and resume (QMP says so), stop by ACPI, QEMU killed
+# behind isim-vm's back and isim-vm killed mid-command (list stays true),
+# commands on one VM taking turns, destroy, and the image untouched.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+image_tests
+command -v qemu-system-x86_64 >/dev/null 2>&1 || { skip "isim-vm runs QEMU" "qemu-system-x86 is not installed"; finish; exit; }
+p=no-vpn-minimal
+UP=${ISIM_BOOT_SECONDS:-600}
+S=$T/state
+export ISIM_STATE_DIR=$S
+vmpids=""
+cleanup_vms() {
+	for q in $(jq -r '.[].pid // empty' "$T/list.json" 2>/dev/null) $vmpids; do
+		kill -9 "-$q" 2>/dev/null
+		kill -9 "$q" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup_vms EXIT
+# vmlist: isim-vm list, kept for the cleanup.
+vmlist() { isim-vm list >"$T/list.json" && cat "$T/list.json"; }
+field() { jq -r "$1" "$T/out"; }
+
+isim-compose -q -o "$T/comp" "$p"
+expect 0 "builds $p on debian:bookworm" isim-build --base debian:bookworm -q -o "$T/img" "$T/comp"
+img=$T/img/$p.qcow2
+before=$(sha256sum <"$img")
+isim-sign keygen -W -o "$T/signer" >/dev/null
+port=$((20000 + $$ % 20000))
+cat >"$T/user-data" <<'UD'
+#cloud-config
+write_files:
+  - path: /etc/isim-vm-test
+    content: "written by cloud-init from isim-vm's seed\n"
+runcmd:
+  - [sh, -c, "echo isim-vm-marker host=$(hostname) file=$(cat /etc/isim-vm-test | wc -c) > /dev/console"]
+UD
+
+# ---- create --------------------------------------------------------------------
+expect 0 "create: an overlay on the image and a seed" isim-vm create web1 --image "$img" --memory 768 \
+	--forward "tcp:127.0.0.1:$port:22" --user-data "$T/user-data" --input "trusted_signer=$T/signer.pub"
+same "... the VM is stopped" stopped "$(field .state)"
+same "... with its memory and forward" "768 $port 22" "$(field '"\(.memory_mib) \(.forwards[0].host_port) \(.forwards[0].guest_port)"')"
+same "... a uuid" 1 "$(field .uuid | grep -cE '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')"
+disk=$(field .disk)
+check "... its disk is a qcow2 overlay backed by the image" sh -c \
+	"qemu-img info --output=json '$disk' | jq -e --arg b '$img' '.format == \"qcow2\" and .\"backing-filename\" == \$b' >/dev/null"
+check "... qemu-img check passes on it" qemu-img check -q "$disk"
+check "... the seed is an ISO 9660 volume 'cidata'" sh -c "file -b '$(field .seed)' | grep -qi \"ISO 9660 CD-ROM filesystem data 'cidata'\""
+expect 73 "create again: the name is taken" isim-vm create web1 --image "$img"
+contains "... and says so" "$T/err" "a VM 'web1' exists already"
+same "list: one VM, stopped" "web1 stopped" "$(vmlist | jq -r '.[] | "\(.name) \(.state)"')"
+
+# ---- start, wait, the guest applied the user-data ------------------------------------
+expect 0 "start" isim-vm start web1
+same "... running" running "$(field .state)"
+pid=$(field .pid)
+vmpids="$vmpids $pid"
+check "... its QEMU is alive (pid $pid)" kill -0 "$pid"
+check "... in a session of its own" sh -c "[ \"\$(ps -o sid= -p $pid | tr -d ' ')\" = $pid ]"
+check "... with TCG, never KVM" grep -q 'accel=tcg' "/proc/$pid/cmdline"
+expect 0 "start again: it runs already, left as it is" isim-vm start web1
+same "... the same QEMU" "$pid" "$(field .pid)"
+expect 0 "wait --for 'SELFTEST END': the guest booted and ran its selftests" \
+	isim-vm wait web1 --for "SELFTEST END" --timeout "$UP"
+same "... the line it saw" "true" "$(field '.reached and (.line | test("SELFTEST END"))')"
+expect 0 "wait for the user-data's line" isim-vm wait web1 --for isim-vm-marker --timeout 120
+same "... cloud-init applied the seed: hostname and write_files" "isim-vm-marker host=web1 file=43" "$(field .line)"
+expect 0 "console --log holds what the guest printed" isim-vm console web1 --log
+contains "... the selftests' summary" "$T/out" "SELFTEST END status=0"
+
+# ---- pause and resume --------------------------------------------------------------------
+expect 0 "pause" isim-vm pause web1
+same "... paused" paused "$(field .state)"
+expect 0 "qmp: query-status" isim-vm qmp web1 '{"execute":"query-status"}'
+same "... QEMU says paused" "paused false" "$(field '"\(.status) \(.running)"')"
+expect 0 "resume" isim-vm resume web1
+same "... running" running "$(field .state)"
+expect 0 "qmp: query-status again" isim-vm qmp web1 '{"execute":"query-status"}'
+same "... QEMU says running" "running true" "$(field '"\(.status) \(.running)"')"
+expect 1 "qmp: a command QEMU refuses is a negative answer" isim-vm qmp web1 '{"execute":"no-such-command"}'
+contains "... with QEMU's error" "$T/err" "CommandNotFound"
+
+# ---- commands on one VM take turns -------------------------------------------------------
+isim-vm stop web1 --timeout 120 >"$T/stop.out" 2>"$T/stop.err" &
+stopper=$!
+sleep 0.5
+expect 0 "start while a stop runs: it waits its turn, then starts" isim-vm start web1
+wait $stopper
+same "... the stop powered the guest off by ACPI" powerdown "$(jq -r .stopped_by "$T/stop.out")"
+pid2=$(field .pid)
+vmpids="$vmpids $pid2"
+check "... and the start made a new QEMU ($pid2)" test "$pid2" != "$pid"
+check "... the old one is gone" sh -c "! kill -0 $pid 2>/dev/null"
+
+# ---- QEMU killed behind isim-vm's back -------------------------------------------------------
+kill -9 "$pid2"
+sleep 0.5
+same "QEMU killed -9: list says stopped" "web1 stopped" "$(vmlist | jq -r '.[] | "\(.name) \(.state)"')"
+expect 0 "show" isim-vm show web1
+same "... and the correction is recorded" ended "$(field '.operations[-1].op')"
+
+# ---- isim-vm killed mid-command ------------------------------------------------------------------
+isim-vm create web2 --image "$img" >/dev/null 2>&1 &
+k=$!
+sleep 0.2
+kill -9 "$k" 2>/dev/null
+wait "$k" 2>/dev/null
+consistent() {
+	vmlist >/dev/null || return 1
+	if jq -e '.[] | select(.name == "web2")' "$T/list.json" >/dev/null; then
+		[ -f "$S/vms/web2/disk.qcow2" ] && [ -f "$S/vms/web2/cidata.iso" ]
+	else
+		[ ! -e "$S/vms/web2" ]
+	fi
+}
+check "isim-vm create killed -9: list is consistent with the folders" consistent
+expect 0 "... and a new create of that name works" isim-vm create web2 --image "$img" --net none
+check "... leaving no staging folder" sh -c "! ls -A '$S/vms' | grep -q '^\.web2'"
+expect 0 "start web2" isim-vm start web2
+vmpids="$vmpids $(field .pid)"
+isim-vm stop web2 --timeout 300 >/dev/null 2>&1 &
+k=$!
+sleep 1
+kill -9 "$k"
+wait "$k" 2>/dev/null
+check "isim-vm stop killed -9 mid-way: list is consistent with the QEMU that runs" sh -c "
+	isim-vm list | jq -r '.[] | select(.name == \"web2\") | \"\(.state) \(.pid)\"' | {
+		read -r st pid
+		if [ \"\$st\" = stopped ]; then true; else kill -0 \"\$pid\"; fi
+	}"
+
+# ---- destroy ------------------------------------------------------------------------------------------
+expect 0 "start web1 again" isim-vm start web1
+vmpids="$vmpids $(field .pid)"
+expect 69 "destroy a running VM: refused without --force" isim-vm destroy web1
+contains "... saying why" "$T/err" "VM 'web1' is running"
+expect 0 "destroy --force" isim-vm destroy web1 --force
+same "... destroyed" true "$(field .destroyed)"
+check "... its folder is gone" test ! -e "$S/vms/web1"
+expect 0 "destroy web2" isim-vm destroy web2 --force
+same "list: no VM" 0 "$(vmlist | jq length)"
+expect 66 "show of a destroyed VM" isim-vm show web1
+same "the image was never written" "$before" "$(sha256sum <"$img")"
+finish
