@@ -13,7 +13,7 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || { skip "isim-vm runs QEMU" "qem
 p=no-vpn-minimal
 UP=${ISIM_BOOT_SECONDS:-600}
 S=$T/state
-export ISIM_STATE_DIR=$S
+export ISIM_STATE_DIR="$S"
 vmpids=""
 cleanup_vms() {
 	for q in $(jq -r '.[].pid // empty' "$T/list.json" 2>/dev/null) $vmpids; do
