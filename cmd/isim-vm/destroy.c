@@ -70,7 +70,7 @@ int vm_destroy_main(int argc, char *argv[])
 			rc = ISIM_EXIT_UNAVAILABLE;
 			goto out;
 		}
-		kill(-v->pid, SIGKILL);
+		vm_signal(v, SIGKILL);
 		vm_stop_qemu(&c, v, 0);
 	}
 	/* The record first: a folder left behind is only disk space. */

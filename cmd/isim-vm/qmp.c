@@ -82,7 +82,8 @@ int vm_qmp_main(int argc, char *argv[])
 	if (isim_qmp_execute(q, cmd->valuestring, args, &ret, VM_QMP_TIMEOUT_MS, &err) < 0) {
 		isim_print_error(PROG, &err);
 		vm_record(&c, name, "qmp", false, cmd->valuestring);
-		rc = err.kind == ISIM_ERR_USAGE ? ISIM_EXIT_VERDICT : isim_exit_code(err.kind);
+		/* QEMU's answer is a refusal; a QEMU that went away is not. */
+		rc = isim_qmp_gone(q) ? ISIM_EXIT_UNAVAILABLE : ISIM_EXIT_VERDICT;
 		goto out;
 	}
 	vm_record(&c, name, "qmp", true, cmd->valuestring);

@@ -316,6 +316,17 @@ bool vm_alive(const struct vm *v)
 	return strstr(buf, v->qmp) != NULL;
 }
 
+void vm_signal(const struct vm *v, int sig)
+{
+	/* -daemonize forks twice: QEMU is not its session's leader, but it
+	 * shares the group setsid(2) made, with whatever it started. */
+	pid_t pg = getpgid(v->pid);
+
+	if (pg > 1 && pg != getpgrp())
+		kill(-pg, sig);
+	kill(v->pid, sig);
+}
+
 /* A VM recorded as running whose QEMU has gone is stopped: say so in the
  * record, so that list never shows what is not there. */
 static int check(struct vm_ctx *c, struct vm *v)
@@ -579,11 +590,10 @@ const char *vm_stop_qemu(struct vm_ctx *c, struct vm *v, int timeout_ms)
 		isim_qmp_close(q);
 	}
 	if (!strcmp(how, "ended") && vm_alive(v)) {
-		/* QEMU ran setsid(2): its pid is its process group's. */
-		kill(-v->pid, SIGTERM);
+		vm_signal(v, SIGTERM);
 		how = "SIGTERM";
 		if (!gone_within(v, 5000)) {
-			kill(-v->pid, SIGKILL);
+			vm_signal(v, SIGKILL);
 			how = "SIGKILL";
 			(void)gone_within(v, 5000);
 		}

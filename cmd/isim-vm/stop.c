@@ -76,7 +76,7 @@ int vm_halt(const char *prog, int argc, char *argv[], bool kill_it)
 	if (kill_it) {
 		how = "ended";
 		if (vm_alive(v)) {
-			kill(-v->pid, SIGKILL);
+			vm_signal(v, SIGKILL);
 			how = "SIGKILL";
 		}
 	} else {

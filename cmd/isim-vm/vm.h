@@ -147,6 +147,8 @@ void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, cons
 /* Whether v's QEMU runs: its pid is alive and is the QEMU of this VM
  * (its command line names the VM's QMP socket), not a reused pid. */
 bool vm_alive(const struct vm *v);
+/* Send sig to v's QEMU and its process group. */
+void vm_signal(const struct vm *v, int sig);
 
 /* The machine v describes, for isim_qemu_argv: drives, network, console,
  * QMP; m points into v and into storage (which must live as long). */
