@@ -107,11 +107,13 @@ static int add_drive(struct argvec *a, const struct isim_qemu_drive *d, struct i
 	const char *iface = d->interface ? d->interface : "virtio";
 
 	if (plain("path", d->path, err) < 0 || plain("drive interface", iface, err) < 0 ||
-	    (d->format && plain("drive format", d->format, err) < 0))
+	    (d->format && plain("drive format", d->format, err) < 0) ||
+	    (d->node_name && plain("node name", d->node_name, err) < 0))
 		return -1;
 	push(a, "-drive");
-	push(a, "file=%s,if=%s%s%s%s%s", d->path, iface, d->format ? ",format=" : "", d->format ? d->format : "",
-	     d->readonly ? ",readonly=on" : "", d->snapshot ? ",snapshot=on" : "");
+	push(a, "file=%s,if=%s%s%s%s%s%s%s", d->path, iface, d->format ? ",format=" : "", d->format ? d->format : "",
+	     d->readonly ? ",readonly=on" : "", d->snapshot ? ",snapshot=on" : "", d->node_name ? ",node-name=" : "",
+	     d->node_name ? d->node_name : "");
 	return 0;
 }
 

@@ -37,6 +37,15 @@ static const char *const migrations[] = {
 	" ok INTEGER NOT NULL,"
 	" detail TEXT);"
 	"CREATE INDEX ops_vm ON ops (vm, seq);",
+	/* Version 2: internal snapshots of a VM's disk (and memory). */
+	"CREATE TABLE snapshots ("
+	" vm TEXT NOT NULL REFERENCES vms (name) ON DELETE CASCADE,"
+	" tag TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" vmstate INTEGER NOT NULL,"
+	" vmstate_size INTEGER NOT NULL DEFAULT 0,"
+	" parent TEXT,"
+	" PRIMARY KEY (vm, tag));",
 };
 
 static const struct isim_db_schema schema = {
@@ -506,7 +515,7 @@ void vm_machine(const struct vm *v, struct vm_machine *w)
 	size_t i, x = 0;
 
 	memset(w, 0, sizeof(*w));
-	w->drives[0] = (struct isim_qemu_drive){ .path = v->disk, .format = "qcow2" };
+	w->drives[0] = (struct isim_qemu_drive){ .path = v->disk, .format = "qcow2", .node_name = VM_DISK_NODE };
 	w->drives[1] = (struct isim_qemu_drive){ .path = v->seed, .format = "raw", .readonly = true };
 	w->m.accel = v->accel[0] ? v->accel : "tcg";
 	w->m.memory_mib = v->memory_mib;

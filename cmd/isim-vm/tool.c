@@ -14,6 +14,7 @@ static const struct isim_cmd cmds[] = {
 	{ "show", vm_show_main, "one VM: configuration, state, files, operations", vm_show_usage },
 	{ "console", vm_console_main, "attach to a VM's serial console, or print its log", vm_console_usage },
 	{ "wait", vm_wait_main, "wait until a VM runs, stops, or prints a line", vm_wait_usage },
+	{ "snapshot", vm_snapshot_main, "internal snapshots of a VM: create, list, revert, delete", vm_snapshot_usage },
 	{ "destroy", vm_destroy_main, "remove a VM and its files", vm_destroy_usage },
 	{ "qmp", vm_qmp_main, "send a QMP command to a VM's QEMU", vm_qmp_usage },
 };

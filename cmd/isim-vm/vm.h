@@ -30,6 +30,7 @@ int vm_console_main(int argc, char *argv[]);
 int vm_wait_main(int argc, char *argv[]);
 int vm_destroy_main(int argc, char *argv[]);
 int vm_qmp_main(int argc, char *argv[]);
+int vm_snapshot_main(int argc, char *argv[]);
 void vm_create_usage(FILE *f);
 void vm_start_usage(FILE *f);
 void vm_stop_usage(FILE *f);
@@ -43,6 +44,7 @@ void vm_console_usage(FILE *f);
 void vm_wait_usage(FILE *f);
 void vm_destroy_usage(FILE *f);
 void vm_qmp_usage(FILE *f);
+void vm_snapshot_usage(FILE *f);
 
 /* ---- what the commands share: the state folder and a VM's record ---- */
 
@@ -52,6 +54,8 @@ void vm_qmp_usage(FILE *f);
 #define VM_DIR "vms"
 #define VM_TEMPLATES "templates"
 #define VM_NAME_RULE "a VM name (1 to 63 of a-z, 0-9, '.' and '-', starting with a letter or digit)"
+/* The disk's format node, as QMP names it. */
+#define VM_DISK_NODE "disk0"
 /* QMP answers within this long, or QEMU is stuck. */
 #define VM_QMP_TIMEOUT_MS 30000
 

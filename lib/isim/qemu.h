@@ -23,7 +23,8 @@ struct isim_qemu_drive {
 	const char *format;    /* "qcow2", "raw"; NULL lets QEMU probe, which it warns about */
 	const char *interface; /* "virtio", "ide", "none" (then -device adds it); NULL: virtio */
 	bool readonly;
-	bool snapshot; /* writes go to a temporary overlay, dropped at exit */
+	bool snapshot;	       /* writes go to a temporary overlay, dropped at exit */
+	const char *node_name; /* the format node's name for QMP (snapshots), or NULL */
 };
 
 /* A user-mode (slirp) forward: host_addr:host_port on the host to the

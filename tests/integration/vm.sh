@@ -42,6 +42,7 @@ write_files:
     content: "written by cloud-init from isim-vm's seed\n"
 runcmd:
   - [sh, -c, "echo isim-vm-marker host=$(hostname) file=$(cat /etc/isim-vm-test | wc -c) > /dev/console"]
+  - [sh, -c, "setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1' >/dev/null 2>&1 &"]
 UD
 
 # ---- create --------------------------------------------------------------------
@@ -76,6 +77,35 @@ expect 0 "wait for the user-data's line" isim-vm wait web1 --for isim-vm-marker 
 same "... cloud-init applied the seed: hostname and write_files" "isim-vm-marker host=web1 file=42" "$(field .line)"
 expect 0 "console --log holds what the guest printed" isim-vm console web1 --log
 contains "... the selftests' summary" "$T/out" "SELFTEST END status=0"
+
+# ---- snapshots, with a marker file the guest writes -----------------------------------
+# guest_sh COMMAND: typed into the shell the user-data left on the serial
+# console; what it prints lands in the console's log.
+guest_sh() { printf '%s\n' "$1" | isim-vm console web1 >/dev/null; }
+# shellcheck disable=SC2016 # the guest's shell expands it
+guest_sh 'echo before >/root/marker; sync; echo "MARK-$((40 + 2))"'
+expect 0 "console: a command typed into the guest's shell ran" isim-vm wait web1 --for MARK-42 --timeout 120
+expect 0 "snapshot create of the running VM" isim-vm snapshot create web1 s1
+same "... with its memory" "s1 true" "$(field '"\(.tag) \(.vmstate)"')"
+check "... qemu-img lists it in the overlay" sh -c "qemu-img snapshot -l -U '$disk' | grep -q ' s1 '"
+# shellcheck disable=SC2016 # the guest's shell expands it
+guest_sh 'echo after >/root/marker; sync; echo "CHANGED-$((40 + 3))"'
+expect 0 "... the guest changes the marker after it" isim-vm wait web1 --for CHANGED-43 --timeout 120
+expect 64 "snapshot revert of a running VM: refused without --force" isim-vm snapshot revert web1 s1
+contains "... saying what it would lose" "$T/err" "reverting loses what it did since 's1'"
+expect 0 "snapshot revert --force" isim-vm snapshot revert web1 s1 --force
+# shellcheck disable=SC2016 # the guest's shell expands it
+guest_sh 'echo "NOW-$(cat /root/marker)-$((40 + 4))"'
+expect 0 "... the guest's marker is the one of the snapshot" isim-vm wait web1 --for NOW-before-44 --timeout 120
+expect 0 "qmp: query-status after the revert" isim-vm qmp web1 '{"execute":"query-status"}'
+same "... it runs" running "$(field .status)"
+expect 0 "snapshot list" isim-vm snapshot list web1
+same "... s1, with memory" "s1 true" "$(field '.[] | "\(.tag) \(.vmstate)"')"
+expect 73 "snapshot create of a tag that exists" isim-vm snapshot create web1 s1
+expect 0 "snapshot delete" isim-vm snapshot delete web1 s1
+expect 0 "... list" isim-vm snapshot list web1
+same "... none left" 0 "$(field length)"
+check "... nor in the overlay" sh -c "! qemu-img snapshot -l -U '$disk' | grep -q ' s1 '"
 
 # ---- pause and resume --------------------------------------------------------------------
 expect 0 "pause" isim-vm pause web1
