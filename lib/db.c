@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,6 +117,23 @@ fail:
 	return -1;
 }
 
+/* Whether the folder of path takes new files (the WAL and its index). */
+static bool dir_writable(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return access(".", W_OK) == 0;
+	if ((size_t)(slash - path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return access(slash == path ? "/" : dir, W_OK) == 0;
+}
+
 int isim_db_open(const char *path, const struct isim_db_schema *schema, int create, sqlite3 **out,
 		 struct isim_error *err)
 {
@@ -139,6 +157,14 @@ int isim_db_open(const char *path, const struct isim_db_schema *schema, int crea
 			close(fd);
 	} else if (!S_ISREG(st.st_mode)) {
 		return isim_error_set(err, ISIM_ERR_CONFIG, "the %s state is not a regular file", schema->name);
+	}
+	/* SQLite says "unable to open database file" of a state it cannot
+	 * write, and WAL writes beside it too: say what is wrong. */
+	if (access(path, W_OK) < 0 || !dir_writable(path)) {
+		int e = errno;
+
+		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e,
+					"cannot write the %s state", schema->name);
 	}
 	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
 		isim_db_error(db, "cannot open", err);

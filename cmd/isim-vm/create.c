@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -48,13 +49,16 @@ void vm_create_usage(FILE *f)
 		   "      --meta-data FILE     cloud-init meta-data instead of the generated one\n"
 		   "      --network-config FILE  cloud-init network configuration\n"
 		   "      --ssh-key FILE       an SSH public key for the guest (meta-data public-keys)\n"
-		   "      --input NAME=FILE    a boot-time input of the image's manifest (as isim-build\n"
-		   "                           --test takes them; from IMAGE's .provenance.json)\n"
-		   "      --accel ACCEL        tcg (the default) or kvm\n" VM_USAGE_COMMON
+		   "      --input NAME=FILE    a boot-time input the image's manifest declares (in\n"
+		   "                           IMAGE's .provenance.json), put where it says\n"
+		   "      --accel ACCEL        tcg (the default) or kvm\n"
+		   "      --state-dir DIR      where " VM_DB_NAME " and the VMs are (ISIM_STATE_DIR;\n"
+		   "                           default " VM_STATE_DIR_DEFAULT ")\n"
 		   "  -h, --help               this text\n"
 		   "  -V, --version            print the version\n"
 		   "\n"
-		   "Exit status: 0, 64 usage, 65 IMAGE is not qcow2 or a file is malformed,\n"
+		   "Exit status: 0, 64 usage (also an input the image does not declare), 65\n"
+		   "IMAGE is not qcow2 or a file is malformed,\n"
 		   "66 IMAGE or a file is missing, 69 qemu-img is missing, 73 NAME exists or\n"
 		   "the state cannot be written, 78 the state is corrupt.\n");
 }
@@ -105,26 +109,38 @@ static bool parse_size(const char *s, uint64_t *out)
 	return true;
 }
 
-/* [tcp|udp:][ADDR:]PORT:GUEST-PORT */
+/* [tcp|udp:][ADDR:]PORT:GUEST-PORT, ADDR an IPv4 address (QEMU's
+ * user-mode forwards take no other). */
 static bool parse_forward(const char *s, struct vm_forward *f)
 {
-	char copy[128], *part[4], *p, *save = NULL;
+	char copy[128], *part[4], *p = copy;
+	struct in_addr ia;
 	int n = 0, i = 0;
 	long port;
 
 	memset(f, 0, sizeof(*f));
 	if (snprintf(copy, sizeof(copy), "%s", s) >= (int)sizeof(copy))
 		return false;
-	for (p = strtok_r(copy, ":", &save); p && n < 4; p = strtok_r(NULL, ":", &save))
+	/* Split at every ':', keeping empty fields (which are then wrong). */
+	for (;;) {
+		char *colon = strchr(p, ':');
+
+		if (n == 4)
+			return false;
 		part[n++] = p;
-	if (p || n < 2)
+		if (!colon)
+			break;
+		*colon = '\0';
+		p = colon + 1;
+	}
+	if (n < 2)
 		return false;
 	if (!strcmp(part[0], "tcp") || !strcmp(part[0], "udp")) {
 		f->udp = part[0][0] == 'u';
 		i = 1;
 	}
 	if (n - i == 3) {
-		if (strlen(part[i]) >= sizeof(f->host_addr) || strchr(part[i], ','))
+		if (inet_pton(AF_INET, part[i], &ia) != 1)
 			return false;
 		snprintf(f->host_addr, sizeof(f->host_addr), "%s", part[i]);
 		i++;
@@ -147,13 +163,14 @@ static int find_image(const struct vm_ctx *c, const char *image, struct vm *v)
 {
 	char path[PATH_MAX + 64];
 
-	if (strchr(image, '/') || strstr(image, ".qcow2"))
+	bool template = !strchr(image, '/') && !strstr(image, ".qcow2");
+
+	if (!template)
 		snprintf(path, sizeof(path), "%s", image);
 	else
 		snprintf(path, sizeof(path), "%s/" VM_TEMPLATES "/%s.qcow2", c->state_dir, image);
 	if (!realpath(path, v->image)) {
-		fprintf(stderr, PROG ": %s: %s%s\n", path, strerror(errno),
-			strchr(image, '/') ? "" : " (no such template either)");
+		fprintf(stderr, PROG ": %s: %s%s\n", path, strerror(errno), template ? " (no such template)" : "");
 		return ISIM_EXIT_NOINPUT;
 	}
 	if (strchr(v->image, ',')) {
@@ -223,8 +240,10 @@ static int add_inputs(const struct create *o, const struct vm *v, struct isim_no
 	strncat(stmt, ".provenance.json", sizeof(stmt) - strlen(stmt) - 1);
 	isim_error_clear(&err);
 	if (isim_json_load_file(stmt, &doc, &err) < 0) {
-		fprintf(stderr, PROG ": --input: the image's manifest is needed: ");
-		isim_print_error("", &err);
+		char msg[2048];
+
+		isim_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, PROG ": --input: the image's manifest is needed: %s\n", msg);
 		rc = isim_exit_code(err.kind);
 		goto out;
 	}
@@ -272,8 +291,10 @@ static int slurp(const char *opt, const char *path, char **text, size_t *len)
 
 	isim_error_clear(&err);
 	if (isim_file_read(path, CLOUD_FILE_MAX, text, len, &err) < 0) {
-		fprintf(stderr, PROG ": %s: ", opt);
-		isim_print_error("", &err);
+		char msg[2048];
+
+		isim_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, PROG ": %s: %s\n", opt, msg);
 		return isim_exit_code(err.kind);
 	}
 	return 0;
@@ -295,8 +316,10 @@ static int make_seed(const struct create *o, const struct vm *v)
 	if (o->user_data) {
 		if ((rc = slurp("--user-data", o->user_data, &text, &len)))
 			goto out;
-		if (isim_nocloud_user_data(seed, text, len, &err) < 0)
+		if (isim_nocloud_user_data(seed, text, len, &err) < 0) {
+			isim_error_at(&err, o->user_data, 0, 0);
 			goto fail;
+		}
 		free(text);
 		text = NULL;
 	}
@@ -328,6 +351,11 @@ static int make_seed(const struct create *o, const struct vm *v)
 	}
 	if (isim_nocloud_write(seed, v->seed, &err) < 0)
 		goto fail;
+	/* It may hold secrets (the inputs): only the VM's owner reads it. */
+	if (chmod(v->seed, 0600) < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", v->seed, strerror(errno));
+		rc = ISIM_EXIT_CANTCREAT;
+	}
 	goto out;
 fail:
 	rc = isim_fail(PROG, &err);
@@ -350,21 +378,6 @@ static int make_disk(const struct vm *v)
 	if (isim_run(&r, NULL, &err) < 0)
 		return isim_fail(PROG, &err);
 	return 0;
-}
-
-static bool exists(struct vm_ctx *c, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	struct isim_error err;
-	bool found = false;
-
-	isim_error_clear(&err);
-	if (isim_db_prepare(c->db, "SELECT 1 FROM vms WHERE name = ?", &st, &err) < 0)
-		return false;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
 }
 
 static void new_uuid(char out[static 37])
@@ -417,7 +430,7 @@ int vm_create_main(int argc, char *argv[])
 	long n;
 	size_t i;
 	int ch, rc = ISIM_EXIT_USAGE;
-	bool made = false;
+	bool made = false, created = false, ours = false;
 
 	if (!v) {
 		fprintf(stderr, PROG ": out of memory\n");
@@ -567,8 +580,9 @@ int vm_create_main(int argc, char *argv[])
 		goto out;
 	}
 
-	if ((rc = vm_open(&c, PROG, &vo, true)) || (rc = vm_paths(&c, o.name, v)) ||
-	    (rc = find_image(&c, o.image, v)) || (rc = image_info(v, &image_size)) || (rc = vm_lock(&c, o.name)))
+	/* What can be refused is, before the state is touched. */
+	if ((rc = vm_init(&c, PROG, &vo)) || (rc = vm_paths(&c, o.name, v)) || (rc = find_image(&c, o.image, v)) ||
+	    (rc = image_info(v, &image_size)))
 		goto out;
 	if (!v->disk_size)
 		v->disk_size = image_size;
@@ -578,7 +592,12 @@ int vm_create_main(int argc, char *argv[])
 		rc = ISIM_EXIT_USAGE;
 		goto out;
 	}
-	if (exists(&c, o.name) || access(v->dir, F_OK) == 0) {
+	if ((rc = vm_open(&c, PROG, &vo, true)) || (rc = vm_lock(&c, o.name)))
+		goto out;
+	/* The lock's file is this create's to remove if it fails, unless the
+	 * name is another VM's. */
+	ours = !vm_exists(&c, o.name);
+	if (vm_exists(&c, o.name) || access(v->dir, F_OK) == 0) {
 		fprintf(stderr, PROG ": a VM '%s' exists already\n", o.name);
 		rc = ISIM_EXIT_CANTCREAT;
 		goto out;
@@ -627,10 +646,14 @@ int vm_create_main(int argc, char *argv[])
 		goto out;
 	}
 	vm_record(&c, v->name, "create", true, v->image);
+	created = true;
 	rc = vm_print(PROG, vm_json(&c, v, true));
 out:
 	if (made)
 		isim_rmtree(tmp);
+	/* A VM not made leaves no lock behind. */
+	if (ours && !created)
+		vm_unlock_remove(&c);
 	vm_close(&c);
 	free(v);
 	return rc;

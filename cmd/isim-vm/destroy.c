@@ -61,7 +61,7 @@ int vm_destroy_main(int argc, char *argv[])
 		isim_bad_value(PROG, "NAME", name, VM_NAME_RULE);
 		goto out;
 	}
-	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_lock(&c, name)) || (rc = vm_load(&c, name, v)))
+	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (vm_alive(v)) {
 		if (!force) {
@@ -78,6 +78,7 @@ int vm_destroy_main(int argc, char *argv[])
 		goto out;
 	isim_rmtree(v->dir);
 	vm_record(&c, name, "destroy", true, NULL);
+	vm_unlock_remove(&c);
 	doc = cJSON_CreateObject();
 	if (doc) {
 		cJSON_AddStringToObject(doc, "name", name);

@@ -34,7 +34,7 @@ int vm_set_running(const char *prog, int argc, char *argv[], bool run)
 		return ISIM_EXIT_SOFTWARE;
 	if ((rc = vm_one_name(prog, argc, argv, "hV", opts, run ? vm_resume_usage : vm_pause_usage, &o, &name)))
 		goto out;
-	if ((rc = vm_open(&c, prog, &o, false)) || (rc = vm_lock(&c, name)) || (rc = vm_load(&c, name, v)))
+	if ((rc = vm_open(&c, prog, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (v->state == VM_STOPPED) {
 		fprintf(stderr, "%s: VM '%s' is not running (isim-vm start %s)\n", prog, name, name);

@@ -70,7 +70,7 @@ int vm_qmp_main(int argc, char *argv[])
 		rc = ISIM_EXIT_DATAERR;
 		goto out;
 	}
-	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_lock(&c, name)) || (rc = vm_load(&c, name, v)))
+	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (v->state == VM_STOPPED) {
 		fprintf(stderr, PROG ": VM '%s' is not running\n", name);

@@ -61,11 +61,13 @@ int vm_restart_main(int argc, char *argv[])
 		isim_bad_value(PROG, "--timeout", timeout, "seconds from 0 to 86400");
 		goto out;
 	}
-	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_lock(&c, name)) || (rc = vm_load(&c, name, v)))
+	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	how = vm_stop_qemu(&c, v, (int)secs * 1000);
 	v->state = VM_STOPPED;
 	v->pid = 0;
+	if ((rc = vm_save(&c, v, false)))
+		goto out;
 	vm_record(&c, name, "stop", true, how);
 	if ((rc = vm_start_qemu(&c, v)))
 		goto out;

@@ -493,7 +493,7 @@ int vm_snapshot_main(int argc, char *argv[])
 		isim_bad_value(PROG, "TAG", tag, "1 to 100 of A-Z, a-z, 0-9, '-', '_' and '.'");
 		goto out;
 	}
-	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_lock(&c, name)) || (rc = vm_load(&c, name, v)))
+	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (v->state == VM_PAUSED && strcmp(verb, "list")) {
 		fprintf(stderr, PROG ": VM '%s' is paused (isim-vm resume %s first)\n", name, name);

@@ -86,9 +86,13 @@ int vm_start_qemu(struct vm_ctx *c, struct vm *v)
 	int rc;
 
 	for (i = 0; i < v->nforwards; i++) {
-		if ((rc = port_free(v, &v->forwards[i])))
+		if ((rc = port_free(v, &v->forwards[i]))) {
+			vm_record(c, v->name, "start", false, "a forwarded host port is in use");
 			return rc;
+		}
 	}
+	/* The console's log is this boot's (QEMU appends to it). */
+	unlink(v->console);
 	unlink(v->qmp);
 	unlink(v->serial);
 	unlink(v->pidfile);
@@ -132,7 +136,7 @@ int vm_start_main(int argc, char *argv[])
 		return ISIM_EXIT_SOFTWARE;
 	if ((rc = vm_one_name(PROG, argc, argv, "hV", opts, vm_start_usage, &o, &name)))
 		goto out;
-	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_lock(&c, name)) || (rc = vm_load(&c, name, v)))
+	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (v->state == VM_STOPPED && (rc = vm_start_qemu(&c, v)))
 		goto out;

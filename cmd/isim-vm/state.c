@@ -93,21 +93,30 @@ int64_t vm_now(void)
 
 /* ---- the state ------------------------------------------------------------ */
 
-int vm_open(struct vm_ctx *c, const char *prog, const struct vm_opts *o, bool create)
+int vm_init(struct vm_ctx *c, const char *prog, const struct vm_opts *o)
 {
 	const char *dir = isim_path_resolve(o->state_dir, "ISIM_STATE_DIR", VM_STATE_DIR_DEFAULT);
-	struct isim_error err;
-	char path[4200];
-	struct stat st;
 
 	memset(c, 0, sizeof(*c));
 	c->prog = prog;
 	c->lock_fd = -1;
-	isim_error_clear(&err);
 	if (snprintf(c->state_dir, sizeof(c->state_dir), "%s", dir) >= (int)sizeof(c->state_dir)) {
 		fprintf(stderr, "%s: --state-dir: the path is too long\n", prog);
 		return ISIM_EXIT_USAGE;
 	}
+	return 0;
+}
+
+int vm_open(struct vm_ctx *c, const char *prog, const struct vm_opts *o, bool create)
+{
+	struct isim_error err;
+	char path[4200];
+	struct stat st;
+	int rc;
+
+	if ((rc = vm_init(c, prog, o)))
+		return rc;
+	isim_error_clear(&err);
 	if (isim_pathf(path, sizeof(path), &err, "%s/" VM_DIR, c->state_dir) < 0)
 		return isim_fail(prog, &err);
 	if (create && isim_mkdirs(path, 0700) < 0) {
@@ -146,25 +155,46 @@ void vm_close(struct vm_ctx *c)
 int vm_lock(struct vm_ctx *c, const char *name)
 {
 	struct isim_error err;
-	char path[4200];
+	struct stat a, b;
 
 	vm_unlock(c);
+	if (!c->db) {
+		fprintf(stderr, "%s: no VM '%s'\n", c->prog, name);
+		return ISIM_EXIT_NOINPUT;
+	}
 	isim_error_clear(&err);
-	if (isim_pathf(path, sizeof(path), &err, "%s/" VM_DIR "/%s.lock", c->state_dir, name) < 0)
+	if (isim_pathf(c->lock_path, sizeof(c->lock_path), &err, "%s/" VM_DIR "/%s.lock", c->state_dir, name) < 0)
 		return isim_fail(c->prog, &err);
-	c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (c->lock_fd < 0) {
-		fprintf(stderr, "%s: %s: cannot open the VM's lock: %s\n", c->prog, path, strerror(errno));
-		return errno == EACCES || errno == EROFS ? ISIM_EXIT_CANTCREAT : ISIM_EXIT_IOERR;
-	}
-	/* Two commands on one VM take turns; on two VMs they do not wait. */
-	while (flock(c->lock_fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			fprintf(stderr, "%s: %s: cannot lock: %s\n", c->prog, path, strerror(errno));
-			return ISIM_EXIT_IOERR;
+	for (;;) {
+		c->lock_fd = open(c->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (c->lock_fd < 0) {
+			fprintf(stderr, "%s: %s: cannot open the VM's lock: %s\n", c->prog, c->lock_path,
+				strerror(errno));
+			return errno == EACCES || errno == EROFS ? ISIM_EXIT_CANTCREAT : ISIM_EXIT_IOERR;
 		}
+		/* Two commands on one VM take turns; on two VMs they do not wait. */
+		while (flock(c->lock_fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				fprintf(stderr, "%s: %s: cannot lock: %s\n", c->prog, c->lock_path, strerror(errno));
+				return ISIM_EXIT_IOERR;
+			}
+		}
+		/* The holder before may have removed the file (vm_unlock_remove):
+		 * the lock is ours only if the name still leads to it. */
+		if (fstat(c->lock_fd, &a) == 0 && stat(c->lock_path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return 0;
+		close(c->lock_fd);
+		c->lock_fd = -1;
 	}
-	return 0;
+}
+
+void vm_unlock_remove(struct vm_ctx *c)
+{
+	if (c->lock_fd < 0)
+		return;
+	unlink(c->lock_path);
+	vm_unlock(c);
 }
 
 int vm_paths(const struct vm_ctx *c, const char *name, struct vm *v)
@@ -382,6 +412,24 @@ int vm_load(struct vm_ctx *c, const char *name, struct vm *v)
 	return rc ? rc : check(c, v);
 }
 
+int vm_take(struct vm_ctx *c, const char *name, struct vm *v)
+{
+	int rc;
+
+	/* An unknown name leaves nothing behind, not even a lock's file. */
+	if (!vm_exists(c, name)) {
+		fprintf(stderr, "%s: no VM '%s'\n", c->prog, name);
+		return ISIM_EXIT_NOINPUT;
+	}
+	if ((rc = vm_lock(c, name)))
+		return rc;
+	rc = vm_load(c, name, v);
+	/* Destroyed while this command waited for it. */
+	if (rc == ISIM_EXIT_NOINPUT)
+		vm_unlock_remove(c);
+	return rc;
+}
+
 int vm_load_all(struct vm_ctx *c, struct vm **out, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
@@ -485,6 +533,23 @@ int vm_delete(struct vm_ctx *c, const char *name)
 		rc = db_fail(c, "cannot delete the VM");
 	sqlite3_finalize(st);
 	return rc;
+}
+
+bool vm_exists(struct vm_ctx *c, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	struct isim_error err;
+	bool found;
+
+	if (!c->db)
+		return false;
+	isim_error_clear(&err);
+	if (isim_db_prepare(c->db, "SELECT 1 FROM vms WHERE name = ?", &st, &err) < 0)
+		return false;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
 }
 
 void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail)

@@ -71,7 +71,7 @@ int vm_halt(const char *prog, int argc, char *argv[], bool kill_it)
 		isim_bad_value(prog, "--timeout", timeout, "seconds from 0 to 86400");
 		goto out;
 	}
-	if ((rc = vm_open(&c, prog, &o, false)) || (rc = vm_lock(&c, name)) || (rc = vm_load(&c, name, v)))
+	if ((rc = vm_open(&c, prog, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (kill_it) {
 		how = "ended";

@@ -122,16 +122,25 @@ struct vm_ctx {
 	char state_dir[4096];
 	sqlite3 *db;
 	int lock_fd; /* the VM's lock, -1 when none is held */
+	char lock_path[4200];
 };
 
+/* Where the state is, without touching it: 0 or an exit code. */
+int vm_init(struct vm_ctx *c, const char *prog, const struct vm_opts *o);
 /* Open the state (creating the folder and database when create), 0 or an
  * exit code said on stderr. */
 int vm_open(struct vm_ctx *c, const char *prog, const struct vm_opts *o, bool create);
 void vm_close(struct vm_ctx *c);
 /* Take NAME's lock (waiting for a command that holds it): 0 or an exit
- * code. Released by vm_close or vm_unlock. */
+ * code; without a state at all, ISIM_EXIT_NOINPUT "no VM". Released by
+ * vm_close or vm_unlock; vm_unlock_remove also removes the lock's file
+ * (a VM destroyed, or not made after all), which a command waiting for
+ * it notices. */
 int vm_lock(struct vm_ctx *c, const char *name);
 void vm_unlock(struct vm_ctx *c);
+void vm_unlock_remove(struct vm_ctx *c);
+/* Whether a VM called name is recorded. */
+bool vm_exists(struct vm_ctx *c, const char *name);
 
 /* The files of a VM called name, into v. 0 or an exit code (a state
  * folder too deep for a unix socket's path, say). */
@@ -140,6 +149,9 @@ int vm_paths(const struct vm_ctx *c, const char *name, struct vm *v);
  * exit code. Its QEMU is looked at: a VM recorded running whose QEMU has
  * ended is corrected to stopped (and the correction recorded). */
 int vm_load(struct vm_ctx *c, const char *name, struct vm *v);
+/* vm_load under NAME's lock (vm_lock): what a command that changes a VM
+ * starts with. */
+int vm_take(struct vm_ctx *c, const char *name, struct vm *v);
 /* Every VM, in name order, each checked as vm_load does. */
 int vm_load_all(struct vm_ctx *c, struct vm **out, size_t *n);
 /* Insert or update v's row. 0 or an exit code. */
