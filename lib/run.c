@@ -106,13 +106,31 @@ enum {
 	STAGE_STDIN,
 	STAGE_FDS,
 	STAGE_CWD,
-	STAGE_EXEC
+	STAGE_EXEC,
+	STAGE_PID, /* not a failure: the detached program's pid */
 };
 
 static void child(const struct isim_run *r, int out_fd, int err_fd, int report, char **env)
 {
 	int in_fd, e[2];
 
+	if (r->detach) {
+		pid_t g;
+
+		e[0] = STAGE_FDS;
+		/* A session of its own, then a child of that which init adopts
+		 * once this one leaves: a daemon (daemon(7)). */
+		if (setsid() < 0)
+			goto fail;
+		g = fork();
+		if (g < 0)
+			goto fail;
+		if (g > 0) {
+			e[0] = STAGE_PID;
+			e[1] = (int)g;
+			_exit(write(report, e, sizeof(e)) == (ssize_t)sizeof(e) ? 0 : 127);
+		}
+	}
 	setpgid(0, 0);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -194,15 +212,33 @@ static int spawn(const struct isim_run *r, struct running *run, struct isim_erro
 	if (run->pid == 0)
 		child(r, child_out, child_err, report[1], env);
 	/* Also here, so that a signal between fork and the child's own
-	 * setpgid already finds the group. */
-	setpgid(run->pid, run->pid);
+	 * setpgid already finds the group (not for one that makes a session
+	 * of its own, which a group leader cannot). */
+	if (!r->detach)
+		setpgid(run->pid, run->pid);
 	close(report[1]);
 	report[1] = -1;
 	do
 		n = read(report[0], e, sizeof(e));
 	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof(e)) {
+	if (r->detach && n == (ssize_t)sizeof(e) && e[0] == STAGE_PID) {
 		waitpid(run->pid, NULL, 0);
+		run->pid = (pid_t)e[1];
+		/* Then the detached one's own report: nothing once it runs. */
+		do
+			n = read(report[0], e, sizeof(e));
+		while (n < 0 && errno == EINTR);
+		if (n == (ssize_t)sizeof(e))
+			run->pid = -1;
+	} else if (r->detach && n != (ssize_t)sizeof(e)) {
+		waitpid(run->pid, NULL, 0);
+		run->pid = -1;
+		isim_error_set(err, ISIM_ERR_IO, "cannot start '%s' in a session of its own", r->argv[0]);
+		goto out;
+	}
+	if (n == (ssize_t)sizeof(e)) {
+		if (run->pid > 0)
+			waitpid(run->pid, NULL, 0);
 		run->pid = -1;
 		if (e[0] == STAGE_STDIN) {
 			isim_error_at(err, r->in_path, 0, 0);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/cli.h"
@@ -21,7 +24,7 @@ void vm_start_usage(FILE *f)
 		   "\n"
 		   "Start the VM NAME: QEMU in a session of its own, which outlives this\n"
 		   "command, its QMP socket and serial console (a socket, and a log of all the\n"
-		   "guest wrote) in the VM's folder. Returns once QEMU is ready for QMP, and\n"
+		   "guest writes) in the VM's folder. Returns once QEMU's QMP answers, and\n"
 		   "prints the VM as isim-vm show does. A VM that runs already is left as it is.\n"
 		   "\n" VM_USAGE_COMMON "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
@@ -53,27 +56,80 @@ static int port_free(const struct vm *v, const struct vm_forward *f)
 	return rc;
 }
 
-static int read_pid(const struct vm *v, pid_t *pid)
+/* The last line QEMU wrote to its log: why it ended. */
+static void last_words(const struct vm *v, char *out, size_t size)
 {
 	struct isim_error err;
-	char *text = NULL;
+	char *text = NULL, *end, *start;
 	size_t len;
-	long n;
 
+	snprintf(out, size, "see %.400s", v->log);
 	isim_error_clear(&err);
-	if (isim_file_read(v->pidfile, 64, &text, &len, &err) < 0) {
-		isim_print_error(PROG, &err);
-		return ISIM_EXIT_SOFTWARE;
-	}
-	text[strcspn(text, "\n")] = '\0';
-	if (!isim_parse_long(text, 1, 1L << 22, &n)) {
-		fprintf(stderr, PROG ": %s: not a pid: '%.20s'\n", v->pidfile, text);
-		free(text);
-		return ISIM_EXIT_SOFTWARE;
-	}
+	if (isim_file_read(v->log, 1 << 20, &text, &len, &err) < 0)
+		return;
+	end = text + len;
+	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+		*--end = '\0';
+	start = strrchr(text, '\n');
+	if (*text)
+		snprintf(out, size, "%.400s", start ? start + 1 : text);
 	free(text);
-	*pid = (pid_t)n;
-	return 0;
+}
+
+/* pid is there and has not ended (a zombie nobody reaped has). */
+static bool running(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": the state follows the last ')'. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* Wait for QEMU's QMP greeting, as long as QEMU lives. */
+static int ready(struct vm_ctx *c, struct vm *v)
+{
+	struct timespec tick = { 0, 2 * 1000000L };
+	struct isim_qmp *q = NULL;
+	struct isim_error err;
+	char why[512];
+	int waited;
+
+	for (waited = 0; waited < VM_QMP_TIMEOUT_MS; waited += 2) {
+		/* Not vm_alive: reading a process's command line takes its
+		 * memory map's lock, which QEMU needs while it sets up. */
+		if (!running(v->pid)) {
+			last_words(v, why, sizeof(why));
+			vm_record(c, v->name, "start", false, why);
+			fprintf(stderr, "%s: VM '%s': QEMU did not start: %s\n", c->prog, v->name, why);
+			v->pid = 0;
+			return ISIM_EXIT_UNAVAILABLE;
+		}
+		isim_error_clear(&err);
+		if (isim_qmp_connect(v->qmp, VM_QMP_TIMEOUT_MS, &q, &err) == 0) {
+			isim_qmp_close(q);
+			return 0;
+		}
+		if (err.kind != ISIM_ERR_UNAVAILABLE)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	vm_signal(v, SIGKILL);
+	fprintf(stderr, "%s: VM '%s': QEMU's QMP did not answer: %s\n", c->prog, v->name, err.msg);
+	vm_record(c, v->name, "start", false, "QMP did not answer");
+	v->pid = 0;
+	return ISIM_EXIT_UNAVAILABLE;
 }
 
 int vm_start_qemu(struct vm_ctx *c, struct vm *v)
@@ -95,25 +151,23 @@ int vm_start_qemu(struct vm_ctx *c, struct vm *v)
 	unlink(v->console);
 	unlink(v->qmp);
 	unlink(v->serial);
-	unlink(v->pidfile);
 	vm_machine(v, &w);
 	isim_error_clear(&err);
 	if (isim_qemu_argv(&w.m, &argv, &err) < 0)
 		return isim_fail(c->prog, &err);
-	/* QEMU with -daemonize leaves once it is ready: its exit status is
-	 * whether it started, and what it said before is in the log. */
+	/* QEMU in a session of its own, which outlives this command; it is
+	 * ready once QMP answers. */
 	r.argv = (const char *const *)argv;
 	r.out_path = v->log;
-	if (isim_run(&r, NULL, &err) < 0) {
-		isim_qemu_argv_free(argv);
-		vm_record(c, v->name, "start", false, err.msg);
-		if (err.kind == ISIM_ERR_UNAVAILABLE)
-			return isim_fail(c->prog, &err);
-		fprintf(stderr, "%s: VM '%s': QEMU did not start: %s\n", c->prog, v->name, err.msg);
-		return ISIM_EXIT_UNAVAILABLE;
-	}
+	r.err_to_out = true;
+	r.detach = true;
+	rc = isim_run_start(&r, &v->pid, &err);
 	isim_qemu_argv_free(argv);
-	if ((rc = read_pid(v, &v->pid)))
+	if (rc < 0) {
+		vm_record(c, v->name, "start", false, err.msg);
+		return isim_fail(c->prog, &err);
+	}
+	if ((rc = ready(c, v)))
 		return rc;
 	v->state = VM_RUNNING;
 	v->started_at = vm_now();

@@ -591,8 +591,6 @@ void vm_machine(const struct vm *v, struct vm_machine *w)
 	w->m.serial_path = v->serial;
 	w->m.serial_log = v->console;
 	w->m.qmp = v->qmp;
-	w->m.daemonize = true;
-	w->m.pidfile = v->pidfile;
 	if (!strcmp(v->net, "none")) {
 		w->m.no_network = true;
 	} else if (!strcmp(v->net, "tap")) {

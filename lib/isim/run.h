@@ -24,6 +24,10 @@ struct isim_run {
 	bool out_to_stderr;	 /* else stdout goes to our stderr (or /dev/null) */
 	bool show_stderr;	 /* pass the child's stderr through instead of keeping it */
 	bool err_to_out;	 /* stderr goes where stdout goes (isim_run_start) */
+	/* isim_run_start: the program in a session of its own, not our child
+	 * (a daemon that outlives us; nobody reaps it but init), the leader
+	 * of its own process group. */
+	bool detach;
 };
 
 /* Run and wait. 0 when the program exited 0. -1 otherwise, with err saying

@@ -33,6 +33,11 @@ plain_start() {
 	echo $! >"$W/plain.pid"
 	until printf '' | socat -t 5 - "UNIX-CONNECT:$qmp" 2>/dev/null | grep -q '"QMP"'; do :; done
 }
+# Each start on a quiet machine: the QEMU before it has gone.
+settle() {
+	while pgrep -f "$qmp" >/dev/null; do sleep 0.05; done
+	sleep 0.2
+}
 isim_times=""
 plain_times=""
 r=0
@@ -41,12 +46,14 @@ while [ $r -lt "$RUNS" ]; do
 	isim-vm start b1 >/dev/null || exit 1
 	isim_times="$isim_times $(($(ms) - t))"
 	isim-vm kill b1 >/dev/null
+	settle
 	t=$(ms)
 	plain_start
 	plain_times="$plain_times $(($(ms) - t))"
 	kill "$(cat "$W/plain.pid")"
 	wait "$(cat "$W/plain.pid")" 2>/dev/null
 	: >"$W/plain.pid"
+	settle
 	r=$((r + 1))
 done
 a=$(echo "$isim_times" | tr ' ' '\n' | grep . | median)

@@ -402,11 +402,42 @@ static void test_start(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_setup_tmpdir, tu_teardown_tmpdir)
 
+/* A detached program: its own session and process group, not our child
+ * (init adopts it), and a program that is missing still said so. */
+static void test_detached(void **state)
+{
+	const char *argv[] = { "sleep", "30", NULL }, *missing[] = { "isim-no-such-program", NULL };
+	struct isim_run r = { .argv = argv, .detach = true };
+	struct isim_error err;
+	pid_t pid = 0;
+	int i;
+
+	(void)state;
+	isim_error_clear(&err);
+	assert_int_equal(isim_run_start(&r, &pid, &err), 0);
+	assert_true(pid > 0);
+	assert_int_equal(getpgid(pid), pid);
+	assert_true(getsid(pid) != getsid(0));
+	/* Not ours to wait for. */
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	for (i = 0; i < 100 && kill(pid, 0) == 0; i++) {
+		kill(pid, SIGKILL);
+		usleep(10000);
+	}
+	r.argv = missing;
+	isim_error_clear(&err);
+	assert_int_equal(isim_run_start(&r, &pid, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_UNAVAILABLE);
+	assert_non_null(strstr(err.msg, "isim-no-such-program"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_not_installed),
+		cmocka_unit_test(test_detached),
 		T(test_not_executable),
 		cmocka_unit_test(test_capture),
 		T(test_out_path),
