@@ -166,15 +166,8 @@ int vm_console_main(int argc, char *argv[])
 		if (ch == 'l')
 			log = true;
 	}
-	if (optind + 1 != argc) {
-		isim_usage_error(PROG, optind >= argc ? "NAME is required" : "one NAME only");
+	if (vm_name_arg(PROG, argc, argv, &name))
 		goto out;
-	}
-	name = argv[optind];
-	if (!vm_name_valid(name)) {
-		isim_bad_value(PROG, "NAME", name, VM_NAME_RULE);
-		goto out;
-	}
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_load(&c, name, v)))
 		goto out;
 	/* The console is not the VM's state: other commands need not wait. */

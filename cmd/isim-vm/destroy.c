@@ -52,15 +52,8 @@ int vm_destroy_main(int argc, char *argv[])
 		if (ch == 'f')
 			force = true;
 	}
-	if (optind + 1 != argc) {
-		isim_usage_error(PROG, optind >= argc ? "NAME is required" : "one NAME only");
+	if (vm_name_arg(PROG, argc, argv, &name))
 		goto out;
-	}
-	name = argv[optind];
-	if (!vm_name_valid(name)) {
-		isim_bad_value(PROG, "NAME", name, VM_NAME_RULE);
-		goto out;
-	}
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (vm_alive(v)) {

@@ -48,19 +48,10 @@ int vm_restart_main(int argc, char *argv[])
 		if (ch == 't' && isim_opt_once(PROG, "--timeout", &timeout, optarg))
 			goto out;
 	}
-	if (optind + 1 != argc) {
-		isim_usage_error(PROG, optind >= argc ? "NAME is required" : "one NAME only");
+	if (vm_name_arg(PROG, argc, argv, &name))
 		goto out;
-	}
-	name = argv[optind];
-	if (!vm_name_valid(name)) {
-		isim_bad_value(PROG, "NAME", name, VM_NAME_RULE);
+	if (vm_timeout_arg(PROG, timeout, &secs))
 		goto out;
-	}
-	if (timeout && !isim_parse_long(timeout, 0, 86400, &secs)) {
-		isim_bad_value(PROG, "--timeout", timeout, "seconds from 0 to 86400");
-		goto out;
-	}
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	how = vm_stop_qemu(&c, v, (int)secs * 1000);

@@ -770,6 +770,25 @@ int vm_print(const char *prog, cJSON *doc)
 	return rc;
 }
 
+int vm_name_arg(const char *prog, int argc, char *argv[], const char **name)
+{
+	if (optind >= argc)
+		return isim_usage_error(prog, "NAME is required");
+	if (optind + 1 < argc)
+		return isim_usage_error(prog, "unexpected argument '%.64s'", argv[optind + 1]);
+	*name = argv[optind];
+	if (!vm_name_valid(*name))
+		return isim_bad_value(prog, "NAME", *name, VM_NAME_RULE);
+	return 0;
+}
+
+int vm_timeout_arg(const char *prog, const char *text, long *secs)
+{
+	if (text && !isim_parse_long(text, 0, 86400, secs))
+		return isim_bad_value(prog, "--timeout", text, "seconds from 0 to 86400");
+	return 0;
+}
+
 int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts, const struct option *longopts,
 		void (*usage)(FILE *), struct vm_opts *o, const char **name)
 {
@@ -780,12 +799,5 @@ int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts,
 		if (c == ISIM_GETOPT_EXIT)
 			return g.rc;
 	}
-	if (optind >= argc)
-		return isim_usage_error(prog, "NAME is required");
-	if (optind + 1 < argc)
-		return isim_usage_error(prog, "unexpected argument '%.64s'", argv[optind + 1]);
-	*name = argv[optind];
-	if (!vm_name_valid(*name))
-		return isim_bad_value(prog, "NAME", *name, VM_NAME_RULE);
-	return 0;
+	return vm_name_arg(prog, argc, argv, name);
 }

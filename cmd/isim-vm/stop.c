@@ -54,23 +54,10 @@ int vm_halt(const char *prog, int argc, char *argv[], bool kill_it)
 		if (ch == 't' && isim_opt_once(prog, "--timeout", &timeout, optarg))
 			goto out;
 	}
-	if (optind >= argc) {
-		isim_usage_error(prog, "NAME is required");
+	if (vm_name_arg(prog, argc, argv, &name))
 		goto out;
-	}
-	if (optind + 1 < argc) {
-		isim_usage_error(prog, "unexpected argument '%.64s'", argv[optind + 1]);
+	if (vm_timeout_arg(prog, timeout, &secs))
 		goto out;
-	}
-	name = argv[optind];
-	if (!vm_name_valid(name)) {
-		isim_bad_value(prog, "NAME", name, VM_NAME_RULE);
-		goto out;
-	}
-	if (timeout && !isim_parse_long(timeout, 0, 86400, &secs)) {
-		isim_bad_value(prog, "--timeout", timeout, "seconds from 0 to 86400");
-		goto out;
-	}
 	if ((rc = vm_open(&c, prog, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
 	if (kill_it) {

@@ -201,6 +201,10 @@ int vm_print(const char *prog, cJSON *doc);
  * argument parsed into *name; 0, or an exit code. */
 int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts, const struct option *longopts,
 		void (*usage)(FILE *), struct vm_opts *o, const char **name);
+/* After the options: the one NAME argument, checked. 0 or 64 (said). */
+int vm_name_arg(const char *prog, int argc, char *argv[], const char **name);
+/* --timeout's SECONDS (text NULL: *secs kept). 0 or 64 (said). */
+int vm_timeout_arg(const char *prog, const char *text, long *secs);
 /* Seconds and milliseconds since the epoch. */
 int64_t vm_now(void);
 

@@ -88,23 +88,14 @@ int vm_wait_main(int argc, char *argv[])
 		    (ch == 't' && isim_opt_once(PROG, "--timeout", &timeout, optarg)))
 			goto out;
 	}
-	if (optind + 1 != argc) {
-		isim_usage_error(PROG, optind >= argc ? "NAME is required" : "one NAME only");
+	if (vm_name_arg(PROG, argc, argv, &name))
 		goto out;
-	}
-	name = argv[optind];
-	if (!vm_name_valid(name)) {
-		isim_bad_value(PROG, "NAME", name, VM_NAME_RULE);
-		goto out;
-	}
 	if (!what || !*what) {
 		isim_usage_error(PROG, "--for running|stopped|TEXT is required");
 		goto out;
 	}
-	if (timeout && !isim_parse_long(timeout, 0, 86400, &secs)) {
-		isim_bad_value(PROG, "--timeout", timeout, "seconds from 0 to 86400");
+	if (vm_timeout_arg(PROG, timeout, &secs))
 		goto out;
-	}
 	line_mode = strcmp(what, "running") && strcmp(what, "stopped");
 	s.text = what;
 	if ((rc = vm_open(&c, PROG, &o, false)))
