@@ -260,13 +260,6 @@ int isim_qemu_argv(const struct isim_qemu_machine *m, char ***out, struct isim_e
 		push(&a, "-incoming");
 		push(&a, "%s", m->incoming);
 	}
-	if (m->daemonize) {
-		if (plain("pid file path", m->pidfile, err) < 0)
-			goto fail;
-		push(&a, "-daemonize");
-		push(&a, "-pidfile");
-		push(&a, "%s", m->pidfile);
-	}
 	for (i = 0; m->extra && m->extra[i]; i++)
 		push(&a, "%s", m->extra[i]);
 	if (a.oom) {

@@ -209,8 +209,7 @@ int vm_paths(const struct vm_ctx *c, const char *name, struct vm *v)
 	    isim_pathf(v->qmp, sizeof(v->qmp), &err, "%s/qmp.sock", v->dir) < 0 ||
 	    isim_pathf(v->serial, sizeof(v->serial), &err, "%s/console.sock", v->dir) < 0 ||
 	    isim_pathf(v->console, sizeof(v->console), &err, "%s/console.log", v->dir) < 0 ||
-	    isim_pathf(v->log, sizeof(v->log), &err, "%s/qemu.log", v->dir) < 0 ||
-	    isim_pathf(v->pidfile, sizeof(v->pidfile), &err, "%s/qemu.pid", v->dir) < 0) {
+	    isim_pathf(v->log, sizeof(v->log), &err, "%s/qemu.log", v->dir) < 0) {
 		fprintf(stderr, "%s: --state-dir: the path is too long\n", c->prog);
 		return ISIM_EXIT_USAGE;
 	}
@@ -357,8 +356,8 @@ bool vm_alive(const struct vm *v)
 
 void vm_signal(const struct vm *v, int sig)
 {
-	/* -daemonize forks twice: QEMU is not its session's leader, but it
-	 * shares the group setsid(2) made, with whatever it started. */
+	/* QEMU leads a process group of its own (isim_run's detach), which
+	 * whatever it started shares. */
 	pid_t pg = getpgid(v->pid);
 
 	if (pg > 1 && pg != getpgrp())

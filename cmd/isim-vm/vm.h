@@ -113,7 +113,7 @@ struct vm {
 	pid_t pid; /* QEMU's, 0 when stopped */
 	int64_t created_at, started_at;
 	/* Its files, under the state folder. */
-	char dir[4096], disk[4200], seed[4200], qmp[4200], serial[4200], console[4200], log[4200], pidfile[4200];
+	char dir[4096], disk[4200], seed[4200], qmp[4200], serial[4200], console[4200], log[4200];
 };
 
 /* The state: the database and the folder, and the VM a command holds. */

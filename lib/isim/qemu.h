@@ -72,12 +72,8 @@ struct isim_qemu_machine {
 	const struct isim_qemu_nic *nics;
 	size_t nnics;
 	enum isim_qemu_serial serial;
-	const char *serial_path; /* for FILE, SOCKET, PIPE, SOCKET_LOG */
-	const char *serial_log;	 /* for SOCKET_LOG */
-	/* -daemonize: QEMU leaves the caller once it is ready (its own
-	 * session), writing its pid to pidfile; isim_qemu_argv only. */
-	bool daemonize;
-	const char *pidfile;
+	const char *serial_path;  /* for FILE, SOCKET, PIPE, SOCKET_LOG */
+	const char *serial_log;	  /* for SOCKET_LOG */
 	const char *qmp;	  /* the QMP unix socket's path, or NULL */
 	const char *incoming;	  /* -incoming: "defer", "tcp:HOST:PORT", ... or NULL */
 	const char *const *extra; /* more arguments, NULL-terminated, or NULL */
