@@ -833,6 +833,53 @@ int isim_qmp_connect(const char *path, int timeout_ms, struct isim_qmp **out, st
 	return isim_qmp_open_fd(fd, path, timeout_ms, out, err);
 }
 
+int isim_qmp_probe(const char *path, int timeout_ms, struct isim_error *err)
+{
+	int64_t deadline = deadline_of(timeout_ms);
+	struct isim_qmp_msg msg;
+	char buf[4096];
+	size_t len = 0;
+	char *nl = NULL;
+	int fd = -1, r, ret = -1;
+
+	isim_error_at(err, path, 0, 0);
+	r = qmp_dial(path, &fd);
+	if (r < 0)
+		return isim_error_errno(err, r == -ENOENT || r == -ECONNREFUSED ? ISIM_ERR_UNAVAILABLE : ISIM_ERR_IO,
+					-r, "cannot connect to QMP");
+	while (!nl) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (len == sizeof(buf) - 1) {
+			isim_error_set(err, ISIM_ERR_DATA, "no QMP greeting in its first %zu bytes", len);
+			goto out;
+		}
+		if (poll(&p, 1, left_ms(deadline)) <= 0) {
+			isim_error_set(err, ISIM_ERR_IO, "no QMP greeting within %d ms", timeout_ms);
+			goto out;
+		}
+		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		if (n <= 0) {
+			isim_error_set(err, ISIM_ERR_UNAVAILABLE, "QMP closed before its greeting");
+			goto out;
+		}
+		len += (size_t)n;
+		buf[len] = '\0';
+		nl = memchr(buf, '\n', len);
+	}
+	if (isim_qmp_parse(buf, (size_t)(nl - buf), &msg, err) < 0)
+		goto out;
+	if (msg.kind == ISIM_QMP_GREETING)
+		ret = 0;
+	else
+		isim_error_set(err, ISIM_ERR_DATA, "the first message is not QMP's greeting");
+	isim_qmp_msg_free(&msg);
+out:
+	close(fd);
+	return ret;
+}
+
 void isim_qmp_close(struct isim_qmp *q)
 {
 	if (!q)

@@ -101,7 +101,6 @@ static bool running(pid_t pid)
 static int ready(struct vm_ctx *c, struct vm *v)
 {
 	struct timespec tick = { 0, 2 * 1000000L };
-	struct isim_qmp *q = NULL;
 	struct isim_error err;
 	char why[512];
 	int waited;
@@ -117,10 +116,8 @@ static int ready(struct vm_ctx *c, struct vm *v)
 			return ISIM_EXIT_UNAVAILABLE;
 		}
 		isim_error_clear(&err);
-		if (isim_qmp_connect(v->qmp, VM_QMP_TIMEOUT_MS, &q, &err) == 0) {
-			isim_qmp_close(q);
+		if (isim_qmp_probe(v->qmp, VM_QMP_TIMEOUT_MS, &err) == 0)
 			return 0;
-		}
 		if (err.kind != ISIM_ERR_UNAVAILABLE)
 			break;
 		nanosleep(&tick, NULL);

@@ -158,6 +158,12 @@ void isim_qmp_msg_free(struct isim_qmp_msg *msg);
  * negotiation (qmp_capabilities). QEMU takes one client at a time: a
  * second waits for the greeting until timeout_ms. */
 int isim_qmp_connect(const char *path, int timeout_ms, struct isim_qmp **out, struct isim_error *err) ISIM_MUST_CHECK;
+/* Whether QEMU's QMP is up: connect and wait up to timeout_ms for the
+ * greeting, then leave without negotiating (which a QEMU still starting
+ * answers late). 0, or -1 with ISIM_ERR_UNAVAILABLE while nothing listens
+ * (ISIM_ERR_DATA for something that is not QMP, ISIM_ERR_IO no greeting
+ * in time). */
+int isim_qmp_probe(const char *path, int timeout_ms, struct isim_error *err) ISIM_MUST_CHECK;
 /* The same over a connected stream socket (which it then owns). */
 int isim_qmp_open_fd(int fd, const char *name, int timeout_ms, struct isim_qmp **out,
 		     struct isim_error *err) ISIM_MUST_CHECK;
