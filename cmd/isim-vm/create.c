@@ -111,7 +111,7 @@ static bool parse_size(const char *s, uint64_t *out)
 
 /* [tcp|udp:][ADDR:]PORT:GUEST-PORT, ADDR an IPv4 address (QEMU's
  * user-mode forwards take no other). */
-static bool parse_forward(const char *s, struct vm_forward *f)
+bool vm_parse_forward(const char *s, struct vm_forward *f)
 {
 	char copy[128], *part[4], *p = copy;
 	struct in_addr ia;
@@ -365,7 +365,7 @@ out:
 	return rc;
 }
 
-static int make_disk(const struct vm *v)
+int vm_make_disk(const char *prog, const struct vm *v)
 {
 	char size[32];
 	const char *argv[] = { "qemu-img", "create", "-q",     "-f",	"qcow2", "-F",
@@ -376,7 +376,7 @@ static int make_disk(const struct vm *v)
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)v->disk_size);
 	isim_error_clear(&err);
 	if (isim_run(&r, NULL, &err) < 0)
-		return isim_fail(PROG, &err);
+		return isim_fail(prog, &err);
 	return 0;
 }
 
@@ -561,7 +561,7 @@ int vm_create_main(int argc, char *argv[])
 	for (i = 0; i < o.nforwards; i++) {
 		size_t j;
 
-		if (!parse_forward(o.forwards[i], &v->forwards[i])) {
+		if (!vm_parse_forward(o.forwards[i], &v->forwards[i])) {
 			isim_bad_value(PROG, "--forward", o.forwards[i], "[tcp|udp:][ADDR:]PORT:GUEST-PORT");
 			goto out;
 		}
@@ -632,7 +632,7 @@ int vm_create_main(int argc, char *argv[])
 			rc = isim_fail(PROG, &err);
 			goto out;
 		}
-		if ((rc = make_disk(&staged)) || (rc = make_seed(&o, &staged)))
+		if ((rc = vm_make_disk(PROG, &staged)) || (rc = make_seed(&o, &staged)))
 			goto out;
 	}
 	if (rename(tmp, v->dir) < 0) {

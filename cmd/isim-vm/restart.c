@@ -60,7 +60,7 @@ int vm_restart_main(int argc, char *argv[])
 	if ((rc = vm_save(&c, v, false)))
 		goto out;
 	vm_record(&c, name, "stop", true, how);
-	if ((rc = vm_start_qemu(&c, v)))
+	if ((rc = vm_start_qemu(&c, v, NULL)))
 		goto out;
 	doc = vm_json(&c, v, true);
 	if (doc)

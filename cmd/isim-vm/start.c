@@ -129,7 +129,7 @@ static int ready(struct vm_ctx *c, struct vm *v)
 	return ISIM_EXIT_UNAVAILABLE;
 }
 
-int vm_start_qemu(struct vm_ctx *c, struct vm *v)
+int vm_start_qemu(struct vm_ctx *c, struct vm *v, const char *incoming)
 {
 	struct vm_machine w;
 	struct isim_error err;
@@ -149,6 +149,7 @@ int vm_start_qemu(struct vm_ctx *c, struct vm *v)
 	unlink(v->qmp);
 	unlink(v->serial);
 	vm_machine(v, &w);
+	w.m.incoming = incoming;
 	isim_error_clear(&err);
 	if (isim_qemu_argv(&w.m, &argv, &err) < 0)
 		return isim_fail(c->prog, &err);
@@ -189,7 +190,7 @@ int vm_start_main(int argc, char *argv[])
 		goto out;
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;
-	if (v->state == VM_STOPPED && (rc = vm_start_qemu(&c, v)))
+	if (v->state == VM_STOPPED && (rc = vm_start_qemu(&c, v, NULL)))
 		goto out;
 	rc = vm_print(PROG, vm_json(&c, v, true));
 out:

@@ -15,6 +15,9 @@ static const struct isim_cmd cmds[] = {
 	{ "console", vm_console_main, "attach to a VM's serial console, or print its log", vm_console_usage },
 	{ "wait", vm_wait_main, "wait until a VM runs, stops, or prints a line", vm_wait_usage },
 	{ "snapshot", vm_snapshot_main, "internal snapshots of a VM: create, list, revert, delete", vm_snapshot_usage },
+	{ "migrate", vm_migrate_main, "move a running VM to a QEMU that isim-vm receive started", vm_migrate_usage },
+	{ "receive", vm_receive_main, "make a VM from another host's description, waiting for its migration",
+	  vm_receive_usage },
 	{ "destroy", vm_destroy_main, "remove a VM and its files", vm_destroy_usage },
 	{ "qmp", vm_qmp_main, "send a QMP command to a VM's QEMU", vm_qmp_usage },
 };

@@ -31,6 +31,8 @@ int vm_wait_main(int argc, char *argv[]);
 int vm_destroy_main(int argc, char *argv[]);
 int vm_qmp_main(int argc, char *argv[]);
 int vm_snapshot_main(int argc, char *argv[]);
+int vm_migrate_main(int argc, char *argv[]);
+int vm_receive_main(int argc, char *argv[]);
 void vm_create_usage(FILE *f);
 void vm_start_usage(FILE *f);
 void vm_stop_usage(FILE *f);
@@ -45,6 +47,8 @@ void vm_wait_usage(FILE *f);
 void vm_destroy_usage(FILE *f);
 void vm_qmp_usage(FILE *f);
 void vm_snapshot_usage(FILE *f);
+void vm_migrate_usage(FILE *f);
+void vm_receive_usage(FILE *f);
 
 /* ---- what the commands share: the state folder and a VM's record ---- */
 
@@ -178,9 +182,10 @@ struct vm_machine {
 };
 void vm_machine(const struct vm *v, struct vm_machine *vm);
 
-/* Start v's QEMU (it must be stopped): v is updated and saved. 0 or an
- * exit code said on stderr. */
-int vm_start_qemu(struct vm_ctx *c, struct vm *v);
+/* Start v's QEMU (it must be stopped): v is updated and saved. With
+ * incoming ("defer"), it waits for a migration (QMP migrate-incoming). 0
+ * or an exit code said on stderr. */
+int vm_start_qemu(struct vm_ctx *c, struct vm *v, const char *incoming);
 /* Connect to v's QMP socket: 0, or an exit code said on stderr. */
 int vm_qmp(struct vm_ctx *c, const struct vm *v, struct isim_qmp **out);
 /* Stop v's QEMU: powerdown, then after timeout_ms quit, SIGTERM, SIGKILL.
@@ -205,6 +210,10 @@ int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts,
 int vm_name_arg(const char *prog, int argc, char *argv[], const char **name);
 /* --timeout's SECONDS (text NULL: *secs kept). 0 or 64 (said). */
 int vm_timeout_arg(const char *prog, const char *text, long *secs);
+/* --forward's [tcp|udp:][ADDR:]PORT:GUEST-PORT (ADDR IPv4). */
+bool vm_parse_forward(const char *s, struct vm_forward *f);
+/* v's disk: a qcow2 overlay on v's image, of v's size. 0 or an exit code. */
+int vm_make_disk(const char *prog, const struct vm *v);
 /* Seconds and milliseconds since the epoch. */
 int64_t vm_now(void);
 

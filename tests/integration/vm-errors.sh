@@ -465,5 +465,24 @@ else
 	umount "$RO" && mounted=no
 fi
 
+# ---- migrate and receive -----------------------------------------------------------------------------
+bad 66 "migrate: an unknown VM" "no VM 'nosuch'" vm migrate nosuch --to 127.0.0.1:4444
+bad 64 "migrate: no --to" "--to HOST:PORT is required" vm migrate keep
+bad 64 "migrate: --to without a port" "--to HOST:PORT is required" vm migrate keep --to localhost
+bad 69 "migrate: a stopped VM" "VM 'keep' is not running" vm migrate keep --to 127.0.0.1:4444
+vm show keep >"$F/keep.json"
+bad 64 "receive: no --listen" "--listen ADDR:PORT and --from FILE are required" vm receive x1 --from "$F/keep.json"
+bad 64 "receive: --listen not ADDR:PORT" "--listen|'nowhere'" vm receive x1 --listen nowhere --from "$F/keep.json"
+bad 64 "receive: --listen with a host name" "--listen|'localhost:4444'" \
+	vm receive x1 --listen localhost:4444 --from "$F/keep.json"
+bad 66 "receive: --from missing" "$F/nosuch.json" vm receive x1 --listen 127.0.0.1:4444 --from "$F/nosuch.json"
+bad 65 "receive: --from not JSON" "$F/hello.txt" vm receive x1 --listen 127.0.0.1:4444 --from "$F/hello.txt"
+printf '{"name": "x"}\n' >"$F/notshow.json"
+bad 65 "receive: --from not isim-vm show's JSON" "$F/notshow.json|/image|not what isim-vm show prints" \
+	vm receive x1 --listen 127.0.0.1:4444 --from "$F/notshow.json"
+bad 73 "receive: a name that is taken here" "a VM 'keep' exists already" \
+	vm receive keep --listen 127.0.0.1:4444 --from "$F/keep.json"
+bad 64 "receive: a bad --forward" "--forward|'x:y'" vm receive x1 --listen 127.0.0.1:4444 --from "$F/keep.json" --forward x:y
+
 same "keep is still there, untouched" "[\"keep\"] $keep_sum" "$(rows "$S") $(sha256sum <"$keep_disk")"
 finish

@@ -4,7 +4,8 @@
 # seed whose user-data the guest visibly applies), start, wait for a
 # console line, pause and resume (QMP says so), stop by ACPI, QEMU killed
 # behind isim-vm's back and isim-vm killed mid-command (list stays true),
-# commands on one VM taking turns, destroy, and the image untouched.
+# commands on one VM taking turns, live migration to a second state folder
+# (the guest runs on there), destroy, and the image untouched.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -170,8 +171,36 @@ check "isim-vm stop killed -9 mid-way: list is consistent with the QEMU that run
 		if [ \"\$st\" = stopped ]; then true; else kill -0 \"\$pid\"; fi
 	}"
 
-# ---- destroy ------------------------------------------------------------------------------------------
+# ---- live migration, between two state folders over loopback -----------------------
 expect 0 "start web1 again" isim-vm start web1
+vmpids="$vmpids $(field .pid)"
+expect 0 "... booted" isim-vm wait web1 --for "SELFTEST END" --timeout "$UP"
+expect 1 "migrate to where nothing listens: it fails" isim-vm migrate web1 --to "127.0.0.1:$((port + 3))"
+contains "... and says the VM still runs here" "$T/err" "it still runs here"
+expect 0 "... qmp: query-status" isim-vm qmp web1 '{"execute":"query-status"}'
+same "... it does" running "$(field .status)"
+S2=$T/state2
+isim-vm show web1 >"$T/web1.json"
+mport=$((port + 2))
+expect 0 "receive: the VM made from web1's description, waiting for it" \
+	env ISIM_STATE_DIR="$S2" isim-vm receive web1 --listen "127.0.0.1:$mport" --from "$T/web1.json" \
+	--forward "tcp:127.0.0.1:$((port + 1)):22"
+same "... listening" "127.0.0.1:$mport" "$(field .listen)"
+vmpids="$vmpids $(field .pid)"
+expect 0 "migrate web1 there" isim-vm migrate web1 --to "127.0.0.1:$mport"
+same "... completed" completed "$(field .status)"
+expect 0 "show web1 here" isim-vm show web1
+same "... stopped, the operation saying where it went" "stopped migrate to 127.0.0.1:$mport" \
+	"$(field '"\(.state) \(.operations[-1].op) \(.operations[-1].detail)"')"
+expect 0 "show web1 there" env ISIM_STATE_DIR="$S2" isim-vm show web1
+same "... running, the same uuid" "running $(jq -r .uuid "$T/web1.json")" "$(field '"\(.state) \(.uuid)"')"
+expect 0 "the guest kept running there: it powers off by ACPI on the destination" \
+	env ISIM_STATE_DIR="$S2" isim-vm stop web1 --timeout 120
+same "... by powerdown" powerdown "$(field .stopped_by)"
+expect 0 "destroy it there" env ISIM_STATE_DIR="$S2" isim-vm destroy web1
+
+# ---- destroy ------------------------------------------------------------------------------------------
+expect 0 "start web1 here again" isim-vm start web1
 vmpids="$vmpids $(field .pid)"
 expect 69 "destroy a running VM: refused without --force" isim-vm destroy web1
 contains "... saying why" "$T/err" "VM 'web1' is running"
