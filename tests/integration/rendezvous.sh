@@ -153,8 +153,17 @@ same "... carrying its descriptor as signed" "$(jq -cS . "$WG/d2.json")" \
 same "... each node printed once" 8 "$(wc -l <"$WG/n1/found")"
 same "node 10, signed by an untrusted key, is found but not verified" false \
 	"$(jq -r 'select(.node_id == "node-10") | .verified' "$WG/n1/found")"
-held_now=$(held 1)
-if [ "$held_now" -ge 1 ] && [ "$held_now" -le 4 ]; then ok "a node holds the addresses of its slots (1 to 4 at once; $held_now now)"; else not_ok "a node holds the addresses of its slots" "$held_now"; fi
+# Between an epoch's slots a node holds none; around them, 1 to 4.
+if wait_for $((E + 1)) sh -c "[ \$(ip -n '$WG_NS-1' -6 -o addr show dev eth0 | grep -c noprefixroute) -ge 1 ]"; then
+	held_now=$(held 1)
+	if [ "$held_now" -le 4 ]; then
+		ok "a node holds the addresses of its slots (1 to 4 at once; $held_now now)"
+	else
+		not_ok "a node holds the addresses of its slots (1 to 4 at once)" "$held_now"
+	fi
+else
+	not_ok "a node holds the addresses of its slots" "none within an epoch"
+fi
 same "node 9, with another secret, found nobody" "" "$(found 9)"
 nine=$(for a in $MESH 10; do grep -l node-9 "$WG/n$a/found"; done)
 same "... and nobody found it" "" "$nine"
@@ -297,6 +306,8 @@ done
 same "... and none of them saw the first bridge" "" "$(cat "$WG"/n2[123]/found | jq -r .node_id | grep -v 'node-2[123]')"
 
 # ---- kill -9, link down and up, the interface deleted ----------------------
+# Killed while it holds addresses (between an epoch's slots it holds none).
+wait_for $((E + 1)) sh -c "[ \$(ip -n '$WG_NS-2' -6 -o addr show dev eth0 | grep -c noprefixroute) -ge 1 ]"
 kill -9 "$(rvpid 2)"
 sleep 0.2
 left=$(held 2)
