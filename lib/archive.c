@@ -3,12 +3,14 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "isim/archive.h"
+#include "isim/hash.h"
 
 struct isim_cpio {
 	struct archive *a;
@@ -403,4 +405,295 @@ int isim_tar_list(const char *path, int (*fn)(const char *name, long long size, 
 out:
 	archive_read_free(r);
 	return ret;
+}
+
+int isim_iso_read(const char *path, const char *name, size_t max, char **out, size_t *len, struct isim_error *err)
+{
+	struct archive *r = archive_read_new();
+	struct archive_entry *e;
+	char *buf = NULL;
+	la_ssize_t n;
+	size_t size;
+	int ret = -1, s;
+
+	*out = NULL;
+	*len = 0;
+	if (!r)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+	archive_read_support_format_iso9660(r);
+	if (archive_read_open_filename(r, path, 1 << 16) != ARCHIVE_OK) {
+		archive_fail(r, path, open_code(r), "cannot open", err);
+		goto out;
+	}
+	while ((s = archive_read_next_header(r, &e)) == ARCHIVE_OK)
+		if (archive_entry_filetype(e) == AE_IFREG && strcmp(archive_entry_pathname(e), name) == 0)
+			break;
+	if (s == ARCHIVE_EOF) {
+		isim_error_at(err, path, 0, 0);
+		isim_error_set(err, ISIM_ERR_NOINPUT, "the volume holds no file '%s'", name);
+		goto out;
+	}
+	if (s != ARCHIVE_OK) {
+		archive_fail(r, path, ISIM_ERR_DATA, "not an ISO 9660 volume", err);
+		goto out;
+	}
+	if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > max) {
+		isim_error_at(err, path, 0, 0);
+		isim_error_set(err, ISIM_ERR_DATA, "'%s' is larger than %zu bytes", name, max);
+		goto out;
+	}
+	size = (size_t)archive_entry_size(e);
+	if (!(buf = malloc(size + 1))) {
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	while (*len < size && (n = archive_read_data(r, buf + *len, size - *len)) > 0)
+		*len += (size_t)n;
+	if (*len != size) {
+		archive_fail(r, path, ISIM_ERR_IO, "cannot read", err);
+		goto out;
+	}
+	buf[size] = '\0';
+	*out = buf;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	archive_read_free(r);
+	return ret;
+}
+
+struct isim_tgz {
+	struct archive *a;
+	char *path;
+	time_t mtime;
+	int64_t left; /* of the member begun */
+	int fd;
+	struct isim_sha256_ctx hash; /* of the bytes that reach fd */
+	uint64_t bytes;
+};
+
+/* libarchive's write callback: the bytes to fd, and into the hash. */
+static la_ssize_t tgz_out(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct isim_tgz *t = ctx;
+	const char *p = buf;
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(t->fd, p + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			archive_set_error(a, errno, "%s", strerror(errno));
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	if (isim_sha256_update(&t->hash, buf, len) < 0) {
+		archive_set_error(a, EINVAL, "SHA-256 failed");
+		return -1;
+	}
+	t->bytes += len;
+	return (la_ssize_t)len;
+}
+
+int isim_tgz_open(struct isim_tgz **out, int fd, const char *path, time_t mtime, const char *program,
+		  struct isim_error *err)
+{
+	struct isim_tgz *t;
+	int r;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t || !(t->path = strdup(path)) || !(t->a = archive_write_new())) {
+		if (t)
+			free(t->path);
+		free(t);
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+	}
+	t->mtime = mtime;
+	t->fd = fd;
+	if (isim_sha256_begin(&t->hash) < 0) {
+		isim_tgz_abort(t);
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "SHA-256 is unavailable");
+	}
+	if (program)
+		r = archive_write_add_filter_program(t->a, program);
+	else if ((r = archive_write_add_filter_gzip(t->a)) == ARCHIVE_OK)
+		r = archive_write_set_filter_option(t->a, "gzip", "timestamp", NULL);
+	if (r != ARCHIVE_OK || archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK) {
+		archive_fail(t->a, path, ISIM_ERR_INTERNAL, "cannot set up the archive", err);
+		isim_tgz_abort(t);
+		return -1;
+	}
+	if (archive_write_open2(t->a, t, NULL, tgz_out, NULL, NULL) != ARCHIVE_OK) {
+		archive_fail(t->a, path, ISIM_ERR_CANTCREATE, "cannot write", err);
+		isim_tgz_abort(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+static int tgz_header(struct isim_tgz *t, const char *name, mode_t type, mode_t mode, int64_t size,
+		      struct isim_error *err)
+{
+	struct archive_entry *e = archive_entry_new();
+	int ret = 0;
+
+	if (!e)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, mode & 07777);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_uname(e, "root");
+	archive_entry_set_gname(e, "root");
+	archive_entry_set_mtime(e, t->mtime, 0);
+	archive_entry_set_size(e, size);
+	if (archive_write_header(t->a, e) != ARCHIVE_OK)
+		ret = archive_fail(t->a, t->path, ISIM_ERR_IO, name, err);
+	archive_entry_free(e);
+	t->left = size;
+	return ret;
+}
+
+int isim_tgz_dir(struct isim_tgz *t, const char *name, mode_t mode, struct isim_error *err)
+{
+	return tgz_header(t, name, AE_IFDIR, mode, 0, err);
+}
+
+int isim_tgz_begin(struct isim_tgz *t, const char *name, mode_t mode, uint64_t size, struct isim_error *err)
+{
+	if (size > INT64_MAX)
+		return isim_error_set(err, ISIM_ERR_DATA, "%s: too large", name);
+	return tgz_header(t, name, AE_IFREG, mode, (int64_t)size, err);
+}
+
+int isim_tgz_write(struct isim_tgz *t, const void *data, size_t len, struct isim_error *err)
+{
+	if ((uint64_t)len > (uint64_t)t->left) {
+		isim_error_at(err, t->path, 0, 0);
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "a member is longer than its header says");
+	}
+	if (len && archive_write_data(t->a, data, len) != (la_ssize_t)len)
+		return archive_fail(t->a, t->path, ISIM_ERR_IO, "cannot write", err);
+	t->left -= (int64_t)len;
+	return 0;
+}
+
+int isim_tgz_data(struct isim_tgz *t, const char *name, mode_t mode, const void *data, size_t len,
+		  struct isim_error *err)
+{
+	if (isim_tgz_begin(t, name, mode, len, err) < 0)
+		return -1;
+	return isim_tgz_write(t, data, len, err);
+}
+
+int isim_tgz_close(struct isim_tgz *t, uint8_t sha256[static ISIM_SHA256_BYTES], uint64_t *bytes,
+		   struct isim_error *err)
+{
+	int ret = 0;
+
+	if (archive_write_close(t->a) != ARCHIVE_OK)
+		ret = archive_fail(t->a, t->path, ISIM_ERR_IO, "cannot finish", err);
+	else if (isim_sha256_end(&t->hash, sha256) < 0)
+		ret = isim_error_set(err, ISIM_ERR_INTERNAL, "SHA-256 failed");
+	*bytes = t->bytes;
+	isim_tgz_abort(t);
+	return ret;
+}
+
+void isim_tgz_abort(struct isim_tgz *t)
+{
+	if (!t)
+		return;
+	archive_write_free(t->a);
+	isim_sha256_abort(&t->hash);
+	free(t->path);
+	free(t);
+}
+
+struct isim_tgz_in {
+	struct archive *a;
+	char *path;
+	bool started;
+};
+
+int isim_tgz_read_open(struct isim_tgz_in **out, const char *path, struct isim_error *err)
+{
+	struct isim_tgz_in *r;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = strdup(path)) || !(r->a = archive_read_new())) {
+		if (r)
+			free(r->path);
+		free(r);
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+	}
+	archive_read_support_filter_gzip(r->a);
+	archive_read_support_format_tar(r->a);
+	if (archive_read_open_filename(r->a, path, 1 << 16) != ARCHIVE_OK) {
+		archive_fail(r->a, path, open_code(r->a), "cannot open", err);
+		isim_tgz_read_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+int isim_tgz_next(struct isim_tgz_in *r, struct isim_tar_entry *e, struct isim_error *err)
+{
+	struct archive_entry *ae;
+	const char *name;
+	int s = archive_read_next_header(r->a, &ae);
+	bool first = !r->started;
+
+	r->started = true;
+	if (s == ARCHIVE_EOF)
+		return 0;
+	if (s < ARCHIVE_WARN || (first && archive_filter_code(r->a, 0) != ARCHIVE_FILTER_GZIP)) {
+		isim_error_at(err, r->path, 0, 0);
+		if (first)
+			return isim_error_set(err, ISIM_ERR_DATA, "not a gzip'ed tar archive");
+		return archive_fail(r->a, r->path, ISIM_ERR_DATA, "corrupt or truncated", err);
+	}
+	name = archive_entry_pathname(ae);
+	e->path = name ? name : "";
+	e->size = archive_entry_size(ae);
+	e->mode = archive_entry_perm(ae);
+	if (archive_entry_hardlink(ae))
+		e->type = ISIM_TAR_HARDLINK;
+	else if (archive_entry_filetype(ae) == AE_IFREG)
+		e->type = ISIM_TAR_FILE;
+	else if (archive_entry_filetype(ae) == AE_IFDIR)
+		e->type = ISIM_TAR_DIR;
+	else if (archive_entry_filetype(ae) == AE_IFLNK)
+		e->type = ISIM_TAR_SYMLINK;
+	else
+		e->type = ISIM_TAR_OTHER;
+	return 1;
+}
+
+ssize_t isim_tgz_read(struct isim_tgz_in *r, void *buf, size_t size, struct isim_error *err)
+{
+	la_ssize_t n = archive_read_data(r->a, buf, size);
+
+	if (n < 0)
+		return archive_fail(r->a, r->path, ISIM_ERR_DATA, "corrupt or truncated", err);
+	return (ssize_t)n;
+}
+
+void isim_tgz_read_close(struct isim_tgz_in *r)
+{
+	if (!r)
+		return;
+	archive_read_free(r->a);
+	free(r->path);
+	free(r);
 }

@@ -469,11 +469,12 @@ void isim_dir_abort(struct isim_staged_dir *sd)
 	}
 }
 
-int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *data, size_t len, mode_t mode,
-		    struct isim_error *err)
+int isim_file_stage_open(struct isim_staged_file *sf, const char *path, mode_t mode, int *fd,
+			 struct isim_error *err)
 {
-	int fd, e;
+	int e;
 
+	*fd = -1;
 	memset(sf, 0, sizeof(*sf));
 	if (target_ok(path, err) < 0)
 		return -1;
@@ -485,14 +486,29 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 	}
 	/* mkostemp creates the file with mode 0600, so a secret is never
 	 * readable by others, even before the fchmod. */
-	fd = mkostemp(sf->tmp, O_CLOEXEC);
-	if (fd < 0) {
+	*fd = mkostemp(sf->tmp, O_CLOEXEC);
+	if (*fd < 0) {
 		e = errno;
 		sf->tmp[0] = '\0';
 		isim_error_at(err, path, 0, 0);
 		return isim_error_errno(err, e == EACCES ? ISIM_ERR_PERM : ISIM_ERR_CANTCREATE, e, "cannot create");
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(*fd, mode) < 0) {
+		e = errno;
+		close(*fd);
+		*fd = -1;
+		isim_file_abort(sf);
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, ISIM_ERR_CANTCREATE, e, "cannot set the mode of");
+	}
+	return 0;
+}
+
+int isim_file_stage_close(struct isim_staged_file *sf, int fd, struct isim_error *err)
+{
+	int e;
+
+	if (fsync(fd) < 0) {
 		e = errno;
 		close(fd);
 		goto fail;
@@ -504,8 +520,25 @@ int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *d
 	return 0;
 fail:
 	isim_file_abort(sf);
-	isim_error_at(err, path, 0, 0);
+	isim_error_at(err, sf->final, 0, 0);
 	return isim_error_errno(err, e == ENOSPC ? ISIM_ERR_IO : ISIM_ERR_CANTCREATE, e, "cannot write");
+}
+
+int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *data, size_t len, mode_t mode,
+		    struct isim_error *err)
+{
+	int fd, e;
+
+	if (isim_file_stage_open(sf, path, mode, &fd, err) < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0) {
+		e = errno;
+		close(fd);
+		isim_file_abort(sf);
+		isim_error_at(err, path, 0, 0);
+		return isim_error_errno(err, e == ENOSPC ? ISIM_ERR_IO : ISIM_ERR_CANTCREATE, e, "cannot write");
+	}
+	return isim_file_stage_close(sf, fd, err);
 }
 
 /* Put tmp at final unless something is there: RENAME_NOREPLACE, or where

@@ -83,3 +83,33 @@ out:
 		close(fd);
 	return ret;
 }
+
+int isim_sha256_begin(struct isim_sha256_ctx *h)
+{
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+		isim_sha256_abort(h);
+		return -1;
+	}
+	return 0;
+}
+
+int isim_sha256_update(struct isim_sha256_ctx *h, const void *data, size_t len)
+{
+	return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : -1;
+}
+
+int isim_sha256_end(struct isim_sha256_ctx *h, uint8_t out[static ISIM_SHA256_BYTES])
+{
+	unsigned int n = 0;
+	int ret = EVP_DigestFinal_ex(h->ctx, out, &n) == 1 ? 0 : -1;
+
+	isim_sha256_abort(h);
+	return ret;
+}
+
+void isim_sha256_abort(struct isim_sha256_ctx *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	h->ctx = NULL;
+}

@@ -16,6 +16,7 @@
 #include "isim/file.h"
 #include "isim/json.h"
 #include "isim/nocloud.h"
+#include "isim/utf8.h"
 #include "isim/run.h"
 #include "vm.h"
 
@@ -220,6 +221,49 @@ out:
 	return rc;
 }
 
+/* An input as VM_INPUTS records it: a secret one without its value. */
+static int note_input(cJSON *list, const char *name, const char *dest, bool secret, const char *file)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct isim_error err;
+	char *text = NULL;
+	size_t len;
+	int rc = 0;
+
+	isim_error_clear(&err);
+	if (!o || !cJSON_AddItemToArray(list, o) || !cJSON_AddStringToObject(o, "name", name) ||
+	    !cJSON_AddStringToObject(o, "destination", dest) || !cJSON_AddBoolToObject(o, "secret", secret))
+		return ISIM_EXIT_SOFTWARE;
+	if (secret)
+		return 0;
+	if (isim_file_read(file, CLOUD_FILE_MAX, &text, &len, &err) < 0)
+		return isim_fail(PROG, &err);
+	if (strlen(text) == len && isim_utf8_valid(text, len) &&
+	    !cJSON_AddStringToObject(o, "value", text))
+		rc = ISIM_EXIT_SOFTWARE;
+	free(text);
+	return rc;
+}
+
+/* VM_INPUTS beside the seed, 0600 like it. */
+static int write_inputs(const struct vm *v, const cJSON *list)
+{
+	char path[4300], *text = isim_json_print(list, true), *slash;
+	struct isim_error err;
+	int rc = 0;
+
+	isim_error_clear(&err);
+	snprintf(path, sizeof(path), "%s", v->seed);
+	slash = strrchr(path, '/');
+	if (!text || !slash)
+		rc = ISIM_EXIT_SOFTWARE;
+	else if (snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), VM_INPUTS) < 0 ||
+		 isim_file_write_atomic(path, text, strlen(text), 0600, &err) < 0)
+		rc = isim_fail(PROG, &err);
+	free(text);
+	return rc;
+}
+
 /* The boot-time inputs the image's manifest declares, from the statement
  * isim-build wrote beside it. */
 static int add_inputs(const struct create *o, const struct vm *v, struct isim_nocloud *seed)
@@ -228,11 +272,14 @@ static int add_inputs(const struct create *o, const struct vm *v, struct isim_no
 	const cJSON *inputs, *in;
 	struct isim_error err;
 	cJSON *doc = NULL;
+	cJSON *list = NULL;
 	size_t i;
 	int rc = 0;
 
 	if (!o->ninputs)
 		return 0;
+	if (!(list = cJSON_CreateArray()))
+		return ISIM_EXIT_SOFTWARE;
 	snprintf(stmt, sizeof(stmt), "%s", v->image);
 	dot = strrchr(stmt, '.');
 	if (dot && !strcmp(dot, ".qcow2"))
@@ -278,8 +325,12 @@ static int add_inputs(const struct create *o, const struct vm *v, struct isim_no
 			rc = isim_fail(PROG, &err);
 			goto out;
 		}
+		if ((rc = note_input(list, o->inputs[i].name, dest->valuestring, secret, o->inputs[i].file)))
+			goto out;
 	}
+	rc = write_inputs(v, list);
 out:
+	cJSON_Delete(list);
 	cJSON_Delete(doc);
 	return rc;
 }

@@ -18,6 +18,7 @@ static const struct isim_cmd cmds[] = {
 	{ "migrate", vm_migrate_main, "move a running VM to a QEMU that isim-vm receive started", vm_migrate_usage },
 	{ "receive", vm_receive_main, "make a VM from another host's description, waiting for its migration",
 	  vm_receive_usage },
+	{ "appliance", vm_appliance_main, "write a stopped VM as a signed, deployable archive", vm_appliance_usage },
 	{ "destroy", vm_destroy_main, "remove a VM and its files", vm_destroy_usage },
 	{ "qmp", vm_qmp_main, "send a QMP command to a VM's QEMU", vm_qmp_usage },
 };

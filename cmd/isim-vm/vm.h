@@ -33,6 +33,7 @@ int vm_qmp_main(int argc, char *argv[]);
 int vm_snapshot_main(int argc, char *argv[]);
 int vm_migrate_main(int argc, char *argv[]);
 int vm_receive_main(int argc, char *argv[]);
+int vm_appliance_main(int argc, char *argv[]);
 void vm_create_usage(FILE *f);
 void vm_start_usage(FILE *f);
 void vm_stop_usage(FILE *f);
@@ -49,6 +50,7 @@ void vm_qmp_usage(FILE *f);
 void vm_snapshot_usage(FILE *f);
 void vm_migrate_usage(FILE *f);
 void vm_receive_usage(FILE *f);
+void vm_appliance_usage(FILE *f);
 
 /* ---- what the commands share: the state folder and a VM's record ---- */
 
@@ -57,6 +59,9 @@ void vm_receive_usage(FILE *f);
 /* A VM's files: STATE/vms/NAME/; its lock STATE/vms/NAME.lock. */
 #define VM_DIR "vms"
 #define VM_TEMPLATES "templates"
+/* Beside the seed: the boot-time inputs it carries, [{"name",
+ * "destination", "secret", "value" (not for a secret one)}]. */
+#define VM_INPUTS "inputs.json"
 #define VM_NAME_RULE "a VM name (1 to 63 of a-z, 0-9, '.' and '-', starting with a letter or digit)"
 /* The disk's format node, as QMP names it. */
 #define VM_DISK_NODE "disk0"

@@ -59,6 +59,12 @@ struct isim_staged_file {
 
 int isim_file_stage(struct isim_staged_file *sf, const char *path, const void *data, size_t len, mode_t mode,
 		    struct isim_error *err) ISIM_MUST_CHECK;
+/* The same for a file written as it comes: *fd is the temporary file, open
+ * for writing; isim_file_stage_close fsyncs and closes it (on failure the
+ * file is removed). Streamed outputs (an archive of a disk) go this way. */
+int isim_file_stage_open(struct isim_staged_file *sf, const char *path, mode_t mode, int *fd,
+			 struct isim_error *err) ISIM_MUST_CHECK;
+int isim_file_stage_close(struct isim_staged_file *sf, int fd, struct isim_error *err) ISIM_MUST_CHECK;
 int isim_file_commit(struct isim_staged_file *sf, bool replace, struct isim_error *err) ISIM_MUST_CHECK;
 /* Remove the temporary file; safe after commit and on a zeroed struct. */
 void isim_file_abort(struct isim_staged_file *sf);

@@ -17,4 +17,15 @@ int isim_sha256_file(const char *path, uint8_t out[static ISIM_SHA256_BYTES], st
 void isim_hex(const uint8_t *in, size_t len, char *out);
 int isim_sha256_hex(const void *data, size_t len, char out[static ISIM_SHA256_HEX]) ISIM_MUST_CHECK;
 
+/* SHA-256 of data that comes in pieces (a member of an archive as it is
+ * written or read). end and abort free what begin took; abort is safe on a
+ * context already ended or never begun (zeroed). */
+struct isim_sha256_ctx {
+	struct evp_md_ctx_st *ctx;
+};
+int isim_sha256_begin(struct isim_sha256_ctx *h) ISIM_MUST_CHECK;
+int isim_sha256_update(struct isim_sha256_ctx *h, const void *data, size_t len) ISIM_MUST_CHECK;
+int isim_sha256_end(struct isim_sha256_ctx *h, uint8_t out[static ISIM_SHA256_BYTES]) ISIM_MUST_CHECK;
+void isim_sha256_abort(struct isim_sha256_ctx *h);
+
 #endif
