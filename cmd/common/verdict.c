@@ -41,6 +41,8 @@ static cJSON *add_field(cJSON *o, const struct isim_vfield *f, bool ok, const st
 		return add_text(o, f->name, f->text);
 	case ISIM_VF_NUMBER:
 		return cJSON_AddNumberToObject(o, f->name, (double)f->number);
+	case ISIM_VF_BOOL:
+		return cJSON_AddBoolToObject(o, f->name, f->number != 0);
 	case ISIM_VF_KEY_ID:
 		return add_text(o, f->name ? f->name : own_name(f->type), v->key_id);
 	case ISIM_VF_SIGNER:

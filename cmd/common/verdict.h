@@ -19,6 +19,7 @@ enum isim_vfield_type {
 	ISIM_VF_TEXT,	/* text, null when NULL */
 	ISIM_VF_SOME,	/* text, null when NULL or "" */
 	ISIM_VF_NUMBER, /* number */
+	ISIM_VF_BOOL,	/* true or false */
 	ISIM_VF_KEY_ID, /* the verdict's key_id */
 	ISIM_VF_SIGNER, /* the verdict's signer */
 	ISIM_VF_REASON, /* the verdict's reason */
@@ -42,6 +43,10 @@ struct isim_vfield {
 #define ISIM_VF_NUM(n, x)                      \
 	{                                      \
 		ISIM_VF_NUMBER, (n), NULL, (x) \
+	}
+#define ISIM_VF_BOOLEAN(n, x)                        \
+	{                                            \
+		ISIM_VF_BOOL, (n), NULL, (x) ? 1 : 0 \
 	}
 #define ISIM_VF_OWN(t)             \
 	{                          \

@@ -10,6 +10,8 @@ static const struct isim_cmd cmds[] = {
 	{ "dsse", verify_dsse_main, "check a DSSE envelope and print its payload", verify_dsse_usage },
 	{ "provenance", verify_provenance_main, "check an image's signed provenance statement",
 	  verify_provenance_usage },
+	{ "appliance", verify_appliance_main, "check an appliance archive: members, manifest and its signature",
+	  verify_appliance_usage },
 };
 
 static const struct isim_tool tool = {
