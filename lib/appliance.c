@@ -22,8 +22,7 @@
 
 static bool component_char(char ch, bool first)
 {
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
-	    ch == '-')
+	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')
 		return true;
 	return ch == '.' && !first;
 }
@@ -52,7 +51,12 @@ static bool reserved(const char *path)
 
 /* ---- writing ---------------------------------------------------------- */
 
-enum ent_kind { ENT_DIR, ENT_MEMBER, ENT_MANIFEST, ENT_SIGNATURE };
+enum ent_kind {
+	ENT_DIR,
+	ENT_MEMBER,
+	ENT_MANIFEST,
+	ENT_SIGNATURE
+};
 
 struct ent {
 	char *path; /* owned for directories */
@@ -298,8 +302,8 @@ out:
 	return ret;
 }
 
-static int signature_text(const struct isim_appliance_out *o, const struct isim_buf *manifest, char **out,
-			  size_t *len, struct isim_error *err)
+static int signature_text(const struct isim_appliance_out *o, const struct isim_buf *manifest, char **out, size_t *len,
+			  struct isim_error *err)
 {
 	char trusted[ISIM_MS_TRUSTED_MAX + 1];
 	struct isim_ms_sig *sig = malloc(sizeof(*sig));

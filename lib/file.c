@@ -469,8 +469,7 @@ void isim_dir_abort(struct isim_staged_dir *sd)
 	}
 }
 
-int isim_file_stage_open(struct isim_staged_file *sf, const char *path, mode_t mode, int *fd,
-			 struct isim_error *err)
+int isim_file_stage_open(struct isim_staged_file *sf, const char *path, mode_t mode, int *fd, struct isim_error *err)
 {
 	int e;
 

@@ -71,7 +71,9 @@ static int verify_one(const struct isim_trust *t, const char *file, bool allow_u
 
 int verify_appliance_main(int argc, char *argv[])
 {
-	enum { O_UNSIGNED = ISIM_OPT_LOCAL };
+	enum {
+		O_UNSIGNED = ISIM_OPT_LOCAL
+	};
 	static const struct option opts[] = {
 		ISIM_LONGOPTS_TRUST,
 		{ "allow-unsigned", no_argument, NULL, O_UNSIGNED },

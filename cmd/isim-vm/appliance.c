@@ -29,34 +29,33 @@
 
 void vm_appliance_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: " PROG " NAME -o FILE [--sign-key KEY [--password-fd N]] [--include-secrets]\n"
-		"       [--force] [--state-dir DIR]\n"
-		"\n"
-		"Write the stopped VM NAME as an appliance archive (a gzip'ed tar): disk.qcow2\n"
-		"(its disk flattened onto its image), cloud-init/user-data and meta-data (its\n"
-		"seed's), wireguard/wg0.conf (when its image has the " WG_FEATURE " feature and\n"
-		"the VM a wg_address input; the private key stays on the node), terraform/\n"
-		"main.tf (a deployment on a libvirt host), and manifest.json listing each\n"
-		"member with its size and SHA-256; with a key, manifest.json.minisig. The same\n"
-		"VM under the same SOURCE_DATE_EPOCH gives the same bytes. isim-verify\n"
-		"appliance checks one. Prints {\"name\", \"path\", \"size\", \"sha256\",\n"
-		"\"manifest_sha256\", \"members\" [paths], \"signed\", \"secrets\"}.\n"
-		"\n"
-		"  -o, --output FILE       the archive (written whole or not at all)\n"
-		"  -k, --sign-key KEY      sign the manifest with this minisign secret key\n"
-		"                          (default $ISIM_SIGN_KEY; --key is the same)\n"
-		"      --password-fd N     read the key's password from descriptor N\n"
-		"      --include-secrets   a VM given secret inputs: put them in (the archive\n"
-		"                          is then mode 0600); without it such a VM is refused\n"
-		"  -f, --force             replace FILE if it exists\n" VM_USAGE_COMMON
-		"  -h, --help              this text\n"
-		"  -V, --version           print the version\n"
-		"\n"
-		"Exit status: 0, 64 usage (also secret inputs without --include-secrets), 65\n"
-		"bad key, 66 no such VM, 69 the VM is not stopped, or " COMPRESSOR " or qemu-img\n"
-		"is missing, 70 qemu-img failed, 73 FILE exists (without --force) or cannot be\n"
-		"made, 74 I/O error.\n");
+	fprintf(f, "usage: " PROG " NAME -o FILE [--sign-key KEY [--password-fd N]] [--include-secrets]\n"
+		   "       [--force] [--state-dir DIR]\n"
+		   "\n"
+		   "Write the stopped VM NAME as an appliance archive (a gzip'ed tar): disk.qcow2\n"
+		   "(its disk flattened onto its image), cloud-init/user-data and meta-data (its\n"
+		   "seed's), wireguard/wg0.conf (when its image has the " WG_FEATURE " feature and\n"
+		   "the VM a wg_address input; the private key stays on the node), terraform/\n"
+		   "main.tf (a deployment on a libvirt host), and manifest.json listing each\n"
+		   "member with its size and SHA-256; with a key, manifest.json.minisig. The same\n"
+		   "VM under the same SOURCE_DATE_EPOCH gives the same bytes. isim-verify\n"
+		   "appliance checks one. Prints {\"name\", \"path\", \"size\", \"sha256\",\n"
+		   "\"manifest_sha256\", \"members\" [paths], \"signed\", \"secrets\"}.\n"
+		   "\n"
+		   "  -o, --output FILE       the archive (written whole or not at all)\n"
+		   "  -k, --sign-key KEY      sign the manifest with this minisign secret key\n"
+		   "                          (default $ISIM_SIGN_KEY; --key is the same)\n"
+		   "      --password-fd N     read the key's password from descriptor N\n"
+		   "      --include-secrets   a VM given secret inputs: put them in (the archive\n"
+		   "                          is then mode 0600); without it such a VM is refused\n"
+		   "  -f, --force             replace FILE if it exists\n" VM_USAGE_COMMON
+		   "  -h, --help              this text\n"
+		   "  -V, --version           print the version\n"
+		   "\n"
+		   "Exit status: 0, 64 usage (also secret inputs without --include-secrets), 65\n"
+		   "bad key, 66 no such VM, 69 the VM is not stopped, or " COMPRESSOR " or qemu-img\n"
+		   "is missing, 70 qemu-img failed, 73 FILE exists (without --force) or cannot be\n"
+		   "made, 74 I/O error.\n");
 }
 
 /* What the archive is made of, and what must be freed. */
@@ -191,10 +190,11 @@ static bool address_ok(const char *s)
  * address. */
 static int make_wg(struct pack *p)
 {
-	static const char *const cfg_keys[] = { "predicate", "buildDefinition", "externalParameters", "manifest",
-						"feature_config", WG_FEATURE, NULL };
-	static const char *const input_keys[] = { "predicate", "buildDefinition", "externalParameters", "manifest",
-						  "inputs", NULL };
+	static const char *const cfg_keys[] = { "predicate", "buildDefinition", "externalParameters",
+						"manifest",  "feature_config",	WG_FEATURE,
+						NULL };
+	static const char *const input_keys[] = { "predicate", "buildDefinition", "externalParameters",
+						  "manifest",  "inputs",	  NULL };
 	const cJSON *cfg = at(p->statement, cfg_keys), *iface, *port, *cidr, *in;
 	const char *addr = input_of(p, "wg_address", NULL), *key = WG_KEY_DEFAULT, *prefix = NULL;
 	char a[64];
@@ -224,16 +224,14 @@ static int make_wg(struct pack *p)
 			key = dest->valuestring;
 	}
 	isim_buf_printf(&p->wg,
-			"# wg-quick(8) configuration of %s (interface %s), from its image's " WG_FEATURE
-			" feature.\n"
+			"# wg-quick(8) configuration of %s (interface %s), from its image's " WG_FEATURE " feature.\n"
 			"# The private key stays on the node: PostUp sets it from the file there.\n"
 			"# Peers are admitted as they are discovered (isim-wgadmit), not listed here.\n"
 			"[Interface]\n"
 			"Address = %s%s\n"
 			"ListenPort = %d\n"
 			"PostUp = wg set %%i private-key %s\n",
-			p->v->name,
-			cJSON_IsString(iface) ? iface->valuestring : "wg0", a,
+			p->v->name, cJSON_IsString(iface) ? iface->valuestring : "wg0", a,
 			strchr(a, '/') || !prefix ? "" : prefix, cJSON_IsNumber(port) ? port->valueint : 51820, key);
 	if (cJSON_IsString(cidr) && address_ok(cidr->valuestring))
 		isim_buf_printf(&p->wg, "# The mesh: %s\n", cidr->valuestring);
@@ -426,8 +424,8 @@ static int pack(struct pack *p, const char *out, bool replace, bool secrets, con
 	return rc;
 }
 
-static int print_result(const struct pack *p, const char *out, const struct isim_appliance_result *res,
-			bool is_signed, bool secrets)
+static int print_result(const struct pack *p, const char *out, const struct isim_appliance_result *res, bool is_signed,
+			bool secrets)
 {
 	cJSON *doc = cJSON_CreateObject(), *list;
 
@@ -467,7 +465,9 @@ static void pack_free(struct pack *p)
 
 int vm_appliance_main(int argc, char *argv[])
 {
-	enum { O_SECRETS = VM_OPT_LOCAL };
+	enum {
+		O_SECRETS = VM_OPT_LOCAL
+	};
 	static const struct option opts[] = {
 		VM_LONGOPTS,
 		ISIM_LONGOPTS_KEY,

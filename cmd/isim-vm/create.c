@@ -238,8 +238,7 @@ static int note_input(cJSON *list, const char *name, const char *dest, bool secr
 		return 0;
 	if (isim_file_read(file, CLOUD_FILE_MAX, &text, &len, &err) < 0)
 		return isim_fail(PROG, &err);
-	if (strlen(text) == len && isim_utf8_valid(text, len) &&
-	    !cJSON_AddStringToObject(o, "value", text))
+	if (strlen(text) == len && isim_utf8_valid(text, len) && !cJSON_AddStringToObject(o, "value", text))
 		rc = ISIM_EXIT_SOFTWARE;
 	free(text);
 	return rc;

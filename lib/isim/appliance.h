@@ -64,17 +64,17 @@ struct isim_appliance_out {
 };
 
 struct isim_appliance_result {
-	uint64_t size;			/* of the archive */
-	char sha256[ISIM_SHA256_HEX];	/* of the archive */
+	uint64_t size;		      /* of the archive */
+	char sha256[ISIM_SHA256_HEX]; /* of the archive */
 	char manifest_sha256[ISIM_SHA256_HEX];
-	size_t members;			/* listed in the manifest */
+	size_t members; /* listed in the manifest */
 };
 
 /* Write the archive of members (paths checked, unique, none the manifest's
  * or the signature's). Nothing is left at o->path on failure; an interrupt
  * (isim_run_interrupted) stops it as a failure. */
-int isim_appliance_write(const struct isim_appliance_out *o, const struct isim_appliance_member *members,
-			 size_t n, struct isim_appliance_result *res, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_appliance_write(const struct isim_appliance_out *o, const struct isim_appliance_member *members, size_t n,
+			 struct isim_appliance_result *res, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* A manifest read. */
 struct isim_appliance_listed {

@@ -253,6 +253,29 @@ static void test_file_errors(void **state)
 	free(dir);
 }
 
+/* In pieces, the same digest as at once; abort is safe twice. */
+static void test_streamed(void **state)
+{
+	static const char text[] = "The quick brown fox jumps over the lazy dog";
+	uint8_t one[ISIM_SHA256_BYTES], pieces[ISIM_SHA256_BYTES];
+	struct isim_sha256_ctx h = { 0 };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(isim_sha256(text, sizeof(text) - 1, one), 0);
+	assert_int_equal(isim_sha256_begin(&h), 0);
+	for (i = 0; i < sizeof(text) - 1; i += 7)
+		assert_int_equal(isim_sha256_update(&h, text + i, sizeof(text) - 1 - i < 7 ? sizeof(text) - 1 - i : 7),
+				 0);
+	assert_int_equal(isim_sha256_end(&h, pieces), 0);
+	assert_memory_equal(one, pieces, sizeof(one));
+	isim_sha256_abort(&h);
+	assert_int_equal(isim_sha256_begin(&h), 0);
+	isim_sha256_abort(&h);
+	isim_sha256_abort(&h);
+	assert_null(h.ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_stdin_in_odd_chunks),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_streamed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
