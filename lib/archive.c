@@ -639,7 +639,12 @@ int isim_tgz_read_open(struct isim_tgz_in **out, const char *path, struct isim_e
 	archive_read_support_filter_gzip(r->a);
 	archive_read_support_format_tar(r->a);
 	if (archive_read_open_filename(r->a, path, 1 << 16) != ARCHIVE_OK) {
-		archive_fail(r->a, path, open_code(r->a), "cannot open", err);
+		if (open_code(r->a) == ISIM_ERR_DATA) {
+			isim_error_at(err, path, 0, 0);
+			isim_error_set(err, ISIM_ERR_DATA, "not a gzip'ed tar archive");
+		} else {
+			archive_fail(r->a, path, open_code(r->a), "cannot open", err);
+		}
 		isim_tgz_read_close(r);
 		return -1;
 	}

@@ -12,6 +12,7 @@ jq nftables iproute2 wireguard-go wireguard-tools iputils-ping sqlite3 mandoc sh
 python3 python3-yaml python3-jsonschema minisign busybox openssl socat
 mmdebstrap debian-archive-keyring ca-certificates qemu-system-x86 qemu-utils
 syslinux syslinux-common mtools e2fsprogs fdisk xz-utils curl file
+pigz golang-go golang-github-hashicorp-hcl-v2-dev
 "
 
 missing=""

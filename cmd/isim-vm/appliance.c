@@ -322,7 +322,7 @@ static int flatten(struct pack *p, const char *out)
 	struct isim_run r = { .argv = conv };
 	struct isim_error err;
 	const char *slash = strrchr(out, '/');
-	int fd;
+	int fd, e;
 
 	isim_error_clear(&err);
 	if (slash)
@@ -331,9 +331,10 @@ static int flatten(struct pack *p, const char *out)
 		snprintf(p->disk, sizeof(p->disk), ".%s.disk-XXXXXX", out);
 	fd = mkstemp(p->disk);
 	if (fd < 0) {
-		fprintf(stderr, PROG ": %s: cannot create: %s\n", out, strerror(errno));
+		e = errno;
+		fprintf(stderr, PROG ": %s: cannot create: %s\n", out, strerror(e));
 		p->disk[0] = '\0';
-		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? ISIM_EXIT_CANTCREAT : ISIM_EXIT_IOERR;
+		return e == ENOSPC || e == EIO ? ISIM_EXIT_IOERR : ISIM_EXIT_CANTCREAT;
 	}
 	close(fd);
 	if (p->tty)
