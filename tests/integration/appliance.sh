@@ -137,6 +137,7 @@ same "... the domain has the VM's name, memory and CPUs, and its disk and seed" 
 same "... the provider is the community libvirt one" "dmacvicar/libvirt" \
 	"$(jq -r '.blocks[] | select(.type == "terraform") | .blocks[0].attributes.libvirt.source' "$T/tf.json")"
 # Every file main.tf names (${path.module}/...) is in the archive.
+# shellcheck disable=SC2016 # HCL's ${...}, not the shell's
 refs=$(jq -r '.. | .expr? // empty' "$T/tf.json" | grep -o '\${path.module}/[^")]*' | sed 's|\${path.module}/||' | sort -u)
 missing=""
 for r in $refs; do
@@ -240,10 +241,10 @@ expect 64 "verify: no FILE: exit 64" isim-verify appliance --pub "$T/signer.pub"
 # Secret inputs: refused unless asked for, then readable by the owner only.
 expect 0 "create: a VM given its WireGuard private key" isim-vm create node2 --image "$img" --net none \
 	--input "wg_address=$T/addr" --input "wg_private_key=$T/wgkey"
-before=$(ls -A "$T/out-dir" | sort)
+before=$(find "$T/out-dir" | sort)
 expect 64 "appliance: secret inputs without --include-secrets: exit 64" isim-vm appliance node2 -o "$T/out-dir/n2.tar.gz"
 contains "... naming the secret input" "$T/err" "wg_private_key"
-same "... nothing written" "$before" "$(ls -A "$T/out-dir" | sort)"
+same "... nothing written" "$before" "$(find "$T/out-dir" | sort)"
 expect 0 "appliance --include-secrets" isim-vm appliance node2 -o "$T/out-dir/n2.tar.gz" --include-secrets
 same "... the archive is 0600, and says it has secrets" "600 true" "$(stat -c %a "$T/out-dir/n2.tar.gz") $(field .secrets)"
 same "... user-data carries the key" "$(base64 -w0 <"$T/wgkey")" \
@@ -282,7 +283,7 @@ else
 	not_ok "appliance: a running VM (isim-vm start failed)"
 fi
 same "nothing left behind by the failures (no staged archive or disk)" 0 "$(leftovers "$T/out-dir")"
-same "... and no archive from them" "" "$(ls "$T/out-dir" | grep -E '^(x|run|ro)\.tar\.gz$')"
+same "... and no archive from them" "" "$(find "$T/out-dir" -name x.tar.gz -o -name run.tar.gz)"
 same "the image was never written" "$img_sha" "$(sha256sum <"$img" | cut -d' ' -f1)"
 expect 0 "show records the appliances" isim-vm show node1
 same "... as operations" "true" "$(field '[.operations[] | select(.op == "appliance")] | length > 0')"
