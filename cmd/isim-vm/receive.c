@@ -140,6 +140,7 @@ int vm_receive_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const caps_set[] = { "events", "block", "return-path" };
 	struct isim_getopt g = { .prog = PROG, .shortopts = "l:p:hV", .longopts = opts, .usage = vm_receive_usage };
 	struct vm_opts o = { 0 };
 	struct vm_ctx c = { .lock_fd = -1 };
@@ -236,16 +237,17 @@ int vm_receive_main(int argc, char *argv[])
 	created = true;
 	if ((rc = vm_start_qemu(&c, v, "defer")) || (rc = vm_qmp(&c, v, &q)))
 		goto out;
+	/* As the source sets them (migrate.c): events, the disk, and the
+	 * return path, on which this QEMU tells the source it has loaded
+	 * everything (or not). */
 	args = cJSON_CreateObject();
 	caps = cJSON_AddArrayToObject(args, "capabilities");
-	cap = cJSON_CreateObject();
-	cJSON_AddStringToObject(cap, "capability", "events");
-	cJSON_AddBoolToObject(cap, "state", true);
-	cJSON_AddItemToArray(caps, cap);
-	cap = cJSON_CreateObject();
-	cJSON_AddStringToObject(cap, "capability", "block");
-	cJSON_AddBoolToObject(cap, "state", true);
-	cJSON_AddItemToArray(caps, cap);
+	for (i = 0; i < sizeof(caps_set) / sizeof(caps_set[0]); i++) {
+		cap = cJSON_CreateObject();
+		cJSON_AddStringToObject(cap, "capability", caps_set[i]);
+		cJSON_AddBoolToObject(cap, "state", true);
+		cJSON_AddItemToArray(caps, cap);
+	}
 	snprintf(uri, sizeof(uri), "tcp:%s:%ld", addr, port);
 	if (isim_qmp_execute(q, "migrate-set-capabilities", args, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
 		goto qmp_fail;

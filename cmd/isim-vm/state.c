@@ -781,6 +781,39 @@ int vm_name_arg(const char *prog, int argc, char *argv[], const char **name)
 	return 0;
 }
 
+bool vm_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'T':
+		shift += 10;
+		/* fall through */
+	case 'G':
+		shift += 10;
+		/* fall through */
+	case 'M':
+		shift += 10;
+		/* fall through */
+	case 'K':
+		shift += 10;
+		end++;
+		break;
+	}
+	if (*end || v == 0 || (shift && v > (UINT64_MAX >> shift)))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
 int vm_timeout_arg(const char *prog, const char *text, long *secs)
 {
 	if (text && !isim_parse_long(text, 0, 86400, secs))

@@ -210,6 +210,8 @@ int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts,
 int vm_name_arg(const char *prog, int argc, char *argv[], const char **name);
 /* --timeout's SECONDS (text NULL: *secs kept). 0 or 64 (said). */
 int vm_timeout_arg(const char *prog, const char *text, long *secs);
+/* A size: bytes, or with K, M, G or T (powers of 1024); not 0. */
+bool vm_parse_size(const char *s, uint64_t *out);
 /* --forward's [tcp|udp:][ADDR:]PORT:GUEST-PORT (ADDR IPv4). */
 bool vm_parse_forward(const char *s, struct vm_forward *f);
 /* v's disk: a qcow2 overlay on v's image, of v's size. 0 or an exit code. */
