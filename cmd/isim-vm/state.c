@@ -717,6 +717,32 @@ static cJSON *ops_json(struct vm_ctx *c, const char *name)
 	return a;
 }
 
+/* Where a stopped VM went: the detail of a successful migrate that no
+ * create, start or receive of it followed; else null. */
+static cJSON *migrated_json(struct vm_ctx *c, const struct vm *v)
+{
+	sqlite3_stmt *st = NULL;
+	struct isim_error err;
+	cJSON *to = NULL;
+
+	isim_error_clear(&err);
+	if (v->state != VM_STOPPED ||
+	    isim_db_prepare(c->db,
+			    "SELECT op, detail FROM ops WHERE vm = ? AND ok = 1 AND op IN "
+			    "('create', 'start', 'receive', 'migrate') ORDER BY seq DESC LIMIT 1",
+			    &st, &err) < 0)
+		return cJSON_CreateNull();
+	sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "migrate") &&
+	    sqlite3_column_type(st, 1) == SQLITE_TEXT) {
+		const char *d = (const char *)sqlite3_column_text(st, 1);
+
+		to = cJSON_CreateString(!strncmp(d, "to ", 3) ? d + 3 : d);
+	}
+	sqlite3_finalize(st);
+	return to ? to : cJSON_CreateNull();
+}
+
 cJSON *vm_json(struct vm_ctx *c, const struct vm *v, bool full)
 {
 	cJSON *o = cJSON_CreateObject(), *cfg;
@@ -734,6 +760,7 @@ cJSON *vm_json(struct vm_ctx *c, const struct vm *v, bool full)
 	cJSON_AddStringToObject(o, "image", v->image);
 	cJSON_AddItemToObject(o, "created_at", time_json(v->created_at));
 	cJSON_AddItemToObject(o, "started_at", time_json(v->state != VM_STOPPED ? v->started_at : 0));
+	cJSON_AddItemToObject(o, "migrated_to", migrated_json(c, v));
 	if (!full)
 		return o;
 	cJSON_AddStringToObject(o, "uuid", v->uuid);
