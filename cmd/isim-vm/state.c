@@ -148,6 +148,8 @@ void vm_unlock(struct vm_ctx *c)
 void vm_close(struct vm_ctx *c)
 {
 	vm_unlock(c);
+	sqlite3_finalize(c->migrated);
+	c->migrated = NULL;
 	isim_db_close(c->db);
 	c->db = NULL;
 }
@@ -721,17 +723,18 @@ static cJSON *ops_json(struct vm_ctx *c, const char *name)
  * create, start or receive of it followed; else null. */
 static cJSON *migrated_json(struct vm_ctx *c, const struct vm *v)
 {
-	sqlite3_stmt *st = NULL;
 	struct isim_error err;
+	sqlite3_stmt *st;
 	cJSON *to = NULL;
 
 	isim_error_clear(&err);
 	if (v->state != VM_STOPPED ||
-	    isim_db_prepare(c->db,
-			    "SELECT op, detail FROM ops WHERE vm = ? AND ok = 1 AND op IN "
-			    "('create', 'start', 'receive', 'migrate') ORDER BY seq DESC LIMIT 1",
-			    &st, &err) < 0)
+	    (!c->migrated && isim_db_prepare(c->db,
+					     "SELECT op, detail FROM ops WHERE vm = ? AND ok = 1 AND op IN "
+					     "('create', 'start', 'receive', 'migrate') ORDER BY seq DESC LIMIT 1",
+					     &c->migrated, &err) < 0))
 		return cJSON_CreateNull();
+	st = c->migrated;
 	sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "migrate") &&
 	    sqlite3_column_type(st, 1) == SQLITE_TEXT) {
@@ -739,7 +742,8 @@ static cJSON *migrated_json(struct vm_ctx *c, const struct vm *v)
 
 		to = cJSON_CreateString(!strncmp(d, "to ", 3) ? d + 3 : d);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return to ? to : cJSON_CreateNull();
 }
 

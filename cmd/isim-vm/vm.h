@@ -127,6 +127,7 @@ struct vm_ctx {
 	sqlite3 *db;
 	int lock_fd; /* the VM's lock, -1 when none is held */
 	char lock_path[4200];
+	sqlite3_stmt *migrated; /* vm_json's, prepared once for a whole list */
 };
 
 /* Where the state is, without touching it: 0 or an exit code. */
