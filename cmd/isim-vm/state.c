@@ -553,6 +553,25 @@ bool vm_exists(struct vm_ctx *c, const char *name)
 	return found;
 }
 
+bool vm_uuid_taken(struct vm_ctx *c, const char *uuid, char *name, size_t size)
+{
+	sqlite3_stmt *st = NULL;
+	struct isim_error err;
+	bool found;
+
+	if (!c->db)
+		return false;
+	isim_error_clear(&err);
+	if (isim_db_prepare(c->db, "SELECT name FROM vms WHERE uuid = ?", &st, &err) < 0)
+		return false;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(name, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return found;
+}
+
 void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail)
 {
 	sqlite3_stmt *st = NULL;

@@ -146,6 +146,8 @@ void vm_unlock(struct vm_ctx *c);
 void vm_unlock_remove(struct vm_ctx *c);
 /* Whether a VM called name is recorded. */
 bool vm_exists(struct vm_ctx *c, const char *name);
+/* The name of the VM recorded with uuid, into name: whether there is one. */
+bool vm_uuid_taken(struct vm_ctx *c, const char *uuid, char *name, size_t size);
 
 /* The files of a VM called name, into v. 0 or an exit code (a state
  * folder too deep for a unix socket's path, say). */
