@@ -34,7 +34,8 @@ void vm_migrate_usage(FILE *f)
 		   "  -V, --version             print the version\n"
 		   "\n"
 		   "Exit status: 0 migrated, 1 the migration failed (the VM still runs here),\n"
-		   "64 usage, 66 no such VM, 69 it is not running or its QEMU cannot be reached.\n");
+		   "64 usage, 66 no such VM, 69 it is stopped or paused, or its QEMU cannot be\n"
+		   "reached.\n");
 }
 
 /* QEMU's default is 128 MiB/s; the link is the limit, not QEMU. */
@@ -219,6 +220,12 @@ int vm_migrate_main(int argc, char *argv[])
 		goto out;
 	if (v->state == VM_STOPPED) {
 		fprintf(stderr, PROG ": VM '%s' is not running\n", name);
+		rc = ISIM_EXIT_UNAVAILABLE;
+		goto out;
+	}
+	/* A paused guest arrives paused, where receive recorded it running. */
+	if (v->state == VM_PAUSED) {
+		fprintf(stderr, PROG ": VM '%s' is paused: resume it first (isim-vm resume %s)\n", name, name);
 		rc = ISIM_EXIT_UNAVAILABLE;
 		goto out;
 	}

@@ -113,6 +113,10 @@ port=$((port + 1))
 expect 0 "receive m2 on A" A receive m2 --listen "$A_ADDR:$port" --from "$T/m2.json"
 dpid=$(field .pid)
 qpids="$qpids $dpid"
+expect 0 "pause m2 on B" B pause m2
+expect 69 "migrate a paused VM: refused" B migrate m2 --to "$A_ADDR:$port"
+contains "... saying why" "$T/err" "isim-vm migrate: VM 'm2' is paused: resume it first (isim-vm resume m2)"
+expect 0 "resume m2 on B" B resume m2
 t0=$(date +%s)
 B migrate m2 --to "$A_ADDR:$port" --max-bandwidth 1M >"$T/mig.out" 2>"$T/mig.err" &
 mig=$!
