@@ -3,7 +3,7 @@
 # joined by a veth pair, each with its own state folder, blank VMs (a
 # qcow2 with no OS, firmware only) so that it is quick. A migration that
 # completes (the source stopped and migrated_to, the destination running);
-# the receiving QEMU killed -9 mid-way (a migration slowed down by
+# one cancelled by --timeout; the receiving QEMU killed -9 mid-way (a migration slowed down by
 # --max-bandwidth): the source runs on, unchanged; descriptions that differ
 # (memory, a device): refused, the source runs on, unchanged.
 # shellcheck source=tests/integration/lib.sh
@@ -111,6 +111,21 @@ qpids="$qpids $spid"
 B show m2 >"$T/m2.json"
 port=$((port + 1))
 expect 0 "receive m2 on A" A receive m2 --listen "$A_ADDR:$port" --from "$T/m2.json"
+dpid=$(field .pid)
+qpids="$qpids $dpid"
+expect 1 "migrate --timeout 1 at 1 MiB/s: cancelled" B migrate m2 --to "$A_ADDR:$port" --max-bandwidth 1M --timeout 1
+contains "... saying so" "$T/err" "the migration to $A_ADDR:$port failed: not done within 1 s: cancelled; it still runs here"
+same "B's list: running, the same QEMU, not migrated" "running $spid null" "$(row B m2)"
+same "... QMP query-status on B: running" running "$(qmp_status B m2)"
+n=0
+until [ "$(row A m2)" = "stopped null null" ] || [ $n -ge 100 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+same "A's list: stopped (its QEMU ended with the cancelled migration)" "stopped null null" "$(row A m2)"
+expect 0 "destroy it on A" A destroy m2
+port=$((port + 1))
+expect 0 "receive m2 on A again" A receive m2 --listen "$A_ADDR:$port" --from "$T/m2.json"
 dpid=$(field .pid)
 qpids="$qpids $dpid"
 expect 0 "pause m2 on B" B pause m2
