@@ -184,10 +184,10 @@ int vm_migrate_main(int argc, char *argv[])
 	const char *name, *to = NULL, *timeout = NULL, *bw = NULL, *status = "failed";
 	cJSON *args = NULL, *info = NULL, *ev = NULL, *doc;
 	char uri[320], why[512] = "";
-	bool tty = isatty(STDERR_FILENO), set = false;
+	bool tty = isatty(STDERR_FILENO), set = false, begun = false, timed_out = false;
 	uint64_t bandwidth = BANDWIDTH_DEFAULT;
 	double t0, seconds;
-	long secs = 600;
+	long secs = 600, port;
 	int ch, rc = ISIM_EXIT_USAGE;
 
 	if (!v)
@@ -208,7 +208,8 @@ int vm_migrate_main(int argc, char *argv[])
 		isim_usage_error(PROG, "--to HOST:PORT is required");
 		goto out;
 	}
-	if (!strchr(to, ':') || strpbrk(to, ", ") || strlen(to) > 256) {
+	if (!strrchr(to, ':') || strrchr(to, ':') == to || strpbrk(to, ", ") || strlen(to) > 256 ||
+	    !isim_parse_long(strrchr(to, ':') + 1, 1, 65535, &port)) {
 		isim_bad_value(PROG, "--to", to, "HOST:PORT");
 		goto out;
 	}
@@ -254,6 +255,7 @@ int vm_migrate_main(int argc, char *argv[])
 		r = isim_qmp_wait_event(q, "MIGRATION", 250, &ev, &err);
 		if (r == 0) {
 			st = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "data"), "status");
+			begun |= cJSON_IsString(st) && !strcmp(st->valuestring, "active");
 			if (cJSON_IsString(st) && final(st->valuestring))
 				break;
 			continue;
@@ -267,6 +269,7 @@ int vm_migrate_main(int argc, char *argv[])
 			goto qmp_fail;
 		st = cJSON_GetObjectItemCaseSensitive(info, "status");
 		status = cJSON_IsString(st) ? st->valuestring : "unknown";
+		begun |= !strcmp(status, "active");
 		if (tty)
 			fprintf(stderr, "\r" PROG ": %s: %s, %.0f MiB sent, %.0f MiB to go   ", name, status,
 				(num(info, "ram", "transferred") + num(info, "disk", "transferred")) / 1048576,
@@ -277,6 +280,7 @@ int vm_migrate_main(int argc, char *argv[])
 			if (isim_qmp_execute(q, "migrate_cancel", NULL, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
 				isim_error_clear(&err); /* the status will say */
 			snprintf(why, sizeof(why), "not done within %ld s: cancelled", secs);
+			timed_out = true;
 			break;
 		}
 	}
@@ -304,10 +308,11 @@ int vm_migrate_main(int argc, char *argv[])
 		if (!why[0])
 			snprintf(why, sizeof(why), "%s%s%s", cJSON_IsString(e) ? e->valuestring : "QEMU's status is '",
 				 cJSON_IsString(e) ? "" : status, cJSON_IsString(e) ? "" : "'");
-		fprintf(stderr,
-			PROG ": VM '%s': the migration to %s failed: %s; it still runs here (the receiving QEMU "
-			     "ended, or refused a VM unlike its own: its qemu.log there says why)\n",
-			name, to, why);
+		/* Once the receiver took the connection, only it knows why. */
+		fprintf(stderr, PROG ": VM '%s': the migration to %s failed: %s; it still runs here%s\n", name, to, why,
+			begun && !timed_out ? " (the receiving QEMU ended, or refused a VM unlike its own: its "
+					      "qemu.log there says why)"
+					    : "");
 		vm_record(&c, name, "migrate", false, why);
 		rc = ISIM_EXIT_VERDICT;
 		/* QEMU runs the guest again after a failed migration. */
