@@ -77,39 +77,6 @@ struct create {
 	size_t ninputs;
 };
 
-static bool parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	switch (*end) {
-	case 'T':
-		shift += 10;
-		/* fall through */
-	case 'G':
-		shift += 10;
-		/* fall through */
-	case 'M':
-		shift += 10;
-		/* fall through */
-	case 'K':
-		shift += 10;
-		end++;
-		break;
-	}
-	if (*end || v == 0 || (shift && v > (UINT64_MAX >> shift)))
-		return false;
-	*out = (uint64_t)v << shift;
-	return true;
-}
-
 /* [tcp|udp:][ADDR:]PORT:GUEST-PORT, ADDR an IPv4 address (QEMU's
  * user-mode forwards take no other). */
 bool vm_parse_forward(const char *s, struct vm_forward *f)
@@ -581,7 +548,7 @@ int vm_create_main(int argc, char *argv[])
 		}
 		v->cpus = (unsigned)n;
 	}
-	if (o.disk_size && !parse_size(o.disk_size, &v->disk_size)) {
+	if (o.disk_size && !vm_parse_size(o.disk_size, &v->disk_size)) {
 		isim_bad_value(PROG, "--disk-size", o.disk_size, "a size in bytes, or with K, M, G or T");
 		goto out;
 	}

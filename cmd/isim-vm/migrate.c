@@ -13,24 +13,35 @@
 
 void vm_migrate_usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " NAME --to HOST:PORT [--timeout SECONDS] [--state-dir DIR]\n"
+	fprintf(f, "usage: " PROG " NAME --to HOST:PORT [--max-bandwidth BYTES] [--timeout SECONDS]\n"
+		   "       [--state-dir DIR]\n"
 		   "\n"
 		   "Move the running VM NAME, memory and disk, to the QEMU that `isim-vm receive\n"
 		   "NAME --listen HOST:PORT` started on the other host from this VM's\n"
 		   "description. The guest runs on there; here its QEMU ends and the VM is\n"
-		   "stopped, the operation recording where it went. A migration that fails\n"
-		   "leaves the VM running here, as it was. Progress on standard error when it\n"
-		   "is a terminal. Prints {\"name\", \"to\", \"status\", \"seconds\",\n"
+		   "stopped, the operation recording where it went. The migration is complete\n"
+		   "only once the receiving QEMU has loaded all of it and runs the guest; one\n"
+		   "that fails (the receiver ends, or refuses a VM that differs from its own\n"
+		   "description) leaves the VM running here, as it was. Progress on standard\n"
+		   "error when it is a terminal. Prints {\"name\", \"to\", \"status\", \"seconds\",\n"
 		   "\"transferred\", \"remaining\", \"downtime_ms\", \"state\"}.\n"
 		   "\n"
-		   "  -t, --to HOST:PORT      where the receiving QEMU listens\n"
-		   "      --timeout SECONDS   give up (and stay here) after this long (default 600)\n" VM_USAGE_COMMON
-		   "  -h, --help              this text\n"
-		   "  -V, --version           print the version\n"
+		   "  -t, --to HOST:PORT        where the receiving QEMU listens\n"
+		   "  -b, --max-bandwidth BYTES at most this many bytes a second (K, M, G: powers of\n"
+		   "                            1024; default 10 Gbit/s)\n"
+		   "      --timeout SECONDS     give up (and stay here) after this long (default 600)\n" VM_USAGE_COMMON
+		   "  -h, --help                this text\n"
+		   "  -V, --version             print the version\n"
 		   "\n"
 		   "Exit status: 0 migrated, 1 the migration failed (the VM still runs here),\n"
-		   "64 usage, 66 no such VM, 69 it is not running.\n");
+		   "64 usage, 66 no such VM, 69 it is stopped or paused, or its QEMU cannot be\n"
+		   "reached.\n");
 }
+
+/* QEMU's default is 128 MiB/s; the link is the limit, not QEMU. */
+#define BANDWIDTH_DEFAULT (10000000000ull / 8)
+/* QEMU takes at most SIZE_MAX / 1000 (migration/options, max-bandwidth). */
+#define BANDWIDTH_MAX 18446744073709ull
 
 static double now(void)
 {
@@ -49,13 +60,107 @@ static double num(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static cJSON *capability(const char *name)
-{
-	cJSON *c = cJSON_CreateObject();
+/* The capabilities a migration sets: events, so that its end is told at
+ * once; block, so that the disk goes along (the receiver has an empty
+ * overlay on the same image, and block-incremental sends only what the
+ * overlay holds); return-path, so that the source is done only when the
+ * destination says it loaded everything (QEMU's migration_completion waits
+ * for its SHUT message), not once the last byte left: without it, a
+ * destination that refuses the device state at the end (a description
+ * that differs) leaves the source believing it completed. */
+static const char *const caps_set[] = { "events", "block", "return-path" };
+#define NCAPS (sizeof(caps_set) / sizeof(caps_set[0]))
 
-	cJSON_AddStringToObject(c, "capability", name);
-	cJSON_AddBoolToObject(c, "state", true);
-	return c;
+/* What the VM's QEMU had before, to be put back after a failure: a
+ * source left with block migration on refuses snapshots ("Block
+ * migration and snapshots are incompatible"). */
+struct saved {
+	bool caps[NCAPS];
+	bool block_incremental;
+	double max_bandwidth;
+};
+
+static cJSON *caps_args(const bool *state)
+{
+	cJSON *args = cJSON_CreateObject(), *caps = cJSON_AddArrayToObject(args, "capabilities");
+	size_t i;
+
+	for (i = 0; caps && i < NCAPS; i++) {
+		cJSON *c = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(c, "capability", caps_set[i]);
+		cJSON_AddBoolToObject(c, "state", state[i]);
+		cJSON_AddItemToArray(caps, c);
+	}
+	return args;
+}
+
+static int save_settings(struct isim_qmp *q, struct saved *s, struct isim_error *err)
+{
+	cJSON *caps = NULL, *params = NULL;
+	const cJSON *c, *v;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->max_bandwidth = 128 << 20;
+	if (isim_qmp_execute(q, "query-migrate-capabilities", NULL, &caps, VM_QMP_TIMEOUT_MS, err) < 0 ||
+	    isim_qmp_execute(q, "query-migrate-parameters", NULL, &params, VM_QMP_TIMEOUT_MS, err) < 0) {
+		cJSON_Delete(caps);
+		return -1;
+	}
+	cJSON_ArrayForEach (c, caps) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(c, "capability");
+
+		for (i = 0; cJSON_IsString(n) && i < NCAPS; i++) {
+			if (!strcmp(n->valuestring, caps_set[i]))
+				s->caps[i] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "state"));
+		}
+	}
+	s->block_incremental = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, "block-incremental"));
+	v = cJSON_GetObjectItemCaseSensitive(params, "max-bandwidth");
+	if (cJSON_IsNumber(v))
+		s->max_bandwidth = v->valuedouble;
+	cJSON_Delete(caps);
+	cJSON_Delete(params);
+	return 0;
+}
+
+static int set_settings(struct isim_qmp *q, const bool *caps, bool block_incremental, double bandwidth,
+			struct isim_error *err)
+{
+	cJSON *args = caps_args(caps);
+	int r;
+
+	r = isim_qmp_execute(q, "migrate-set-capabilities", args, NULL, VM_QMP_TIMEOUT_MS, err);
+	cJSON_Delete(args);
+	if (r < 0)
+		return -1;
+	args = cJSON_CreateObject();
+	cJSON_AddBoolToObject(args, "block-incremental", block_incremental);
+	cJSON_AddNumberToObject(args, "max-bandwidth", bandwidth);
+	r = isim_qmp_execute(q, "migrate-set-parameters", args, NULL, VM_QMP_TIMEOUT_MS, err);
+	cJSON_Delete(args);
+	return r;
+}
+
+static bool final(const char *status)
+{
+	return !strcmp(status, "completed") || !strcmp(status, "failed") || !strcmp(status, "cancelled");
+}
+
+/* Wait up to ms for v's QEMU to end, looking often: a migration is timed
+ * to its end. */
+static bool ended_within(const struct vm *v, int ms)
+{
+	struct timespec tick = { 0, 2 * 1000000L };
+	int waited;
+
+	for (waited = 0; waited < ms; waited += 2) {
+		if (!vm_alive(v))
+			return true;
+		nanosleep(&tick, NULL);
+	}
+	return !vm_alive(v);
 }
 
 int vm_migrate_main(int argc, char *argv[])
@@ -63,23 +168,26 @@ int vm_migrate_main(int argc, char *argv[])
 	static const struct option opts[] = {
 		VM_LONGOPTS,
 		{ "to", required_argument, NULL, 't' },
+		{ "max-bandwidth", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 'T' },
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct isim_getopt g = { .prog = PROG, .shortopts = "t:hV", .longopts = opts, .usage = vm_migrate_usage };
+	static const bool on[NCAPS] = { true, true, true };
+	struct isim_getopt g = { .prog = PROG, .shortopts = "t:b:hV", .longopts = opts, .usage = vm_migrate_usage };
 	struct vm_opts o = { 0 };
 	struct vm_ctx c = { .lock_fd = -1 };
 	struct vm *v = calloc(1, sizeof(*v));
 	struct isim_qmp *q = NULL;
 	struct isim_error err;
-	struct timespec tick = { 0, 50 * 1000000L };
-	const char *name, *to = NULL, *timeout = NULL, *status = "failed";
-	cJSON *args = NULL, *caps, *info = NULL, *doc;
+	struct saved before;
+	const char *name, *to = NULL, *timeout = NULL, *bw = NULL, *status = "failed";
+	cJSON *args = NULL, *info = NULL, *ev = NULL, *doc;
 	char uri[320], why[512] = "";
-	bool tty = isatty(STDERR_FILENO);
+	bool tty = isatty(STDERR_FILENO), set = false, begun = false, timed_out = false;
+	uint64_t bandwidth = BANDWIDTH_DEFAULT;
 	double t0, seconds;
-	long secs = 600;
+	long secs = 600, port;
 	int ch, rc = ISIM_EXIT_USAGE;
 
 	if (!v)
@@ -90,13 +198,23 @@ int vm_migrate_main(int argc, char *argv[])
 			goto out;
 		}
 		if ((ch == 't' && isim_opt_once(PROG, "--to", &to, optarg)) ||
+		    (ch == 'b' && isim_opt_once(PROG, "--max-bandwidth", &bw, optarg)) ||
 		    (ch == 'T' && isim_opt_once(PROG, "--timeout", &timeout, optarg)))
 			goto out;
 	}
 	if (vm_name_arg(PROG, argc, argv, &name) || vm_timeout_arg(PROG, timeout, &secs))
 		goto out;
-	if (!to || !strchr(to, ':') || strpbrk(to, ", ") || strlen(to) > 256) {
+	if (!to) {
 		isim_usage_error(PROG, "--to HOST:PORT is required");
+		goto out;
+	}
+	if (!strrchr(to, ':') || strrchr(to, ':') == to || strpbrk(to, ", ") || strlen(to) > 256 ||
+	    !isim_parse_long(strrchr(to, ':') + 1, 1, 65535, &port)) {
+		isim_bad_value(PROG, "--to", to, "HOST:PORT");
+		goto out;
+	}
+	if (bw && (!vm_parse_size(bw, &bandwidth) || bandwidth > BANDWIDTH_MAX)) {
+		isim_bad_value(PROG, "--max-bandwidth", bw, "bytes a second, or with K, M or G, from 1 to 16 TiB");
 		goto out;
 	}
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
@@ -106,31 +224,70 @@ int vm_migrate_main(int argc, char *argv[])
 		rc = ISIM_EXIT_UNAVAILABLE;
 		goto out;
 	}
+	/* A paused guest arrives paused, where receive recorded it running. */
+	if (v->state == VM_PAUSED) {
+		fprintf(stderr, PROG ": VM '%s' is paused: resume it first (isim-vm resume %s)\n", name, name);
+		rc = ISIM_EXIT_UNAVAILABLE;
+		goto out;
+	}
 	if ((rc = vm_qmp(&c, v, &q)))
 		goto out;
 	isim_error_clear(&err);
-	args = cJSON_CreateObject();
-	caps = cJSON_AddArrayToObject(args, "capabilities");
-	cJSON_AddItemToArray(caps, capability("events"));
-	/* The disk goes along: the receiver has an empty overlay on the same
-	 * image, and block-incremental sends only what the overlay holds. */
-	cJSON_AddItemToArray(caps, capability("block"));
-	if (isim_qmp_execute(q, "migrate-set-capabilities", args, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
+	if (save_settings(q, &before, &err) < 0)
 		goto qmp_fail;
-	cJSON_Delete(args);
-	args = cJSON_CreateObject();
-	cJSON_AddBoolToObject(args, "block-incremental", true);
-	/* QEMU's default is 128 MiB/s; the link is the limit, not QEMU. */
-	cJSON_AddNumberToObject(args, "max-bandwidth", 10e9 / 8);
-	if (isim_qmp_execute(q, "migrate-set-parameters", args, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
+	set = true;
+	if (set_settings(q, on, true, (double)bandwidth, &err) < 0)
 		goto qmp_fail;
-	cJSON_Delete(args);
 	args = cJSON_CreateObject();
 	snprintf(uri, sizeof(uri), "tcp:%s", to);
 	cJSON_AddStringToObject(args, "uri", uri);
 	t0 = now();
 	if (isim_qmp_execute(q, "migrate", args, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
 		goto qmp_fail;
+	/* Its end is a MIGRATION event; query-migrate, for the progress and
+	 * in case an event is missed, every quarter of a second. */
+	for (status = "setup";;) {
+		const cJSON *st;
+		int r;
+
+		cJSON_Delete(ev);
+		ev = NULL;
+		r = isim_qmp_wait_event(q, "MIGRATION", 250, &ev, &err);
+		if (r == 0) {
+			st = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "data"), "status");
+			begun |= cJSON_IsString(st) && !strcmp(st->valuestring, "active");
+			if (cJSON_IsString(st) && final(st->valuestring))
+				break;
+			continue;
+		}
+		if (err.kind != ISIM_ERR_IO)
+			goto qmp_fail;
+		isim_error_clear(&err);
+		cJSON_Delete(info);
+		info = NULL;
+		if (isim_qmp_execute(q, "query-migrate", NULL, &info, VM_QMP_TIMEOUT_MS, &err) < 0)
+			goto qmp_fail;
+		st = cJSON_GetObjectItemCaseSensitive(info, "status");
+		status = cJSON_IsString(st) ? st->valuestring : "unknown";
+		begun |= !strcmp(status, "active");
+		if (tty)
+			fprintf(stderr, "\r" PROG ": %s: %s, %.0f MiB sent, %.0f MiB to go   ", name, status,
+				(num(info, "ram", "transferred") + num(info, "disk", "transferred")) / 1048576,
+				(num(info, "ram", "remaining") + num(info, "disk", "remaining")) / 1048576);
+		if (final(status))
+			break;
+		if (now() - t0 > (double)secs) {
+			if (isim_qmp_execute(q, "migrate_cancel", NULL, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
+				isim_error_clear(&err); /* the status will say */
+			snprintf(why, sizeof(why), "not done within %ld s: cancelled", secs);
+			timed_out = true;
+			break;
+		}
+	}
+	seconds = now() - t0;
+	if (tty)
+		fputc('\n', stderr);
+	/* The figures, and the status as QEMU has it now. */
 	for (;;) {
 		const cJSON *st;
 
@@ -140,41 +297,35 @@ int vm_migrate_main(int argc, char *argv[])
 			goto qmp_fail;
 		st = cJSON_GetObjectItemCaseSensitive(info, "status");
 		status = cJSON_IsString(st) ? st->valuestring : "unknown";
-		if (tty)
-			fprintf(stderr, "\r" PROG ": %s: %s, %.0f MiB sent, %.0f MiB to go   ", name, status,
-				(num(info, "ram", "transferred") + num(info, "disk", "transferred")) / 1048576,
-				(num(info, "ram", "remaining") + num(info, "disk", "remaining")) / 1048576);
-		if (!strcmp(status, "completed") || !strcmp(status, "failed") || !strcmp(status, "cancelled"))
+		/* A cancel takes QEMU a moment ("cancelling"). */
+		if (final(status) || now() - t0 > (double)secs + 30)
 			break;
-		if (now() - t0 > (double)secs) {
-			if (isim_qmp_execute(q, "migrate_cancel", NULL, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
-				isim_error_clear(&err); /* the status will say */
-			snprintf(why, sizeof(why), "not done within %ld s: cancelled", secs);
-			status = "cancelled";
-			break;
-		}
-		nanosleep(&tick, NULL);
+		nanosleep(&(struct timespec){ 0, 20 * 1000000L }, NULL);
 	}
-	seconds = now() - t0;
-	if (tty)
-		fputc('\n', stderr);
 	if (strcmp(status, "completed")) {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(info, "error-desc");
 
 		if (!why[0])
-			snprintf(why, sizeof(why), "%s", cJSON_IsString(e) ? e->valuestring : status);
-		fprintf(stderr, PROG ": VM '%s': the migration to %s failed: %s; it still runs here\n", name, to, why);
+			snprintf(why, sizeof(why), "%s%s%s", cJSON_IsString(e) ? e->valuestring : "QEMU's status is '",
+				 cJSON_IsString(e) ? "" : status, cJSON_IsString(e) ? "" : "'");
+		/* Once the receiver took the connection, only it knows why. */
+		fprintf(stderr, PROG ": VM '%s': the migration to %s failed: %s; it still runs here%s\n", name, to, why,
+			begun && !timed_out ? " (the receiving QEMU ended, or refused a VM unlike its own: its "
+					      "qemu.log there says why)"
+					    : "");
 		vm_record(&c, name, "migrate", false, why);
 		rc = ISIM_EXIT_VERDICT;
 		/* QEMU runs the guest again after a failed migration. */
 		goto out;
 	}
+	set = false;
 	/* Here the guest is stopped for good: end its QEMU. */
 	if (isim_qmp_execute(q, "quit", NULL, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
 		vm_signal(v, SIGTERM);
 	isim_qmp_close(q);
 	q = NULL;
-	(void)vm_stop_qemu(&c, v, 0);
+	if (!ended_within(v, 5000))
+		(void)vm_stop_qemu(&c, v, 0);
 	v->state = VM_STOPPED;
 	v->pid = 0;
 	if ((rc = vm_save(&c, v, false)))
@@ -197,10 +348,18 @@ int vm_migrate_main(int argc, char *argv[])
 	rc = vm_print(PROG, doc);
 	goto out;
 qmp_fail:
-	isim_print_error(PROG, &err);
+	fprintf(stderr, PROG ": VM '%s': the migration to %s failed: %s\n", name, to, err.msg);
 	vm_record(&c, name, "migrate", false, err.msg);
 	rc = isim_qmp_gone(q) ? ISIM_EXIT_UNAVAILABLE : ISIM_EXIT_VERDICT;
 out:
+	/* A VM that stays here is left as it was. */
+	if (set && q && !isim_qmp_gone(q)) {
+		isim_error_clear(&err);
+		if (set_settings(q, before.caps, before.block_incremental, before.max_bandwidth, &err) < 0)
+			fprintf(stderr, PROG ": VM '%s': warning: cannot restore its migration settings: %s\n", name,
+				err.msg);
+	}
+	cJSON_Delete(ev);
 	cJSON_Delete(info);
 	cJSON_Delete(args);
 	isim_qmp_close(q);

@@ -38,8 +38,8 @@ void vm_receive_usage(FILE *f)
 		   "  -V, --version            print the version\n"
 		   "\n"
 		   "Exit status: 0, 64 usage, 65 FILE is not isim-vm show's JSON, 66 FILE or\n"
-		   "the image is missing, 69 QEMU did not start or a port is in use, 73 NAME\n"
-		   "exists here.\n");
+		   "the image is missing, 69 QEMU did not start or a port is in use, 73 NAME,\n"
+		   "or a VM of its uuid (one that migrated away from here, say), exists here.\n");
 }
 
 static const char *text_of(const cJSON *o, const char *k)
@@ -140,6 +140,7 @@ int vm_receive_main(int argc, char *argv[])
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char *const caps_set[] = { "events", "block", "return-path" };
 	struct isim_getopt g = { .prog = PROG, .shortopts = "l:p:hV", .longopts = opts, .usage = vm_receive_usage };
 	struct vm_opts o = { 0 };
 	struct vm_ctx c = { .lock_fd = -1 };
@@ -149,7 +150,7 @@ int vm_receive_main(int argc, char *argv[])
 	struct isim_qmp *q = NULL;
 	struct isim_error err;
 	cJSON *desc = NULL, *args = NULL, *caps, *cap, *doc;
-	char addr[64], uri[96];
+	char addr[64], uri[96], other[64];
 	size_t nforwards = 0, i;
 	long port;
 	bool made = false, created = false, ours = false;
@@ -215,6 +216,14 @@ int vm_receive_main(int argc, char *argv[])
 		rc = ISIM_EXIT_CANTCREAT;
 		goto out;
 	}
+	/* A VM migrated away from here is still recorded, stopped: the
+	 * operator says whether it may go. */
+	if (vm_uuid_taken(&c, v->uuid, other, sizeof(other))) {
+		fprintf(stderr, PROG ": %s: /uuid: VM '%s' here has the uuid '%s' already (destroy it first)\n", from,
+			other, v->uuid);
+		rc = ISIM_EXIT_CANTCREAT;
+		goto out;
+	}
 	if (mkdir(v->dir, 0700) < 0) {
 		fprintf(stderr, PROG ": %s: %s\n", v->dir, strerror(errno));
 		rc = ISIM_EXIT_CANTCREAT;
@@ -236,24 +245,30 @@ int vm_receive_main(int argc, char *argv[])
 	created = true;
 	if ((rc = vm_start_qemu(&c, v, "defer")) || (rc = vm_qmp(&c, v, &q)))
 		goto out;
+	/* As the source sets them (migrate.c): events, the disk, and the
+	 * return path, on which this QEMU tells the source it has loaded
+	 * everything (or not). */
 	args = cJSON_CreateObject();
 	caps = cJSON_AddArrayToObject(args, "capabilities");
-	cap = cJSON_CreateObject();
-	cJSON_AddStringToObject(cap, "capability", "events");
-	cJSON_AddBoolToObject(cap, "state", true);
-	cJSON_AddItemToArray(caps, cap);
-	cap = cJSON_CreateObject();
-	cJSON_AddStringToObject(cap, "capability", "block");
-	cJSON_AddBoolToObject(cap, "state", true);
-	cJSON_AddItemToArray(caps, cap);
+	for (i = 0; i < sizeof(caps_set) / sizeof(caps_set[0]); i++) {
+		cap = cJSON_CreateObject();
+		cJSON_AddStringToObject(cap, "capability", caps_set[i]);
+		cJSON_AddBoolToObject(cap, "state", true);
+		cJSON_AddItemToArray(caps, cap);
+	}
 	snprintf(uri, sizeof(uri), "tcp:%s:%ld", addr, port);
 	if (isim_qmp_execute(q, "migrate-set-capabilities", args, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
 		goto qmp_fail;
 	cJSON_Delete(args);
 	args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "uri", uri);
-	if (isim_qmp_execute(q, "migrate-incoming", args, NULL, VM_QMP_TIMEOUT_MS, &err) < 0)
-		goto qmp_fail;
+	if (isim_qmp_execute(q, "migrate-incoming", args, NULL, VM_QMP_TIMEOUT_MS, &err) < 0) {
+		fprintf(stderr, PROG ": --listen %s: QEMU cannot wait for the migration there: %s\n", listen, err.msg);
+		vm_record(&c, name, "receive", false, err.msg);
+		vm_signal(v, SIGKILL);
+		rc = ISIM_EXIT_UNAVAILABLE;
+		goto out;
+	}
 	vm_record(&c, name, "receive", true, listen);
 	doc = vm_json(&c, v, true);
 	if (doc)

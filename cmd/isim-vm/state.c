@@ -148,6 +148,8 @@ void vm_unlock(struct vm_ctx *c)
 void vm_close(struct vm_ctx *c)
 {
 	vm_unlock(c);
+	sqlite3_finalize(c->migrated);
+	c->migrated = NULL;
 	isim_db_close(c->db);
 	c->db = NULL;
 }
@@ -551,6 +553,25 @@ bool vm_exists(struct vm_ctx *c, const char *name)
 	return found;
 }
 
+bool vm_uuid_taken(struct vm_ctx *c, const char *uuid, char *name, size_t size)
+{
+	sqlite3_stmt *st = NULL;
+	struct isim_error err;
+	bool found;
+
+	if (!c->db)
+		return false;
+	isim_error_clear(&err);
+	if (isim_db_prepare(c->db, "SELECT name FROM vms WHERE uuid = ?", &st, &err) < 0)
+		return false;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(name, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return found;
+}
+
 void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail)
 {
 	sqlite3_stmt *st = NULL;
@@ -717,6 +738,34 @@ static cJSON *ops_json(struct vm_ctx *c, const char *name)
 	return a;
 }
 
+/* Where a stopped VM went: the detail of a successful migrate that no
+ * create, start or receive of it followed; else null. */
+static cJSON *migrated_json(struct vm_ctx *c, const struct vm *v)
+{
+	struct isim_error err;
+	sqlite3_stmt *st;
+	cJSON *to = NULL;
+
+	isim_error_clear(&err);
+	if (v->state != VM_STOPPED ||
+	    (!c->migrated && isim_db_prepare(c->db,
+					     "SELECT op, detail FROM ops WHERE vm = ? AND ok = 1 AND op IN "
+					     "('create', 'start', 'receive', 'migrate') ORDER BY seq DESC LIMIT 1",
+					     &c->migrated, &err) < 0))
+		return cJSON_CreateNull();
+	st = c->migrated;
+	sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "migrate") &&
+	    sqlite3_column_type(st, 1) == SQLITE_TEXT) {
+		const char *d = (const char *)sqlite3_column_text(st, 1);
+
+		to = cJSON_CreateString(!strncmp(d, "to ", 3) ? d + 3 : d);
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return to ? to : cJSON_CreateNull();
+}
+
 cJSON *vm_json(struct vm_ctx *c, const struct vm *v, bool full)
 {
 	cJSON *o = cJSON_CreateObject(), *cfg;
@@ -734,6 +783,7 @@ cJSON *vm_json(struct vm_ctx *c, const struct vm *v, bool full)
 	cJSON_AddStringToObject(o, "image", v->image);
 	cJSON_AddItemToObject(o, "created_at", time_json(v->created_at));
 	cJSON_AddItemToObject(o, "started_at", time_json(v->state != VM_STOPPED ? v->started_at : 0));
+	cJSON_AddItemToObject(o, "migrated_to", migrated_json(c, v));
 	if (!full)
 		return o;
 	cJSON_AddStringToObject(o, "uuid", v->uuid);
@@ -779,6 +829,39 @@ int vm_name_arg(const char *prog, int argc, char *argv[], const char **name)
 	if (!vm_name_valid(*name))
 		return isim_bad_value(prog, "NAME", *name, VM_NAME_RULE);
 	return 0;
+}
+
+bool vm_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'T':
+		shift += 10;
+		/* fall through */
+	case 'G':
+		shift += 10;
+		/* fall through */
+	case 'M':
+		shift += 10;
+		/* fall through */
+	case 'K':
+		shift += 10;
+		end++;
+		break;
+	}
+	if (*end || v == 0 || (shift && v > (UINT64_MAX >> shift)))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
 }
 
 int vm_timeout_arg(const char *prog, const char *text, long *secs)

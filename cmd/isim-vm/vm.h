@@ -132,6 +132,7 @@ struct vm_ctx {
 	sqlite3 *db;
 	int lock_fd; /* the VM's lock, -1 when none is held */
 	char lock_path[4200];
+	sqlite3_stmt *migrated; /* vm_json's, prepared once for a whole list */
 };
 
 /* Where the state is, without touching it: 0 or an exit code. */
@@ -150,6 +151,8 @@ void vm_unlock(struct vm_ctx *c);
 void vm_unlock_remove(struct vm_ctx *c);
 /* Whether a VM called name is recorded. */
 bool vm_exists(struct vm_ctx *c, const char *name);
+/* The name of the VM recorded with uuid, into name: whether there is one. */
+bool vm_uuid_taken(struct vm_ctx *c, const char *uuid, char *name, size_t size);
 
 /* The files of a VM called name, into v. 0 or an exit code (a state
  * folder too deep for a unix socket's path, say). */
@@ -215,6 +218,8 @@ int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts,
 int vm_name_arg(const char *prog, int argc, char *argv[], const char **name);
 /* --timeout's SECONDS (text NULL: *secs kept). 0 or 64 (said). */
 int vm_timeout_arg(const char *prog, const char *text, long *secs);
+/* A size: bytes, or with K, M, G or T (powers of 1024); not 0. */
+bool vm_parse_size(const char *s, uint64_t *out);
 /* --forward's [tcp|udp:][ADDR:]PORT:GUEST-PORT (ADDR IPv4). */
 bool vm_parse_forward(const char *s, struct vm_forward *f);
 /* v's disk: a qcow2 overlay on v's image, of v's size. 0 or an exit code. */

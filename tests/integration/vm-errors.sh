@@ -468,7 +468,16 @@ fi
 # ---- migrate and receive -----------------------------------------------------------------------------
 bad 66 "migrate: an unknown VM" "no VM 'nosuch'" vm migrate nosuch --to 127.0.0.1:4444
 bad 64 "migrate: no --to" "--to HOST:PORT is required" vm migrate keep
-bad 64 "migrate: --to without a port" "--to HOST:PORT is required" vm migrate keep --to localhost
+bad 64 "migrate: --to without a port" "--to|'localhost'|HOST:PORT" vm migrate keep --to localhost
+bad 64 "migrate: --to with a port beyond 65535" "--to|'127.0.0.1:99999'" vm migrate keep --to 127.0.0.1:99999
+bad 64 "migrate: --to without a host" "--to|':4444'" vm migrate keep --to :4444
+bad 64 "migrate: --max-bandwidth not a number" "--max-bandwidth|'fast'" \
+	vm migrate keep --to 127.0.0.1:4444 --max-bandwidth fast
+bad 64 "migrate: --max-bandwidth 0" "--max-bandwidth|'0'" vm migrate keep --to 127.0.0.1:4444 --max-bandwidth 0
+bad 64 "migrate: --max-bandwidth beyond QEMU's" "--max-bandwidth|'17T'" \
+	vm migrate keep --to 127.0.0.1:4444 --max-bandwidth 17T
+bad 64 "migrate: --max-bandwidth twice" "--max-bandwidth" \
+	vm migrate keep --to 127.0.0.1:4444 --max-bandwidth 1M --max-bandwidth 2M
 bad 69 "migrate: a stopped VM" "VM 'keep' is not running" vm migrate keep --to 127.0.0.1:4444
 vm show keep >"$F/keep.json"
 bad 64 "receive: no --listen" "--listen ADDR:PORT and --from FILE are required" vm receive x1 --from "$F/keep.json"

@@ -289,6 +289,7 @@ static void check_summary(const cJSON *o, const char *image)
 	assert_string_equal(text(o, "image"), image);
 	assert_true(matches(text(o, "created_at"), TIME_RE));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "started_at")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "migrated_to")));
 }
 
 /* What show adds. */
@@ -408,7 +409,7 @@ static void test_cmd_lifecycle(void **state)
 	item = cJSON_GetArrayItem(doc, 0);
 	check_summary(item, image);
 	/* list is the summary: show's fields are not in it. */
-	assert_int_equal(cJSON_GetArraySize(item), 8);
+	assert_int_equal(cJSON_GetArraySize(item), 9);
 	assert_null(cJSON_GetObjectItemCaseSensitive(item, "uuid"));
 	cJSON_Delete(doc);
 	tu_run_free(&r);
