@@ -86,6 +86,40 @@ guest_sh() { printf '%s\n' "$1" | isim-vm console web1 >/dev/null; }
 # shellcheck disable=SC2016 # the guest's shell expands it
 guest_sh 'echo before >/root/marker; sync; echo "MARK-$((40 + 2))"'
 expect 0 "console: a command typed into the guest's shell ran" isim-vm wait web1 --for MARK-42 --timeout 120
+# On a terminal (a pty): keys go through raw, Ctrl-] leaves, and the
+# terminal's settings are put back as they were.
+/usr/bin/python3 - "$T/tty.out" <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("sh", ["sh", "-c", "stty -g; isim-vm console web1; echo rc=$?; stty -g"])
+buf = b""
+def until(pat, secs):
+    global buf
+    end = time.time() + secs
+    while pat not in buf and time.time() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                break
+            if not d:
+                break
+            buf += d
+    return pat in buf
+time.sleep(1)
+os.write(fd, b'echo "TTY-$((40 + 5))"\r')
+until(b"TTY-45", 120)
+os.write(fd, b"\x1d")
+until(b"rc=", 20)
+until(b"\nEND-NEVER", 2)
+os.waitpid(pid, 0)
+open(sys.argv[1], "wb").write(buf)
+PY
+contains "console on a terminal: what was typed ran in the guest" "$T/tty.out" "TTY-45"
+contains "... Ctrl-] left it, exit 0" "$T/tty.out" "rc=0"
+same "... the terminal's settings are as they were" "$(head -n 1 "$T/tty.out" | tr -d '\r')" \
+	"$(sed -n '/rc=/{n;p;}' "$T/tty.out" | tr -d '\r')"
 expect 0 "snapshot create of the running VM" isim-vm snapshot create web1 s1
 same "... with its memory" "s1 true" "$(field '"\(.tag) \(.vmstate)"')"
 check "... qemu-img lists it in the overlay" sh -c "qemu-img snapshot -l -U '$disk' | grep -q ' s1 '"
