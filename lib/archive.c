@@ -36,15 +36,26 @@ static enum isim_err open_code(struct archive *a)
 	return e == ENOENT || e == EACCES || e == ENOTDIR || e == EISDIR ? ISIM_ERR_NOINPUT : ISIM_ERR_DATA;
 }
 
+/* A new archive handle (for reading or writing) and a copy of the path
+ * messages name it by; false, with neither, when out of memory. */
+static bool handle_init(struct archive **a, char **name, const char *path, bool reading)
+{
+	*name = strdup(path);
+	*a = *name ? (reading ? archive_read_new() : archive_write_new()) : NULL;
+	if (*a)
+		return true;
+	free(*name);
+	*name = NULL;
+	return false;
+}
+
 int isim_cpio_open(struct isim_cpio **out, const char *path, time_t mtime, struct isim_error *err)
 {
 	struct isim_cpio *c;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
-	if (!c || !(c->path = strdup(path)) || !(c->a = archive_write_new())) {
-		if (c)
-			free(c->path);
+	if (!c || !handle_init(&c->a, &c->path, path, false)) {
 		free(c);
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
@@ -507,9 +518,7 @@ int isim_tgz_open(struct isim_tgz **out, int fd, const char *path, time_t mtime,
 
 	*out = NULL;
 	t = calloc(1, sizeof(*t));
-	if (!t || !(t->path = strdup(path)) || !(t->a = archive_write_new())) {
-		if (t)
-			free(t->path);
+	if (!t || !handle_init(&t->a, &t->path, path, false)) {
 		free(t);
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}
@@ -630,9 +639,7 @@ int isim_tgz_read_open(struct isim_tgz_in **out, const char *path, struct isim_e
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->path = strdup(path)) || !(r->a = archive_read_new())) {
-		if (r)
-			free(r->path);
+	if (!r || !handle_init(&r->a, &r->path, path, true)) {
 		free(r);
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	}

@@ -115,3 +115,12 @@ int isim_verdict_tell(const char *prog, const char *path, const struct isim_verd
 	isim_print_error(prog, &err);
 	return ISIM_EXIT_VERDICT;
 }
+
+int isim_exit_worse(int so_far, int next)
+{
+	if (next > ISIM_EXIT_VERDICT && so_far <= ISIM_EXIT_VERDICT)
+		return next;
+	if (next == ISIM_EXIT_VERDICT && so_far == 0)
+		return next;
+	return so_far;
+}

@@ -71,5 +71,9 @@ int isim_verdict_print_error(const char *prog, const struct isim_verdict *v, con
  * the payload): a refused v is said on stderr as "prog: path: reason".
  * Returns 0 when v is ok, 1 otherwise. */
 int isim_verdict_tell(const char *prog, const char *path, const struct isim_verdict *v);
+/* The exit code of several checks, the one so far and the next's: an error
+ * that stopped a check outranks a negative verdict (1), which outranks 0;
+ * between errors, the first stands. */
+int isim_exit_worse(int so_far, int next);
 
 #endif

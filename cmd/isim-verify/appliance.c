@@ -107,14 +107,8 @@ int verify_appliance_main(int argc, char *argv[])
 			return isim_fail(PROG, &err);
 		t = NULL;
 	}
-	/* Errors that stopped a check outrank a negative verdict. */
-	for (i = optind; i < argc; i++) {
-		r = verify_one(t, argv[i], allow_unsigned);
-		if (r > ISIM_EXIT_VERDICT && ret <= ISIM_EXIT_VERDICT)
-			ret = r;
-		else if (r == ISIM_EXIT_VERDICT && ret == 0)
-			ret = r;
-	}
+	for (i = optind; i < argc; i++)
+		ret = isim_exit_worse(ret, verify_one(t, argv[i], allow_unsigned));
 	isim_trust_free(t);
 	r = isim_close_stdout(PROG);
 	return r ? r : ret;

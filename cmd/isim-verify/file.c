@@ -120,14 +120,8 @@ int verify_file_main(int argc, char *argv[])
 		return ISIM_EXIT_USAGE;
 	if (isim_trust_opt_open(&trust, &t, &err) < 0)
 		return isim_fail(PROG, &err);
-	/* Errors that stopped a check outrank a negative verdict. */
-	for (i = optind; i < argc; i++) {
-		r = verify_one(t, argv[i], sig_file);
-		if (r > ISIM_EXIT_VERDICT && ret <= ISIM_EXIT_VERDICT)
-			ret = r;
-		else if (r == ISIM_EXIT_VERDICT && ret == 0)
-			ret = r;
-	}
+	for (i = optind; i < argc; i++)
+		ret = isim_exit_worse(ret, verify_one(t, argv[i], sig_file));
 	isim_trust_free(t);
 	r = isim_close_stdout(PROG);
 	return r ? r : ret;

@@ -536,7 +536,9 @@ int vm_delete(struct vm_ctx *c, const char *name)
 	return rc;
 }
 
-bool vm_exists(struct vm_ctx *c, const char *name)
+/* Whether the query (one text parameter) finds a row; its first column
+ * into out when out is not NULL. */
+static bool find_row(struct vm_ctx *c, const char *sql, const char *param, char *out, size_t size)
 {
 	sqlite3_stmt *st = NULL;
 	struct isim_error err;
@@ -545,31 +547,24 @@ bool vm_exists(struct vm_ctx *c, const char *name)
 	if (!c->db)
 		return false;
 	isim_error_clear(&err);
-	if (isim_db_prepare(c->db, "SELECT 1 FROM vms WHERE name = ?", &st, &err) < 0)
+	if (isim_db_prepare(c->db, sql, &st, &err) < 0)
 		return false;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
 	found = sqlite3_step(st) == SQLITE_ROW;
+	if (found && out)
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return found;
 }
 
+bool vm_exists(struct vm_ctx *c, const char *name)
+{
+	return find_row(c, "SELECT name FROM vms WHERE name = ?", name, NULL, 0);
+}
+
 bool vm_uuid_taken(struct vm_ctx *c, const char *uuid, char *name, size_t size)
 {
-	sqlite3_stmt *st = NULL;
-	struct isim_error err;
-	bool found;
-
-	if (!c->db)
-		return false;
-	isim_error_clear(&err);
-	if (isim_db_prepare(c->db, "SELECT name FROM vms WHERE uuid = ?", &st, &err) < 0)
-		return false;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		snprintf(name, size, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return found;
+	return find_row(c, "SELECT name FROM vms WHERE uuid = ?", uuid, name, size);
 }
 
 void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail)
