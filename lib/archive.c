@@ -150,13 +150,49 @@ int isim_cpio_chardev(struct isim_cpio *c, const char *name, mode_t mode, unsign
 	return put(c, e, NULL, 0, err);
 }
 
+/* The data of r's current entry (at most max bytes) into a malloc'd
+ * buffer, NUL-terminated. */
+static int read_entry(struct archive *r, const char *path, const char *name, size_t max, char **out, size_t *len,
+		      struct isim_error *err)
+{
+	size_t cap = 0, n = 0;
+	char *buf = NULL, *nb;
+	la_ssize_t got;
+
+	for (;;) {
+		if (cap - n < (1 << 16)) {
+			if (!(nb = realloc(buf, cap ? cap * 2 : (1 << 17)))) {
+				free(buf);
+				return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : (1 << 17);
+		}
+		got = archive_read_data(r, buf + n, cap - n - 1);
+		if (got < 0) {
+			free(buf);
+			return archive_fail(r, path, ISIM_ERR_IO, "cannot read", err);
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > max) {
+			free(buf);
+			isim_error_at(err, path, 0, 0);
+			return isim_error_set(err, ISIM_ERR_DATA, "'%s' is larger than %zu bytes", name, max);
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
 /* Read src whole, through any compression libarchive knows. */
 static int slurp(const char *src, char **out, size_t *len, struct isim_error *err)
 {
 	struct archive *r = archive_read_new();
 	struct archive_entry *e;
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
 	int ret = -1;
 
 	*out = NULL;
@@ -164,42 +200,12 @@ static int slurp(const char *src, char **out, size_t *len, struct isim_error *er
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	archive_read_support_filter_all(r);
 	archive_read_support_format_raw(r);
-	if (archive_read_open_filename(r, src, 1 << 16) != ARCHIVE_OK) {
+	if (archive_read_open_filename(r, src, 1 << 16) != ARCHIVE_OK)
 		archive_fail(r, src, open_code(r), "cannot open", err);
-		goto out;
-	}
-	if (archive_read_next_header(r, &e) != ARCHIVE_OK) {
+	else if (archive_read_next_header(r, &e) != ARCHIVE_OK)
 		archive_fail(r, src, ISIM_ERR_IO, "cannot read", err);
-		goto out;
-	}
-	for (;;) {
-		la_ssize_t got;
-
-		if (cap - n < (1 << 16)) {
-			char *nb = realloc(buf, cap ? cap * 2 : (1 << 17));
-
-			if (!nb) {
-				isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-				goto out;
-			}
-			buf = nb;
-			cap = cap ? cap * 2 : (1 << 17);
-		}
-		got = archive_read_data(r, buf + n, cap - n);
-		if (got < 0) {
-			archive_fail(r, src, ISIM_ERR_IO, "cannot read", err);
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	*out = buf;
-	*len = n;
-	buf = NULL;
-	ret = 0;
-out:
-	free(buf);
+	else
+		ret = read_entry(r, src, src, SIZE_MAX - 1, out, len, err);
 	archive_read_free(r);
 	return ret;
 }
@@ -422,9 +428,6 @@ int isim_iso_read(const char *path, const char *name, size_t max, char **out, si
 {
 	struct archive *r = archive_read_new();
 	struct archive_entry *e;
-	char *buf = NULL;
-	la_ssize_t n;
-	size_t size;
 	int ret = -1, s;
 
 	*out = NULL;
@@ -442,34 +445,12 @@ int isim_iso_read(const char *path, const char *name, size_t max, char **out, si
 	if (s == ARCHIVE_EOF) {
 		isim_error_at(err, path, 0, 0);
 		isim_error_set(err, ISIM_ERR_NOINPUT, "the volume holds no file '%s'", name);
-		goto out;
-	}
-	if (s != ARCHIVE_OK) {
+	} else if (s != ARCHIVE_OK) {
 		archive_fail(r, path, ISIM_ERR_DATA, "not an ISO 9660 volume", err);
-		goto out;
+	} else {
+		ret = read_entry(r, path, name, max, out, len, err);
 	}
-	if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > max) {
-		isim_error_at(err, path, 0, 0);
-		isim_error_set(err, ISIM_ERR_DATA, "'%s' is larger than %zu bytes", name, max);
-		goto out;
-	}
-	size = (size_t)archive_entry_size(e);
-	if (!(buf = malloc(size + 1))) {
-		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	while (*len < size && (n = archive_read_data(r, buf + *len, size - *len)) > 0)
-		*len += (size_t)n;
-	if (*len != size) {
-		archive_fail(r, path, ISIM_ERR_IO, "cannot read", err);
-		goto out;
-	}
-	buf[size] = '\0';
-	*out = buf;
-	buf = NULL;
-	ret = 0;
 out:
-	free(buf);
 	archive_read_free(r);
 	return ret;
 }

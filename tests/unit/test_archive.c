@@ -362,6 +362,47 @@ static void test_iso_seed(void **state)
 	assert_string_equal(label, "cidata\n");
 }
 
+/* One file read back from a volume: as written, NUL-terminated; a file it
+ * does not hold, one too large, and a file that is no volume refused. */
+static void test_iso_read(void **state)
+{
+	static const char user[] = "#cloud-config\nhostname: node1\n", meta[] = "instance-id: node1\n";
+	const struct isim_iso_file files[] = {
+		{ "user-data", user, sizeof(user) - 1 },
+		{ "meta-data", meta, sizeof(meta) - 1 },
+	};
+	const char *dir = *state;
+	char path[PATH_MAX], *text = NULL;
+	struct isim_error err;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/seed.iso", dir);
+	isim_error_clear(&err);
+	assert_int_equal(isim_iso_write(path, "cidata", files, 2, &err), 0);
+	assert_int_equal(isim_iso_read(path, "meta-data", 4096, &text, &len, &err), 0);
+	assert_int_equal(len, sizeof(meta) - 1);
+	assert_string_equal(text, meta);
+	free(text);
+	assert_int_equal(isim_iso_read(path, "user-data", 4096, &text, &len, &err), 0);
+	assert_string_equal(text, user);
+	free(text);
+	assert_int_equal(isim_iso_read(path, "network-config", 4096, &text, &len, &err), -1);
+	assert_null(text);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+	assert_non_null(strstr(tu_msg(&err), "the volume holds no file 'network-config'"));
+	isim_error_clear(&err);
+	assert_int_equal(isim_iso_read(path, "user-data", 8, &text, &len, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
+	assert_non_null(strstr(tu_msg(&err), "'user-data' is larger than 8 bytes"));
+	tu_write(dir, "not.iso", "hello\n");
+	isim_error_clear(&err);
+	assert_int_equal(isim_iso_read(tu_path(dir, "not.iso"), "user-data", 4096, &text, &len, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_DATA);
+	isim_error_clear(&err);
+	assert_int_equal(isim_iso_read(tu_path(dir, "none.iso"), "user-data", 4096, &text, &len, &err), -1);
+	assert_int_equal(err.kind, ISIM_ERR_NOINPUT);
+}
+
 static void test_iso_errors(void **state)
 {
 	static const struct isim_iso_file one[] = { { "meta-data", "x", 1 } };
@@ -596,9 +637,9 @@ static void test_tar_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_cpio_read_back), T(test_cpio_reproducible), T(test_cpio_file),	T(test_cpio_errors),
-		T(test_iso_seed),	T(test_iso_errors),	   T(test_tar_extract), T(test_tar_refuses_escape),
-		T(test_tar_errors),	T(test_tar_list),
+		T(test_cpio_read_back),	    T(test_cpio_reproducible), T(test_cpio_file),  T(test_cpio_errors),
+		T(test_iso_seed),	    T(test_iso_read),	       T(test_iso_errors), T(test_tar_extract),
+		T(test_tar_refuses_escape), T(test_tar_errors),	       T(test_tar_list),
 	};
 
 	/* Names in archives are UTF-8; libarchive converts them through the
