@@ -233,6 +233,18 @@ expect 0 "the guest kept running there: it powers off by ACPI on the destination
 same "... by powerdown" powerdown "$(field .stopped_by)"
 expect 0 "destroy it there" env ISIM_STATE_DIR="$S2" isim-vm destroy web1
 
+# ---- an appliance of the stopped VM, on the image isim-build made ---------------------
+expect 0 "appliance of web1, signed" isim-vm appliance web1 -o "$T/web1.tar.gz" -k "$T/signer"
+expect 0 "... isim-verify appliance checks it" isim-verify appliance --pub "$T/signer.pub" "$T/web1.tar.gz"
+same "... the manifest has the image's digest and its provenance's" \
+	"$(sha256sum <"$img" | cut -d' ' -f1) $(sha256sum <"$T/img/$p.provenance.json" | cut -d' ' -f1)" \
+	"$(tar -xzOf "$T/web1.tar.gz" manifest.json | jq -r '"\(.image.sha256) \(.image.provenance_sha256)"')"
+same "... no wg0.conf: the image has no mesh" "" "$(tar -tzf "$T/web1.tar.gz" | grep wireguard)"
+tar -xzOf "$T/web1.tar.gz" disk.qcow2 >"$T/web1-disk.qcow2"
+check "... its disk is qemu-img check clean, with no backing file" sh -c \
+	"qemu-img check -q '$T/web1-disk.qcow2' && ! qemu-img info '$T/web1-disk.qcow2' | grep -q backing"
+rm -f "$T/web1-disk.qcow2" "$T/web1.tar.gz"
+
 # ---- destroy ------------------------------------------------------------------------------------------
 expect 0 "start web1 here again" isim-vm start web1
 vmpids="$vmpids $(field .pid)"
