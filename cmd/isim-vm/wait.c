@@ -98,11 +98,9 @@ int vm_wait_main(int argc, char *argv[])
 		goto out;
 	line_mode = strcmp(what, "running") && strcmp(what, "stopped");
 	s.text = what;
-	if ((rc = vm_open(&c, PROG, &o, false)))
+	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_load(&c, name, v)))
 		goto out;
 	for (;;) {
-		if ((rc = vm_load(&c, name, v)))
-			goto out;
 		if (!strcmp(what, "running") && v->state == VM_RUNNING) {
 			reached = true;
 		} else if (!strcmp(what, "stopped") && v->state == VM_STOPPED) {
@@ -130,6 +128,12 @@ int vm_wait_main(int argc, char *argv[])
 		if (now() - t0 >= (double)secs)
 			break;
 		nanosleep(&tick, NULL);
+		/* The record is read again only when it may have changed: while
+		 * the VM is not running (another command may start it), or once
+		 * its QEMU has gone (vm_load records that); a QEMU that runs on
+		 * costs a look at /proc, not a query. */
+		if ((v->state != VM_RUNNING || !vm_alive(v)) && (rc = vm_load(&c, name, v)))
+			goto out;
 	}
 	doc = cJSON_CreateObject();
 	if (doc) {
