@@ -491,27 +491,23 @@ int vm_appliance_main(int argc, char *argv[])
 	const char *name, *out = NULL;
 	char secret[512];
 	bool force = false, secrets = false;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = {
+		VM_ARG_TEXT('o', "--output", &out),
+		VM_ARG_FLAG('f', "--force", &force),
+		VM_ARG_FLAG(O_SECRETS, "--include-secrets", &secrets),
+		VM_ARG_END,
+	};
 
 	if (!p.v)
 		return ISIM_EXIT_SOFTWARE;
 	isim_error_clear(&err);
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if (ch == 'o' && isim_opt_once(PROG, "--output", &out, optarg))
-			goto out;
-		if (ch == 'f')
-			force = true;
-		if (ch == O_SECRETS)
-			secrets = true;
-	}
-	if (vm_name_arg(PROG, argc, argv, &name) || isim_key_finish(PROG, &key, false))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
+		goto out;
+	if ((rc = isim_key_finish(PROG, &key, false)))
 		goto out;
 	if (!out || !*out) {
-		isim_usage_error(PROG, "-o FILE is required");
+		rc = isim_usage_error(PROG, "-o FILE is required");
 		goto out;
 	}
 	if (!force && access(out, F_OK) == 0) {

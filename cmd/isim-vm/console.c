@@ -154,19 +154,12 @@ int vm_console_main(int argc, char *argv[])
 	struct vm *v = calloc(1, sizeof(*v));
 	const char *name;
 	bool log = false;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = { VM_ARG_FLAG('l', "--log", &log), VM_ARG_END };
 
 	if (!v)
 		return ISIM_EXIT_SOFTWARE;
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if (ch == 'l')
-			log = true;
-	}
-	if (vm_name_arg(PROG, argc, argv, &name))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
 		goto out;
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_load(&c, name, v)))
 		goto out;

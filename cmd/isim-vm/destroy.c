@@ -40,19 +40,12 @@ int vm_destroy_main(int argc, char *argv[])
 	const char *name;
 	bool force = false;
 	cJSON *doc;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = { VM_ARG_FLAG('f', "--force", &force), VM_ARG_END };
 
 	if (!v)
 		return ISIM_EXIT_SOFTWARE;
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if (ch == 'f')
-			force = true;
-	}
-	if (vm_name_arg(PROG, argc, argv, &name))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
 		goto out;
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;

@@ -188,33 +188,31 @@ int vm_migrate_main(int argc, char *argv[])
 	uint64_t bandwidth = BANDWIDTH_DEFAULT;
 	double t0, seconds;
 	long secs = 600, port;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = {
+		VM_ARG_TEXT('t', "--to", &to),
+		VM_ARG_TEXT('b', "--max-bandwidth", &bw),
+		VM_ARG_TEXT('T', "--timeout", &timeout),
+		VM_ARG_END,
+	};
 
 	if (!v)
 		return ISIM_EXIT_SOFTWARE;
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if ((ch == 't' && isim_opt_once(PROG, "--to", &to, optarg)) ||
-		    (ch == 'b' && isim_opt_once(PROG, "--max-bandwidth", &bw, optarg)) ||
-		    (ch == 'T' && isim_opt_once(PROG, "--timeout", &timeout, optarg)))
-			goto out;
-	}
-	if (vm_name_arg(PROG, argc, argv, &name) || vm_timeout_arg(PROG, timeout, &secs))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
+		goto out;
+	if ((rc = vm_timeout_arg(PROG, timeout, &secs)))
 		goto out;
 	if (!to) {
-		isim_usage_error(PROG, "--to HOST:PORT is required");
+		rc = isim_usage_error(PROG, "--to HOST:PORT is required");
 		goto out;
 	}
 	if (!strrchr(to, ':') || strrchr(to, ':') == to || strpbrk(to, ", ") || strlen(to) > 256 ||
 	    !isim_parse_long(strrchr(to, ':') + 1, 1, 65535, &port)) {
-		isim_bad_value(PROG, "--to", to, "HOST:PORT");
+		rc = isim_bad_value(PROG, "--to", to, "HOST:PORT");
 		goto out;
 	}
 	if (bw && (!vm_parse_size(bw, &bandwidth) || bandwidth > BANDWIDTH_MAX)) {
-		isim_bad_value(PROG, "--max-bandwidth", bw, "bytes a second, or with K, M or G, from 1 to 16 TiB");
+		rc = isim_bad_value(PROG, "--max-bandwidth", bw, "bytes a second, or with K, M or G, from 1 to 16 TiB");
 		goto out;
 	}
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))

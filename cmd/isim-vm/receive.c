@@ -155,34 +155,24 @@ int vm_receive_main(int argc, char *argv[])
 	long port;
 	bool made = false, created = false, ours = false;
 	struct stat st;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = {
+		VM_ARG_TEXT('l', "--listen", &listen),
+		VM_ARG_TEXT(O_FROM, "--from", &from),
+		VM_ARG_LIST('p', "--forward", forwards, &nforwards, VM_FORWARDS_MAX),
+		VM_ARG_END,
+	};
 
 	if (!v)
 		return ISIM_EXIT_SOFTWARE;
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if ((ch == 'l' && isim_opt_once(PROG, "--listen", &listen, optarg)) ||
-		    (ch == O_FROM && isim_opt_once(PROG, "--from", &from, optarg)))
-			goto out;
-		if (ch == 'p') {
-			if (nforwards == VM_FORWARDS_MAX) {
-				isim_usage_error(PROG, "--forward: at most %d", VM_FORWARDS_MAX);
-				goto out;
-			}
-			forwards[nforwards++] = optarg;
-		}
-	}
-	if (vm_name_arg(PROG, argc, argv, &name))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
 		goto out;
 	if (!listen || !from) {
-		isim_usage_error(PROG, "--listen ADDR:PORT and --from FILE are required");
+		rc = isim_usage_error(PROG, "--listen ADDR:PORT and --from FILE are required");
 		goto out;
 	}
 	if (parse_listen(listen, addr, sizeof(addr), &port) < 0) {
-		isim_bad_value(PROG, "--listen", listen, "ADDR:PORT, ADDR an IPv4 address");
+		rc = isim_bad_value(PROG, "--listen", listen, "ADDR:PORT, ADDR an IPv4 address");
 		goto out;
 	}
 	isim_error_clear(&err);

@@ -36,21 +36,14 @@ int vm_restart_main(int argc, char *argv[])
 	const char *name, *timeout = NULL, *how;
 	long secs = 60;
 	cJSON *doc;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = { VM_ARG_TEXT('t', "--timeout", &timeout), VM_ARG_END };
 
 	if (!v)
 		return ISIM_EXIT_SOFTWARE;
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if (ch == 't' && isim_opt_once(PROG, "--timeout", &timeout, optarg))
-			goto out;
-	}
-	if (vm_name_arg(PROG, argc, argv, &name))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
 		goto out;
-	if (vm_timeout_arg(PROG, timeout, &secs))
+	if ((rc = vm_timeout_arg(PROG, timeout, &secs)))
 		goto out;
 	if ((rc = vm_open(&c, PROG, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;

@@ -866,15 +866,36 @@ int vm_timeout_arg(const char *prog, const char *text, long *secs)
 	return 0;
 }
 
+int vm_parse(struct isim_getopt *g, struct vm_opts *o, const struct vm_arg *args, int argc, char *argv[],
+	     const char **name)
+{
+	const struct vm_arg *a;
+	int c;
+
+	while ((c = isim_getopt_shared(g, vm_option, o, argc, argv)) != -1) {
+		if (c == ISIM_GETOPT_EXIT)
+			return g->rc;
+		for (a = args; a && a->c && a->c != c; a++)
+			;
+		if (!a || !a->c)
+			continue;
+		if (a->text && isim_opt_once(g->prog, a->name, a->text, optarg))
+			return ISIM_EXIT_USAGE;
+		if (a->flag)
+			*a->flag = true;
+		if (a->list) {
+			if (*a->n == a->max)
+				return isim_usage_error(g->prog, "%s: at most %zu", a->name, a->max);
+			a->list[(*a->n)++] = optarg;
+		}
+	}
+	return vm_name_arg(g->prog, argc, argv, name);
+}
+
 int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts, const struct option *longopts,
 		void (*usage)(FILE *), struct vm_opts *o, const char **name)
 {
 	struct isim_getopt g = { .prog = prog, .shortopts = shortopts, .longopts = longopts, .usage = usage };
-	int c;
 
-	while ((c = isim_getopt_shared(&g, vm_option, o, argc, argv)) != -1) {
-		if (c == ISIM_GETOPT_EXIT)
-			return g.rc;
-	}
-	return vm_name_arg(prog, argc, argv, name);
+	return vm_parse(&g, o, NULL, argc, argv, name);
 }

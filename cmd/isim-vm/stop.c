@@ -42,21 +42,14 @@ int vm_halt(const char *prog, int argc, char *argv[], bool kill_it)
 	const char *name, *timeout = NULL, *how;
 	long secs = 60;
 	cJSON *doc;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = { VM_ARG_TEXT('t', "--timeout", &timeout), VM_ARG_END };
 
 	if (!v)
 		return ISIM_EXIT_SOFTWARE;
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if (ch == 't' && isim_opt_once(prog, "--timeout", &timeout, optarg))
-			goto out;
-	}
-	if (vm_name_arg(prog, argc, argv, &name))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
 		goto out;
-	if (vm_timeout_arg(prog, timeout, &secs))
+	if ((rc = vm_timeout_arg(prog, timeout, &secs)))
 		goto out;
 	if ((rc = vm_open(&c, prog, &o, false)) || (rc = vm_take(&c, name, v)))
 		goto out;

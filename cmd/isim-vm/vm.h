@@ -214,6 +214,29 @@ int vm_print(const char *prog, cJSON *doc);
  * argument parsed into *name; 0, or an exit code. */
 int vm_one_name(const char *prog, int argc, char *argv[], const char *shortopts, const struct option *longopts,
 		void (*usage)(FILE *), struct vm_opts *o, const char **name);
+struct isim_getopt;
+/* A command's own option, for vm_parse: getopt's code c, as messages name
+ * it, and where it goes: a value given once (text), a flag, or a value a
+ * time into list (at most max, *n of them). */
+struct vm_arg {
+	int c;
+	const char *name;
+	const char **text;
+	bool *flag;
+	const char **list;
+	size_t *n, max;
+};
+/* The options of g (the shared ones into o, the command's own as args
+ * says; args ends with c 0), then the one NAME argument. 0, or the exit
+ * code of what was said (help, a usage error). */
+/* clang-format off */
+#define VM_ARG_TEXT(c, name, slot) { (c), (name), (slot), NULL, NULL, NULL, 0 }
+#define VM_ARG_FLAG(c, name, slot) { (c), (name), NULL, (slot), NULL, NULL, 0 }
+#define VM_ARG_LIST(c, name, list, n, max) { (c), (name), NULL, NULL, (list), (n), (max) }
+#define VM_ARG_END { 0, NULL, NULL, NULL, NULL, NULL, 0 }
+/* clang-format on */
+int vm_parse(struct isim_getopt *g, struct vm_opts *o, const struct vm_arg *args, int argc, char *argv[],
+	     const char **name);
 /* After the options: the one NAME argument, checked. 0 or 64 (said). */
 int vm_name_arg(const char *prog, int argc, char *argv[], const char **name);
 /* --timeout's SECONDS (text NULL: *secs kept). 0 or 64 (said). */

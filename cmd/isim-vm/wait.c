@@ -75,26 +75,22 @@ int vm_wait_main(int argc, char *argv[])
 	double t0 = now();
 	bool reached = false, line_mode;
 	cJSON *doc;
-	int ch, rc = ISIM_EXIT_USAGE;
+	int rc = ISIM_EXIT_USAGE;
+	const struct vm_arg own[] = {
+		VM_ARG_TEXT('f', "--for", &what),
+		VM_ARG_TEXT('t', "--timeout", &timeout),
+		VM_ARG_END,
+	};
 
 	if (!v)
 		return ISIM_EXIT_SOFTWARE;
-	while ((ch = isim_getopt_shared(&g, vm_option, &o, argc, argv)) != -1) {
-		if (ch == ISIM_GETOPT_EXIT) {
-			rc = g.rc;
-			goto out;
-		}
-		if ((ch == 'f' && isim_opt_once(PROG, "--for", &what, optarg)) ||
-		    (ch == 't' && isim_opt_once(PROG, "--timeout", &timeout, optarg)))
-			goto out;
-	}
-	if (vm_name_arg(PROG, argc, argv, &name))
+	if ((rc = vm_parse(&g, &o, own, argc, argv, &name)))
 		goto out;
 	if (!what || !*what) {
-		isim_usage_error(PROG, "--for running|stopped|TEXT is required");
+		rc = isim_usage_error(PROG, "--for running|stopped|TEXT is required");
 		goto out;
 	}
-	if (vm_timeout_arg(PROG, timeout, &secs))
+	if ((rc = vm_timeout_arg(PROG, timeout, &secs)))
 		goto out;
 	line_mode = strcmp(what, "running") && strcmp(what, "stopped");
 	s.text = what;
