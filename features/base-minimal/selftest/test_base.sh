@@ -52,5 +52,15 @@ for k in /etc/ssh/ssh_host_*_key; do
 	case $(stat -c %a:%u "$k") in 600:0 | 400:0) ;; *) bad="$bad $k" ;; esac
 done
 if [ -z "$bad" ]; then ok "SSH host keys are private to root"; else not_ok "SSH host keys are private to root:$bad"; fi
+broken=
+for t in /usr/local/bin/isim-*; do
+	[ -x "$t" ] || continue
+	"$t" --version >/dev/null 2>&1 || broken="$broken ${t##*/}"
+done
+if [ -z "$broken" ]; then
+	ok "the infrasim tools run (their libraries are installed)"
+else
+	not_ok "the infrasim tools run (their libraries are installed):$broken"
+fi
 
 tap_done
