@@ -34,8 +34,8 @@ void vm_migrate_usage(FILE *f)
 		   "  -V, --version             print the version\n"
 		   "\n"
 		   "Exit status: 0 migrated, 1 the migration failed (the VM still runs here),\n"
-		   "64 usage, 66 no such VM, 69 it is stopped or paused, or its QEMU cannot be\n"
-		   "reached.\n");
+		   "64 usage (or the VM has external snapshots), 66 no such VM, 69 it is stopped\n"
+		   "or paused, or its QEMU cannot be reached.\n");
 }
 
 /* QEMU's default is 128 MiB/s; the link is the limit, not QEMU. */
@@ -226,6 +226,16 @@ int vm_migrate_main(int argc, char *argv[])
 	if (v->state == VM_PAUSED) {
 		fprintf(stderr, PROG ": VM '%s' is paused: resume it first (isim-vm resume %s)\n", name, name);
 		rc = ISIM_EXIT_UNAVAILABLE;
+		goto out;
+	}
+	/* Block migration sends the disk's top layer: the receiver has the
+	 * image, not the frozen layers between. */
+	if (vm_layer_count(&c, name)) {
+		fprintf(stderr,
+			PROG ": VM '%s' has external snapshots, whose layers the destination lacks: delete them "
+			     "first (isim-vm snapshot delete)\n",
+			name);
+		rc = ISIM_EXIT_USAGE;
 		goto out;
 	}
 	if ((rc = vm_qmp(&c, v, &q)))

@@ -46,6 +46,11 @@ static const char *const migrations[] = {
 	" vmstate_size INTEGER NOT NULL DEFAULT 0,"
 	" parent TEXT,"
 	" PRIMARY KEY (vm, tag));",
+	/* Version 3: external snapshots, each a frozen layer of the disk, in
+	 * the order they were taken (rowid); layer: the file a snapshot is
+	 * in, NULL for the disk's top (disk.qcow2). */
+	"ALTER TABLE snapshots ADD COLUMN external INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE snapshots ADD COLUMN layer TEXT;",
 };
 
 static const struct isim_db_schema schema = {
@@ -242,6 +247,8 @@ static cJSON *config_json(const struct vm *v)
 	cJSON_AddNumberToObject(o, "disk_size", (double)v->disk_size);
 	cJSON_AddStringToObject(o, "accel", v->accel);
 	cJSON_AddStringToObject(o, "network", v->net);
+	if (v->top[0])
+		cJSON_AddStringToObject(o, "top", v->top);
 	if (v->tap[0])
 		cJSON_AddStringToObject(o, "tap", v->tap);
 	fw = cJSON_AddArrayToObject(o, "forwards");
@@ -290,6 +297,16 @@ static int config_read(struct vm_ctx *c, struct vm *v, const char *text)
 	snprintf(v->accel, sizeof(v->accel), "%s", text_of(o, "accel"));
 	snprintf(v->net, sizeof(v->net), "%s", text_of(o, "network"));
 	snprintf(v->tap, sizeof(v->tap), "%s", text_of(o, "tap"));
+	/* The disk's top layer, when external snapshots put one over
+	 * disk.qcow2: a file of the VM's folder, named as layer.c names them. */
+	snprintf(v->top, sizeof(v->top), "%s", text_of(o, "top"));
+	if (v->top[0] && (strncmp(v->top, "layer-", 6) || strchr(v->top, '/') ||
+			  isim_pathf(v->disk, sizeof(v->disk), &err, "%s/%s", v->dir, v->top) < 0)) {
+		fprintf(stderr, "%s: %s/" VM_DB_NAME ": VM '%s': its disk's top layer '%s' is not one of its files\n",
+			c->prog, c->state_dir, v->name, v->top);
+		cJSON_Delete(o);
+		return ISIM_EXIT_CONFIG;
+	}
 	v->nforwards = 0;
 	fw = cJSON_GetObjectItemCaseSensitive(o, "forwards");
 	cJSON_ArrayForEach (f, fw) {

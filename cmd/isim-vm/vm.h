@@ -65,8 +65,17 @@ void vm_appliance_usage(FILE *f);
 #define VM_NAME_RULE "a VM name (1 to 63 of a-z, 0-9, '.' and '-', starting with a letter or digit)"
 /* The disk's format node, as QMP names it. */
 #define VM_DISK_NODE "disk0"
+/* The disk's device (the first -drive if=virtio), whose root node is the
+ * disk's top layer: disk0 until an external snapshot puts another over. */
+#define VM_DISK_DEVICE "virtio0"
 /* QMP answers within this long, or QEMU is stuck. */
 #define VM_QMP_TIMEOUT_MS 30000
+/* A snapshot or stream job of a booted guest takes seconds under TCG. */
+#define VM_JOB_TIMEOUT_MS 600000
+/* QEMU's node names are at most 31 characters. */
+#define VM_NODE_MAX 32
+/* External snapshots one VM may have: layers of its disk. */
+#define VM_LAYERS_MAX 64
 
 enum {
 	VM_OPT_STATE_DIR = 0x1100,
@@ -114,6 +123,7 @@ struct vm {
 	unsigned memory_mib, cpus;
 	uint64_t disk_size; /* the overlay's virtual size */
 	char accel[8];	    /* "tcg" or "kvm" */
+	char top[64];	    /* the disk's top layer, "" for disk.qcow2 (layer.c) */
 	char net[8];	    /* "user", "none", "tap" */
 	char tap[16];	    /* for "tap" */
 	struct vm_forward forwards[VM_FORWARDS_MAX];
@@ -247,6 +257,38 @@ bool vm_parse_size(const char *s, uint64_t *out);
 bool vm_parse_forward(const char *s, struct vm_forward *f);
 /* v's disk: a qcow2 overlay on v's image, of v's size. 0 or an exit code. */
 int vm_make_disk(const char *prog, const struct vm *v);
+/* ---- the disk's layers (layer.c), for external snapshots ---- */
+
+/* The path of the file called name in v's folder: 0, or -1 if too long. */
+int vm_layer_path(const struct vm *v, const char *name, char *out, size_t size);
+/* The block nodes of v's disk in its QEMU, from the top layer down (then
+ * the image's): into nodes, at most max, *n of them. 0 or an exit code. */
+int vm_disk_nodes(struct vm_ctx *c, struct isim_qmp *q, char (*nodes)[VM_NODE_MAX], size_t max, size_t *n);
+/* The file name of v's top layer, in its folder. */
+const char *vm_layer_top(const struct vm *v);
+/* Freeze v's top layer: a new, empty layer over it, its name into top;
+ * q: the QEMU that runs on the disk, told to write to the new layer from
+ * now (NULL for a stopped VM). On failure the disk is as it was. 0 or an
+ * exit code said on stderr. The caller records the new top in v. */
+int vm_layer_freeze(struct vm_ctx *c, const struct vm *v, struct isim_qmp *q, char *top, size_t size);
+/* A new, empty layer over the frozen layer, its name into top: what a
+ * stopped VM's disk reverted to it is. The old top is the caller's to
+ * remove once the new one is recorded. */
+int vm_layer_revert(struct vm_ctx *c, const struct vm *v, const char *layer, char *top, size_t size);
+/* Take the frozen layer out of the chain and remove its file: the layer
+ * over it (child, a name in the VM's folder; depth layers down from the
+ * top, the top 0) takes in what it read through it, so that it shows the
+ * same disk. With q, in the running QEMU (a block-stream job). */
+int vm_layer_drop(struct vm_ctx *c, const struct vm *v, struct isim_qmp *q, const char *layer, const char *child,
+		  size_t depth);
+/* How many external snapshots (frozen layers) the VM called name has. */
+size_t vm_layer_count(struct vm_ctx *c, const char *name);
+/* The bytes the layer's file takes on the host. */
+int64_t vm_layer_size(const struct vm *v, const char *layer);
+/* Run the QMP job command (id its job-id; args, taken, its arguments) and
+ * wait for it to conclude: 0, or an exit code with QEMU's reason said. */
+int vm_job(struct vm_ctx *c, struct isim_qmp *q, const char *command, const char *id, cJSON *args);
+
 /* Seconds and milliseconds since the epoch. */
 int64_t vm_now(void);
 
