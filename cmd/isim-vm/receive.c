@@ -79,7 +79,7 @@ static int from_show(const char *path, const cJSON *d, struct vm *v)
 		bad = "/cpus";
 	else if (!num_of(d, "disk_size", 1, 9e18, &size))
 		bad = "/disk_size";
-	else if (!accel || (strcmp(accel, "tcg") && strcmp(accel, "kvm")))
+	else if (!accel || (strcmp(accel, "auto") && strcmp(accel, "tcg") && strcmp(accel, "kvm")))
 		bad = "/accel";
 	else if (!net || (strcmp(net, "user") && strcmp(net, "none") && strcmp(net, "tap")))
 		bad = "/network";

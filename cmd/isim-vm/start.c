@@ -13,6 +13,7 @@
 #include "common/cli.h"
 #include "common/options.h"
 #include "isim/file.h"
+#include "isim/kvm.h"
 #include "isim/run.h"
 #include "vm.h"
 
@@ -129,15 +130,42 @@ static int ready(struct vm_ctx *c, struct vm *v)
 	return ISIM_EXIT_UNAVAILABLE;
 }
 
+/* The accelerator v's QEMU is to use, into *used: "auto" is KVM if
+ * isim_kvm_usable, else TCG. 0, or 69 (said, and recorded) when v asks
+ * for KVM and it does not work here. */
+static int accel_of(struct vm_ctx *c, const struct vm *v, const char **used)
+{
+	struct isim_error why;
+
+	*used = "tcg";
+	if (strcmp(v->accel, "kvm") && strcmp(v->accel, "auto"))
+		return 0;
+	isim_error_clear(&why);
+	if (isim_kvm_usable(&why)) {
+		*used = "kvm";
+		return 0;
+	}
+	if (!strcmp(v->accel, "auto"))
+		return 0;
+	fprintf(stderr, "%s: VM '%s' asks for KVM, which does not work here: %s (--accel tcg or auto)\n", c->prog,
+		v->name, why.msg);
+	vm_record(c, v->name, "start", false, why.msg);
+	return ISIM_EXIT_UNAVAILABLE;
+}
+
 int vm_start_qemu(struct vm_ctx *c, struct vm *v, const char *incoming)
 {
 	struct vm_machine w;
 	struct isim_error err;
 	struct isim_run r = { 0 };
+	const char *accel;
 	char **argv = NULL;
 	size_t i;
 	int rc;
 
+	/* Refused before anything is touched. */
+	if ((rc = accel_of(c, v, &accel)))
+		return rc;
 	for (i = 0; i < v->nforwards; i++) {
 		if ((rc = port_free(v, &v->forwards[i]))) {
 			vm_record(c, v->name, "start", false, "a forwarded host port is in use");
@@ -149,6 +177,7 @@ int vm_start_qemu(struct vm_ctx *c, struct vm *v, const char *incoming)
 	unlink(v->qmp);
 	unlink(v->serial);
 	vm_machine(v, &w);
+	w.m.accel = accel;
 	w.m.incoming = incoming;
 	isim_error_clear(&err);
 	if (isim_qemu_argv(&w.m, &argv, &err) < 0)
