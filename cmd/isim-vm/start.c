@@ -27,12 +27,15 @@ void vm_start_usage(FILE *f)
 		   "command, its QMP socket and serial console (a socket, and a log of all the\n"
 		   "guest writes) in the VM's folder. Returns once QEMU's QMP answers, and\n"
 		   "prints the VM as isim-vm show does. A VM that runs already is left as it is.\n"
+		   "Its accelerator is resolved here: --accel auto is KVM if it works (see\n"
+		   "isim-vm(1)), else TCG.\n"
 		   "\n" VM_USAGE_COMMON "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
 		   "\n"
 		   "Exit status: 0, 64 usage, 66 no such VM, 69 QEMU is missing, refused to\n"
-		   "start (its last words are quoted), or a forwarded port is in use, 78 the\n"
-		   "state is corrupt.\n");
+		   "start (its last words are quoted), a forwarded port is in use, or the VM\n"
+		   "asks for KVM (--accel kvm) and KVM does not work here, 78 the state is\n"
+		   "corrupt.\n");
 }
 
 /* A forward's host port must be free: QEMU's own message for one that is
