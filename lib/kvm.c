@@ -254,6 +254,7 @@ static bool runs_hlt(int kvm, struct isim_error *why)
 		close(p[0]);
 		run_hlt(kvm, p[1]);
 		close(p[1]);
+		close(kvm);
 		_exit(0);
 	}
 	close(p[1]);

@@ -20,6 +20,16 @@
 #include "isim/kvm.h"
 #include "testutil.h"
 
+/* How many descriptors this process has open. */
+static int open_fds(void)
+{
+	int n = 0, fd;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return n;
+}
+
 static int unset(void **state)
 {
 	(void)state;
@@ -42,11 +52,13 @@ static void test_missing_device(void **state)
 static void test_not_kvm(void **state)
 {
 	struct isim_error why;
+	int fds = open_fds();
 
 	(void)state;
 	setenv("ISIM_KVM_DEVICE", "/dev/null", 1);
 	isim_error_clear(&why);
 	assert_false(isim_kvm_usable(&why));
+	assert_int_equal(open_fds(), fds);
 	assert_int_equal(why.kind, ISIM_ERR_UNAVAILABLE);
 	assert_string_equal(why.msg, "/dev/null: KVM_GET_API_VERSION failed: Inappropriate ioctl for device");
 }
@@ -92,12 +104,15 @@ static void test_real_device(void **state)
 	struct isim_error why;
 	int sse3 = kvm_offers_sse3();
 	bool usable;
+	int fds = open_fds();
 
 	(void)state;
 	if (sse3 < 0)
 		skip();
 	isim_error_clear(&why);
 	usable = isim_kvm_usable(&why);
+	/* Every descriptor closed, the device's and the probe's pipe. */
+	assert_int_equal(open_fds(), fds);
 	if (sse3 == 0) {
 		unsigned a, b, c, d;
 
