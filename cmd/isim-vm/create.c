@@ -15,6 +15,7 @@
 #include "isim/db.h"
 #include "isim/file.h"
 #include "isim/json.h"
+#include "isim/kvm.h"
 #include "isim/nocloud.h"
 #include "isim/utf8.h"
 #include "isim/run.h"
@@ -29,7 +30,7 @@ void vm_create_usage(FILE *f)
 	fprintf(f, "usage: " PROG " NAME --image IMAGE [--memory MIB] [--cpus N] [--disk-size SIZE]\n"
 		   "       [--net user|none|tap:IF] [--forward [tcp|udp:][ADDR:]PORT:GUEST-PORT]...\n"
 		   "       [--user-data FILE] [--meta-data FILE] [--network-config FILE]\n"
-		   "       [--ssh-key FILE] [--input NAME=FILE]... [--accel tcg|kvm] [--state-dir DIR]\n"
+		   "       [--ssh-key FILE] [--input NAME=FILE]... [--accel auto|kvm|tcg] [--state-dir DIR]\n"
 		   "\n"
 		   "Make the VM NAME: its disk a qcow2 overlay on IMAGE (which is never\n"
 		   "written), and a cloud-init NoCloud seed (an ISO 9660 volume 'cidata')\n"
@@ -52,7 +53,9 @@ void vm_create_usage(FILE *f)
 		   "      --ssh-key FILE       an SSH public key for the guest (meta-data public-keys)\n"
 		   "      --input NAME=FILE    a boot-time input the image's manifest declares (in\n"
 		   "                           IMAGE's .provenance.json), put where it says\n"
-		   "      --accel ACCEL        tcg (the default) or kvm\n"
+		   "      --accel ACCEL        auto (the default: KVM if it works here, checked at\n"
+		   "                           each start, else TCG), kvm (refused at start where\n"
+		   "                           KVM does not work) or tcg\n"
 		   "      --state-dir DIR      where " VM_DB_NAME " and the VMs are (ISIM_STATE_DIR;\n"
 		   "                           default " VM_STATE_DIR_DEFAULT ")\n"
 		   "  -h, --help               this text\n"
@@ -552,9 +555,9 @@ int vm_create_main(int argc, char *argv[])
 		isim_bad_value(PROG, "--disk-size", o.disk_size, "a size in bytes, or with K, M, G or T");
 		goto out;
 	}
-	snprintf(v->accel, sizeof(v->accel), "%s", o.accel ? o.accel : "tcg");
-	if (strcmp(v->accel, "tcg") && strcmp(v->accel, "kvm")) {
-		isim_bad_value(PROG, "--accel", o.accel, "tcg or kvm");
+	snprintf(v->accel, sizeof(v->accel), "%s", o.accel ? o.accel : "auto");
+	if (strcmp(v->accel, "auto") && strcmp(v->accel, "kvm") && strcmp(v->accel, "tcg")) {
+		isim_bad_value(PROG, "--accel", o.accel, "auto, kvm or tcg");
 		goto out;
 	}
 	snprintf(v->net, sizeof(v->net), "user");
@@ -664,6 +667,18 @@ int vm_create_main(int argc, char *argv[])
 	}
 	vm_record(&c, v->name, "create", true, v->image);
 	created = true;
+	/* Made all the same: KVM may work by the time it starts. */
+	if (!strcmp(v->accel, "kvm")) {
+		struct isim_error why;
+
+		isim_error_clear(&why);
+		if (!isim_kvm_usable(&why))
+			fprintf(stderr,
+				PROG
+				": warning: VM '%s' asks for KVM, which does not work here: %s (isim-vm start will "
+				"refuse it; --accel tcg or auto)\n",
+				v->name, why.msg);
+	}
 	rc = vm_print(PROG, vm_json(&c, v, true));
 out:
 	if (made)

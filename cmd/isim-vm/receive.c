@@ -28,7 +28,9 @@ void vm_receive_usage(FILE *f)
 		   "come from one description; start its QEMU waiting for a migration on\n"
 		   "ADDR:PORT, and return. `isim-vm migrate NAME --to ADDR:PORT` on the other\n"
 		   "host then moves the running guest here. Its disk, a new overlay on the\n"
-		   "image, receives the source's. Prints the VM, with \"listen\".\n"
+		   "image, receives the source's. Its \"accel\" is resolved here, as isim-vm\n"
+		   "start does (auto: KVM if it works here); both ends should use the same.\n"
+		   "Prints the VM, with \"listen\".\n"
 		   "\n"
 		   "  -l, --listen ADDR:PORT   where to wait for the migration (an IPv4 address)\n"
 		   "      --from FILE          the source's isim-vm show output\n"
@@ -38,8 +40,9 @@ void vm_receive_usage(FILE *f)
 		   "  -V, --version            print the version\n"
 		   "\n"
 		   "Exit status: 0, 64 usage, 65 FILE is not isim-vm show's JSON, 66 FILE or\n"
-		   "the image is missing, 69 QEMU did not start or a port is in use, 73 NAME,\n"
-		   "or a VM of its uuid (one that migrated away from here, say), exists here.\n");
+		   "the image is missing, 69 QEMU did not start, a port is in use or the VM asks\n"
+		   "for KVM and KVM does not work here, 73 NAME, or a VM of its uuid (one that\n"
+		   "migrated away from here, say), exists here.\n");
 }
 
 static const char *text_of(const cJSON *o, const char *k)
@@ -79,7 +82,7 @@ static int from_show(const char *path, const cJSON *d, struct vm *v)
 		bad = "/cpus";
 	else if (!num_of(d, "disk_size", 1, 9e18, &size))
 		bad = "/disk_size";
-	else if (!accel || (strcmp(accel, "tcg") && strcmp(accel, "kvm")))
+	else if (!accel || (strcmp(accel, "auto") && strcmp(accel, "tcg") && strcmp(accel, "kvm")))
 		bad = "/accel";
 	else if (!net || (strcmp(net, "user") && strcmp(net, "none") && strcmp(net, "tap")))
 		bad = "/network";

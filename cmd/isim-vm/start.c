@@ -13,6 +13,7 @@
 #include "common/cli.h"
 #include "common/options.h"
 #include "isim/file.h"
+#include "isim/kvm.h"
 #include "isim/run.h"
 #include "vm.h"
 
@@ -26,12 +27,15 @@ void vm_start_usage(FILE *f)
 		   "command, its QMP socket and serial console (a socket, and a log of all the\n"
 		   "guest writes) in the VM's folder. Returns once QEMU's QMP answers, and\n"
 		   "prints the VM as isim-vm show does. A VM that runs already is left as it is.\n"
+		   "Its accelerator is resolved here: --accel auto is KVM if it works (see\n"
+		   "isim-vm(1)), else TCG.\n"
 		   "\n" VM_USAGE_COMMON "  -h, --help             this text\n"
 		   "  -V, --version          print the version\n"
 		   "\n"
 		   "Exit status: 0, 64 usage, 66 no such VM, 69 QEMU is missing, refused to\n"
-		   "start (its last words are quoted), or a forwarded port is in use, 78 the\n"
-		   "state is corrupt.\n");
+		   "start (its last words are quoted), a forwarded port is in use, or the VM\n"
+		   "asks for KVM (--accel kvm) and KVM does not work here, 78 the state is\n"
+		   "corrupt.\n");
 }
 
 /* A forward's host port must be free: QEMU's own message for one that is
@@ -129,15 +133,42 @@ static int ready(struct vm_ctx *c, struct vm *v)
 	return ISIM_EXIT_UNAVAILABLE;
 }
 
+/* The accelerator v's QEMU is to use, into *used: "auto" is KVM if
+ * isim_kvm_usable, else TCG. 0, or 69 (said, and recorded) when v asks
+ * for KVM and it does not work here. */
+static int accel_of(struct vm_ctx *c, const struct vm *v, const char **used)
+{
+	struct isim_error why;
+
+	*used = "tcg";
+	if (strcmp(v->accel, "kvm") && strcmp(v->accel, "auto"))
+		return 0;
+	isim_error_clear(&why);
+	if (isim_kvm_usable(&why)) {
+		*used = "kvm";
+		return 0;
+	}
+	if (!strcmp(v->accel, "auto"))
+		return 0;
+	fprintf(stderr, "%s: VM '%s' asks for KVM, which does not work here: %s (--accel tcg or auto)\n", c->prog,
+		v->name, why.msg);
+	vm_record(c, v->name, "start", false, why.msg);
+	return ISIM_EXIT_UNAVAILABLE;
+}
+
 int vm_start_qemu(struct vm_ctx *c, struct vm *v, const char *incoming)
 {
 	struct vm_machine w;
 	struct isim_error err;
 	struct isim_run r = { 0 };
+	const char *accel;
 	char **argv = NULL;
 	size_t i;
 	int rc;
 
+	/* Refused before anything is touched. */
+	if ((rc = accel_of(c, v, &accel)))
+		return rc;
 	for (i = 0; i < v->nforwards; i++) {
 		if ((rc = port_free(v, &v->forwards[i]))) {
 			vm_record(c, v->name, "start", false, "a forwarded host port is in use");
@@ -149,6 +180,7 @@ int vm_start_qemu(struct vm_ctx *c, struct vm *v, const char *incoming)
 	unlink(v->qmp);
 	unlink(v->serial);
 	vm_machine(v, &w);
+	w.m.accel = accel;
 	w.m.incoming = incoming;
 	isim_error_clear(&err);
 	if (isim_qemu_argv(&w.m, &argv, &err) < 0)

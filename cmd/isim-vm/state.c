@@ -347,30 +347,61 @@ static int row_read(struct vm_ctx *c, sqlite3_stmt *st, struct vm *v)
 	return config_read(c, v, (const char *)sqlite3_column_text(st, 2));
 }
 
+/* pid's command line, its arguments NUL-separated, into buf (size - 1
+ * bytes at most, then a NUL): its length, 0 when it cannot be read (a
+ * zombie, ended but not yet reaped, has an empty one). */
+static size_t cmdline(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
 bool vm_alive(const struct vm *v)
 {
-	char path[64], buf[8192];
-	ssize_t n, i;
-	int fd;
+	char buf[8192];
+	size_t n, i;
 
 	if (v->pid <= 0 || (kill(v->pid, 0) < 0 && errno != EPERM))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)v->pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	/* Arguments are NUL-separated: one string to search. */
+	n = cmdline(v->pid, buf, sizeof(buf));
+	/* One string to search. */
 	for (i = 0; i < n; i++) {
 		if (!buf[i])
 			buf[i] = ' ';
 	}
-	buf[n] = '\0';
-	/* A zombie (ended, not yet reaped) has an empty command line. */
-	return strstr(buf, v->qmp) != NULL;
+	return n && strstr(buf, v->qmp) != NULL;
+}
+
+bool vm_accel_used(const struct vm *v, char *out, size_t size)
+{
+	char buf[8192], *arg, *end, *a;
+	size_t n;
+	bool machine = false;
+
+	if (v->state == VM_STOPPED || !vm_alive(v) || !(n = cmdline(v->pid, buf, sizeof(buf))))
+		return false;
+	/* The accelerator isim_qemu_argv put in "-machine TYPE,accel=X". */
+	for (arg = buf, end = buf + n; arg < end; arg += strlen(arg) + 1) {
+		if (machine && (a = strstr(arg, ",accel=")) != NULL) {
+			a += strlen(",accel=");
+			snprintf(out, size, "%.*s", (int)strcspn(a, ","), a);
+			return *out != '\0';
+		}
+		machine = !strcmp(arg, "-machine");
+	}
+	return false;
 }
 
 void vm_signal(const struct vm *v, int sig)
@@ -614,7 +645,9 @@ void vm_machine(const struct vm *v, struct vm_machine *w)
 	memset(w, 0, sizeof(*w));
 	w->drives[0] = (struct isim_qemu_drive){ .path = v->disk, .format = "qcow2", .node_name = VM_DISK_NODE };
 	w->drives[1] = (struct isim_qemu_drive){ .path = v->seed, .format = "raw", .readonly = true };
-	w->m.accel = v->accel[0] ? v->accel : "tcg";
+	/* "auto" is for vm_start_qemu to resolve (isim_kvm_usable); until then TCG,
+	 * which works everywhere. */
+	w->m.accel = !strcmp(v->accel, "kvm") ? "kvm" : "tcg";
 	w->m.memory_mib = v->memory_mib;
 	w->m.cpus = v->cpus;
 	w->m.drives = w->drives;
@@ -781,6 +814,7 @@ static cJSON *migrated_json(struct vm_ctx *c, const struct vm *v)
 cJSON *vm_json(struct vm_ctx *c, const struct vm *v, bool full)
 {
 	cJSON *o = cJSON_CreateObject(), *cfg;
+	char used[16];
 
 	if (!o)
 		return NULL;
@@ -803,6 +837,10 @@ cJSON *vm_json(struct vm_ctx *c, const struct vm *v, bool full)
 	if (cfg) {
 		cJSON_AddItemToObject(o, "disk_size", cJSON_DetachItemFromObject(cfg, "disk_size"));
 		cJSON_AddItemToObject(o, "accel", cJSON_DetachItemFromObject(cfg, "accel"));
+		if (vm_accel_used(v, used, sizeof(used)))
+			cJSON_AddStringToObject(o, "accel_used", used);
+		else
+			cJSON_AddNullToObject(o, "accel_used");
 		cJSON_AddItemToObject(o, "network", cJSON_DetachItemFromObject(cfg, "network"));
 		if (v->tap[0])
 			cJSON_AddItemToObject(o, "tap", cJSON_DetachItemFromObject(cfg, "tap"));

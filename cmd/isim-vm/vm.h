@@ -122,7 +122,7 @@ struct vm {
 	char image[4096]; /* the image the disk is an overlay on */
 	unsigned memory_mib, cpus;
 	uint64_t disk_size; /* the overlay's virtual size */
-	char accel[8];	    /* "tcg" or "kvm" */
+	char accel[8];	    /* "auto", "tcg" or "kvm", as configured */
 	char top[64];	    /* the disk's top layer, "" for disk.qcow2 (layer.c) */
 	char net[8];	    /* "user", "none", "tap" */
 	char tap[16];	    /* for "tap" */
@@ -185,6 +185,9 @@ void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, cons
 /* Whether v's QEMU runs: its pid is alive and is the QEMU of this VM
  * (its command line names the VM's QMP socket), not a reused pid. */
 bool vm_alive(const struct vm *v);
+/* The accelerator v's running QEMU uses ("kvm", "tcg"), from its command
+ * line, into out: false when it does not run. */
+bool vm_accel_used(const struct vm *v, char *out, size_t size);
 /* Send sig to v's QEMU and its process group. */
 void vm_signal(const struct vm *v, int sig);
 

@@ -118,6 +118,17 @@ bad() {
 	done
 }
 
+# qemu_on TEXT: whether a QEMU runs whose command line has TEXT
+qemu_on() {
+	for q_p in /proc/[0-9]*; do
+		read -r q_comm <"$q_p/comm" 2>/dev/null || continue
+		case $q_comm in
+		qemu-system*) tr '\0' '\n' <"$q_p/cmdline" 2>/dev/null | grep -qF -- "$1" && return 0 ;;
+		esac
+	done
+	return 1
+}
+
 # lacks DESCRIPTION FILE TEXT: FILE does not hold TEXT
 lacks() {
 	if grep -qF -- "$3" "$2"; then
@@ -143,6 +154,8 @@ blank=$F/blank.qcow2
 
 expect 0 "create keep: a VM the cases leave alone" vm create keep --image "$blank" --net none
 same "... stopped, on the blank image" "stopped $blank" "$(jq -r '"\(.state) \(.image)"' "$T/out")"
+same "... its accelerator auto (the default), none used while stopped" "auto null" \
+	"$(jq -r '"\(.accel) \(.accel_used)"' "$T/out")"
 keep_disk=$(jq -r .disk "$T/out")
 keep_sum=$(sha256sum <"$keep_disk")
 
@@ -253,8 +266,28 @@ done
 bad 64 "create: --disk-size past 64 bits" "--disk-size: '99999999999T'" \
 	vm create x1 --image "$blank" --disk-size 99999999999T
 for a in bogus "" KVM; do
-	bad 64 "create: --accel '$a'" "--accel: '$a'" vm create x1 --image "$blank" --accel "$a"
+	bad 64 "create: --accel '$a'" "--accel: '$a'|auto, kvm or tcg" vm create x1 --image "$blank" --accel "$a"
 done
+# --accel kvm where KVM does not work (ISIM_KVM_DEVICE names no device):
+# made, with a warning; refused at start, before any QEMU, naming KVM and why.
+expect 0 "create k1 --accel kvm where KVM does not work: made" \
+	env ISIM_KVM_DEVICE="$F/nokvm" timeout 60 isim-vm create k1 --image "$blank" --net none --accel kvm
+same "... recorded as given" "kvm null" "$(jq -r '"\(.accel) \(.accel_used)"' "$T/out")"
+contains "... a warning on stderr naming KVM and the device" "$T/err" \
+	"isim-vm create: warning: VM 'k1' asks for KVM, which does not work here: cannot open $F/nokvm"
+bad 69 "start: --accel kvm where KVM does not work" \
+	"isim-vm start: VM 'k1' asks for KVM, which does not work here|cannot open $F/nokvm|--accel tcg or auto" \
+	env ISIM_KVM_DEVICE="$F/nokvm" timeout 60 isim-vm start k1
+expect 0 "... show k1" vm show k1
+same "... still stopped, no QEMU, the refusal recorded" "stopped null null start false" \
+	"$(jq -r '"\(.state) \(.pid) \(.accel_used) \(.operations[-1].op) \(.operations[-1].ok)"' "$T/out")"
+if qemu_on "$S/vms/k1/"; then
+	not_ok "... no QEMU runs on its disk"
+else
+	ok "... no QEMU runs on its disk"
+fi
+check "... nor did one start (no qemu.log)" test ! -e "$S/vms/k1/qemu.log"
+expect 0 "destroy k1" vm destroy k1
 
 # ---- create: the network ----------------------------------------------------------------------------
 for n in bogus tap: tap "tap:a/b" "tap:abcdefghijklmnop" "tap:a,b"; do
@@ -383,6 +416,12 @@ else
 	run_pid=$(jq -r .pid "$T/out")
 	qpids="$qpids $run_pid"
 	same "... running" running "$(jq -r .state "$T/out")"
+	# These machines' KVM hides SSE3 from guests, so auto is TCG here;
+	# where KVM works, ISIM_TEST_ACCEL=kvm says so.
+	same "... auto, resolved to ${ISIM_TEST_ACCEL:-tcg}" "auto ${ISIM_TEST_ACCEL:-tcg}" \
+		"$(jq -r '"\(.accel) \(.accel_used)"' "$T/out")"
+	check "... as its QEMU's command line says" sh -c \
+		"tr '\\0' '\\n' </proc/$run_pid/cmdline | grep -qx 'q35,accel=${ISIM_TEST_ACCEL:-tcg}'"
 	bad 69 "destroy: a running VM without --force" "VM 'run1' is running|--force" vm destroy run1
 	expect 0 "... it still runs" vm show run1
 	same "... the same QEMU" "running $run_pid" "$(jq -r '"\(.state) \(.pid)"' "$T/out")"

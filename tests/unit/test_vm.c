@@ -123,7 +123,7 @@ static const struct tu_cmd_case usage_cases[] = {
 	  NULL },
 	{ { "create", "x1", "--image", IMG, "--accel", "bogus" },
 	  64,
-	  "isim-vm create: --accel: 'bogus' is not tcg or kvm",
+	  "isim-vm create: --accel: 'bogus' is not auto, kvm or tcg",
 	  NULL },
 	{ { "create", "x1", "--image", IMG, "--net", "bogus" },
 	  64,
@@ -301,7 +301,9 @@ static void check_full(const cJSON *o, const char *state_dir, const char *image)
 	check_summary(o, image);
 	assert_true(matches(text(o, "uuid"), UUID_RE));
 	assert_int_equal((long long)num(o, "disk_size"), 128LL << 20);
-	assert_string_equal(text(o, "accel"), "tcg");
+	/* As configured (the default), and none used while it is stopped. */
+	assert_string_equal(text(o, "accel"), "auto");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, "accel_used")));
 	assert_string_equal(text(o, "network"), "user");
 	assert_null(cJSON_GetObjectItemCaseSensitive(o, "tap"));
 	fw = cJSON_GetObjectItemCaseSensitive(o, "forwards");
