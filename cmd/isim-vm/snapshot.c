@@ -50,7 +50,7 @@ void vm_snapshot_usage(FILE *f)
 		"Exit status: 0, 1 QEMU or qemu-img refused (the reason on stderr), 64 usage\n"
 		"(a running VM without --force, a snapshot in the way), 66 no such VM or\n"
 		"snapshot, 69 the VM is paused or its QEMU is unreachable, 73 TAG exists, 74\n"
-		"a layer's file cannot be made or renamed, 78 the state is corrupt.\n");
+		"the state cannot be written, 78 the state is corrupt.\n");
 }
 
 struct snap {

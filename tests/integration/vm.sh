@@ -41,6 +41,8 @@ cat >"$T/user-data" <<'UD'
 write_files:
   - path: /etc/isim-vm-test
     content: "written by cloud-init from isim-vm's seed\n"
+bootcmd:
+  - [sh, -c, "echo isim-vm-boot marker=$(cat /root/marker 2>/dev/null || echo none) > /dev/console"]
 runcmd:
   - [sh, -c, "echo isim-vm-marker host=$(hostname) file=$(cat /etc/isim-vm-test | wc -c) > /dev/console"]
   - [sh, -c, "setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1' >/dev/null 2>&1 &"]
@@ -141,6 +143,28 @@ expect 0 "snapshot delete" isim-vm snapshot delete web1 s1
 expect 0 "... list" isim-vm snapshot list web1
 same "... none left" 0 "$(field length)"
 check "... nor in the overlay" sh -c "! qemu-img snapshot -l -U '$disk' | grep -q ' s1 '"
+# An external snapshot: the disk frozen as a layer while the guest runs,
+# the guest changes the marker after it, and a revert --force restarts the
+# guest on the frozen disk, which its boot (cloud-init's bootcmd) prints.
+# shellcheck disable=SC2016 # the guest's shell expands it
+guest_sh 'echo ext-before >/root/marker; sync; echo "EXT-$((40 + 6))"'
+expect 0 "... the guest writes the marker before an external snapshot" isim-vm wait web1 --for EXT-46 --timeout 120
+expect 0 "snapshot create --external of the running VM" isim-vm snapshot create web1 e1 --external
+same "... disk only, its layer the overlay create made" "true false disk.qcow2" \
+	"$(field '"\(.external) \(.vmstate) \(.layer)"')"
+# shellcheck disable=SC2016 # the guest's shell expands it
+guest_sh 'echo ext-after >/root/marker; sync; echo "EXT-$((40 + 7))"'
+expect 0 "... the guest changes the marker after it" isim-vm wait web1 --for EXT-47 --timeout 120
+expect 0 "snapshot revert --force to it" isim-vm snapshot revert web1 e1 --force
+expect 0 "... the guest boots again on the frozen disk" isim-vm wait web1 --for "SELFTEST END" --timeout "$UP"
+expect 0 "... whose marker is the one of the snapshot" isim-vm wait web1 --for "isim-vm-boot marker=" --timeout 60
+same "... as the guest reads it at boot" "isim-vm-boot marker=ext-before" "$(field .line | tr -d '\r')"
+pid=$(isim-vm show web1 | jq -r .pid)
+vmpids="$vmpids $pid"
+expect 0 "snapshot delete of it, the VM running: its layer streamed into the top" isim-vm snapshot delete web1 e1
+top=$(isim-vm show web1 | jq -r .disk)
+same "... the top lies on the image again" "$img" "$(qemu-img info -U --output=json "$top" | jq -r '."backing-filename"')"
+check "... the overlay create made is gone" test ! -e "$disk"
 
 # ---- pause and resume --------------------------------------------------------------------
 expect 0 "pause" isim-vm pause web1
