@@ -50,8 +50,8 @@ static int qemu_img(struct vm_ctx *c, const char *const *argv, struct isim_buf *
 static int new_top(struct vm_ctx *c, const struct vm *v, const char *path, const char *backing)
 {
 	char size[32];
-	const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, "-u",
-			       path,	   size,     NULL };
+	const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2",
+			       "-b",	   backing,  "-u", path, size,	  NULL };
 
 	snprintf(size, sizeof(size), "%llu", (unsigned long long)v->disk_size);
 	return qemu_img(c, argv, NULL);
@@ -239,8 +239,8 @@ int vm_layer_drop(struct vm_ctx *c, const struct vm *v, struct isim_qmp *q, cons
 	if (!q) {
 		/* Safe mode: what the child reads through the layer is copied
 		 * into it, so that it shows the same disk without it. */
-		const char *argv[] = { "qemu-img", "rebase", "-q", "-f", "qcow2", "-F", "qcow2", "-b", parent, under,
-				       NULL };
+		const char *argv[] = { "qemu-img", "rebase", "-q",   "-f",  "qcow2", "-F",
+				       "qcow2",	   "-b",     parent, under, NULL };
 
 		if ((rc = qemu_img(c, argv, NULL)))
 			return rc;

@@ -141,8 +141,7 @@ static void first_tag(struct vm_ctx *c, const char *sql, const char *vm, const c
 /* The external snapshot whose layer holds s (s internal), into out. */
 static void frozen_by(struct vm_ctx *c, const char *vm, const struct snap *s, char *out, size_t size)
 {
-	first_tag(c, "SELECT tag FROM snapshots WHERE vm = ? AND external = 1 AND layer = ?", vm, s->layer, out,
-		  size);
+	first_tag(c, "SELECT tag FROM snapshots WHERE vm = ? AND external = 1 AND layer = ?", vm, s->layer, out, size);
 }
 
 /* How many layers down from the top the external snapshot tag's is (1:
@@ -156,9 +155,8 @@ static size_t depth_of(struct vm_ctx *c, const struct vm *v, const char *tag, ch
 
 	snprintf(child, size, "%s", vm_layer_top(v));
 	isim_error_clear(&err);
-	if (isim_db_prepare(c->db,
-			    "SELECT tag, layer FROM snapshots WHERE vm = ? AND external = 1 ORDER BY rowid DESC", &st,
-			    &err) < 0)
+	if (isim_db_prepare(c->db, "SELECT tag, layer FROM snapshots WHERE vm = ? AND external = 1 ORDER BY rowid DESC",
+			    &st, &err) < 0)
 		return 0;
 	sqlite3_bind_text(st, 1, v->name, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -194,8 +192,7 @@ static cJSON *snap_json(const struct vm *v, const struct snap *s)
 		cJSON_AddStringToObject(o, "layer", s->layer);
 	else
 		cJSON_AddNullToObject(o, "layer");
-	cJSON_AddNumberToObject(o, "size",
-				(double)(s->external ? vm_layer_size(v, s->layer) : s->vmstate_size));
+	cJSON_AddNumberToObject(o, "size", (double)(s->external ? vm_layer_size(v, s->layer) : s->vmstate_size));
 	if (s->parent[0])
 		cJSON_AddStringToObject(o, "parent", s->parent);
 	else
@@ -313,11 +310,12 @@ static int insert(struct vm_ctx *c, const struct vm *v, const struct snap *s)
 	isim_error_clear(&err);
 	if (isim_db_begin(c->db, &err) < 0)
 		return isim_fail(c->prog, &err);
-	if (s->external && exec_vm(c, "UPDATE snapshots SET layer = ?2 WHERE vm = ?1 AND external = 0 AND layer IS NULL",
-				   v->name, s->layer, NULL, &err) < 0)
+	if (s->external &&
+	    exec_vm(c, "UPDATE snapshots SET layer = ?2 WHERE vm = ?1 AND external = 0 AND layer IS NULL", v->name,
+		    s->layer, NULL, &err) < 0)
 		goto fail;
-	if (isim_db_prepare(c->db, "INSERT INTO snapshots (" SNAP_COLUMNS ", vm) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			    &st, &err) < 0)
+	if (isim_db_prepare(c->db, "INSERT INTO snapshots (" SNAP_COLUMNS ", vm) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", &st,
+			    &err) < 0)
 		goto fail;
 	sqlite3_bind_text(st, 1, s->tag, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, s->created_at);
@@ -413,7 +411,8 @@ static int ext_revertible(struct vm_ctx *c, const struct vm *v, const struct sna
 		  "rowid FROM snapshots WHERE vm = ?1 AND tag = ?2))) ORDER BY rowid LIMIT 1",
 		  v->name, s->tag, later, sizeof(later));
 	if (later[0]) {
-		fprintf(stderr, PROG ": VM '%s': snapshot '%s' was taken after '%s', over its layer (delete it first)\n",
+		fprintf(stderr,
+			PROG ": VM '%s': snapshot '%s' was taken after '%s', over its layer (delete it first)\n",
 			v->name, later, s->tag);
 		return ISIM_EXIT_USAGE;
 	}
@@ -509,8 +508,8 @@ static int do_delete(struct vm_ctx *c, struct vm *v, const char *tag, struct sna
 		return ISIM_EXIT_NOINPUT;
 	}
 	if (s->external) {
-		first_tag(c, "SELECT tag FROM snapshots WHERE vm = ? AND external = 0 AND layer = ? LIMIT 1",
-			  v->name, s->layer, in, sizeof(in));
+		first_tag(c, "SELECT tag FROM snapshots WHERE vm = ? AND external = 0 AND layer = ? LIMIT 1", v->name,
+			  s->layer, in, sizeof(in));
 		if (in[0]) {
 			fprintf(stderr,
 				PROG ": VM '%s': snapshot '%s' lives in the layer of '%s' (%s): delete it first\n",
@@ -525,8 +524,9 @@ static int do_delete(struct vm_ctx *c, struct vm *v, const char *tag, struct sna
 			return rc;
 		rc = vm_layer_drop(c, v, q, s->layer, child, depth);
 	} else if (s->layer[0] && v->state != VM_STOPPED) {
-		fprintf(stderr, PROG ": snapshot '%s' is in a frozen layer (%s), which QEMU holds: stop VM '%s' first\n",
-			tag, s->layer, v->name);
+		fprintf(stderr,
+			PROG ": snapshot '%s' is in a frozen layer (%s), which QEMU holds: stop VM '%s' first\n", tag,
+			s->layer, v->name);
 		return ISIM_EXIT_USAGE;
 	} else if (v->state == VM_STOPPED) {
 		rc = offline(c, v, "-d", tag, s->layer);
@@ -552,9 +552,9 @@ static int do_list(struct vm_ctx *c, const struct vm *v)
 	cJSON *a = cJSON_CreateArray();
 
 	isim_error_clear(&err);
-	if (!a || isim_db_prepare(c->db,
-				  "SELECT " SNAP_COLUMNS " FROM snapshots WHERE vm = ? ORDER BY created_at, rowid", &st,
-				  &err) < 0) {
+	if (!a ||
+	    isim_db_prepare(c->db, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE vm = ? ORDER BY created_at, rowid",
+			    &st, &err) < 0) {
 		cJSON_Delete(a);
 		return isim_fail(c->prog, &err);
 	}

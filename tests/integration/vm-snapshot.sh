@@ -98,7 +98,9 @@ same "... oldest first; s2 now lives in the layer e2 froze" \
 	"$(field '[.[] | "\(.tag) \(.external) \(.layer)"] | join("|")')"
 
 # ---- what is refused, and changes nothing ---------------------------------------------------
-state() { echo "$(vm snapshot list x1 | jq -c 'map(.tag)') $(top) $(ls "$S/vms/x1" | grep qcow2 | tr '\n' ' ')"; }
+# layers: the qcow2 files in the VM's folder.
+layers() { (cd "$S/vms/x1" && for l in *.qcow2; do printf '%s ' "$l"; done); }
+state() { echo "$(vm snapshot list x1 | jq -c 'map(.tag)') $(top) $(layers)"; }
 s0=$(state)
 expect 64 "revert to e1: e2 was taken over its layer" vm snapshot revert x1 e1 --force
 contains "... says so" "$T/err" "snapshot 'e2' was taken after 'e1', over its layer (delete it first)"
@@ -162,7 +164,7 @@ expect 0 "delete e2, the last external snapshot" vm snapshot delete x1 e2
 same "... the top lies on the image again" "${t5##*/} blank.qcow2" "$(chain "$t5")"
 same "... reading the same" "42 51" "$(reads "$t5")"
 check "... qemu-img check passes" qemu-img check -q "$t5"
-same "... one qcow2 file left in the VM's folder" "${t5##*/}" "$(ls "$S/vms/x1" | grep qcow2)"
+same "... one qcow2 file left in the VM's folder" "${t5##*/} " "$(layers)"
 expect 0 "it starts on it" vm start x1
 vm kill x1 >/dev/null
 expect 0 "an appliance of it has the disk as the VM reads it" vm appliance x1 -o "$T/x1.tar.gz" --force
