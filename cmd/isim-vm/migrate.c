@@ -148,6 +148,21 @@ static bool final(const char *status)
 	return !strcmp(status, "completed") || !strcmp(status, "failed") || !strcmp(status, "cancelled");
 }
 
+/* query-migrate: its answer into *info (the one before freed), its status
+ * into *status. 0 or -1 with err. */
+static int query(struct isim_qmp *q, cJSON **info, const char **status, struct isim_error *err)
+{
+	const cJSON *st;
+
+	cJSON_Delete(*info);
+	*info = NULL;
+	if (isim_qmp_execute(q, "query-migrate", NULL, info, VM_QMP_TIMEOUT_MS, err) < 0)
+		return -1;
+	st = cJSON_GetObjectItemCaseSensitive(*info, "status");
+	*status = cJSON_IsString(st) ? st->valuestring : "unknown";
+	return 0;
+}
+
 /* Wait up to ms for v's QEMU to end, looking often: a migration is timed
  * to its end. */
 static bool ended_within(const struct vm *v, int ms)
@@ -271,12 +286,8 @@ int vm_migrate_main(int argc, char *argv[])
 		if (err.kind != ISIM_ERR_IO)
 			goto qmp_fail;
 		isim_error_clear(&err);
-		cJSON_Delete(info);
-		info = NULL;
-		if (isim_qmp_execute(q, "query-migrate", NULL, &info, VM_QMP_TIMEOUT_MS, &err) < 0)
+		if (query(q, &info, &status, &err) < 0)
 			goto qmp_fail;
-		st = cJSON_GetObjectItemCaseSensitive(info, "status");
-		status = cJSON_IsString(st) ? st->valuestring : "unknown";
 		begun |= !strcmp(status, "active");
 		if (tty)
 			fprintf(stderr, "\r" PROG ": %s: %s, %.0f MiB sent, %.0f MiB to go   ", name, status,
@@ -297,14 +308,8 @@ int vm_migrate_main(int argc, char *argv[])
 		fputc('\n', stderr);
 	/* The figures, and the status as QEMU has it now. */
 	for (;;) {
-		const cJSON *st;
-
-		cJSON_Delete(info);
-		info = NULL;
-		if (isim_qmp_execute(q, "query-migrate", NULL, &info, VM_QMP_TIMEOUT_MS, &err) < 0)
+		if (query(q, &info, &status, &err) < 0)
 			goto qmp_fail;
-		st = cJSON_GetObjectItemCaseSensitive(info, "status");
-		status = cJSON_IsString(st) ? st->valuestring : "unknown";
 		/* A cancel takes QEMU a moment ("cancelling"). */
 		if (final(status) || now() - t0 > (double)secs + 30)
 			break;

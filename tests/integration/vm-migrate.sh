@@ -45,6 +45,22 @@ gone() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)"
 row() { "$1" list | jq -r --arg n "$2" '.[] | select(.name == $n) | "\(.state) \(.pid) \(.migrated_to)"'; }
 # qmp_status HOST NAME: what the VM's QEMU says of itself.
 qmp_status() { "$1" qmp "$2" '{"execute":"query-status"}' | jq -r .status; }
+# kept_on_b: B's m2 runs on, the same QEMU, not migrated.
+kept_on_b() {
+	same "B's list: running, the same QEMU, not migrated" "running $spid null" "$(row B m2)"
+	same "... QMP query-status on B: running" running "$(qmp_status B m2)"
+}
+# ended_on_a WHY: A's m2 ends up stopped (WHY), and is destroyed for the
+# next case.
+ended_on_a() {
+	e_n=0
+	until [ "$(row A m2)" = "stopped null null" ] || [ $e_n -ge 100 ]; do
+		sleep 0.05
+		e_n=$((e_n + 1))
+	done
+	same "A's list: stopped ($1)" "stopped null null" "$(row A m2)"
+	expect 0 "destroy it on A" A destroy m2
+}
 # established PORT: the destination has taken the migration's connection.
 established() {
 	[ -n "$(ip netns exec "$NA" ss -Htn state established "( sport = :$1 )")" ]
@@ -115,15 +131,8 @@ dpid=$(field .pid)
 qpids="$qpids $dpid"
 expect 1 "migrate --timeout 1 at 1 MiB/s: cancelled" B migrate m2 --to "$A_ADDR:$port" --max-bandwidth 1M --timeout 1
 contains "... saying so" "$T/err" "the migration to $A_ADDR:$port failed: not done within 1 s: cancelled; it still runs here"
-same "B's list: running, the same QEMU, not migrated" "running $spid null" "$(row B m2)"
-same "... QMP query-status on B: running" running "$(qmp_status B m2)"
-n=0
-until [ "$(row A m2)" = "stopped null null" ] || [ $n -ge 100 ]; do
-	sleep 0.05
-	n=$((n + 1))
-done
-same "A's list: stopped (its QEMU ended with the cancelled migration)" "stopped null null" "$(row A m2)"
-expect 0 "destroy it on A" A destroy m2
+kept_on_b
+ended_on_a "its QEMU ended with the cancelled migration"
 port=$((port + 1))
 expect 0 "receive m2 on A again" A receive m2 --listen "$A_ADDR:$port" --from "$T/m2.json"
 dpid=$(field .pid)
@@ -151,8 +160,7 @@ contains "... saying the migration failed" "$T/mig.err" "isim-vm migrate: VM 'm2
 contains "... and that the VM still runs here" "$T/mig.err" "it still runs here"
 same "... nothing on standard output" "" "$(cat "$T/mig.out")"
 check "... at once, not after a timeout ($((t1 - t0)) s)" test $((t1 - t0)) -lt 15
-same "B's list: running, the same QEMU, not migrated" "running $spid null" "$(row B m2)"
-same "... QMP query-status on B: running" running "$(qmp_status B m2)"
+kept_on_b
 same "... its migration settings put back (no block migration)" "false false" \
 	"$(B qmp m2 '{"execute":"query-migrate-capabilities"}' | jq -r '[.[] | select(.capability == "block" or .capability == "return-path") | .state] | join(" ")')"
 expect 0 "B's show" B show m2
@@ -171,15 +179,8 @@ contains "... saying the migration failed" "$T/err" "the migration to $A_ADDR:$p
 contains "... that the VM still runs here, and where the reason is" "$T/err" \
 	"it still runs here (the receiving QEMU ended, or refused a VM unlike its own: its qemu.log there says why)"
 contains "... which A's qemu.log has" "$SA/vms/m2/qemu.log" "Size mismatch: pc.ram"
-same "B's list: running, the same QEMU, not migrated" "running $spid null" "$(row B m2)"
-same "... QMP query-status on B: running" running "$(qmp_status B m2)"
-n=0
-until [ "$(row A m2)" = "stopped null null" ] || [ $n -ge 100 ]; do
-	sleep 0.05
-	n=$((n + 1))
-done
-same "A's list: stopped (its QEMU refused the VM and ended)" "stopped null null" "$(row A m2)"
-expect 0 "destroy it on A" A destroy m2
+kept_on_b
+ended_on_a "its QEMU refused the VM and ended"
 
 # A device B has and A has not: refused only at the end, with the device
 # state, once everything else was sent. The source must not take that for
@@ -191,8 +192,7 @@ qpids="$qpids $(field .pid)"
 expect 1 "migrate: it fails at the end" B migrate m2 --to "$A_ADDR:$port"
 contains "... saying that the VM still runs here" "$T/err" "it still runs here"
 contains "... A's qemu.log has why" "$SA/vms/m2/qemu.log" "Unknown savevm section or instance"
-same "B's list: running, the same QEMU, not migrated" "running $spid null" "$(row B m2)"
-same "... QMP query-status on B: running" running "$(qmp_status B m2)"
+kept_on_b
 expect 0 "destroy it on A" A destroy m2 --force
 
 # ---- and then a migration that completes ------------------------------------------------
