@@ -70,7 +70,9 @@ pid=$(field .pid)
 vmpids="$vmpids $pid"
 check "... its QEMU is alive (pid $pid)" kill -0 "$pid"
 check "... in a session of its own" sh -c "[ \"\$(ps -o sid= -p $pid | tr -d ' ')\" != \"\$(ps -o sid= -p $$ | tr -d ' ')\" ]"
+# The default, auto, must not pick the KVM that fails on these machines.
 check "... with TCG, never KVM" grep -q 'accel=tcg' "/proc/$pid/cmdline"
+same "... as show says" "auto tcg" "$(isim-vm show web1 | jq -r '"\(.accel) \(.accel_used)"')"
 expect 0 "start again: it runs already, left as it is" isim-vm start web1
 same "... the same QEMU" "$pid" "$(field .pid)"
 expect 0 "wait --for 'SELFTEST END': the guest booted and ran its selftests" \
