@@ -900,6 +900,8 @@ static bool key_from_pkey(EVP_PKEY *pk, struct isim_wa_key *k, struct isim_wa_st
 	size_t n = sizeof(k->ed25519);
 
 	memset(k, 0, sizeof(*k));
+	if (!pk)
+		return isim_wa_fail(st, ISIM_WA_MALFORMED, "The certificate's public key cannot be read.");
 	switch (EVP_PKEY_get_base_id(pk)) {
 	case EVP_PKEY_EC:
 		if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) != 1)
