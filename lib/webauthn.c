@@ -41,6 +41,9 @@ static const char *const reason_names[] = {
 	[ISIM_WA_USER_HANDLE] = "user_handle",
 	[ISIM_WA_CREDENTIAL_EXISTS] = "credential_exists",
 	[ISIM_WA_EXPIRED] = "expired",
+	[ISIM_WA_BACKUP_ELIGIBILITY] = "backup_eligibility",
+	[ISIM_WA_SESSION] = "session",
+	[ISIM_WA_UNKNOWN_USER] = "unknown_user",
 	[ISIM_WA_INTERNAL] = "internal",
 };
 

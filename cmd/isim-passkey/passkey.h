@@ -16,6 +16,20 @@
 int isim_passkey_main(int argc, char *argv[]);
 
 int pk_check_registration_main(int argc, char *argv[]);
+int pk_register_options_main(int argc, char *argv[]);
+int pk_register_verify_main(int argc, char *argv[]);
+int pk_login_options_main(int argc, char *argv[]);
+int pk_login_verify_main(int argc, char *argv[]);
+int pk_session_check_main(int argc, char *argv[]);
+int pk_session_revoke_main(int argc, char *argv[]);
+int pk_credentials_main(int argc, char *argv[]);
+void pk_register_options_usage(FILE *f);
+void pk_register_verify_usage(FILE *f);
+void pk_login_options_usage(FILE *f);
+void pk_login_verify_usage(FILE *f);
+void pk_session_check_usage(FILE *f);
+void pk_session_revoke_usage(FILE *f);
+void pk_credentials_usage(FILE *f);
 int pk_check_assertion_main(int argc, char *argv[]);
 void pk_check_registration_usage(FILE *f);
 void pk_check_assertion_usage(FILE *f);
@@ -41,6 +55,13 @@ enum {
 	PK_OPT_USER_HANDLE,
 	PK_OPT_EXPECT,
 	PK_OPT_STATE_DIR,
+	PK_OPT_RP_NAME,
+	PK_OPT_USER,
+	PK_OPT_DISPLAY_NAME,
+	PK_OPT_UV,
+	PK_OPT_RESIDENT_KEY,
+	PK_OPT_ATTESTATION,
+	PK_OPT_ALL,
 	PK_OPT_LOCAL,
 };
 
@@ -130,5 +151,83 @@ void pk_add_flags(cJSON *o, uint8_t flags);
 bool pk_key_parse(const char *b64, struct isim_wa_key *k, struct isim_wa_status *st);
 /* Read stdin (at most 1 MiB) as one JSON document. 0 or an exit code. */
 int pk_read_stdin(const char *prog, cJSON **out);
+
+/* ---- the relying party's state (state.c) ---- */
+
+#define PK_STATE_DIR_DEFAULT "/var/lib/infrasim"
+#define PK_DB_NAME "passkey.db"
+/* Section 15.4 (ceremony timeouts): 5 minutes for a challenge; the seed's
+ * 24 hours for a session. */
+#define PK_CHALLENGE_TTL 300
+#define PK_SESSION_TTL 86400
+#define PK_CHALLENGE_BYTES 32
+#define PK_HANDLE_BYTES 16
+#define PK_TOKEN_BYTES 32
+
+/* clang-format off */
+#define PK_LONGOPTS_RP \
+	{ "state-dir", required_argument, NULL, PK_OPT_STATE_DIR }, \
+	{ "rp-id", required_argument, NULL, PK_OPT_RP_ID }, \
+	{ "origin", required_argument, NULL, PK_OPT_ORIGIN }
+#define PK_USAGE_RP \
+	"      --state-dir DIR      where " PK_DB_NAME " is (ISIM_STATE_DIR; default\n" \
+	"                           " PK_STATE_DIR_DEFAULT ")\n" \
+	"      --rp-id ID           the relying party id (WEBAUTHN_RP_ID)\n" \
+	"      --origin ORIGIN      an origin served (repeatable; WEBAUTHN_RP_ORIGIN)\n"
+/* clang-format on */
+
+struct pk_rp {
+	const char *state_dir;
+	const char *rp_id;
+	const char *origins[PK_MAX_LIST];
+	size_t norigins;
+};
+
+/* For getopt's c among PK_LONGOPTS_RP: 1, 0, or ISIM_EXIT_USAGE. */
+int pk_rp_option(const char *prog, void *rp, int c, const char *arg);
+
+struct sqlite3;
+
+struct pk_ctx {
+	const char *prog;
+	struct sqlite3 *db;
+	struct pk_rp *rp;
+	int64_t now;
+};
+
+/* The environment's defaults for rp (need_origin: an origin is required),
+ * then the state opened (created) and swept of expired challenges and of
+ * sessions a day past their end. 0 or an exit code, said on stderr. */
+int pk_open(struct pk_ctx *c, const char *prog, struct pk_rp *rp, bool need_origin);
+void pk_close(struct pk_ctx *c);
+/* An exit code for a failed statement, said on stderr. */
+int pk_db_fail(struct pk_ctx *c, const struct isim_error *err);
+
+/* A pending challenge, as issued. */
+struct pk_challenge {
+	uint8_t value[PK_CHALLENGE_BYTES];
+	int64_t user_id; /* 0: any user (discoverable credentials) */
+	bool uv_required;
+	int64_t algs[PK_MAX_LIST];
+	size_t nalgs;
+	int64_t expires_at;
+};
+
+/* Issue one (kind "register" or "login"): 0 or an exit code. */
+int pk_challenge_issue(struct pk_ctx *c, const char *kind, struct pk_challenge *ch);
+/* Take the challenge clientDataJSON names, deleting it in its own
+ * transaction first, so that it is used once whatever follows. 0 and *ch,
+ * 1 refused (st: challenge, expired), or an exit code. */
+int pk_challenge_take(struct pk_ctx *c, const char *kind, const uint8_t *client_data, size_t len,
+		      struct pk_challenge *ch, struct isim_wa_status *st);
+/* The ceremony, ok or refused, in the ceremonies table (the audit log's
+ * stand-in until lib/audit exists). Failures to record are said, not fatal. */
+void pk_record(struct pk_ctx *c, const char *kind, int64_t user_id, const uint8_t *cred_id, size_t cred_id_len,
+	       const struct isim_wa_status *st);
+/* [{type, id, transports}] of a user's credentials (excludeCredentials,
+ * allowCredentials); NULL on a failure, said. */
+cJSON *pk_credential_descriptors(struct pk_ctx *c, int64_t user_id);
+/* RFC 3339 text of t, as a member. */
+void pk_add_time(cJSON *o, const char *name, int64_t t);
 
 #endif

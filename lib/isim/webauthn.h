@@ -40,6 +40,9 @@ enum isim_wa_reason {
 	ISIM_WA_USER_HANDLE,	    /* the user handle is not the credential's user */
 	ISIM_WA_CREDENTIAL_EXISTS,  /* registration of a credential id already registered */
 	ISIM_WA_EXPIRED,	    /* a challenge or session past its time */
+	ISIM_WA_BACKUP_ELIGIBILITY, /* BE went from 1 to 0, which a credential cannot do */
+	ISIM_WA_SESSION,	    /* no such session, or one revoked */
+	ISIM_WA_UNKNOWN_USER,	    /* no such user */
 	ISIM_WA_INTERNAL,	    /* out of memory, or a library failed */
 };
 
