@@ -97,6 +97,9 @@ int pk_login_options_main(int argc, char *argv[])
 		rc = pk_db_fail(&c, &err);
 		goto out;
 	}
+	rc = pk_sweep(&c);
+	if (rc)
+		goto out;
 	if (user) {
 		if (isim_db_prepare(c.db, "SELECT id FROM users WHERE name = ?1", &q, &err) < 0) {
 			rc = pk_db_fail(&c, &err);
@@ -201,9 +204,9 @@ static int stored_get(struct pk_ctx *c, const uint8_t *id, size_t n, struct stor
 	return 0;
 }
 
-/* The new counter and flags, when the counter is still the one read (a
- * login at the same time with the same credential loses), and the session:
- * one transaction. 0, 1 refused (counter), or an exit code. */
+/* The new counter and flags, when the counter is still the one read, and
+ * the session, in the ceremony's transaction. 0, 1 refused (counter), or an
+ * exit code. */
 static int store_login(struct pk_ctx *c, const uint8_t *id, size_t n, const struct stored *s,
 		       const struct isim_wa_auth_result *ar, const uint8_t token[static PK_TOKEN_BYTES],
 		       struct isim_wa_status *st)
@@ -218,8 +221,7 @@ static int store_login(struct pk_ctx *c, const uint8_t *id, size_t n, const stru
 		fprintf(stderr, "%s: cannot hash the session token\n", c->prog);
 		return ISIM_EXIT_SOFTWARE;
 	}
-	if (isim_db_begin(c->db, &err) < 0 ||
-	    isim_db_prepare(c->db,
+	if (isim_db_prepare(c->db,
 			    "UPDATE credentials SET sign_count = ?2, user_verified = ?3, backup_eligible = ?4,"
 			    " backed_up = ?5, last_used_at = ?6 WHERE id = ?1 AND sign_count = ?7",
 			    &q, &err) < 0)
@@ -238,7 +240,6 @@ static int store_login(struct pk_ctx *c, const uint8_t *id, size_t n, const stru
 		return pk_db_fail(c, &err);
 	}
 	if (sqlite3_changes(c->db) != 1) {
-		isim_db_rollback(c->db);
 		isim_wa_fail(st, ISIM_WA_COUNTER, "The signature counter changed during the login.");
 		return 1;
 	}
@@ -258,7 +259,7 @@ static int store_login(struct pk_ctx *c, const uint8_t *id, size_t n, const stru
 		isim_db_error(c->db, "cannot store the session", &err);
 		return pk_db_fail(c, &err);
 	}
-	return isim_db_commit(c->db, &err) < 0 ? pk_db_fail(c, &err) : 0;
+	return 0;
 }
 
 /* Section 7.2 step 22's "possibly cloned": kept on the credential, so that
@@ -299,6 +300,7 @@ int pk_login_verify_main(int argc, char *argv[])
 	struct isim_wa_key key = { 0 };
 	struct stored s = { 0 };
 	uint8_t token[PK_TOKEN_BYTES];
+	struct isim_error err;
 	cJSON *doc = NULL, *o = NULL;
 	int opt, rc;
 
@@ -313,6 +315,17 @@ int pk_login_verify_main(int argc, char *argv[])
 	if (rc)
 		return rc;
 	rc = pk_read_stdin(PROG_VER, &doc);
+	if (rc)
+		goto out;
+	/* One transaction for the whole ceremony, committed refused or not:
+	 * the challenge is used up, the record kept, and a crash leaves all
+	 * of it undone rather than half. */
+	isim_error_clear(&err);
+	if (isim_db_begin(c.db, &err) < 0) {
+		rc = pk_db_fail(&c, &err);
+		goto out;
+	}
+	rc = pk_sweep(&c);
 	if (rc)
 		goto out;
 	if (!isim_wa_assertion_from_json(doc, &a, &st)) {
@@ -377,6 +390,10 @@ int pk_login_verify_main(int argc, char *argv[])
 	if (rc)
 		goto refused;
 	pk_record(&c, "login", s.user_id, a.raw_id, a.raw_id_len, &st);
+	if (isim_db_commit(c.db, &err) < 0) {
+		rc = pk_db_fail(&c, &err);
+		goto out;
+	}
 	o = cJSON_CreateObject();
 	if (!o)
 		goto oom;
@@ -399,7 +416,7 @@ int pk_login_verify_main(int argc, char *argv[])
 refused:
 	if (rc == 1) {
 		pk_record(&c, "login", s.user_id, a.raw_id, a.raw_id_len, &st);
-		rc = pk_print_refusal(PROG_VER, &st);
+		rc = isim_db_commit(c.db, &err) < 0 ? pk_db_fail(&c, &err) : pk_print_refusal(PROG_VER, &st);
 	}
 	goto out;
 oom:

@@ -196,10 +196,12 @@ struct pk_ctx {
 };
 
 /* The environment's defaults for rp (need_origin: an origin is required),
- * then the state opened (created) and swept of expired challenges and of
- * sessions a day past their end. 0 or an exit code, said on stderr. */
+ * then the state opened (created). 0 or an exit code, said on stderr. */
 int pk_open(struct pk_ctx *c, const char *prog, struct pk_rp *rp, bool need_origin);
 void pk_close(struct pk_ctx *c);
+/* Inside a transaction: expired challenges, and sessions a day past their
+ * end, deleted. 0 or an exit code. */
+int pk_sweep(struct pk_ctx *c);
 /* An exit code for a failed statement, said on stderr. */
 int pk_db_fail(struct pk_ctx *c, const struct isim_error *err);
 
@@ -215,9 +217,10 @@ struct pk_challenge {
 
 /* Issue one (kind "register" or "login"): 0 or an exit code. */
 int pk_challenge_issue(struct pk_ctx *c, const char *kind, struct pk_challenge *ch);
-/* Take the challenge clientDataJSON names, deleting it in its own
- * transaction first, so that it is used once whatever follows. 0 and *ch,
- * 1 refused (st: challenge, expired), or an exit code. */
+/* Inside the ceremony's transaction, which commits whether the ceremony is
+ * refused or not: take the challenge clientDataJSON names, deleting it, so
+ * that it is used once whatever follows. 0 and *ch, 1 refused (st:
+ * challenge, expired), or an exit code. */
 int pk_challenge_take(struct pk_ctx *c, const char *kind, const uint8_t *client_data, size_t len,
 		      struct pk_challenge *ch, struct isim_wa_status *st);
 /* The ceremony, ok or refused, in the ceremonies table (the audit log's

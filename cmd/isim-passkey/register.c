@@ -235,6 +235,9 @@ int pk_register_options_main(int argc, char *argv[])
 		rc = pk_db_fail(&c, &err);
 		goto out;
 	}
+	rc = pk_sweep(&c);
+	if (rc)
+		goto out;
 	rc = user_get_or_make(&c, user, display ? display : user, &ch.user_id, handle);
 	if (rc)
 		goto out;
@@ -314,8 +317,7 @@ static int store_credential(struct pk_ctx *c, int64_t user_id, const struct isim
 		return ISIM_EXIT_SOFTWARE;
 	}
 	isim_wa_aaguid_text(res->aaguid, aaguid);
-	if (isim_db_begin(c->db, &err) < 0 ||
-	    isim_db_prepare(c->db,
+	if (isim_db_prepare(c->db,
 			    "INSERT INTO credentials (id, user_id, public_key, alg, sign_count, user_verified,"
 			    " backup_eligible, backed_up, transports, fmt, aaguid, created_at)"
 			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
@@ -346,12 +348,9 @@ static int store_credential(struct pk_ctx *c, int64_t user_id, const struct isim
 	/* Section 7.1 step 26: a credential id registered before (to anyone)
 	 * is refused, and the one stored is left as it was. */
 	if (sqlite3_changes(c->db) == 0) {
-		isim_db_rollback(c->db);
 		isim_wa_fail(st, ISIM_WA_CREDENTIAL_EXISTS, "The credential id is registered already.");
 		return 1;
 	}
-	if (isim_db_commit(c->db, &err) < 0)
-		return pk_db_fail(c, &err);
 	return 0;
 }
 
@@ -416,9 +415,17 @@ int pk_register_verify_main(int argc, char *argv[])
 	rc = pk_read_stdin(PROG_VER, &doc);
 	if (rc)
 		goto out;
+	/* One transaction, committed refused or not (as login-verify's). */
+	if (isim_db_begin(c.db, &err) < 0) {
+		rc = pk_db_fail(&c, &err);
+		goto out;
+	}
+	rc = pk_sweep(&c);
+	if (rc)
+		goto out;
 	if (!isim_wa_registration_from_json(doc, &r, &st)) {
 		pk_record(&c, "register", 0, NULL, 0, &st);
-		rc = pk_print_refusal(PROG_VER, &st);
+		rc = isim_db_commit(c.db, &err) < 0 ? pk_db_fail(&c, &err) : pk_print_refusal(PROG_VER, &st);
 		goto out;
 	}
 	rc = pk_challenge_take(&c, "register", r.client_data, r.client_data_len, &ch, &st);
@@ -443,6 +450,10 @@ int pk_register_verify_main(int argc, char *argv[])
 			goto out;
 	}
 	pk_record(&c, "register", rc ? 0 : ch.user_id, r.raw_id, r.raw_id_len, &st);
+	if (isim_db_commit(c.db, &err) < 0) {
+		rc = pk_db_fail(&c, &err);
+		goto out;
+	}
 	if (rc) {
 		rc = pk_print_refusal(PROG_VER, &st);
 		goto out;

@@ -149,17 +149,20 @@ int pk_open(struct pk_ctx *c, const char *prog, struct pk_rp *rp, bool need_orig
 	    isim_pathf(path, sizeof(path), &err, "%s/%s", dir, PK_DB_NAME) < 0 ||
 	    isim_db_open(path, &schema, 1, &c->db, &err) < 0)
 		return isim_fail(prog, &err);
-	/* The sweep (issue: "expire after 5 minutes, swept"); sessions stay a
-	 * day past their end, so that checking one says it expired. */
-	if (isim_db_begin(c->db, &err) < 0 ||
-	    exec_now(c, "DELETE FROM challenges WHERE expires_at <= ?1 - 3600", c->now, &err) < 0 ||
-	    exec_now(c, "DELETE FROM sessions WHERE expires_at <= ?1 - 86400", c->now, &err) < 0 ||
-	    isim_db_commit(c->db, &err) < 0) {
-		int rc = pk_db_fail(c, &err);
+	return 0;
+}
 
-		pk_close(c);
-		return rc;
-	}
+int pk_sweep(struct pk_ctx *c)
+{
+	struct isim_error err;
+
+	/* Issue: challenges "expire after 5 minutes, swept" (an hour later, so
+	 * that a late answer hears it expired); sessions stay a day past their
+	 * end, so that checking one says it expired. */
+	isim_error_clear(&err);
+	if (exec_now(c, "DELETE FROM challenges WHERE expires_at <= ?1 - 3600", c->now, &err) < 0 ||
+	    exec_now(c, "DELETE FROM sessions WHERE expires_at <= ?1 - 86400", c->now, &err) < 0)
+		return pk_db_fail(c, &err);
 	return 0;
 }
 
@@ -239,8 +242,6 @@ int pk_challenge_take(struct pk_ctx *c, const char *kind, const uint8_t *client_
 	}
 	memcpy(ch->value, cd.challenge, PK_CHALLENGE_BYTES);
 	isim_wa_client_data_free(&cd);
-	if (isim_db_begin(c->db, &err) < 0)
-		return pk_db_fail(c, &err);
 	if (isim_db_prepare(c->db,
 			    "DELETE FROM challenges WHERE challenge = ?1"
 			    " RETURNING kind, coalesce(user_id, 0), uv_required, algs, expires_at",
@@ -262,8 +263,6 @@ int pk_challenge_take(struct pk_ctx *c, const char *kind, const uint8_t *client_
 		isim_db_error(c->db, "cannot take the challenge", &err);
 		return pk_db_fail(c, &err);
 	}
-	if (isim_db_commit(c->db, &err) < 0)
-		return pk_db_fail(c, &err);
 	if (!found)
 		return isim_wa_fail(st, ISIM_WA_CHALLENGE,
 				    "The challenge is not pending: never issued, or used already."),
