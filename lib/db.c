@@ -172,6 +172,16 @@ int isim_db_open(const char *path, const struct isim_db_schema *schema, int crea
 	}
 	sqlite3_extended_result_codes(db, 0);
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (schema->persist_wal) {
+		int one = 1;
+
+		if (sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &one) != SQLITE_OK ||
+		    exec(db, "PRAGMA journal_size_limit = 1048576", "cannot limit the journal", err) < 0) {
+			if (!err->kind)
+				isim_db_error(db, "cannot keep the WAL", err);
+			goto fail;
+		}
+	}
 	/* journal_mode is the first statement to read the file: a file that
 	 * is no database fails here. */
 	if (exec(db, "PRAGMA journal_mode = WAL", "not an SQLite database", err) < 0 ||

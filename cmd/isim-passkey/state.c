@@ -70,6 +70,7 @@ static const struct isim_db_schema schema = {
 	.name = "isim-passkey",
 	.migrations = migrations,
 	.nmigrations = sizeof(migrations) / sizeof(migrations[0]),
+	.persist_wal = 1,
 };
 
 int pk_rp_option(const char *prog, void *opts, int c, const char *arg)

@@ -19,6 +19,11 @@ struct isim_db_schema {
 	const char *name;	       /* "wgadmit", for messages */
 	const char *const *migrations; /* migrations[i]: version i to i + 1 */
 	int nmigrations;	       /* the current version */
+	/* Keep the -wal file between opens (SQLITE_FCNTL_PERSIST_WAL, at most
+	 * 1 MiB kept): for a state opened by one short command after another,
+	 * a CGI request each, where making and removing it is most of the
+	 * command's time. */
+	int persist_wal;
 };
 
 /* Open (creating it, mode 0600, when create) path, and bring it to the

@@ -12,7 +12,8 @@ the way navigator.credentials and an authenticator would.
 opts: --alg N (-7, -8, -35, -257; default the first offered), --no-up, --no-uv,
 --be, --bs, --counter N (the counter to sign with), --cred B64URL (which
 credential), --att none|packed (packed: self attestation), --type T,
---no-user-handle. Each change lets a test make one thing wrong.
+--no-user-handle, --lines (options as JSON Lines, an answer a line, for
+benchmarks). Each change lets a test make one thing wrong.
 """
 import argparse
 import base64
@@ -166,7 +167,12 @@ def main():
     p.add_argument("--att", default="none", choices=["none", "packed"])
     p.add_argument("--type")
     p.add_argument("--no-user-handle", action="store_true")
+    p.add_argument("--lines", action="store_true", help="options as JSON Lines, one answer a line")
     a = p.parse_args()
+    if a.lines:
+        for line in sys.stdin:
+            print(json.dumps((create if a.op == "create" else get)(a, json.loads(line))))
+        return
     opts = json.load(sys.stdin)
     json.dump(create(a, opts) if a.op == "create" else get(a, opts), sys.stdout)
     print()
