@@ -176,7 +176,7 @@ same "no half entry: seqs run 1 to N without a gap" "$(wc -l <"$C/present")" \
 	"$(sqlite3 "$C/audit.db" 'SELECT max(seq) FROM entries')"
 
 # ---- bad input ---------------------------------------------------------------
-snap() { (cd "$S" && ls -la --time-style=+ . | sed 1d && sha256sum ./*) 2>&1; }
+snap() { (cd "$S" && find . -printf '%p %m %s\n' | sort && sha256sum ./*) 2>&1; }
 # bad CODE DESCRIPTION NEEDLE COMMAND...: exits CODE, one line on stderr
 # holding NEEDLE, stdout empty, and the state as it was.
 bad() {
