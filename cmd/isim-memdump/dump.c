@@ -104,6 +104,7 @@ struct md {
 	struct memdump_vm vm;
 	bool from_state;
 	const char *qmp_path;
+	char qmp_abs[4096];
 	struct isim_qmp *q;
 	char qemu_version[48], machine[128], status_before[40];
 	char qemu_name[256], qemu_uuid[37];
@@ -119,6 +120,7 @@ struct md {
 	char sha256[ISIM_SHA256_HEX];
 	bool dump_started;
 	/* the outcome */
+	bool quiet; /* failures after the first are the first's consequence */
 	char reason[1200];
 	int rc;
 };
@@ -129,7 +131,7 @@ static int fail_err(struct md *m, const struct isim_error *err)
 
 	isim_error_format(err, buf, sizeof(buf));
 	snprintf(m->reason, sizeof(m->reason), "%s", buf);
-	m->rc = isim_fail(PROG, err);
+	m->rc = m->quiet ? isim_exit_code(err->kind) : isim_fail(PROG, err);
 	return m->rc;
 }
 
@@ -144,7 +146,8 @@ static int fail(struct md *m, int rc, const char *fmt, ...)
 	vsnprintf(m->reason, sizeof(m->reason), fmt, ap);
 	va_end(ap);
 	isim_sanitize(clean, sizeof(clean), m->reason);
-	fprintf(stderr, PROG ": %s\n", clean);
+	if (!m->quiet)
+		fprintf(stderr, PROG ": %s\n", clean);
 	m->rc = rc;
 	return rc;
 }
@@ -430,7 +433,9 @@ static void settle(struct md *m)
 	if (!m->dump_started || !m->q || isim_qmp_gone(m->q))
 		return;
 	memcpy(keep, m->reason, sizeof(keep));
+	m->quiet = true;
 	(void)dump_done(m, DONE_TIMEOUT_MS);
+	m->quiet = false;
 	memcpy(m->reason, keep, sizeof(keep));
 	m->rc = rc;
 	m->dump_started = false;
@@ -895,10 +900,6 @@ static int run(struct md *m)
 		m->audit = NULL;
 		return fail_err(m, &err);
 	}
-	if (m->live)
-		return fail(m, ISIM_EXIT_UNAVAILABLE,
-			    "--live: QEMU's dump-guest-memory stops the guest's CPUs for every dump (it has no "
-			    "live mode); leave --live out for a dump taken while the guest is paused");
 	if (!m->operator) {
 		struct passwd *pw = getpwuid(getuid());
 
@@ -913,6 +914,10 @@ static int run(struct md *m)
 	if (isim_secret_protect(&err) < 0 || isim_secret_key_open(m->key.path, m->key.password_fd, &m->sk, &err) < 0)
 		return fail_err(m, &err);
 	isim_ms_keyid_hex(m->sk->keyid, m->key_id);
+	if (m->live)
+		return fail(m, ISIM_EXIT_UNAVAILABLE,
+			    "--live: QEMU's dump-guest-memory stops the guest's CPUs for every dump (it has no "
+			    "live mode); leave --live out for a dump taken while the guest is paused");
 	/* Refused before QEMU is touched; the commit is exclusive too. */
 	if (!m->force && lstat(m->out, &st) == 0)
 		return fail(m, ISIM_EXIT_CANTCREAT, "%s: already exists (--force replaces it)", m->out);
@@ -924,9 +929,11 @@ static int run(struct md *m)
 		if (image_digests(m))
 			return m->rc;
 	} else {
-		m->qmp_path = m->qmp_arg;
+		absolute(m->qmp_arg, m->qmp_abs, sizeof(m->qmp_abs));
+		m->qmp_path = m->qmp_abs;
 	}
-	if (isim_qmp_connect(m->qmp_path, QMP_TIMEOUT_MS, &m->q, &err) < 0)
+	/* As given: a unix socket's path has 107 bytes at most. */
+	if (isim_qmp_connect(m->from_state ? m->qmp_path : m->qmp_arg, QMP_TIMEOUT_MS, &m->q, &err) < 0)
 		return fail_err(m, &err);
 	if (query_machine(m) < 0 || check_format(m))
 		return m->rc;
