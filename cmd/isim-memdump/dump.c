@@ -509,7 +509,7 @@ static int dump_stream(struct md *m)
 			goto out;
 		}
 		if ((e = write_all(m->fd, buf, (size_t)n)) < 0) {
-			fail(m, ISIM_EXIT_IOERR, "%s: cannot write: %s", m->dump.tmp, strerror(-e));
+			fail(m, ISIM_EXIT_IOERR, "%s: cannot write the dump: %s", m->out, strerror(-e));
 			goto out;
 		}
 		m->size += (uint64_t)n;
