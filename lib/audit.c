@@ -715,13 +715,21 @@ static int made_as(const struct isim_audit_entry *e, int64_t seq, bool *yes, str
 	return 0;
 }
 
-static int check_gap(struct check *c, int64_t seq)
+/* seq where c->next is due; next_seq the entry after it (-1: none). */
+static int check_gap(struct check *c, int64_t seq, int64_t next_seq)
 {
 	if (seq < c->next && c->next == 1)
 		return finding(c, seq, "entry %" PRId64 " was inserted: entries are numbered from 1", seq);
 	if (seq < c->next)
 		return finding(c, seq, "entry %" PRId64 " is out of order: it comes after entry %" PRId64, seq,
 			       c->next - 1);
+	if (seq == c->next + 1 && next_seq == c->next)
+		return finding(c, c->next, "entries %" PRId64 " and %" PRId64 " were swapped (reordered)", c->next,
+			       seq);
+	if (seq > c->next && next_seq >= c->next && next_seq < seq)
+		return finding(c, c->next,
+			       "entry %" PRId64 " is out of order: entry %" PRId64 " comes before it (reordered)",
+			       c->next, seq);
 	if (seq == c->next + 1)
 		return finding(c, c->next, "entry %" PRId64 " was removed: the log goes on at entry %" PRId64, c->next,
 			       seq);
@@ -742,18 +750,9 @@ static int diagnose(struct check *c, const struct isim_audit_entry *e, const str
 	char h[65];
 	int d;
 
-	if (strcmp(rs, e->record_sha256)) {
-		if (isim_audit_digest(e, s, e->record_sha256, h, err) < 0)
-			return -1;
-		if (!strcmp(h, e->hash))
-			return finding(c, s,
-				       "entry %" PRId64 " was changed: its record is not the one its hash covers "
-				       "(its SHA-256 is %.12s..., the entry says %.12s...)",
-				       s, rs, e->record_sha256);
-		return finding(c, s, "entry %" PRId64 " was changed: its record and hash do not match", s);
-	}
 	if (next && made_as(next, s, &next_here, err) < 0)
 		return -1;
+	/* Made as another entry: moved here. */
 	for (d = 1; d <= MOVED_WINDOW; d++) {
 		for (int sign = 1; sign >= -1; sign -= 2) {
 			j = s + sign * d;
@@ -763,7 +762,7 @@ static int diagnose(struct check *c, const struct isim_audit_entry *e, const str
 				return -1;
 			if (!yes)
 				continue;
-			if (j < s && s - j == 1)
+			if (j == s - 1)
 				return finding(c, j,
 					       "entry %" PRId64 " was inserted: entry %" PRId64
 					       " holds the entry made as %" PRId64,
@@ -778,21 +777,38 @@ static int diagnose(struct check *c, const struct isim_audit_entry *e, const str
 					       s + 1);
 			if (next && made_as(next, j + 1, &next_after, err) < 0)
 				return -1;
+			if (next_after && j == s + 1)
+				return finding(c, s,
+					       "entry %" PRId64
+					       " was removed and the entries after it renumbered: entry %" PRId64
+					       " holds the entry made as %" PRId64,
+					       s, s, j);
 			if (next_after)
 				return finding(c, s,
-					       "entr%s %" PRId64 "%s%.0" PRId64 " removed, and the entries after it "
-					       "renumbered: entry %" PRId64 " holds the entry made as %" PRId64,
-					       j - s == 1 ? "y" : "ies", s, j - s == 1 ? " was" : " to ",
-					       j - s == 1 ? (int64_t)0 : j - 1, s, j);
+					       "entries %" PRId64 " to %" PRId64
+					       " were removed and the entries after them renumbered: entry %" PRId64
+					       " holds the entry made as %" PRId64,
+					       s, j - 1, s, j);
 			return finding(c, s,
 				       "entry %" PRId64 " holds the entry made as %" PRId64 ": entries were reordered",
 				       s, j);
 		}
 	}
+	/* Its place taken: the entry after it was made here. */
 	if (next_here)
 		return finding(c, s,
 			       "entry %" PRId64 " was inserted: entry %" PRId64 " holds the entry made as %" PRId64, s,
 			       s + 1, s);
+	if (strcmp(rs, e->record_sha256)) {
+		if (isim_audit_digest(e, s, e->record_sha256, h, err) < 0)
+			return -1;
+		if (!strcmp(h, e->hash))
+			return finding(c, s,
+				       "entry %" PRId64 " was changed: its record is not the one its hash covers "
+				       "(its SHA-256 is %.12s..., the entry says %.12s...)",
+				       s, rs, e->record_sha256);
+		return finding(c, s, "entry %" PRId64 " was changed: its record and hash do not match", s);
+	}
 	return finding(c, s, "entry %" PRId64 " was changed: its hash does not match its contents", s);
 }
 
@@ -932,7 +948,7 @@ static int check_entry(struct check *c, const struct isim_audit_entry *e, const 
 	char rs[65], h[65], label[64];
 	int r;
 
-	if ((r = check_gap(c, e->seq)))
+	if ((r = check_gap(c, e->seq, next ? next->seq : -1)))
 		return r;
 	if (isim_sha256_hex(e->record, strlen(e->record), rs) < 0)
 		return oom(err);
@@ -997,22 +1013,33 @@ static int check_begin(struct check *c, const struct isim_audit_entry *anchor, i
 	return check_checkpoint(c, anchor, label, false, err);
 }
 
+/* "entry 5 is" or "entries 5 to 7 are", into buf. */
+static const char *missing(int64_t from, int64_t to, char *buf, size_t size)
+{
+	if (from == to)
+		snprintf(buf, size, "entry %" PRId64 " is", from);
+	else
+		snprintf(buf, size, "entries %" PRId64 " to %" PRId64 " are", from, to);
+	return buf;
+}
+
 static int check_end(struct check *c, int64_t highest)
 {
-	char when[32];
+	char when[32], which[64];
+	int64_t last = c->r->head_seq;
 
-	if (c->anchor && !c->anchor_seen && c->r->head_seq < c->anchor->seq) {
+	if (c->anchor && !c->anchor_seen && last < c->anchor->seq) {
 		utc(c->anchor->at, when, sizeof(when));
-		return finding(c, c->r->head_seq + 1,
-			       "entries %" PRId64 " to %" PRId64 " are missing: the log ends at entry %" PRId64
+		return finding(c, last + 1,
+			       "%s missing: the log ends at entry %" PRId64
 			       ", yet it held the checkpoint of %s, entry %" PRId64 " (truncated)",
-			       c->r->head_seq + 1, c->anchor->seq, c->r->head_seq, when, c->anchor->seq);
+			       missing(last + 1, c->anchor->seq, which, sizeof(which)), last, when, c->anchor->seq);
 	}
-	if (highest > c->r->head_seq)
-		return finding(c, c->r->head_seq + 1,
-			       "entries %" PRId64 " to %" PRId64 " are missing: the log ends at entry %" PRId64
-			       ", yet it once reached entry %" PRId64 " (truncated)",
-			       c->r->head_seq + 1, highest, c->r->head_seq, highest);
+	if (highest > last)
+		return finding(c, last + 1,
+			       "%s missing: the log ends at entry %" PRId64 ", yet it once reached entry %" PRId64
+			       " (truncated)",
+			       missing(last + 1, highest, which, sizeof(which)), last, highest);
 	return 0;
 }
 
@@ -1054,7 +1081,7 @@ int isim_audit_verify(struct isim_audit *a, const struct isim_audit_entry *ancho
 			if (cur->bad) {
 				bool moved = false;
 
-				r = check_gap(&c, cur->seq);
+				r = check_gap(&c, cur->seq, rc == SQLITE_ROW ? nxt->seq : -1);
 				if (!r && rc == SQLITE_ROW && !nxt->bad && made_as(&nxt->e, cur->seq, &moved, err) < 0)
 					r = -1;
 				if (!r && moved)

@@ -331,7 +331,7 @@ static void test_tamper(void **state)
 		  4, "entry 4 was inserted" },
 		/* Removed at 3, the rest renumbered. */
 		{ "DELETE FROM entries WHERE seq = 3; UPDATE entries SET seq = seq - 1 WHERE seq > 3", 3,
-		  "entry 3 was removed, and the entries after it renumbered" },
+		  "entry 3 was removed and the entries after it renumbered" },
 		{ "INSERT INTO entries VALUES (0, 1, 'test', '{}', 'aa', 'bb', 'cc')", 0, "entry 0 was inserted" },
 		/* The newest removed: sqlite_sequence remembers. */
 		{ "DELETE FROM entries WHERE seq > 4", 5, "entries 5 to 6 are missing" },
