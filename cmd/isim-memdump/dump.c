@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -441,22 +442,113 @@ static void settle(struct md *m)
 	m->dump_started = false;
 }
 
+/* The staged file is written by a thread of its own, so that hashing
+ * (about 1.2 GB/s with SHA-NI) and writing (a copy into the page cache)
+ * overlap rather than add up: buffers go round a ring, filled and hashed
+ * here, written there, then free again. */
+#define NBUF 8
+
+struct writer {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	uint8_t *buf[NBUF];
+	size_t len[NBUF];
+	size_t head, tail, queued; /* filled: [tail, head) */
+	bool done;
+	int error; /* errno of the first failed write */
+};
+
+static void *writer_run(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		size_t i;
+		int e;
+
+		while (!w->queued && !w->done)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->queued)
+			break;
+		i = w->tail;
+		pthread_mutex_unlock(&w->mu);
+		e = w->error ? 0 : write_all(w->fd, w->buf[i], w->len[i]);
+		pthread_mutex_lock(&w->mu);
+		if (e < 0)
+			w->error = -e;
+		w->tail = (w->tail + 1) % NBUF;
+		w->queued--;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* The next free buffer (waiting for the writer), or NULL once it failed. */
+static uint8_t *writer_free(struct writer *w)
+{
+	uint8_t *b;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->queued == NBUF && !w->error)
+		pthread_cond_wait(&w->cv, &w->mu);
+	b = w->error ? NULL : w->buf[w->head];
+	pthread_mutex_unlock(&w->mu);
+	return b;
+}
+
+static void writer_push(struct writer *w, size_t n)
+{
+	pthread_mutex_lock(&w->mu);
+	w->len[w->head] = n;
+	w->head = (w->head + 1) % NBUF;
+	w->queued++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Wait for every queued buffer to be written: the first write's errno, or 0. */
+static int writer_end(struct writer *w, pthread_t t)
+{
+	pthread_mutex_lock(&w->mu);
+	w->done = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(t, NULL);
+	return w->error;
+}
+
 /* Into a pipe, hashed as the bytes come and written to the staged file. */
 static int dump_stream(struct md *m)
 {
 	struct isim_sha256_ctx h = { 0 };
-	uint8_t md[ISIM_SHA256_BYTES];
+	uint8_t md[ISIM_SHA256_BYTES], *buf;
 	int p[2] = { -1, -1 }, ret = -1, e, r;
-	bool tty = isatty(STDERR_FILENO), eof = false;
+	bool tty = isatty(STDERR_FILENO), eof = false, started = false;
 	double shown = 0;
-	uint8_t *buf = malloc(CHUNK);
-	struct isim_error err;
+	struct writer w = { .fd = m->fd };
+	pthread_t t;
+	size_t i;
 
-	isim_error_clear(&err);
-	if (!buf || isim_sha256_begin(&h) < 0) {
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	for (i = 0; i < NBUF; i++) {
+		if (!(w.buf[i] = malloc(CHUNK))) {
+			fail(m, ISIM_EXIT_SOFTWARE, "out of memory");
+			goto out;
+		}
+	}
+	if (isim_sha256_begin(&h) < 0) {
 		fail(m, ISIM_EXIT_SOFTWARE, "out of memory");
 		goto out;
 	}
+	if ((e = pthread_create(&t, NULL, writer_run, &w))) {
+		fail(m, ISIM_EXIT_SOFTWARE, "cannot start a thread: %s", strerror(e));
+		goto out;
+	}
+	started = true;
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		fail(m, ISIM_EXIT_SOFTWARE, "cannot make a pipe: %s", strerror(errno));
 		goto out;
@@ -485,14 +577,14 @@ static int dump_stream(struct md *m)
 		if (n == 0) {
 			/* Nothing for a while: has QEMU given up (or ended)? */
 			r = dump_done(m, 0);
-			if (r == 0) {
-				m->dump_started = false;
+			if (r == 0)
 				fail(m, ISIM_EXIT_UNAVAILABLE, "%s: QEMU ended the dump before its end", m->qmp_path);
-			}
 			if (r != 1)
 				goto out;
 			continue;
 		}
+		if (!(buf = writer_free(&w)))
+			break;
 		n = read(p[0], buf, CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -508,15 +600,17 @@ static int dump_stream(struct md *m)
 			fail(m, ISIM_EXIT_SOFTWARE, "SHA-256 failed");
 			goto out;
 		}
-		if ((e = write_all(m->fd, buf, (size_t)n)) < 0) {
-			fail(m, ISIM_EXIT_IOERR, "%s: cannot write the dump: %s", m->out, strerror(-e));
-			goto out;
-		}
+		writer_push(&w, (size_t)n);
 		m->size += (uint64_t)n;
 		if (tty && now_s() - shown > 0.25) {
 			progress(m, false);
 			shown = now_s();
 		}
+	}
+	started = false;
+	if ((e = writer_end(&w, t))) {
+		fail(m, ISIM_EXIT_IOERR, "%s: cannot write the dump: %s", m->out, strerror(e));
+		goto out;
 	}
 	if (cancelled)
 		goto out;
@@ -527,7 +621,6 @@ static int dump_stream(struct md *m)
 		     DONE_TIMEOUT_MS);
 	if (r)
 		goto out;
-	m->dump_started = false;
 	rfc3339_now(m->ended_at, sizeof(m->ended_at));
 	if (tty)
 		progress(m, true);
@@ -538,6 +631,8 @@ static int dump_stream(struct md *m)
 	isim_hex(md, sizeof(md), m->sha256);
 	ret = 0;
 out:
+	if (started)
+		(void)writer_end(&w, t);
 	if (tty && ret && m->size)
 		fputc('\n', stderr);
 	isim_sha256_abort(&h);
@@ -545,7 +640,10 @@ out:
 		close(p[0]);
 	if (p[1] >= 0)
 		close(p[1]);
-	free(buf);
+	for (i = 0; i < NBUF; i++)
+		free(w.buf[i]);
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
 	if (ret)
 		settle(m);
 	return ret;
