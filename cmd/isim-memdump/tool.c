@@ -1,16 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "common/cli.h"
+#include "dump.h"
 #include "log.h"
 
-/*
- * The commands. The memdump branch adds here, in this order, before "log":
- *   { "dump", memdump_dump_main, ..., memdump_dump_usage },
- *   { "verify", memdump_verify_main, ..., memdump_verify_usage },
- * and, in `tool` below, dump as the fallback (.fallback = memdump_dump_main,
- * .fallback_name = "dump", .fallback_words = true), so that
- * `isim-memdump VM ...` dumps.
- */
+/* `isim-memdump VM ...` dumps: dump is the fallback, for a bare word too. */
 static const struct isim_cmd cmds[] = {
+	{ "dump", memdump_dump_main, "dump a VM's memory, hashed in flight, with a signed record", memdump_dump_usage },
+	{ "verify", memdump_verify_main, "check a dump against its record, its signer and the audit log",
+	  memdump_verify_usage },
 	{ "log", memdump_log_main, "the audit log: list, show, verify, export, checkpoint", memdump_log_usage },
 };
 
@@ -18,6 +15,9 @@ static const struct isim_tool tool = {
 	.prog = "isim-memdump",
 	.cmds = cmds,
 	.ncmds = sizeof(cmds) / sizeof(cmds[0]),
+	.fallback = memdump_dump_main,
+	.fallback_name = "dump",
+	.fallback_words = true,
 	.epilog = "Exit status: see isim-memdump(1).",
 };
 
