@@ -447,6 +447,8 @@ static void settle(struct md *m)
  * overlap rather than add up: buffers go round a ring, filled and hashed
  * here, written there, then free again. */
 #define NBUF 8
+/* How much is written before its writeback is started. */
+#define WRITEBACK (32 << 20)
 
 struct writer {
 	pthread_mutex_t mu;
@@ -455,6 +457,7 @@ struct writer {
 	uint8_t *buf[NBUF];
 	size_t len[NBUF];
 	size_t head, tail, queued; /* filled: [tail, head) */
+	off_t written, flushed;	   /* bytes written, and handed to writeback */
 	bool done;
 	int error; /* errno of the first failed write */
 };
@@ -475,6 +478,13 @@ static void *writer_run(void *arg)
 		i = w->tail;
 		pthread_mutex_unlock(&w->mu);
 		e = w->error ? 0 : write_all(w->fd, w->buf[i], w->len[i]);
+		w->written += (off_t)w->len[i];
+		/* Writeback started as the dump goes, so that the fsync at
+		 * the end has little left to wait for. */
+		if (!e && w->written - w->flushed >= WRITEBACK) {
+			(void)sync_file_range(w->fd, w->flushed, w->written - w->flushed, SYNC_FILE_RANGE_WRITE);
+			w->flushed = w->written;
+		}
 		pthread_mutex_lock(&w->mu);
 		if (e < 0)
 			w->error = -e;

@@ -152,8 +152,8 @@ guest_sh 'd=/dev/shm; [ -d $d ] || d=/run; echo "isim-$((6 * 7))-ram-marker" >$d
 expect 0 "... the guest keeps a marker in its memory" isim-vm wait web1 --for MEM-48 --timeout 120
 if command -v isim-memdump >/dev/null 2>&1; then
 	expect 0 "isim-memdump of the running VM" isim-memdump web1 -o "$T/web1.elf" -k "$T/signer" --operator ci
-	same "... the record's digest is sha256sum's" "$(sha256sum <"$T/web1.elf" | cut -d' ' -f1)" "$(field .dump.sha256)"
-	same "... of the VM" "web1 $(isim-vm show web1 | jq -r .uuid)" "$(field '"\(.vm.name) \(.vm.uuid)"')"
+	same "... the record's digest is sha256sum's" "$(sha256sum <"$T/web1.elf" | cut -d' ' -f1)" "$(field .record.dump.sha256)"
+	same "... of the VM" "web1 $(isim-vm show web1 | jq -r .uuid)" "$(field '"\(.record.vm.name) \(.record.vm.uuid)"')"
 	check "... readelf reads an x86-64 core" sh -c "readelf -h '$T/web1.elf' | grep -q 'Advanced Micro Devices X86-64'"
 	check "... the guest's marker is in the dump" grep -aqF "isim-42-ram-marker" "$T/web1.elf"
 	expect 0 "... isim-memdump verify: the dump, its signed record, the audit log" \
