@@ -30,6 +30,8 @@
 #include "isim/qemu.h"
 
 #define PROG "isim-memdump"
+/* As messages name the command: "isim-memdump dump" when it is called so. */
+static const char *prog = PROG;
 /* QMP answers a command within this long, or QEMU is stuck. */
 #define QMP_TIMEOUT_MS 30000
 /* After the last byte, QEMU's DUMP_COMPLETED comes at once; after a
@@ -132,7 +134,7 @@ static int fail_err(struct md *m, const struct isim_error *err)
 
 	isim_error_format(err, buf, sizeof(buf));
 	snprintf(m->reason, sizeof(m->reason), "%s", buf);
-	m->rc = m->quiet ? isim_exit_code(err->kind) : isim_fail(PROG, err);
+	m->rc = m->quiet ? isim_exit_code(err->kind) : isim_fail(prog, err);
 	return m->rc;
 }
 
@@ -148,7 +150,7 @@ static int fail(struct md *m, int rc, const char *fmt, ...)
 	va_end(ap);
 	isim_sanitize(clean, sizeof(clean), m->reason);
 	if (!m->quiet)
-		fprintf(stderr, PROG ": %s\n", clean);
+		fprintf(stderr, "%s: %s\n", prog, clean);
 	m->rc = rc;
 	return rc;
 }
@@ -227,11 +229,11 @@ static int image_digests(struct md *m)
 	if (access(stmt, F_OK) < 0)
 		return 0;
 	if (isim_json_load_file(stmt, &doc, &err) < 0 || isim_provenance_match(doc, md, &v, &err) < 0) {
-		fprintf(stderr, PROG ": note: %s is not recorded: %s\n", stmt, err.msg);
+		fprintf(stderr, "%s: note: %s is not recorded: %s\n", prog, stmt, err.msg);
 	} else if (!v.ok) {
-		fprintf(stderr, PROG ": note: %s describes another image than %s\n", stmt, m->vm.image);
+		fprintf(stderr, "%s: note: %s describes another image than %s\n", prog, stmt, m->vm.image);
 	} else if (isim_sha256_file(stmt, md, &err) < 0) {
-		fprintf(stderr, PROG ": note: %s is not recorded: %s\n", stmt, err.msg);
+		fprintf(stderr, "%s: note: %s is not recorded: %s\n", prog, stmt, err.msg);
 	} else {
 		isim_hex(md, sizeof(md), m->prov_sha256);
 	}
@@ -351,10 +353,10 @@ static void progress(const struct md *m, bool last)
 	double total = m->memory_bytes;
 
 	if (total > 0)
-		fprintf(stderr, "\r" PROG ": %.0f MiB of about %.0f MiB%s", m->size / 1048576.0, total / 1048576.0,
+		fprintf(stderr, "\r%s: %.0f MiB of about %.0f MiB%s", prog, m->size / 1048576.0, total / 1048576.0,
 			last ? "\n" : "");
 	else
-		fprintf(stderr, "\r" PROG ": %.0f MiB%s", m->size / 1048576.0, last ? "\n" : "");
+		fprintf(stderr, "\r%s: %.0f MiB%s", prog, m->size / 1048576.0, last ? "\n" : "");
 }
 
 /* QEMU's DUMP_COMPLETED: 0 when the dump completed, 1 not yet (within
@@ -812,8 +814,8 @@ static void audit_failure(struct md *m)
 	cJSON_AddStringToObject(r, "reason", m->reason);
 	isim_error_clear(&err);
 	if (isim_audit_append(m->audit, kind, r, NULL, &err) < 0) {
-		fprintf(stderr, PROG ": the audit log does not record this attempt:\n");
-		isim_print_error(PROG, &err);
+		fprintf(stderr, "%s: the audit log does not record this attempt:\n", prog);
+		isim_print_error(prog, &err);
 	}
 	cJSON_Delete(r);
 }
@@ -889,7 +891,7 @@ static int finish(struct md *m)
 	cJSON_AddItemToObject(out, "record", rec);
 	rec = NULL;
 	if (isim_json_write(stdout, out) < 0) {
-		ret = m->rc = isim_stdout_error(PROG);
+		ret = m->rc = isim_stdout_error(prog);
 		goto out;
 	}
 	ret = 0;
@@ -920,7 +922,7 @@ static int parse(struct md *m, int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct isim_getopt g = {
-		.prog = PROG, .shortopts = "o:k:hV", .longopts = opts, .usage = memdump_dump_usage, .key = &m->key
+		.prog = prog, .shortopts = "o:k:hV", .longopts = opts, .usage = memdump_dump_usage, .key = &m->key
 	};
 	int c, rc;
 
@@ -930,19 +932,19 @@ static int parse(struct md *m, int argc, char *argv[])
 		case ISIM_GETOPT_EXIT:
 			return g.rc ? g.rc : -1;
 		case 'o':
-			rc = isim_opt_once(PROG, "--output", &m->out, optarg);
+			rc = isim_opt_once(prog, "--output", &m->out, optarg);
 			break;
 		case OPT_OPERATOR:
-			rc = isim_opt_once(PROG, "--operator", &m->operator, optarg);
+			rc = isim_opt_once(prog, "--operator", &m->operator, optarg);
 			break;
 		case OPT_FORMAT:
-			rc = isim_opt_once(PROG, "--format", &m->format, optarg);
+			rc = isim_opt_once(prog, "--format", &m->format, optarg);
 			break;
 		case OPT_STATE_DIR:
-			rc = isim_opt_once(PROG, "--state-dir", &m->state_dir, optarg);
+			rc = isim_opt_once(prog, "--state-dir", &m->state_dir, optarg);
 			break;
 		case OPT_QMP:
-			rc = isim_opt_once(PROG, "--qmp", &m->qmp_arg, optarg);
+			rc = isim_opt_once(prog, "--qmp", &m->qmp_arg, optarg);
 			break;
 		case OPT_LIVE:
 			m->live = true;
@@ -954,42 +956,42 @@ static int parse(struct md *m, int argc, char *argv[])
 			m->force = true;
 			break;
 		default:
-			return isim_usage_error(PROG, "unexpected option");
+			return isim_usage_error(prog, "unexpected option");
 		}
 		if (rc)
 			return rc;
 	}
 	if (argc - optind > 1)
-		return isim_usage_error(PROG, "one VM at most, got %d", argc - optind);
+		return isim_usage_error(prog, "one VM at most, got %d", argc - optind);
 	m->vm_arg = optind < argc ? argv[optind] : NULL;
 	if (!m->vm_arg && !m->qmp_arg)
-		return isim_usage_error(PROG, "no VM given (a name in isim-vm's state, or --qmp SOCKET)");
+		return isim_usage_error(prog, "no VM given (a name in isim-vm's state, or --qmp SOCKET)");
 	if (m->vm_arg && m->qmp_arg)
-		return isim_usage_error(PROG, "a VM name or --qmp, not both");
+		return isim_usage_error(prog, "a VM name or --qmp, not both");
 	if (m->vm_arg && (!*m->vm_arg || strlen(m->vm_arg) > 63 ||
 			  strspn(m->vm_arg, "abcdefghijklmnopqrstuvwxyz"
 					    "0123456789.-") != strlen(m->vm_arg) ||
 			  m->vm_arg[0] == '.' || m->vm_arg[0] == '-'))
-		return isim_bad_value(PROG, "VM", m->vm_arg,
+		return isim_bad_value(prog, "VM", m->vm_arg,
 				      "a VM name (1 to 63 of a-z, 0-9, '.' and '-', starting with a letter or digit)");
 	if (m->qmp_arg && !*m->qmp_arg)
-		return isim_usage_error(PROG, "--qmp: empty path");
+		return isim_usage_error(prog, "--qmp: empty path");
 	if (!m->out)
-		return isim_usage_error(PROG, "no output: give -o DUMP");
+		return isim_usage_error(prog, "no output: give -o DUMP");
 	if (!*m->out || m->out[strlen(m->out) - 1] == '/')
-		return isim_bad_value(PROG, "--output", m->out, "a file name");
+		return isim_bad_value(prog, "--output", m->out, "a file name");
 	if (!m->format)
 		m->format = "elf";
 	if (!format_known(m->format))
-		return isim_bad_value(PROG, "--format", m->format,
+		return isim_bad_value(prog, "--format", m->format,
 				      "elf, kdump-zlib, kdump-lzo, kdump-snappy or win-dmp");
 	if (!m->operator)
 		m->operator= getenv("ISIM_OPERATOR");
 	if (m->operator&& !* m->operator)
 		m->operator= NULL;
 	if (m->operator&& !operator_ok(m->operator))
-		return isim_bad_value(PROG, "--operator", m->operator, "1 to 255 printable characters");
-	if (isim_key_finish(PROG, &m->key, true))
+		return isim_bad_value(prog, "--operator", m->operator, "1 to 255 printable characters");
+	if (isim_key_finish(prog, &m->key, true))
 		return ISIM_EXIT_USAGE;
 	return 0;
 }
@@ -1072,6 +1074,7 @@ int memdump_dump_main(int argc, char *argv[])
 	struct sigaction sa, old_int, old_term, old_hup, old_pipe;
 	int rc, c;
 
+	prog = strcmp(argv[0], "dump") == 0 ? PROG " dump" : PROG;
 	memset(&m, 0, sizeof(m));
 	m.key = (struct isim_key_opt)ISIM_KEY_OPT_INIT;
 	m.fd = -1;
@@ -1109,6 +1112,6 @@ int memdump_dump_main(int argc, char *argv[])
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
 	sigaction(SIGPIPE, &old_pipe, NULL);
-	c = isim_close_stdout(PROG);
+	c = isim_close_stdout(prog);
 	return rc ? rc : c;
 }

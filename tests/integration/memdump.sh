@@ -327,8 +327,11 @@ jq 'del(.attestation)' "$r" >"$T/bad6.json"
 bad 1 "verify: an unsigned record" "the record is not signed" verify "$T/d/g1.elf" --record "$T/bad6.json" --pub "$T/op.key.pub"
 
 expect 0 "the audit log's chain verifies after all of it" md log verify
-same "... every attempt in it" "$(($(audit_count memdump) + $(audit_count "memdump failed") + $(audit_count "memdump cancelled")))" \
+same "... every attempt in it, and isim-vm's operations" \
+	"$(($(audit_count memdump) + $(audit_count "memdump failed") + $(audit_count "memdump cancelled") + $(audit_count vm)))" \
 	"$(field .entries)"
+check "... isim-vm's create and start among them" sh -c \
+	"isim-memdump log export | jq -e -s '[.[] | select(.kind == \"vm\") | .record | fromjson? // . | .op] | index(\"create\") and index(\"start\")' >/dev/null"
 
 stop_qemu g1
 finish
