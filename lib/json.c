@@ -947,6 +947,10 @@ bool isim_json_pointer_push(char *buf, size_t size, const char *token)
 {
 	size_t start = strlen(buf), n = start;
 
+	/* A member built without a name (cJSON_ReplaceItemViaPointer makes
+	 * them) is pointed at as the empty name, which the error then says. */
+	if (!token)
+		token = "";
 	if (n + 1 >= size)
 		return false;
 	buf[n++] = '/';

@@ -155,6 +155,8 @@ void vm_close(struct vm_ctx *c)
 	vm_unlock(c);
 	sqlite3_finalize(c->migrated);
 	c->migrated = NULL;
+	isim_audit_close(c->audit);
+	c->audit = NULL;
 	isim_db_close(c->db);
 	c->db = NULL;
 }
@@ -615,6 +617,31 @@ bool vm_uuid_taken(struct vm_ctx *c, const char *uuid, char *name, size_t size)
 	return find_row(c, "SELECT name FROM vms WHERE uuid = ?", uuid, name, size);
 }
 
+/* The operation in the audit log too, which every tool appends to. */
+static void audit(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail)
+{
+	struct isim_error err;
+	char path[4200];
+	cJSON *rec;
+
+	isim_error_clear(&err);
+	if (!c->audit_tried) {
+		c->audit_tried = true;
+		if (isim_audit_path(c->state_dir, path, sizeof(path), &err) < 0 ||
+		    isim_audit_open(path, true, &c->audit, &err) < 0)
+			c->audit = NULL;
+	}
+	if (!c->audit || !(rec = cJSON_CreateObject()))
+		return;
+	if (cJSON_AddStringToObject(rec, "vm", name) && cJSON_AddStringToObject(rec, "op", op) &&
+	    cJSON_AddBoolToObject(rec, "ok", ok) &&
+	    (detail ? cJSON_AddStringToObject(rec, "detail", detail) != NULL
+		    : cJSON_AddNullToObject(rec, "detail") != NULL) &&
+	    isim_audit_append(c->audit, "vm", rec, NULL, &err) < 0)
+		isim_error_clear(&err); /* vm.db has it; the command goes on */
+	cJSON_Delete(rec);
+}
+
 void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail)
 {
 	sqlite3_stmt *st = NULL;
@@ -634,6 +661,7 @@ void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, cons
 	/* The record is history; a command does not fail for want of it. */
 	(void)sqlite3_step(st);
 	sqlite3_finalize(st);
+	audit(c, name, op, ok, detail);
 }
 
 /* ---- the machine --------------------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "isim/audit.h"
 #include "isim/error.h"
 #include "isim/qemu.h"
 
@@ -142,7 +143,9 @@ struct vm_ctx {
 	sqlite3 *db;
 	int lock_fd; /* the VM's lock, -1 when none is held */
 	char lock_path[4200];
-	sqlite3_stmt *migrated; /* vm_json's, prepared once for a whole list */
+	sqlite3_stmt *migrated;	  /* vm_json's, prepared once for a whole list */
+	struct isim_audit *audit; /* the audit log, opened at the first record */
+	bool audit_tried;
 };
 
 /* Where the state is, without touching it: 0 or an exit code. */
@@ -179,7 +182,9 @@ int vm_load_all(struct vm_ctx *c, struct vm **out, size_t *n);
 /* Insert or update v's row. 0 or an exit code. */
 int vm_save(struct vm_ctx *c, const struct vm *v, bool insert);
 int vm_delete(struct vm_ctx *c, const char *name);
-/* Record an operation on name and how it went. */
+/* Record an operation on name and how it went: in vm.db's history, and
+ * as an entry of kind "vm" in the audit log (STATE/audit.db), when it can
+ * be written. */
 void vm_record(struct vm_ctx *c, const char *name, const char *op, bool ok, const char *detail);
 
 /* Whether v's QEMU runs: its pid is alive and is the QEMU of this VM

@@ -145,6 +145,25 @@ expect 0 "snapshot delete" isim-vm snapshot delete web1 s1
 expect 0 "... list" isim-vm snapshot list web1
 same "... none left" 0 "$(field length)"
 check "... nor in the overlay" sh -c "! qemu-img snapshot -l -U '$disk' | grep -q ' s1 '"
+# ---- an attested memory dump of the booted guest ---------------------------------------------
+# The marker exists only as the guest's shell expands it, in the guest's RAM.
+# shellcheck disable=SC2016 # the guest's shell expands it
+guest_sh 'd=/dev/shm; [ -d $d ] || d=/run; echo "isim-$((6 * 7))-ram-marker" >$d/marker; echo "MEM-$((40 + 8))"'
+expect 0 "... the guest keeps a marker in its memory" isim-vm wait web1 --for MEM-48 --timeout 120
+if command -v isim-memdump >/dev/null 2>&1; then
+	expect 0 "isim-memdump of the running VM" isim-memdump web1 -o "$T/web1.elf" -k "$T/signer" --operator ci
+	same "... the record's digest is sha256sum's" "$(sha256sum <"$T/web1.elf" | cut -d' ' -f1)" "$(field .record.dump.sha256)"
+	same "... of the VM" "web1 $(isim-vm show web1 | jq -r .uuid)" "$(field '"\(.record.vm.name) \(.record.vm.uuid)"')"
+	check "... readelf reads an x86-64 core" sh -c "readelf -h '$T/web1.elf' | grep -q 'Advanced Micro Devices X86-64'"
+	check "... the guest's marker is in the dump" grep -aqF "isim-42-ram-marker" "$T/web1.elf"
+	expect 0 "... isim-memdump verify: the dump, its signed record, the audit log" \
+		isim-memdump verify "$T/web1.elf" --pub "$T/signer.pub"
+	expect 0 "... the guest runs on after it" isim-vm qmp web1 '{"execute":"query-status"}'
+	same "... running" running "$(field .status)"
+	rm -f "$T/web1.elf"
+else
+	skip "isim-memdump of the running VM" "isim-memdump is not built"
+fi
 # An external snapshot: the disk frozen as a layer while the guest runs,
 # the guest changes the marker after it, and a revert --force restarts the
 # guest on the frozen disk, which its boot (cloud-init's bootcmd) prints.

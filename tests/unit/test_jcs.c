@@ -668,6 +668,12 @@ static void test_from_cjson_refusals(void **state)
 	cJSON_AddRawToObject(d, "r", "1");
 	expect_tree_refused(d, "/r", "raw JSON text cannot be canonicalized");
 
+	/* A member replaced through a pointer has no name. */
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "a", 1);
+	assert_true(cJSON_ReplaceItemViaPointer(d, d->child, cJSON_CreateNumber(2)));
+	expect_tree_refused(d, "/", "member name without a value");
+
 	d = cJSON_CreateArray();
 	for (o = d, i = 0; i < ISIM_JCS_MAX_DEPTH; i++) {
 		a = cJSON_CreateArray();

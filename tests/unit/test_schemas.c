@@ -15,10 +15,13 @@
 
 static void test_builtin_is_schemas_folder(void **state)
 {
-	static const char *const names[] = {
-		"appliance-manifest.schema.json", "base.schema.json",	"feature.schema.json", "manifest.schema.json",
-		"node-descriptor.schema.json",	  "profile.schema.json"
-	};
+	static const char *const names[] = { "appliance-manifest.schema.json",
+					     "base.schema.json",
+					     "feature.schema.json",
+					     "manifest.schema.json",
+					     "memdump-record.schema.json",
+					     "node-descriptor.schema.json",
+					     "profile.schema.json" };
 	const char *root = getenv("ISIM_ROOT");
 	char path[4096];
 	size_t i, n = 0;
