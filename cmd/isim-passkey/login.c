@@ -390,10 +390,9 @@ int pk_login_verify_main(int argc, char *argv[])
 	if (rc)
 		goto refused;
 	pk_record(&c, "login", s.user_id, a.raw_id, a.raw_id_len, &st);
-	if (isim_db_commit(c.db, &err) < 0) {
-		rc = pk_db_fail(&c, &err);
+	rc = pk_commit(&c);
+	if (rc)
 		goto out;
-	}
 	o = cJSON_CreateObject();
 	if (!o)
 		goto oom;
@@ -416,7 +415,9 @@ int pk_login_verify_main(int argc, char *argv[])
 refused:
 	if (rc == 1) {
 		pk_record(&c, "login", s.user_id, a.raw_id, a.raw_id_len, &st);
-		rc = isim_db_commit(c.db, &err) < 0 ? pk_db_fail(&c, &err) : pk_print_refusal(PROG_VER, &st);
+		rc = pk_commit(&c);
+		if (!rc)
+			rc = pk_print_refusal(PROG_VER, &st);
 	}
 	goto out;
 oom:

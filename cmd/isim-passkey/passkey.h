@@ -188,11 +188,14 @@ int pk_rp_option(const char *prog, void *rp, int c, const char *arg);
 
 struct sqlite3;
 
+struct isim_audit;
+
 struct pk_ctx {
 	const char *prog;
 	struct sqlite3 *db;
 	struct pk_rp *rp;
 	int64_t now;
+	cJSON *audit_rec; /* the ceremony, for the audit log once committed */
 };
 
 /* The environment's defaults for rp (need_origin: an origin is required),
@@ -223,13 +226,18 @@ int pk_challenge_issue(struct pk_ctx *c, const char *kind, struct pk_challenge *
  * challenge, expired), or an exit code. */
 int pk_challenge_take(struct pk_ctx *c, const char *kind, const uint8_t *client_data, size_t len,
 		      struct pk_challenge *ch, struct isim_wa_status *st);
-/* The ceremony, ok or refused, in the ceremonies table (the audit log's
- * stand-in until lib/audit exists). Failures to record are said, not fatal. */
+/* The ceremony, ok or refused, in the ceremonies table, and kept for the
+ * audit log (pk_commit). Failures to record are said, not fatal. */
 void pk_record(struct pk_ctx *c, const char *kind, int64_t user_id, const uint8_t *cred_id, size_t cred_id_len,
 	       const struct isim_wa_status *st);
 /* [{type, id, transports}] of a user's credentials (excludeCredentials,
  * allowCredentials); NULL on a failure, said. */
 cJSON *pk_credential_descriptors(struct pk_ctx *c, int64_t user_id);
+/* Commit the ceremony's transaction, then append the ceremony pk_record
+ * kept to the audit log (kind "passkey"), which every tool writes to; a
+ * log that cannot be written is said on stderr, the ceremony stands. 0 or
+ * an exit code. */
+int pk_commit(struct pk_ctx *c);
 /* RFC 3339 text of t, as a member. */
 void pk_add_time(cJSON *o, const char *name, int64_t t);
 

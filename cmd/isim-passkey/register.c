@@ -381,7 +381,7 @@ int pk_register_verify_main(int argc, char *argv[])
 	bool require = false, unverified = false;
 	cJSON *doc = NULL, *o = NULL, *t;
 	sqlite3_stmt *q = NULL;
-	int opt, rc;
+	int opt, rc, committed;
 
 	isim_error_clear(&err);
 	while ((opt = isim_getopt_shared(&g, pk_rp_option, &rp, argc, argv)) != -1) {
@@ -425,7 +425,9 @@ int pk_register_verify_main(int argc, char *argv[])
 		goto out;
 	if (!isim_wa_registration_from_json(doc, &r, &st)) {
 		pk_record(&c, "register", 0, NULL, 0, &st);
-		rc = isim_db_commit(c.db, &err) < 0 ? pk_db_fail(&c, &err) : pk_print_refusal(PROG_VER, &st);
+		rc = pk_commit(&c);
+		if (!rc)
+			rc = pk_print_refusal(PROG_VER, &st);
 		goto out;
 	}
 	rc = pk_challenge_take(&c, "register", r.client_data, r.client_data_len, &ch, &st);
@@ -450,8 +452,9 @@ int pk_register_verify_main(int argc, char *argv[])
 			goto out;
 	}
 	pk_record(&c, "register", rc ? 0 : ch.user_id, r.raw_id, r.raw_id_len, &st);
-	if (isim_db_commit(c.db, &err) < 0) {
-		rc = pk_db_fail(&c, &err);
+	committed = pk_commit(&c);
+	if (committed) {
+		rc = committed;
 		goto out;
 	}
 	if (rc) {

@@ -9,6 +9,7 @@
 
 #include "common/cli.h"
 #include "common/paths.h"
+#include "isim/audit.h"
 #include "isim/db.h"
 #include "isim/file.h"
 #include "isim/sde.h"
@@ -107,6 +108,33 @@ void pk_close(struct pk_ctx *c)
 	if (c->db)
 		isim_db_close(c->db);
 	c->db = NULL;
+	cJSON_Delete(c->audit_rec);
+	c->audit_rec = NULL;
+}
+
+int pk_commit(struct pk_ctx *c)
+{
+	struct isim_audit *a = NULL;
+	struct isim_error err;
+	char path[4200];
+
+	isim_error_clear(&err);
+	if (isim_db_commit(c->db, &err) < 0)
+		return pk_db_fail(c, &err);
+	if (!c->audit_rec)
+		return 0;
+	if (isim_audit_path(c->rp->state_dir, path, sizeof(path), &err) < 0 ||
+	    isim_audit_open(path, true, &a, &err) < 0 ||
+	    isim_audit_append(a, "passkey", c->audit_rec, NULL, &err) < 0) {
+		char msg[2400];
+
+		isim_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s: warning: the audit log does not have this ceremony: %s\n", c->prog, msg);
+	}
+	isim_audit_close(a);
+	cJSON_Delete(c->audit_rec);
+	c->audit_rec = NULL;
+	return 0;
 }
 
 static int exec_now(struct pk_ctx *c, const char *sql, int64_t t, struct isim_error *err)
@@ -277,6 +305,45 @@ int pk_challenge_take(struct pk_ctx *c, const char *kind, const uint8_t *client_
 	return 0;
 }
 
+/* The audit log's record of a ceremony: {"ceremony", "rp_id", "user",
+ * "credential_id", "ok", "reason", "message"}. */
+static void audit_keep(struct pk_ctx *c, const char *kind, int64_t user_id, const uint8_t *cred_id, size_t cred_id_len,
+		       const struct isim_wa_status *st)
+{
+	sqlite3_stmt *q = NULL;
+	cJSON *o;
+	bool named = false;
+
+	cJSON_Delete(c->audit_rec);
+	c->audit_rec = o = cJSON_CreateObject();
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "ceremony", kind);
+	cJSON_AddStringToObject(o, "rp_id", c->rp->rp_id);
+	if (user_id && sqlite3_prepare_v2(c->db, "SELECT name FROM users WHERE id = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, user_id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			named = cJSON_AddStringToObject(o, "user", (const char *)sqlite3_column_text(q, 0)) != NULL;
+	}
+	sqlite3_finalize(q);
+	if (!named)
+		cJSON_AddNullToObject(o, "user");
+	if (!pk_add_b64(o, "credential_id", cred_id, cred_id_len))
+		goto oom;
+	cJSON_AddBoolToObject(o, "ok", st->reason == ISIM_WA_OK);
+	if (st->reason == ISIM_WA_OK) {
+		cJSON_AddNullToObject(o, "reason");
+		cJSON_AddNullToObject(o, "message");
+	} else {
+		cJSON_AddStringToObject(o, "reason", isim_wa_reason_name(st->reason));
+		cJSON_AddStringToObject(o, "message", st->msg);
+	}
+	return;
+oom:
+	cJSON_Delete(c->audit_rec);
+	c->audit_rec = NULL;
+}
+
 void pk_record(struct pk_ctx *c, const char *kind, int64_t user_id, const uint8_t *cred_id, size_t cred_id_len,
 	       const struct isim_wa_status *st)
 {
@@ -309,6 +376,7 @@ void pk_record(struct pk_ctx *c, const char *kind, int64_t user_id, const uint8_
 		isim_db_error(c->db, "cannot record the ceremony", &err);
 		isim_print_error(c->prog, &err);
 	}
+	audit_keep(c, kind, user_id, cred_id, cred_id_len, st);
 }
 
 void pk_add_time(cJSON *o, const char *name, int64_t t)

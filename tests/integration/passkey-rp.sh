@@ -258,6 +258,15 @@ same "every ceremony is recorded, refused ones with their reason" "$(sqlite3 "$D
 	"$(sqlite3 "$DB" "SELECT count(*) FROM ceremonies WHERE ok = 0")"
 same "... the ones that worked too (5 registrations, 8 logins)" 13 "$(sqlite3 "$DB" "SELECT count(*) FROM ceremonies WHERE ok = 1")"
 
+AUDIT=$ISIM_STATE_DIR/audit.db
+same "the audit log has every ceremony too (kind passkey)" "$(sqlite3 "$DB" "SELECT count(*) FROM ceremonies")" \
+	"$(sqlite3 "$AUDIT" "SELECT count(*) FROM entries WHERE kind = 'passkey'")"
+same "... the refused ones with their reason" "$(sqlite3 "$DB" "SELECT reason FROM ceremonies ORDER BY seq DESC LIMIT 1")" \
+	"$(sqlite3 "$AUDIT" "SELECT record FROM entries WHERE kind = 'passkey' ORDER BY seq DESC LIMIT 1" | jq -r .reason)"
+if command -v isim-memdump >/dev/null; then
+	expect 0 "the audit log's hash chain verifies" isim-memdump log verify
+fi
+
 # ---- the command line ------------------------------------------------------------------
 expect 64 "session-check refuses a token in argv" isim-passkey session-check "$TOKEN"
 echo '{"session":"short"}' >"$T/bad"
