@@ -189,45 +189,43 @@ struct head {
 	const unsigned char *data;
 };
 
+/* libcbor's callbacks, one a width: each says what the head is. */
+static void head_set(void *c, enum head_kind kind, uint64_t v)
+{
+	((struct head *)c)->kind = kind;
+	((struct head *)c)->value = v;
+}
 static void h_u8(void *c, uint8_t v)
 {
-	((struct head *)c)->kind = H_UINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_UINT, v);
 }
 static void h_u16(void *c, uint16_t v)
 {
-	((struct head *)c)->kind = H_UINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_UINT, v);
 }
 static void h_u32(void *c, uint32_t v)
 {
-	((struct head *)c)->kind = H_UINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_UINT, v);
 }
 static void h_u64(void *c, uint64_t v)
 {
-	((struct head *)c)->kind = H_UINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_UINT, v);
 }
 static void h_n8(void *c, uint8_t v)
 {
-	((struct head *)c)->kind = H_NEGINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_NEGINT, v);
 }
 static void h_n16(void *c, uint16_t v)
 {
-	((struct head *)c)->kind = H_NEGINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_NEGINT, v);
 }
 static void h_n32(void *c, uint32_t v)
 {
-	((struct head *)c)->kind = H_NEGINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_NEGINT, v);
 }
 static void h_n64(void *c, uint64_t v)
 {
-	((struct head *)c)->kind = H_NEGINT;
-	((struct head *)c)->value = v;
+	head_set(c, H_NEGINT, v);
 }
 static void h_bytes(void *c, cbor_data d, size_t n)
 {

@@ -90,9 +90,7 @@ static int run(const char *prog, bool assertion, const struct option *opts, void
 	struct isim_wa_reg_result rr = { 0 };
 	struct isim_wa_auth_result ar = { 0 };
 	const cJSON *cred;
-	cJSON *doc = NULL, *o = NULL, *t;
-	char aaguid[37];
-	size_t i;
+	cJSON *doc = NULL, *o = NULL;
 	int c, rc;
 
 	pk_expect_init(&x, assertion);
@@ -147,21 +145,8 @@ static int run(const char *prog, bool assertion, const struct option *opts, void
 		cJSON_AddTrueToObject(o, "ok");
 		cJSON_AddNullToObject(o, "reason");
 		cJSON_AddNullToObject(o, "message");
-		if (!pk_add_b64(o, "credential_id", rr.cred_id, rr.cred_id_len) ||
-		    !pk_add_b64(o, "public_key", rr.cose_key, rr.cose_key_len))
+		if (!pk_add_registered(o, &rr, &r) || !pk_add_b64(o, "public_key", rr.cose_key, rr.cose_key_len))
 			goto oom;
-		cJSON_AddNumberToObject(o, "alg", (double)rr.alg);
-		cJSON_AddStringToObject(o, "alg_name", isim_wa_alg_name(rr.alg));
-		cJSON_AddNumberToObject(o, "sign_count", rr.sign_count);
-		cJSON_AddStringToObject(o, "fmt", rr.fmt);
-		cJSON_AddStringToObject(o, "attestation_type", isim_wa_att_type_name(rr.att_type));
-		cJSON_AddBoolToObject(o, "attestation_trusted", rr.att_trusted);
-		isim_wa_aaguid_text(rr.aaguid, aaguid);
-		cJSON_AddStringToObject(o, "aaguid", aaguid);
-		pk_add_flags(o, rr.flags);
-		t = cJSON_AddArrayToObject(o, "transports");
-		for (i = 0; t && i < r.ntransports; i++)
-			cJSON_AddItemToArray(t, cJSON_CreateString(r.transports[i]));
 	}
 	rc = pk_print(prog, o);
 	o = NULL;

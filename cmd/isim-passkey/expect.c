@@ -490,6 +490,29 @@ void pk_add_flags(cJSON *o, uint8_t flags)
 	cJSON_AddBoolToObject(o, "backed_up", flags & ISIM_WA_FLAG_BS);
 }
 
+bool pk_add_registered(cJSON *o, const struct isim_wa_reg_result *res, const struct isim_wa_registration *r)
+{
+	char aaguid[37];
+	cJSON *t;
+	size_t i;
+
+	if (!pk_add_b64(o, "credential_id", res->cred_id, res->cred_id_len))
+		return false;
+	cJSON_AddNumberToObject(o, "alg", (double)res->alg);
+	cJSON_AddStringToObject(o, "alg_name", isim_wa_alg_name(res->alg));
+	cJSON_AddNumberToObject(o, "sign_count", res->sign_count);
+	cJSON_AddStringToObject(o, "fmt", res->fmt);
+	cJSON_AddStringToObject(o, "attestation_type", isim_wa_att_type_name(res->att_type));
+	cJSON_AddBoolToObject(o, "attestation_trusted", res->att_trusted);
+	isim_wa_aaguid_text(res->aaguid, aaguid);
+	cJSON_AddStringToObject(o, "aaguid", aaguid);
+	pk_add_flags(o, res->flags);
+	t = cJSON_AddArrayToObject(o, "transports");
+	for (i = 0; t && i < r->ntransports; i++)
+		cJSON_AddItemToArray(t, cJSON_CreateString(r->transports[i]));
+	return t != NULL;
+}
+
 int pk_read_stdin(const char *prog, cJSON **out)
 {
 	struct isim_error err;

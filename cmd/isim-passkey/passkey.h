@@ -147,6 +147,10 @@ int pk_print(const char *prog, cJSON *doc);
 bool pk_add_b64(cJSON *o, const char *name, const uint8_t *p, size_t n);
 /* The flags' members: user_present, user_verified, backup_eligible, backed_up. */
 void pk_add_flags(cJSON *o, uint8_t flags);
+/* What a verified registration made: credential_id, alg, alg_name,
+ * sign_count, fmt, attestation_type, attestation_trusted, aaguid, the
+ * flags and transports. False when out of memory. */
+bool pk_add_registered(cJSON *o, const struct isim_wa_reg_result *res, const struct isim_wa_registration *r);
 /* A stored key as COSE (starts with a CBOR map) or DER SPKI, base64url. */
 bool pk_key_parse(const char *b64, struct isim_wa_key *k, struct isim_wa_status *st);
 /* Read stdin (at most 1 MiB) as one JSON document. 0 or an exit code. */

@@ -376,10 +376,10 @@ int pk_register_verify_main(int argc, char *argv[])
 	struct isim_wa_expect e = { 0 };
 	struct isim_error err;
 	const char *roots = NULL, *user = NULL;
-	char *pem = NULL, aaguid[37];
-	size_t pem_len = 0, i;
+	char *pem = NULL;
+	size_t pem_len = 0;
 	bool require = false, unverified = false;
-	cJSON *doc = NULL, *o = NULL, *t;
+	cJSON *doc = NULL, *o = NULL;
 	sqlite3_stmt *q = NULL;
 	int opt, rc, committed;
 
@@ -473,20 +473,8 @@ int pk_register_verify_main(int argc, char *argv[])
 	cJSON_AddNullToObject(o, "reason");
 	cJSON_AddNullToObject(o, "message");
 	cJSON_AddStringToObject(o, "user", user ? user : "");
-	if (!pk_add_b64(o, "credential_id", res.cred_id, res.cred_id_len))
+	if (!pk_add_registered(o, &res, &r))
 		goto oom;
-	cJSON_AddNumberToObject(o, "alg", (double)res.alg);
-	cJSON_AddStringToObject(o, "alg_name", isim_wa_alg_name(res.alg));
-	cJSON_AddNumberToObject(o, "sign_count", res.sign_count);
-	cJSON_AddStringToObject(o, "fmt", res.fmt);
-	cJSON_AddStringToObject(o, "attestation_type", isim_wa_att_type_name(res.att_type));
-	cJSON_AddBoolToObject(o, "attestation_trusted", res.att_trusted);
-	isim_wa_aaguid_text(res.aaguid, aaguid);
-	cJSON_AddStringToObject(o, "aaguid", aaguid);
-	pk_add_flags(o, res.flags);
-	t = cJSON_AddArrayToObject(o, "transports");
-	for (i = 0; t && i < r.ntransports; i++)
-		cJSON_AddItemToArray(t, cJSON_CreateString(r.transports[i]));
 	rc = pk_print(PROG_VER, o);
 	o = NULL;
 	goto out;
