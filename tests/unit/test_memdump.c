@@ -95,7 +95,7 @@ static void test_failed_attempt_logged(void **state)
 	cJSON *doc;
 
 	(void)h;
-	r = md("--qmp", "nonexistent.sock", "-o", "d.elf", "-k", "nonexistent.key", NULL);
+	r = md("--qmp", "nonexistent.sock", "-o", "d.elf", "-k", "nonexistent.key", (char *)NULL);
 	assert_int_equal(r.code, 66);
 	assert_non_null(strstr(r.err, "nonexistent.key"));
 	assert_string_equal(r.out, "");
@@ -103,7 +103,7 @@ static void test_failed_attempt_logged(void **state)
 	assert_int_not_equal(stat("d.elf", &st), 0);
 	assert_int_not_equal(stat("d.elf.record.json", &st), 0);
 
-	r = md("log", "list", NULL);
+	r = md("log", "list", (char *)NULL);
 	assert_int_equal(r.code, 0);
 	doc = cJSON_Parse(r.out);
 	assert_non_null(doc);
@@ -113,7 +113,7 @@ static void test_failed_attempt_logged(void **state)
 	cJSON_Delete(doc);
 	tu_run_free(&r);
 
-	r = md("log", "verify", NULL);
+	r = md("log", "verify", (char *)NULL);
 	assert_int_equal(r.code, 0);
 	doc = cJSON_Parse(r.out);
 	assert_non_null(doc);
