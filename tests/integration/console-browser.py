@@ -4,13 +4,14 @@
 Chromium with a virtual WebAuthn authenticator, over the DevTools protocol
 (Debian's python3-websocket), as a person would: typing, Enter, buttons.
 
-  console-browser.py CDP_PORT URL OUTDIR
+  console-browser.py CDP_PORT URL SCREENS DOWNLOADS
 
 Prints one JSON line per finding, for console-browser.sh to turn into TAP:
   {"check": "what", "ok": true|false, "detail": "..."}
-  {"screenshot": "OUTDIR/screens/NAME-WIDTH.png"}
+  {"screenshot": "SCREENS/NAME-WIDTH.png"}
   {"comment": "dashboard after login: N ms"}
-Downloads (the peer's wg-quick file) land in OUTDIR/downloads.
+  {"config": "DOWNLOADS/laptop.conf", "public_key": "the peer's, as shown"}
+The peer's wg-quick file is saved into DOWNLOADS by the page's own link.
 """
 import base64
 import json
@@ -22,7 +23,7 @@ import urllib.request
 
 import websocket
 
-OUT = None
+SCREENS = DOWNLOADS = None
 
 
 def emit(obj):
@@ -150,7 +151,7 @@ def shot(tab, name):
         h = tab.js("Math.ceil(document.documentElement.scrollHeight)")
         r = tab.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
                      clip={"x": 0, "y": 0, "width": width, "height": max(h, 200), "scale": 1})
-        path = os.path.join(OUT, "screens", "%s-%d.png" % (name, width))
+        path = os.path.join(SCREENS, "%s-%d.png" % (name, width))
         with open(path, "wb") as f:
             f.write(base64.b64decode(r["data"]))
         emit({"screenshot": path})
@@ -316,10 +317,10 @@ def mesh(tab):
     try:
         ev = tab.wait_event("Browser.downloadProgress", lambda p: p["state"] in ("completed", "canceled"),
                             timeout=30)
-        path = ev.get("filePath") or os.path.join(OUT, "downloads", "laptop.conf")
+        path = ev.get("filePath") or os.path.join(DOWNLOADS, "laptop.conf")
         check("Download config: step-up login, then the file is saved",
               ev["state"] == "completed" and os.path.exists(path), "%s %s" % (ev, tab.text("#mesh")))
-        emit({"config": path})
+        emit({"config": path, "public_key": tab.text(li + " dd.mono")})
     except Timeout as e:
         check("Download config: step-up login, then the file is saved", False,
               "%s; the card says: %s; status: %s" % (e, tab.text("#mesh [role=alert]"), tab.text("#status")))
@@ -416,10 +417,10 @@ def other_user(tab):
 
 
 def main(argv):
-    global OUT
-    port, url, OUT = argv[1:4]
-    os.makedirs(os.path.join(OUT, "screens"), exist_ok=True)
-    os.makedirs(os.path.join(OUT, "downloads"), exist_ok=True)
+    global SCREENS, DOWNLOADS
+    port, url, SCREENS, DOWNLOADS = argv[1:5]
+    os.makedirs(SCREENS, exist_ok=True)
+    os.makedirs(DOWNLOADS, exist_ok=True)
     tab = Tab(port)
     try:
         tab.call("Page.enable")
@@ -431,7 +432,7 @@ def main(argv):
             "hasResidentKey": True, "hasUserVerification": True, "isUserVerified": True,
             "automaticPresenceSimulation": True})
         tab.call("Browser.setDownloadBehavior", behavior="allow", eventsEnabled=True,
-                 downloadPath=os.path.abspath(os.path.join(OUT, "downloads")))
+                 downloadPath=os.path.abspath(DOWNLOADS))
         viewport(tab, 1024)
         try:
             scenario(tab, url)
