@@ -414,6 +414,24 @@ def other_user(tab):
     msg = error_of(tab, "#identity")
     check("a handle already taken is refused with the server's message", len(msg) > 5, msg)
     shot(tab, "identity-taken")
+    # A hook that fails: the step, its message, and "Provision again".
+    tab.type_into("#identity-handle", "bobby")
+    tab.enter()
+    tab.wait(visible("#provision"), what="bobby's Provision button")
+    tab.click("#provision")
+    try:
+        tab.wait("['done', 'failed'].includes(document.querySelector('#provision-state').dataset.state)",
+                 timeout=60, what="bobby's provisioning")
+    except Timeout as e:
+        check("a failing hook: the page shows the failed step", False, e)
+        return
+    steps = tab.js("[...document.querySelectorAll('#provision-steps > li')].map(l => l.dataset.state)")
+    check("a failing hook: the page shows the failed step and its message",
+          steps and steps[-1] == "failed" and tab.text("#provision-steps > li:last-child .hint"),
+          "%s %s" % (steps, tab.text("#identity")))
+    check("... and offers to provision again", tab.js(visible("#provision")) and
+          tab.text("#provision") == "Provision again", tab.text("#provision"))
+    shot(tab, "identity-failed")
 
 
 def main(argv):

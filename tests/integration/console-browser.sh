@@ -43,11 +43,24 @@ if ss -ltn 2>/dev/null | grep -q ":$PORT \|:$CDP "; then
 	exit
 fi
 
-# Two provisioning hooks: the first takes a moment, so that the page shows
-# it running; both succeed.
+# Two provisioning hooks, given the identity on stdin: the first takes a
+# moment, so that the page shows it running; the second refuses the handle
+# "bobby" (the page then shows the failed step and its message).
 mkdir -p "$T/hooks" "$T/state" "$T/log" "$T/home" "$T/downloads" || exit 73
-printf '#!/bin/sh\nsleep 1\necho "zone written"\n' >"$T/hooks/10-dns"
-printf '#!/bin/sh\necho "room created"\n' >"$T/hooks/20-matrix"
+cat >"$T/hooks/10-dns" <<'HOOK'
+#!/bin/sh
+sleep 1
+jq -c '{record: .subdomain}'
+HOOK
+cat >"$T/hooks/20-matrix" <<'HOOK'
+#!/bin/sh
+h=$(jq -r .handle)
+if [ "$h" = bobby ]; then
+	echo "the Matrix server refused @$h" >&2
+	exit 1
+fi
+jq -cn --arg h "$h" '{room: ("#welcome:" + $h)}'
+HOOK
 chmod 0755 "$T/hooks/10-dns" "$T/hooks/20-matrix" "$T"
 rm -rf "$SCREENS"
 mkdir -p "$SCREENS" || exit 73

@@ -17,7 +17,7 @@ function h(tag, attrs, ...children) {
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : String(c));
   }
@@ -38,10 +38,15 @@ function showError(card, err) {
 
 // The fields a 400 names (field "/handle") are marked invalid, described by
 // the card's error and focused, so that a screen reader user lands there.
+// Refusals about a value that name no field (409s) are pinned to the field
+// anyway.
+const REASON_FIELD = { username_taken: "/username", user_exists: "/username", handle_taken: "/handle" };
+
 function markField(form, err) {
   for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
-  if (!err || !err.field) return;
-  const el = form.querySelector(`[data-field="${CSS.escape(err.field)}"]`);
+  const field = err && (err.field || REASON_FIELD[err.reason]);
+  if (!field) return;
+  const el = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
   if (!el) return;
   el.setAttribute("aria-invalid", "true");
   el.focus();
@@ -207,12 +212,21 @@ function renderIdentity(identity) {
     h("li", { "data-state": s.state },
       h("span", { class: "step-name" }, s.name), " ",
       h("span", { class: "badge", "data-state": s.state }, s.state),
-      s.message ? h("p", { class: "hint" }, s.message) : null)));
+      s.message ? h("p", { class: "hint" }, s.message) : null,
+      stepResult(s.result))));
   const btn = $("#provision");
   btn.hidden = p.state === "running" || p.state === "done";
   btn.textContent = p.state === "failed" ? "Provision again" : "Provision";
   clearTimeout(state.provisionTimer);
   if (p.state === "running") state.provisionTimer = setTimeout(pollProvisioning, 1000);
+}
+
+// What a hook answered (a JSON object), as "key: value" lines.
+function stepResult(r) {
+  if (!r || typeof r !== "object") return null;
+  const rows = Object.entries(r).map(([k, v]) =>
+    [h("dt", {}, k), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))]);
+  return rows.length ? h("dl", { class: "facts small" }, rows) : null;
 }
 
 async function pollProvisioning() {
