@@ -330,6 +330,7 @@ function peerItem(p) {
       await post(`${base}/rotate`, key ? { public_key: key } : {});
       status(`The key of ${p.name} is rotated: download its config again.`);
       await loadPeers();
+      $(`[data-peer="${CSS.escape(String(p.id))}"] [data-action=rotate]`)?.focus();
     });
   });
 
