@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,7 +111,7 @@ enum {
 	STAGE_PID, /* not a failure: the detached program's pid */
 };
 
-static void child(const struct isim_run *r, int out_fd, int err_fd, int report, char **env)
+static void child(const struct isim_run *r, int in_mem, int out_fd, int err_fd, int report, char **env)
 {
 	int in_fd, e[2];
 
@@ -137,7 +138,7 @@ static void child(const struct isim_run *r, int out_fd, int err_fd, int report, 
 	signal(SIGHUP, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
 	e[0] = STAGE_STDIN;
-	in_fd = open(r->in_path ? r->in_path : "/dev/null", O_RDONLY);
+	in_fd = in_mem >= 0 ? in_mem : open(r->in_path ? r->in_path : "/dev/null", O_RDONLY);
 	if (in_fd < 0)
 		goto fail;
 	e[0] = STAGE_FDS;
@@ -170,7 +171,7 @@ struct running {
 static int spawn(const struct isim_run *r, struct running *run, struct isim_error *err)
 {
 	int report[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
-	int child_out = -1, child_err = -1, e[2] = { 0, 0 }, ret = -1;
+	int child_out = -1, child_err = -1, in_mem = -1, e[2] = { 0, 0 }, ret = -1;
 	char **env = NULL;
 	ssize_t n;
 
@@ -206,11 +207,30 @@ static int spawn(const struct isim_run *r, struct running *run, struct isim_erro
 			goto sys;
 		child_err = errp[1];
 	}
+	if (r->in && !r->in_path) {
+		size_t off = 0;
+
+		/* A file in memory rather than a pipe: nothing to feed while
+		 * the child's output is read, whatever the sizes. */
+		in_mem = memfd_create("stdin", MFD_CLOEXEC);
+		if (in_mem < 0)
+			goto sys;
+		while (off < r->in->len) {
+			n = write(in_mem, r->in->s + off, r->in->len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				goto sys;
+			off += (size_t)n;
+		}
+		if (lseek(in_mem, 0, SEEK_SET) < 0)
+			goto sys;
+	}
 	run->pid = fork();
 	if (run->pid < 0)
 		goto sys;
 	if (run->pid == 0)
-		child(r, child_out, child_err, report[1], env);
+		child(r, in_mem, child_out, child_err, report[1], env);
 	/* Also here, so that a signal between fork and the child's own
 	 * setpgid already finds the group (not for one that makes a session
 	 * of its own, which a group leader cannot). */
@@ -267,6 +287,8 @@ static int spawn(const struct isim_run *r, struct running *run, struct isim_erro
 sys:
 	isim_error_errno(err, ISIM_ERR_IO, errno, "cannot start '%s'", r->argv[0]);
 out:
+	if (in_mem >= 0)
+		close(in_mem);
 	if (report[0] >= 0)
 		close(report[0]);
 	if (report[1] >= 0)

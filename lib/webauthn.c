@@ -44,6 +44,7 @@ static const char *const reason_names[] = {
 	[ISIM_WA_BACKUP_ELIGIBILITY] = "backup_eligibility",
 	[ISIM_WA_SESSION] = "session",
 	[ISIM_WA_UNKNOWN_USER] = "unknown_user",
+	[ISIM_WA_USER_EXISTS] = "user_exists",
 	[ISIM_WA_INTERNAL] = "internal",
 };
 

@@ -208,19 +208,14 @@ static int stored_get(struct pk_ctx *c, const uint8_t *id, size_t n, struct stor
  * the session, in the ceremony's transaction. 0, 1 refused (counter), or an
  * exit code. */
 static int store_login(struct pk_ctx *c, const uint8_t *id, size_t n, const struct stored *s,
-		       const struct isim_wa_auth_result *ar, const uint8_t token[static PK_TOKEN_BYTES],
+		       const struct isim_wa_auth_result *ar, uint8_t token[static PK_TOKEN_BYTES],
 		       struct isim_wa_status *st)
 {
 	struct isim_error err;
 	sqlite3_stmt *q = NULL;
-	uint8_t h[ISIM_SHA256_BYTES];
 	int rc;
 
 	isim_error_clear(&err);
-	if (isim_sha256(token, PK_TOKEN_BYTES, h) < 0) {
-		fprintf(stderr, "%s: cannot hash the session token\n", c->prog);
-		return ISIM_EXIT_SOFTWARE;
-	}
 	if (isim_db_prepare(c->db,
 			    "UPDATE credentials SET sign_count = ?2, user_verified = ?3, backup_eligible = ?4,"
 			    " backed_up = ?5, last_used_at = ?6 WHERE id = ?1 AND sign_count = ?7",
@@ -243,22 +238,7 @@ static int store_login(struct pk_ctx *c, const uint8_t *id, size_t n, const stru
 		isim_wa_fail(st, ISIM_WA_COUNTER, "The signature counter changed during the login.");
 		return 1;
 	}
-	if (isim_db_prepare(c->db,
-			    "INSERT INTO sessions (token_sha256, user_id, credential_id, created_at, expires_at)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5)",
-			    &q, &err) < 0)
-		return pk_db_fail(c, &err);
-	sqlite3_bind_blob(q, 1, h, sizeof(h), SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, s->user_id);
-	sqlite3_bind_blob(q, 3, id, (int)n, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 4, c->now);
-	sqlite3_bind_int64(q, 5, c->now + PK_SESSION_TTL);
-	rc = sqlite3_step(q);
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE) {
-		isim_db_error(c->db, "cannot store the session", &err);
-		return pk_db_fail(c, &err);
-	}
+	return pk_session_open(c, s->user_id, id, n, token);
 	return 0;
 }
 
@@ -385,7 +365,6 @@ int pk_login_verify_main(int argc, char *argv[])
 		rc = 1;
 		goto refused;
 	}
-	randombytes_buf(token, sizeof(token));
 	rc = store_login(&c, a.raw_id, a.raw_id_len, &s, &ar, token, &st);
 	if (rc)
 		goto refused;

@@ -63,6 +63,8 @@ enum {
 	PK_OPT_ATTESTATION,
 	PK_OPT_ALL,
 	PK_OPT_LOCAL,
+	PK_OPT_NEW_USER,
+	PK_OPT_SESSION,
 };
 
 /* clang-format off */
@@ -242,6 +244,11 @@ cJSON *pk_credential_descriptors(struct pk_ctx *c, int64_t user_id);
  * log that cannot be written is said on stderr, the ceremony stands. 0 or
  * an exit code. */
 int pk_commit(struct pk_ctx *c);
+/* A new session of the user's (24 hours), inside the ceremony's
+ * transaction: token filled with 32 random bytes, only its SHA-256 stored.
+ * 0 or an exit code. */
+int pk_session_open(struct pk_ctx *c, int64_t user_id, const uint8_t *cred_id, size_t n,
+		    uint8_t token[static PK_TOKEN_BYTES]);
 /* RFC 3339 text of t, as a member. */
 void pk_add_time(cJSON *o, const char *name, int64_t t);
 

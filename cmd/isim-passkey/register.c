@@ -24,7 +24,7 @@ void pk_register_options_usage(FILE *f)
 	fprintf(f, "usage: " PROG_OPT " --user NAME [--display-name TEXT] [--rp-name TEXT]\n"
 		   "       [--user-verification required|preferred|discouraged]\n"
 		   "       [--resident-key required|preferred|discouraged] [--attestation none|direct]\n"
-		   "       [--rp-id ID] [--state-dir DIR]\n"
+		   "       [--new-user] [--rp-id ID] [--state-dir DIR]\n"
 		   "\n"
 		   "Make the user when new (a random 16-byte handle), issue a registration\n"
 		   "challenge (32 random bytes, 5 minutes), and print the\n"
@@ -36,26 +36,32 @@ void pk_register_options_usage(FILE *f)
 		   "      --rp-name TEXT       the relying party's name (default \"infrasim\")\n"
 		   "      --user-verification  default preferred; required makes verify refuse UV 0\n"
 		   "      --resident-key       default preferred (a discoverable credential)\n"
-		   "      --attestation        default none\n" PK_USAGE_RP "  -h, --help               this text\n"
+		   "      --attestation        default none\n"
+		   "      --new-user           refuse (reason user_exists) a NAME that has a\n"
+		   "                           credential or a registration under way\n" PK_USAGE_RP "  -h, --help               this text\n"
 		   "  -V, --version            print the version\n"
 		   "\n"
-		   "Exit status: 0, 64 usage, 73/74 the state cannot be written.\n");
+		   "Exit status: 0, 1 refused (--new-user), 64 usage, 73/74 the state cannot be\n"
+		   "written.\n");
 }
 
 void pk_register_verify_usage(FILE *f)
 {
 	fprintf(f, "usage: " PROG_VER " [--origin ORIGIN]... [--rp-id ID] [--state-dir DIR]\n"
 		   "       [--attestation-roots PEMFILE] [--require-attestation]\n"
-		   "       [--accept-unverified-attestation] < credential.json\n"
+		   "       [--accept-unverified-attestation] [--session] < credential.json\n"
 		   "\n"
 		   "Verify the RegistrationResponseJSON on stdin against the challenge it\n"
 		   "answers (taken, so used once even when refused) and store the credential\n"
 		   "for the challenge's user. Prints {ok, reason, message, user, credential_id,\n"
 		   "alg, alg_name, sign_count, fmt, attestation_type, attestation_trusted, aaguid,\n"
-		   "user_present, user_verified, backup_eligible, backed_up, transports}.\n"
+		   "user_present, user_verified, backup_eligible, backed_up, transports}; with\n"
+		   "--session also a session opened for the user, as login-verify opens one\n"
+		   "(session, expires_at).\n"
 		   "\n" PK_USAGE_RP "      --attestation-roots PEMFILE  check x5c chains against these roots\n"
 		   "      --require-attestation        refuse what no root vouches for\n"
 		   "      --accept-unverified-attestation  take other formats unchecked\n"
+		   "      --session            open a session (24 hours) when the credential is stored\n"
 		   "  -h, --help               this text\n"
 		   "  -V, --version            print the version\n"
 		   "\n"
@@ -68,8 +74,10 @@ static bool pref_ok(const char *s)
 	return !strcmp(s, "required") || !strcmp(s, "preferred") || !strcmp(s, "discouraged");
 }
 
-/* The user named, made when new: 0 and *id, or an exit code. */
-static int user_get_or_make(struct pk_ctx *c, const char *name, const char *display, int64_t *id,
+/* The user named, made when new: 0 and *id, 1 when new_user and the name is
+ * taken (a credential, or a registration challenge not yet expired: the
+ * sweep ran before), or an exit code. */
+static int user_get_or_make(struct pk_ctx *c, const char *name, const char *display, bool new_user, int64_t *id,
 			    uint8_t handle[static PK_HANDLE_BYTES])
 {
 	struct isim_error err;
@@ -77,10 +85,18 @@ static int user_get_or_make(struct pk_ctx *c, const char *name, const char *disp
 	int rc;
 
 	isim_error_clear(&err);
-	if (isim_db_prepare(c->db, "SELECT id, handle FROM users WHERE name = ?1", &q, &err) < 0)
+	if (isim_db_prepare(c->db,
+			    "SELECT id, handle, EXISTS (SELECT 1 FROM credentials WHERE user_id = users.id)"
+			    " OR EXISTS (SELECT 1 FROM challenges WHERE user_id = users.id AND kind = 'register')"
+			    " FROM users WHERE name = ?1",
+			    &q, &err) < 0)
 		return pk_db_fail(c, &err);
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW && new_user && sqlite3_column_int(q, 2)) {
+		sqlite3_finalize(q);
+		return 1;
+	}
 	if (rc == SQLITE_ROW && sqlite3_column_bytes(q, 1) == PK_HANDLE_BYTES) {
 		*id = sqlite3_column_int64(q, 0);
 		memcpy(handle, sqlite3_column_blob(q, 1), PK_HANDLE_BYTES);
@@ -166,6 +182,7 @@ int pk_register_options_main(int argc, char *argv[])
 		{ "user-verification", required_argument, NULL, PK_OPT_UV },
 		{ "resident-key", required_argument, NULL, PK_OPT_RESIDENT_KEY },
 		{ "attestation", required_argument, NULL, PK_OPT_ATTESTATION },
+		{ "new-user", no_argument, NULL, PK_OPT_NEW_USER },
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -179,6 +196,7 @@ int pk_register_options_main(int argc, char *argv[])
 	const char *user = NULL, *display = NULL, *rp_name = NULL, *uv = NULL, *rk = NULL, *att = NULL;
 	uint8_t handle[PK_HANDLE_BYTES];
 	cJSON *o = NULL, *p, *s, *ex;
+	bool new_user = false;
 	size_t i;
 	int opt, rc;
 
@@ -213,6 +231,10 @@ int pk_register_options_main(int argc, char *argv[])
 			if (!rc && strcmp(att, "none") && strcmp(att, "direct"))
 				rc = isim_bad_value(PROG_OPT, "--attestation", att, "none or direct");
 			break;
+		case PK_OPT_NEW_USER:
+			new_user = true;
+			rc = 0;
+			break;
 		default:
 			rc = ISIM_EXIT_USAGE;
 		}
@@ -238,7 +260,15 @@ int pk_register_options_main(int argc, char *argv[])
 	rc = pk_sweep(&c);
 	if (rc)
 		goto out;
-	rc = user_get_or_make(&c, user, display ? display : user, &ch.user_id, handle);
+	rc = user_get_or_make(&c, user, display ? display : user, new_user, &ch.user_id, handle);
+	if (rc == 1) {
+		struct isim_wa_status st = { 0 };
+
+		isim_db_rollback(c.db);
+		isim_wa_fail(&st, ISIM_WA_USER_EXISTS, "The name '%.64s' is taken.", user);
+		rc = pk_print_refusal(PROG_OPT, &st);
+		goto out;
+	}
 	if (rc)
 		goto out;
 	ch.uv_required = uv && !strcmp(uv, "required");
@@ -361,6 +391,7 @@ int pk_register_verify_main(int argc, char *argv[])
 		{ "attestation-roots", required_argument, NULL, PK_OPT_ROOTS },
 		{ "require-attestation", no_argument, NULL, PK_OPT_REQUIRE_ATT },
 		{ "accept-unverified-attestation", no_argument, NULL, PK_OPT_ACCEPT_UNVERIFIED },
+		{ "session", no_argument, NULL, PK_OPT_SESSION },
 		ISIM_LONGOPT_HELP,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -378,7 +409,8 @@ int pk_register_verify_main(int argc, char *argv[])
 	const char *roots = NULL, *user = NULL;
 	char *pem = NULL;
 	size_t pem_len = 0;
-	bool require = false, unverified = false;
+	bool require = false, unverified = false, session = false;
+	uint8_t token[PK_TOKEN_BYTES];
 	cJSON *doc = NULL, *o = NULL;
 	sqlite3_stmt *q = NULL;
 	int opt, rc, committed;
@@ -397,6 +429,9 @@ int pk_register_verify_main(int argc, char *argv[])
 			break;
 		case PK_OPT_ACCEPT_UNVERIFIED:
 			unverified = true;
+			break;
+		case PK_OPT_SESSION:
+			session = true;
 			break;
 		default:
 			return ISIM_EXIT_USAGE;
@@ -448,6 +483,8 @@ int pk_register_verify_main(int argc, char *argv[])
 		e.accept_unverified = unverified;
 		rc = isim_wa_verify_registration(&r, &e, &res, &st) ? store_credential(&c, ch.user_id, &r, &res, &st)
 								    : 1;
+		if (rc == 0 && session)
+			rc = pk_session_open(&c, ch.user_id, r.raw_id, r.raw_id_len, token);
 		if (rc > 1)
 			goto out;
 	}
@@ -475,6 +512,11 @@ int pk_register_verify_main(int argc, char *argv[])
 	cJSON_AddStringToObject(o, "user", user ? user : "");
 	if (!pk_add_registered(o, &res, &r))
 		goto oom;
+	if (session) {
+		if (!pk_add_b64(o, "session", token, sizeof(token)))
+			goto oom;
+		pk_add_time(o, "expires_at", c.now + PK_SESSION_TTL);
+	}
 	rc = pk_print(PROG_VER, o);
 	o = NULL;
 	goto out;
@@ -482,6 +524,7 @@ oom:
 	fprintf(stderr, PROG_VER ": out of memory\n");
 	rc = ISIM_EXIT_SOFTWARE;
 out:
+	sodium_memzero(token, sizeof(token));
 	sqlite3_finalize(q);
 	cJSON_Delete(o);
 	cJSON_Delete(doc);

@@ -373,3 +373,36 @@ out:
 	pk_close(&c);
 	return rc;
 }
+
+int pk_session_open(struct pk_ctx *c, int64_t user_id, const uint8_t *cred_id, size_t n,
+		    uint8_t token[static PK_TOKEN_BYTES])
+{
+	struct isim_error err;
+	sqlite3_stmt *q = NULL;
+	uint8_t h[ISIM_SHA256_BYTES];
+	int rc;
+
+	isim_error_clear(&err);
+	randombytes_buf(token, PK_TOKEN_BYTES);
+	if (isim_sha256(token, PK_TOKEN_BYTES, h) < 0) {
+		fprintf(stderr, "%s: cannot hash the session token\n", c->prog);
+		return ISIM_EXIT_SOFTWARE;
+	}
+	if (isim_db_prepare(c->db,
+			    "INSERT INTO sessions (token_sha256, user_id, credential_id, created_at, expires_at)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5)",
+			    &q, &err) < 0)
+		return pk_db_fail(c, &err);
+	sqlite3_bind_blob(q, 1, h, sizeof(h), SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, user_id);
+	sqlite3_bind_blob(q, 3, cred_id, (int)n, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, c->now);
+	sqlite3_bind_int64(q, 5, c->now + PK_SESSION_TTL);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		isim_db_error(c->db, "cannot store the session", &err);
+		return pk_db_fail(c, &err);
+	}
+	return 0;
+}

@@ -19,6 +19,7 @@ struct isim_run {
 	const char *const *env;	 /* extra NAME=VALUE strings, NULL-terminated, or NULL */
 	const char *cwd;	 /* or NULL */
 	const char *in_path;	 /* stdin; NULL: /dev/null */
+	const struct isim_buf *in; /* else stdin is these bytes (kept in a memfd) */
 	const char *out_path;	 /* stdout into this file (created 0644, truncated) */
 	struct isim_buf *out;	 /* else stdout captured here, when not NULL */
 	bool out_to_stderr;	 /* else stdout goes to our stderr (or /dev/null) */

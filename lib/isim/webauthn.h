@@ -43,6 +43,7 @@ enum isim_wa_reason {
 	ISIM_WA_BACKUP_ELIGIBILITY, /* BE went from 1 to 0, which a credential cannot do */
 	ISIM_WA_SESSION,	    /* no such session, or one revoked */
 	ISIM_WA_UNKNOWN_USER,	    /* no such user */
+	ISIM_WA_USER_EXISTS,	    /* a new user asked for under a name taken */
 	ISIM_WA_INTERNAL,	    /* out of memory, or a library failed */
 };
 

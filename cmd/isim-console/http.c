@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "console.h"
+#include "isim/json.h"
+
+/* What every response carries: no script but the page's own files, never
+ * framed, never sniffed, never cached, no referrer. */
+#define SECURITY_HEADERS \
+	"Content-Security-Policy: default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; " \
+	"base-uri 'none'; form-action 'self'\r\n" \
+	"X-Content-Type-Options: nosniff\r\n" \
+	"X-Frame-Options: DENY\r\n" \
+	"Referrer-Policy: no-referrer\r\n" \
+	"Cross-Origin-Opener-Policy: same-origin\r\n" \
+	"Cross-Origin-Resource-Policy: same-origin\r\n" \
+	"Cache-Control: no-store\r\n"
+
+const char *con_status_text(int status)
+{
+	switch (status) {
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return status >= 500 ? "Internal Server Error" : "Error";
+	}
+}
+
+void con_respond_head(struct con *c, int status, const char *type, size_t len, const char *extra_headers)
+{
+	if (c->responded)
+		return;
+	c->responded = true;
+	printf("Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n" SECURITY_HEADERS "%s\r\n", status,
+	       con_status_text(status), type, len, extra_headers ? extra_headers : "");
+}
+
+void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body,
+		 size_t len)
+{
+	if (c->responded)
+		return;
+	con_respond_head(c, status, type, len, extra_headers);
+	if (len)
+		fwrite(body, 1, len, stdout);
+}
+
+int con_json(struct con *c, int status, cJSON *doc, const char *extra_headers)
+{
+	char *text = doc ? cJSON_PrintUnformatted(doc) : NULL;
+
+	cJSON_Delete(doc);
+	if (!text)
+		return con_error(c, 500, "internal", NULL, "Out of memory.");
+	con_respond(c, status, "application/json", extra_headers, text, strlen(text));
+	free(text);
+	return 0;
+}
+
+int con_error(struct con *c, int status, const char *reason, const char *field, const char *fmt, ...)
+{
+	char msg[512];
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (o) {
+		cJSON_AddFalseToObject(o, "ok");
+		cJSON_AddStringToObject(o, "reason", reason);
+		cJSON_AddStringToObject(o, "message", msg);
+		if (field)
+			cJSON_AddStringToObject(o, "field", field);
+	}
+	text = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (text) {
+		con_respond(c, status, "application/json", status == 429 ? "Retry-After: 60\r\n" : NULL, text,
+			    strlen(text));
+		free(text);
+	} else {
+		con_respond(c, 500, "application/json", NULL, "{\"ok\":false,\"reason\":\"internal\"}", 33);
+	}
+	return status >= 500 ? -1 : 0;
+}
+
+int con_fail(struct con *c, const struct isim_error *err)
+{
+	isim_print_error(CON_PROG, err);
+	if (err->kind == ISIM_ERR_UNAVAILABLE)
+		return con_error(c, 503, "unavailable", NULL, "A service the console needs is not available.");
+	return con_error(c, 500, "internal", NULL, "The console failed; its error log says why.");
+}
+
+int con_body_object(struct con *c)
+{
+	struct isim_error err;
+	const char *ct = c->req.content_type;
+	size_t n;
+
+	if (c->req.json)
+		return 1;
+	isim_error_clear(&err);
+	n = strcspn(ct ? ct : "", ";");
+	if (!ct || n != strlen("application/json") || strncasecmp(ct, "application/json", n)) {
+		con_error(c, 415, "content_type", NULL, "The body must be application/json, not %.64s.",
+			  ct ? ct : "nothing");
+		return 0;
+	}
+	if (!c->req.body_len) {
+		c->req.json = cJSON_CreateObject();
+		return c->req.json ? 1 : (con_error(c, 500, "internal", NULL, "Out of memory."), 0);
+	}
+	if (isim_json_parse(c->req.body, c->req.body_len, "body", &c->req.json, &err) < 0) {
+		con_error(c, 400, "malformed", NULL, "The body is not JSON: %s", err.msg);
+		return 0;
+	}
+	if (!cJSON_IsObject(c->req.json)) {
+		con_error(c, 400, "malformed", "", "The body must be a JSON object.");
+		return 0;
+	}
+	return 1;
+}
+
+int con_members_only(struct con *c, const char *const *names)
+{
+	const cJSON *it;
+	char ptr[160];
+
+	cJSON_ArrayForEach (it, c->req.json) {
+		size_t i;
+
+		for (i = 0; names[i] && strcmp(names[i], it->string); i++)
+			;
+		if (!names[i]) {
+			snprintf(ptr, sizeof(ptr), "/%.100s", it->string);
+			con_error(c, 400, "unknown_member", ptr, "Unknown member '%.100s'.", it->string);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int con_member_string(struct con *c, const char *name, size_t max, bool required, const char **out)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->req.json, name);
+	char ptr[80];
+
+	*out = NULL;
+	snprintf(ptr, sizeof(ptr), "/%s", name);
+	if (!it) {
+		if (!required)
+			return 1;
+		con_error(c, 400, "missing", ptr, "'%s' is required.", name);
+		return 0;
+	}
+	if (!cJSON_IsString(it)) {
+		con_error(c, 400, "type", ptr, "'%s' must be a string.", name);
+		return 0;
+	}
+	if (!*it->valuestring || strlen(it->valuestring) > max) {
+		con_error(c, 400, "length", ptr, "'%s' must be 1 to %zu bytes.", name, max);
+		return 0;
+	}
+	*out = it->valuestring;
+	return 1;
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+const char *con_query(const struct con *c, const char *name, char *buf, size_t size)
+{
+	const char *p = c->req.query;
+	size_t nl = strlen(name);
+
+	while (p && *p) {
+		const char *end = p + strcspn(p, "&");
+
+		if ((size_t)(end - p) > nl && !strncmp(p, name, nl) && p[nl] == '=') {
+			const char *s = p + nl + 1;
+			size_t o = 0;
+
+			while (s < end && o + 1 < size) {
+				if (*s == '%' && end - s >= 3 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+					buf[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+					s += 3;
+				} else {
+					buf[o++] = *s == '+' ? ' ' : *s;
+					s++;
+				}
+			}
+			buf[o] = '\0';
+			return buf;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
+}
