@@ -14,6 +14,10 @@ mmdebstrap debian-archive-keyring ca-certificates qemu-system-x86 qemu-utils
 syslinux syslinux-common mtools e2fsprogs fdisk xz-utils curl file
 pigz golang-go golang-github-hashicorp-hcl-v2-dev
 "
+# Node and npm run s3rver (from the npm registry) for the console's hook
+# tests; Debian's only where there is no npm, so that a NodeSource nodejs
+# (which carries npm) is not replaced.
+command -v npm >/dev/null || PACKAGES="$PACKAGES nodejs npm"
 
 missing=""
 for p in $PACKAGES; do
