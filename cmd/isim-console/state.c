@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,10 +347,22 @@ int con_tool(struct con *c, const char *const *argv, const struct isim_buf *in, 
 int con_detach(struct con *c)
 {
 	struct isim_error err;
+	sigset_t term, old;
 	pid_t pid;
 	int fd;
 
 	fflush(stdout);
+	/* lighttpd sends SIGTERM to a CGI as soon as its response is
+	 * complete: held off until the worker is on its own (the parent
+	 * then ends as usual, the signal still blocked). */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	/* A connection is not to be carried across fork (SQLite's "How To
+	 * Corrupt", 2.6): even left alone, the child's new connection shares
+	 * its inherited file descriptors and lock state, and its writes are
+	 * lost. Closed before, reopened in the worker. */
+	con_state_close(c);
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, CON_PROG ": cannot start the work after the response: %m\n");
@@ -364,6 +377,7 @@ int con_detach(struct con *c)
 	setsid();
 	if (fork() != 0)
 		_exit(0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
@@ -371,10 +385,6 @@ int con_detach(struct con *c)
 		if (fd > STDOUT_FILENO)
 			close(fd);
 	}
-	/* A connection is not to be used across fork (SQLite's "How To
-	 * Corrupt", 2.6): new ones, the old left alone. */
-	c->db = NULL;
-	c->pk = NULL;
 	isim_error_clear(&err);
 	if (con_state_open(c, &err) < 0) {
 		isim_print_error(CON_PROG, &err);
