@@ -133,7 +133,7 @@ static void rfc3339(int64_t t, char buf[static 32])
 static int admit(struct con *c, const char *node_id, const char *key, const char *address, int64_t issued,
 		 char *why, size_t why_size)
 {
-	const char *sign[] = { "isim-sign", "descriptor", "-k", c->cfg.sign_key, NULL };
+	const char *sign[] = { "isim-sign", "descriptor", "--stream", "-k", c->cfg.sign_key, NULL };
 	const char *adm[] = { "isim-wgadmit", "admit",	   "--dev",	c->cfg.wg_dev, "--network", c->cfg.mesh_cidr,
 			      "--state-dir",  c->cfg.state_dir, NULL };
 	struct isim_buf in = { 0 }, signed_doc = { 0 }, verdict = { 0 };
