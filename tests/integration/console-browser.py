@@ -73,11 +73,19 @@ class Tab:
         """Poll the page until expr is truthy; its value."""
         end = time.monotonic() + timeout
         while True:
-            v = self.js(expr)
+            # A navigation to a page with Cross-Origin-Opener-Policy swaps
+            # the renderer: for a moment there is a document without a body.
+            try:
+                v = self.js(expr)
+            except RuntimeError as e:
+                v, last = None, e
+            else:
+                last = None
             if v:
                 return v
             if time.monotonic() > end:
-                raise Timeout("%s: not true after %.0f s: %s" % (what or "wait", timeout, expr))
+                raise Timeout("%s: not true after %.0f s: %s%s" % (what or "wait", timeout, expr,
+                              " (%s)" % last if last else ""))
             time.sleep(0.05)
 
     def wait_event(self, method, pred=lambda p: True, timeout=15.0):
@@ -275,7 +283,7 @@ def identity(tab):
         tab.wait("['done', 'failed'].includes(document.querySelector('#provision-state').dataset.state)",
                  timeout=60, what="provisioning")
     except Timeout as e:
-        check("provisioning ends", False, e)
+        check("provisioning ends", False, "%s\n%s" % (e, tab.text("#identity")))
         return
     steps = tab.js("[...document.querySelectorAll('#provision-steps > li')].map(l => l.dataset.state)")
     state = tab.js("document.querySelector('#provision-state').dataset.state")

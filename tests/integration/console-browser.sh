@@ -43,6 +43,16 @@ if ss -ltn 2>/dev/null | grep -q ":$PORT \|:$CDP "; then
 	exit
 fi
 
+# The mesh's gateway: wireguard-go wg1 in a network namespace of its own
+# (lib-wg.sh; 10.100.0.1/16, listening on 10.99.0.1:51820), its UAPI
+# socket in a folder the console's isim-wgadmit is pointed at, and the
+# console's signing key the one trusted signer.
+# shellcheck source=tests/integration/lib-wg.sh
+. "$ISIM_ROOT/tests/integration/lib-wg.sh"
+wg_mesh 1
+wg_signer console >/dev/null || wg_bail "a signing key for the console"
+wg_trust console
+
 # Two provisioning hooks, given the identity on stdin: the first takes a
 # moment, so that the page shows it running; the second refuses the handle
 # "bobby" (the page then shows the failed step and its message).
@@ -70,14 +80,23 @@ CH=
 stop() {
 	for p in $CH $UPPID; do kill "$p" 2>/dev/null; done
 	for p in $CH $UPPID; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
+	wg_stop
+	# Chromium's helpers may still be writing its profile for a moment.
+	i=0
+	until rm -rf "$T" 2>/dev/null || [ "$i" -gt 20 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
 }
 trap stop EXIT
 
 # The scenario makes about 15 sign-in requests in a few seconds, half the
 # default rate limit: CONSOLE_RATE_LIMIT keeps a slow machine clear of it.
 WEBAUTHN_RP_ID=localhost WEBAUTHN_RP_ORIGIN=http://localhost:$PORT CONSOLE_PROVISION_DIR=$T/hooks \
-	CONSOLE_HOOK_TIMEOUT=20 CONSOLE_RATE_LIMIT=300 "$UP" --listen "localhost:$PORT" --state-dir "$T/state" \
+	CONSOLE_HOOK_TIMEOUT=20 CONSOLE_RATE_LIMIT=300 \
+	CONSOLE_WG_DEV=wg1 ISIM_WG_UAPI_DIR=$(wg_uapi 1) CONSOLE_WG_PUBLIC_KEY=$(wg_pub 1) \
+	WG_GATEWAY_ENDPOINT=10.99.0.1:51820 CONSOLE_MESH_CIDR=10.100.0.0/16 \
+	CONSOLE_SIGN_KEY=$WG/console ISIM_TRUST_DIR=$WG/trust TMPDIR=$T "$UP" --listen "localhost:$PORT" --state-dir "$T/state" \
 	>"$T/log/console-up.out" 2>&1 &
 UPPID=$!
 HOME=$T/home XDG_CONFIG_HOME=$T/home XDG_CACHE_HOME=$T/home chromium --headless --no-sandbox \
@@ -141,4 +160,10 @@ else
 	not_ok "wg-quick strip takes the downloaded config" "no config was downloaded" "$(tail -n 30 "$T/driver.err")"
 fi
 
+# The server's error log (the CGI's stderr), kept beside the screenshots.
+cat "$T/log/console-up.out" "$T"/console-up.*/log/error.log >"$LOGS/console-browser-server.log" 2>/dev/null
+if [ "$t_failed" -gt 0 ]; then
+	echo "# the server's error log ($LOGS/console-browser-server.log):"
+	tail -n 40 "$LOGS/console-browser-server.log" | sed 's/^/#   /'
+fi
 finish
