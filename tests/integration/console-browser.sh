@@ -53,6 +53,13 @@ wg_mesh 1
 wg_signer console >/dev/null || wg_bail "a signing key for the console"
 wg_trust console
 
+# A template for appliances: an empty qcow2 image is enough for isim-vm
+# create and appliance, which never boot it.
+mkdir -p "$T/templates" || exit 73
+if command -v qemu-img >/dev/null; then
+	qemu-img create -q -f qcow2 "$T/templates/tiny.qcow2" 16M || exit 73
+fi
+
 # Two provisioning hooks, given the identity on stdin: the first takes a
 # moment, so that the page shows it running; the second refuses the handle
 # "bobby" (the page then shows the failed step and its message).
@@ -96,7 +103,7 @@ WEBAUTHN_RP_ID=localhost WEBAUTHN_RP_ORIGIN=http://localhost:$PORT CONSOLE_PROVI
 	CONSOLE_HOOK_TIMEOUT=20 CONSOLE_RATE_LIMIT=300 \
 	CONSOLE_WG_DEV=wg1 ISIM_WG_UAPI_DIR=$(wg_uapi 1) CONSOLE_WG_PUBLIC_KEY=$(wg_pub 1) \
 	WG_GATEWAY_ENDPOINT=10.99.0.1:51820 CONSOLE_MESH_CIDR=10.100.0.0/16 \
-	CONSOLE_SIGN_KEY=$WG/console ISIM_TRUST_DIR=$WG/trust TMPDIR=$T "$UP" --listen "localhost:$PORT" --state-dir "$T/state" \
+	CONSOLE_SIGN_KEY=$WG/console ISIM_TRUST_DIR=$WG/trust CONSOLE_TEMPLATES_DIR=$T/templates TMPDIR=$T "$UP" --listen "localhost:$PORT" --state-dir "$T/state" \
 	>"$T/log/console-up.out" 2>&1 &
 UPPID=$!
 HOME=$T/home XDG_CONFIG_HOME=$T/home XDG_CACHE_HOME=$T/home chromium --headless --no-sandbox \

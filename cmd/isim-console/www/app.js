@@ -420,7 +420,9 @@ async function onPeerSubmit(ev) {
 
 /* ---- appliances ---- */
 
-const SETTLED = new Set(["ready", "done", "failed", "running", "stopped", "archived"]);
+// isim-console.cgi's appliance states: "building" until its archive is
+// written ("ready") or the work failed ("failed", with a message).
+const BUILDING = new Set(["building", "pending", "queued"]);
 
 async function loadAppliances() {
   const card = $("#appliances");
@@ -447,7 +449,7 @@ function renderAppliances(r) {
     : [h("li", { class: "muted empty" }, "No appliances yet.")]));
   clearTimeout(state.applianceTimer);
   // An appliance being built is polled until it settles.
-  if (r.appliances.some((a) => !SETTLED.has(a.state) && !a.archive))
+  if (r.appliances.some((a) => BUILDING.has(a.state)))
     state.applianceTimer = setTimeout(() => loadAppliances().catch(() => {}), 2000);
 }
 
@@ -460,8 +462,10 @@ function applianceItem(a) {
       h("dt", {}, "Profile"), h("dd", {}, a.profile),
       h("dt", {}, "Created"), h("dd", {}, time(a.created_at)),
       ar ? [h("dt", {}, "SHA-256"), h("dd", { class: "mono hash" }, ar.sha256)] : null),
+    a.message ? h("p", { class: a.state === "failed" ? "error" : "hint" }, a.message) : null,
     ar ? h("p", {}, h("a", { href: ar.url || `${BASE}/appliances/${encodeURIComponent(a.id)}/archive`, download: "" },
-      `Download the archive of ${a.name}`), ` (${fmtSize(ar.size)})`) : h("p", { class: "muted" }, "No archive yet."));
+      `Download the archive of ${a.name}`), ` (${fmtSize(ar.size)})`)
+      : h("p", { class: "muted" }, BUILDING.has(a.state) ? "Building… the archive follows." : "No archive."));
 }
 
 async function onApplianceSubmit(ev) {
