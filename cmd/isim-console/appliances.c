@@ -300,6 +300,7 @@ int con_appliances_create(struct con *c)
 		cJSON_AddStringToObject(d, "template", tmpl);
 		cJSON_AddStringToObject(d, "profile", prof);
 		con_audit(c, "appliance.create", true, d);
+		con_hold_term();
 		rc = con_json(c, 202, o, NULL);
 	}
 	if (con_detach(c) == 0) {

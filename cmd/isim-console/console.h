@@ -139,6 +139,10 @@ void con_session_hex(const struct con *c, char out[static 2 * ISIM_SHA256_BYTES 
 
 /* ---- running the other tools ---- */
 
+/* Before a response that work follows: lighttpd sends SIGTERM to a CGI as
+ * soon as its response is complete, so the signal is held off from then on
+ * (the worker gets the old mask back). */
+void con_hold_term(void);
 /* Work after the response: 1 in the request's process (go on and return),
  * 0 in a detached worker with the state opened anew (do the work, then
  * _exit), -1 when it cannot start (said). */

@@ -452,6 +452,7 @@ int con_identity_provision(struct con *c)
 	}
 	cJSON_AddItemToObject(o, "provisioning", cJSON_DetachItemFromObject(id, "provisioning"));
 	cJSON_Delete(id);
+	con_hold_term();
 	rc = con_json(c, 202, o, NULL);
 	fflush(stdout);
 	if (!n)

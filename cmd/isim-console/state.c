@@ -344,20 +344,30 @@ int con_tool(struct con *c, const char *const *argv, const struct isim_buf *in, 
 	return -1;
 }
 
+/* The signal mask before con_hold_term. */
+static sigset_t term_old;
+static bool term_held;
+
+void con_hold_term(void)
+{
+	sigset_t term;
+
+	if (term_held)
+		return;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &term_old);
+	term_held = true;
+}
+
 int con_detach(struct con *c)
 {
 	struct isim_error err;
-	sigset_t term, old;
 	pid_t pid;
 	int fd;
 
 	fflush(stdout);
-	/* lighttpd sends SIGTERM to a CGI as soon as its response is
-	 * complete: held off until the worker is on its own (the parent
-	 * then ends as usual, the signal still blocked). */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, &old);
+	con_hold_term();
 	/* A connection is not to be carried across fork (SQLite's "How To
 	 * Corrupt", 2.6): even left alone, the child's new connection shares
 	 * its inherited file descriptors and lock state, and its writes are
@@ -377,7 +387,8 @@ int con_detach(struct con *c)
 	setsid();
 	if (fork() != 0)
 		_exit(0);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_SETMASK, &term_old, NULL);
+	term_held = false;
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
