@@ -294,6 +294,26 @@ def identity(tab):
     shot(tab, "identity-provisioned")
 
 
+def download(tab, li, which, what):
+    """Click the peer's Download config and wait for the file; emits it
+    (renamed laptop-WHICH.conf, so that the next download has the name
+    again) with the public key the page shows."""
+    tab.click(li + " [data-action=config]")
+    try:
+        ev = tab.wait_event("Browser.downloadProgress", lambda p: p["state"] in ("completed", "canceled"),
+                            timeout=30)
+    except Timeout as e:
+        check(what, False, "%s; the card says: %s; status: %s" % (e, tab.text("#mesh [role=alert]"),
+                                                                 tab.text("#status")))
+        return
+    path = ev.get("filePath") or os.path.join(DOWNLOADS, "laptop.conf")
+    if not check(what, ev["state"] == "completed" and os.path.exists(path), "%s %s" % (ev, tab.text("#mesh"))):
+        return
+    dest = os.path.join(DOWNLOADS, "laptop-%s.conf" % which)
+    os.rename(path, dest)
+    emit({"config": dest, "which": which, "public_key": tab.text(li + " dd.mono")})
+
+
 def peer_count(tab):
     return tab.js("Number(document.querySelector('#mesh').dataset.peers)")
 
@@ -320,18 +340,8 @@ def mesh(tab):
     shot(tab, "mesh-error")
 
     # Download: the server wants a user-verified login first (step-up);
-    # the page runs it and retries, and the file lands in downloads/.
-    tab.click(li + " [data-action=config]")
-    try:
-        ev = tab.wait_event("Browser.downloadProgress", lambda p: p["state"] in ("completed", "canceled"),
-                            timeout=30)
-        path = ev.get("filePath") or os.path.join(DOWNLOADS, "laptop.conf")
-        check("Download config: step-up login, then the file is saved",
-              ev["state"] == "completed" and os.path.exists(path), "%s %s" % (ev, tab.text("#mesh")))
-        emit({"config": path, "public_key": tab.text(li + " dd.mono")})
-    except Timeout as e:
-        check("Download config: step-up login, then the file is saved", False,
-              "%s; the card says: %s; status: %s" % (e, tab.text("#mesh [role=alert]"), tab.text("#status")))
+    # the page runs it and retries, and the file lands in DOWNLOADS.
+    download(tab, li, "first", "Download config: step-up login, then the file is saved")
     tab.click(li + " [data-action=qr]")
     try:
         tab.wait("(() => { const i = document.querySelector('.qr img'); "
@@ -351,6 +361,7 @@ def mesh(tab):
     tab.wait("(document.querySelector(%s) || {}).textContent !== %s" % (json.dumps(li + " dd.mono"), json.dumps(before)),
              what="a new public key")
     check("Rotate key: a new public key is shown", tab.text(li + " dd.mono") not in ("", before))
+    download(tab, li, "rotated", "Download config after the rotation (no second step-up)")
 
     key = wg_key()
     tab.type_into("#peer-name", "phone")

@@ -49,7 +49,7 @@ fi
 # console's signing key the one trusted signer.
 # shellcheck source=tests/integration/lib-wg.sh
 . "$ISIM_ROOT/tests/integration/lib-wg.sh"
-wg_mesh 1
+wg_mesh 1 2
 wg_signer console >/dev/null || wg_bail "a signing key for the console"
 wg_trust console
 
@@ -135,8 +135,7 @@ $PY "$ISIM_ROOT/tests/integration/console-browser.py" "$CDP" "http://localhost:$
 rc=$?
 [ "$rc" -eq 0 ] || not_ok "the browser driver runs" "exit $rc" "$(tail -n 30 "$T/driver.err")"
 
-config=
-key=
+configs=
 while IFS= read -r line; do
 	case $(printf '%s' "$line" | jq -r 'keys[0]') in
 	check)
@@ -150,21 +149,46 @@ while IFS= read -r line; do
 	comment) printf '# %s\n' "$(printf '%s' "$line" | jq -r .comment)" ;;
 	screenshot) printf '# screenshot: %s\n' "$(printf '%s' "$line" | jq -r .screenshot)" ;;
 	config)
-		config=$(printf '%s' "$line" | jq -r .config)
-		key=$(printf '%s' "$line" | jq -r .public_key)
+		# Its file, which download, and the peer's key as the page showed it.
+		printf '%s' "$line" | jq -r '"\(.config) \(.which) \(.public_key)"' >>"$T/configs"
+		configs=yes
 		;;
 	esac
 done <"$T/driver.out"
 
-if [ -n "$config" ] && [ -f "$config" ]; then
+if [ -z "$configs" ]; then
+	not_ok "wg-quick strip takes the downloaded config" "no config was downloaded" "$(tail -n 30 "$T/driver.err")"
+	configs=/dev/null
+else
+	configs=$T/configs
+fi
+last=
+while read -r config which key; do
+	last=$config
 	chmod 0600 "$config"
-	expect 0 "wg-quick strip takes the downloaded config" wg-quick strip "$config"
+	expect 0 "wg-quick strip takes the downloaded config ($which)" wg-quick strip "$config"
+	cp "$T/out" "$T/stripped.conf"
 	contains "... with an [Interface] and a [Peer]" "$T/out" "[Peer]"
 	priv=$(sed -n 's/^PrivateKey *= *//p' "$config")
 	same "... whose private key is the peer's, as the page showed it" "$key" \
 		"$(printf '%s\n' "$priv" | wg pubkey 2>&1)"
-else
-	not_ok "wg-quick strip takes the downloaded config" "no config was downloaded" "$(tail -n 30 "$T/driver.err")"
+done <"$configs"
+
+# The last config on a device: node 2's wireguard-go takes it (its key, the
+# gateway as its peer), with the address and route it names, and pings the
+# gateway's mesh address through the tunnel.
+if [ -n "$last" ]; then
+	ns2=$(wg_ns 2)
+	addr=$(sed -n 's/^Address *= *//p' "$last")
+	allowed=$(sed -n 's/^AllowedIPs *= *//p' "$last")
+	if wg_on 2 setconf wg2 "$T/stripped.conf" >"$T/err" 2>&1 &&
+		ip -n "$ns2" addr flush dev wg2 && ip -n "$ns2" addr add "$addr" dev wg2 &&
+		ip -n "$ns2" route replace "$allowed" dev wg2 2>>"$T/err"; then
+		check "a device with the downloaded config pings the gateway (10.100.0.1) through the mesh" \
+			in_ns 2 ping -c 3 -i 0.3 -W 3 10.100.0.1
+	else
+		not_ok "a device with the downloaded config pings the gateway" "$(cat "$T/err")"
+	fi
 fi
 
 # The server's error log (the CGI's stderr), kept beside the screenshots.

@@ -24,7 +24,7 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
-const state = { me: null, provisionTimer: 0, applianceTimer: 0, started: performance.now() };
+const state = { me: null, provisionTimer: 0, applianceTimer: 0, applianceStates: new Map() };
 
 function status(text) {
   $("#status").textContent = text;
@@ -130,6 +130,7 @@ async function showLogin(message) {
   clearTimeout(state.provisionTimer);
   clearTimeout(state.applianceTimer);
   state.me = null;
+  state.applianceStates.clear();
   setView("login");
   status(message || "");
   showError($("#login-view"), null);
@@ -442,6 +443,13 @@ function fillSelect(sel, values) {
 
 function renderAppliances(r) {
   const card = $("#appliances");
+  // A build that ends while the page watches is said on the status line.
+  for (const a of r.appliances) {
+    const was = state.applianceStates.get(a.id);
+    if (was && BUILDING.has(was) && !BUILDING.has(a.state))
+      status(a.state === "ready" ? `Appliance ${a.name} is ready.` : `Appliance ${a.name}: ${a.state}.`);
+    state.applianceStates.set(a.id, a.state);
+  }
   fillSelect($("#appliance-template"), r.templates || []);
   fillSelect($("#appliance-profile"), r.profiles || []);
   card.dataset.appliances = r.appliances.length;
