@@ -205,8 +205,10 @@ static void build(struct con *c, int64_t id, const char *vm, const char *image, 
 	char out[4096], msg[512];
 	const char *create[] = { "isim-vm", "create", vm,	  "--image",	 image,		      "--memory",
 				 p->memory, "--cpus", p->cpus, "--net", "none", "--state-dir", c->cfg.state_dir, NULL };
-	const char *archive[] = { "isim-vm", "appliance", vm, "-o", out, "--force", "--state-dir", c->cfg.state_dir,
-				  NULL };
+	/* Signed by the control plane, when it has a key: isim-verify
+	 * appliance then names the console as the signer. */
+	const char *archive[] = { "isim-vm", "appliance", vm,	    "-o", out, "--force", "--state-dir",
+				  c->cfg.state_dir, c->cfg.sign_key ? "--sign-key" : NULL, c->cfg.sign_key, NULL };
 	struct isim_buf b = { 0 };
 	struct isim_error err;
 	cJSON *made = NULL;

@@ -133,7 +133,7 @@ static void rfc3339(int64_t t, char buf[static 32])
 static int admit(struct con *c, const char *node_id, const char *key, const char *address, int64_t issued,
 		 char *why, size_t why_size)
 {
-	const char *sign[] = { "isim-sign", "descriptor", "-k", c->cfg.sign_key, NULL };
+	const char *sign[] = { "isim-sign", "descriptor", "--stream", "-k", c->cfg.sign_key, NULL };
 	const char *adm[] = { "isim-wgadmit", "admit",	   "--dev",	c->cfg.wg_dev, "--network", c->cfg.mesh_cidr,
 			      "--state-dir",  c->cfg.state_dir, NULL };
 	struct isim_buf in = { 0 }, signed_doc = { 0 }, verdict = { 0 };
@@ -455,9 +455,13 @@ int con_peer_rotate(struct con *c)
 		return 0;
 	snprintf(addr, sizeof(addr), "%s", (const char *)sqlite3_column_text(q, 2));
 	snprintf(node_id, sizeof(node_id), "%s", (const char *)sqlite3_column_text(q, 3));
-	/* A later issued_at than the last: isim-wgadmit takes a rotation only
-	 * from a newer descriptor. */
-	issued = sqlite3_column_int64(q, 10) >= c->now ? sqlite3_column_int64(q, 10) + 1 : c->now;
+	/* isim-wgadmit takes a rotation only from a newer descriptor, and
+	 * none issued in the future: one a second at most. */
+	issued = c->now;
+	if (sqlite3_column_int64(q, 10) >= issued) {
+		sqlite3_finalize(q);
+		return con_error(c, 409, "too_soon", NULL, "The peer's key changed this second; try again.");
+	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if (!mesh_ready(c) || key_from_body(c, pub, &priv) < 0)
@@ -659,6 +663,9 @@ int con_peer_config(struct con *c)
 	n += (size_t)snprintf(conf + n, CONF_MAX - n, "PersistentKeepalive = %d\n", KEEPALIVE);
 	snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(q, 3));
 	sqlite3_finalize(q);
+	/* Recorded before the answer: the server may end a CGI once it has
+	 * the whole response. */
+	con_audit(c, "peer.config", true, cJSON_CreateString(name));
 	if (f && !strcmp(f, "svg")) {
 		svg = qr_svg(conf, &svg_len);
 		if (!svg) {
@@ -672,8 +679,6 @@ int con_peer_config(struct con *c)
 		con_respond(c, 200, "text/plain; charset=utf-8", hdr, conf, n);
 		rc = 0;
 	}
-	fflush(stdout);
-	con_audit(c, "peer.config", true, cJSON_CreateString(name));
 	sodium_free(conf);
 	if (svg)
 		sodium_memzero(svg, svg_len);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -364,6 +365,9 @@ int con_detach(struct con *c)
 	setsid();
 	if (fork() != 0)
 		_exit(0);
+	/* The server may close our stderr once the response is complete: a
+	 * message then fails, it does not end the work. */
+	signal(SIGPIPE, SIG_IGN);
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
