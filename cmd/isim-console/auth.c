@@ -129,8 +129,10 @@ static int open_session(struct con *c, cJSON *out, bool login, char *hdr, size_t
 	snprintf(hdr, size, "Set-Cookie: " CON_COOKIE "=%s; Max-Age=86400" COOKIE_ATTRS "\r\n", tok->valuestring);
 	sodium_memzero(tok->valuestring, strlen(tok->valuestring));
 	cJSON_DeleteItemFromObjectCaseSensitive(out, "session");
-	if (isim_db_prepare(c->db, "INSERT OR REPLACE INTO sessions (token_sha256, user_verified, expires_at)"
-				   " VALUES (?1, ?2, ?3)", &q, &err) < 0)
+	if (isim_db_prepare(c->db,
+			    "INSERT OR REPLACE INTO sessions (token_sha256, user_verified, expires_at)"
+			    " VALUES (?1, ?2, ?3)",
+			    &q, &err) < 0)
 		return con_fail(c, &err);
 	sqlite3_bind_blob(q, 1, h, sizeof(h), SQLITE_STATIC);
 	sqlite3_bind_int(q, 2, login && cJSON_IsTrue(uv));
@@ -222,8 +224,7 @@ int con_register_verify(struct con *c)
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
-		con_audit(c, "passkey.register", false,
-			  cJSON_CreateString(reason_of(out)));
+		con_audit(c, "passkey.register", false, cJSON_CreateString(reason_of(out)));
 		rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
 		cJSON_Delete(out);
 		return rc;
@@ -232,7 +233,8 @@ int con_register_verify(struct con *c)
 		cJSON_Delete(out);
 		return -1;
 	}
-	con_audit(c, "passkey.register", true, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "credential_id"), 1));
+	con_audit(c, "passkey.register", true,
+		  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "credential_id"), 1));
 	rc = con_json(c, 200, out, hdr);
 	sodium_memzero(hdr, sizeof(hdr));
 	return rc;

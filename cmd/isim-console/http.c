@@ -11,14 +11,14 @@
 
 /* What every response carries: no script but the page's own files, never
  * framed, never sniffed, never cached, no referrer. */
-#define SECURITY_HEADERS \
+#define SECURITY_HEADERS                                                                              \
 	"Content-Security-Policy: default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; " \
-	"base-uri 'none'; form-action 'self'\r\n" \
-	"X-Content-Type-Options: nosniff\r\n" \
-	"X-Frame-Options: DENY\r\n" \
-	"Referrer-Policy: no-referrer\r\n" \
-	"Cross-Origin-Opener-Policy: same-origin\r\n" \
-	"Cross-Origin-Resource-Policy: same-origin\r\n" \
+	"base-uri 'none'; form-action 'self'\r\n"                                                     \
+	"X-Content-Type-Options: nosniff\r\n"                                                         \
+	"X-Frame-Options: DENY\r\n"                                                                   \
+	"Referrer-Policy: no-referrer\r\n"                                                            \
+	"Cross-Origin-Opener-Policy: same-origin\r\n"                                                 \
+	"Cross-Origin-Resource-Policy: same-origin\r\n"                                               \
 	"Cache-Control: no-store\r\n"
 
 const char *con_status_text(int status)
@@ -66,8 +66,7 @@ void con_respond_head(struct con *c, int status, const char *type, size_t len, c
 	       con_status_text(status), type, len, extra_headers ? extra_headers : "");
 }
 
-void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body,
-		 size_t len)
+void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body, size_t len)
 {
 	if (c->responded)
 		return;
