@@ -105,8 +105,9 @@ static struct isim_buf body_buf(const struct con *c)
 }
 
 /* A session token from out (removed from it): the cookie, and the console's
- * note of whether the login verified the user. 0 or -1 after a response. */
-static int open_session(struct con *c, cJSON *out, char *hdr, size_t size)
+ * note of whether a login (an assertion, not a registration) verified the
+ * user. 0 or -1 after a response. */
+static int open_session(struct con *c, cJSON *out, bool login, char *hdr, size_t size)
 {
 	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(out, "session");
 	const cJSON *uv = cJSON_GetObjectItemCaseSensitive(out, "user_verified");
@@ -128,11 +129,13 @@ static int open_session(struct con *c, cJSON *out, char *hdr, size_t size)
 	snprintf(hdr, size, "Set-Cookie: " CON_COOKIE "=%s; Max-Age=86400" COOKIE_ATTRS "\r\n", tok->valuestring);
 	sodium_memzero(tok->valuestring, strlen(tok->valuestring));
 	cJSON_DeleteItemFromObjectCaseSensitive(out, "session");
-	if (isim_db_prepare(c->db, "INSERT OR REPLACE INTO sessions (token_sha256, user_verified, expires_at)"
-				   " VALUES (?1, ?2, ?3)", &q, &err) < 0)
+	if (isim_db_prepare(c->db,
+			    "INSERT OR REPLACE INTO sessions (token_sha256, user_verified, expires_at)"
+			    " VALUES (?1, ?2, ?3)",
+			    &q, &err) < 0)
 		return con_fail(c, &err);
 	sqlite3_bind_blob(q, 1, h, sizeof(h), SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, cJSON_IsTrue(uv));
+	sqlite3_bind_int(q, 2, login && cJSON_IsTrue(uv));
 	sqlite3_bind_int64(q, 3, c->now + 86400);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
@@ -221,17 +224,17 @@ int con_register_verify(struct con *c)
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
-		con_audit(c, "passkey.register", false,
-			  cJSON_CreateString(reason_of(out)));
+		con_audit(c, "passkey.register", false, cJSON_CreateString(reason_of(out)));
 		rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
 		cJSON_Delete(out);
 		return rc;
 	}
-	if (!c->s.valid && open_session(c, out, hdr, sizeof(hdr)) < 0) {
+	if (!c->s.valid && open_session(c, out, false, hdr, sizeof(hdr)) < 0) {
 		cJSON_Delete(out);
 		return -1;
 	}
-	con_audit(c, "passkey.register", true, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "credential_id"), 1));
+	con_audit(c, "passkey.register", true,
+		  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "credential_id"), 1));
 	rc = con_json(c, 200, out, hdr);
 	sodium_memzero(hdr, sizeof(hdr));
 	return rc;
@@ -305,7 +308,7 @@ int con_login_verify(struct con *c)
 		return rc;
 	}
 	user = cJSON_GetObjectItemCaseSensitive(out, "user");
-	if (open_session(c, out, hdr, sizeof(hdr)) < 0) {
+	if (open_session(c, out, true, hdr, sizeof(hdr)) < 0) {
 		cJSON_Delete(out);
 		return -1;
 	}

@@ -89,8 +89,7 @@ typedef int (*con_handler)(struct con *c);
 /* ---- responses (http.c) ---- */
 
 /* Status line and headers (security headers always), the body as is. */
-void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body,
-		 size_t len);
+void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body, size_t len);
 /* Only the status line and headers, for a body the caller writes. */
 void con_respond_head(struct con *c, int status, const char *type, size_t len, const char *extra_headers);
 /* A JSON document (freed). */

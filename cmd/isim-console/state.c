@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "isim/audit.h"
 #include "isim/db.h"
 #include "isim/file.h"
+#include "isim/http.h"
 #include "isim/run.h"
 #include "isim/webauthn.h"
 
@@ -149,36 +151,20 @@ static int pk_db(struct con *c, struct isim_error *err)
 /* The cookie's token: 1 and its SHA-256, 0 when there is none. */
 static int cookie_token(const char *cookie, uint8_t h[static ISIM_SHA256_BYTES])
 {
-	const char *p = cookie;
-	size_t nl = strlen(CON_COOKIE);
+	char val[64];
+	uint8_t *tok = NULL;
+	size_t n = 0;
+	int ok;
 
-	while (p && *p) {
-		const char *end;
-		char val[64];
-		uint8_t *tok = NULL;
-		size_t n = 0, vl;
-		int ok;
-
-		while (*p == ' ')
-			p++;
-		end = p + strcspn(p, ";");
-		if ((size_t)(end - p) > nl && !strncmp(p, CON_COOKIE, nl) && p[nl] == '=') {
-			vl = (size_t)(end - p) - nl - 1;
-			if (vl >= sizeof(val))
-				return 0;
-			memcpy(val, p + nl + 1, vl);
-			val[vl] = '\0';
-			ok = isim_wa_b64url_decode(val, CON_TOKEN_BYTES, &tok, &n) && n == CON_TOKEN_BYTES &&
-			     isim_sha256(tok, n, h) == 0;
-			sodium_memzero(val, sizeof(val));
-			if (tok)
-				sodium_memzero(tok, n);
-			free(tok);
-			return ok;
-		}
-		p = *end ? end + 1 : end;
-	}
-	return 0;
+	if (!cookie || !isim_http_cookie(cookie, CON_COOKIE, val, sizeof(val)))
+		return 0;
+	ok = isim_wa_b64url_decode(val, CON_TOKEN_BYTES, &tok, &n) && n == CON_TOKEN_BYTES &&
+	     isim_sha256(tok, n, h) == 0;
+	sodium_memzero(val, sizeof(val));
+	if (tok)
+		sodium_memzero(tok, n);
+	free(tok);
+	return ok;
 }
 
 int con_session_load(struct con *c, struct isim_error *err)
@@ -389,6 +375,9 @@ int con_detach(struct con *c)
 		_exit(0);
 	sigprocmask(SIG_SETMASK, &term_old, NULL);
 	term_held = false;
+	/* The server may close our stderr once the response is complete: a
+	 * message then fails, it does not end the work. */
+	signal(SIGPIPE, SIG_IGN);
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
