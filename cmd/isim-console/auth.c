@@ -88,6 +88,30 @@ static const char *message_of(const cJSON *o)
 	return cJSON_IsString(r) ? r->valuestring : "The ceremony was refused.";
 }
 
+/* An options ceremony's answer: {"publicKey": out}, or the refusal, the
+ * reason taken mapped to status and console reason. out is taken. */
+static int options_reply(struct con *c, int rc, cJSON *out, const char *taken, int status, const char *reason,
+			 const char *field)
+{
+	cJSON *o;
+
+	if (rc == 1) {
+		if (!strcmp(reason_of(out), taken))
+			rc = con_error(c, status, reason, field, "%s", message_of(out));
+		else
+			rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
+		cJSON_Delete(out);
+		return rc;
+	}
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddItemToObject(o, "publicKey", out)) {
+		cJSON_Delete(out);
+		cJSON_Delete(o);
+		return con_error(c, 500, "internal", NULL, "Out of memory.");
+	}
+	return con_json(c, 200, o, NULL);
+}
+
 static bool rate_ok(struct con *c)
 {
 	if (con_rate_take(c, "auth"))
@@ -160,7 +184,7 @@ int con_register_options(struct con *c)
 	const char *user, *display;
 	const char *more[8];
 	size_t n = 0;
-	cJSON *out, *o;
+	cJSON *out;
 	int rc;
 
 	if (!rate_ok(c) || !con_body_object(c) || !con_members_only(c, members) ||
@@ -193,21 +217,7 @@ int con_register_options(struct con *c)
 	rc = passkey(c, "register-options", more, NULL, &out);
 	if (rc < 0)
 		return rc;
-	if (rc == 1) {
-		if (!strcmp(reason_of(out), "user_exists"))
-			rc = con_error(c, 409, "username_taken", "/username", "The name %.64s is taken.", user);
-		else
-			rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
-		cJSON_Delete(out);
-		return rc;
-	}
-	o = cJSON_CreateObject();
-	if (!o || !cJSON_AddItemToObject(o, "publicKey", out)) {
-		cJSON_Delete(out);
-		cJSON_Delete(o);
-		return con_error(c, 500, "internal", NULL, "Out of memory.");
-	}
-	return con_json(c, 200, o, NULL);
+	return options_reply(c, rc, out, "user_exists", 409, "username_taken", "/username");
 }
 
 int con_register_verify(struct con *c)
@@ -246,7 +256,7 @@ int con_login_options(struct con *c)
 	const char *user, *uv;
 	const char *more[8];
 	size_t n = 0;
-	cJSON *out, *o;
+	cJSON *out;
 	int rc;
 
 	if (!rate_ok(c) || !con_body_object(c) || !con_members_only(c, members) ||
@@ -271,21 +281,7 @@ int con_login_options(struct con *c)
 	rc = passkey(c, "login-options", more, NULL, &out);
 	if (rc < 0)
 		return rc;
-	if (rc == 1) {
-		if (!strcmp(reason_of(out), "unknown_user"))
-			rc = con_error(c, 404, "unknown_user", "/username", "There is no user %.64s.", user);
-		else
-			rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
-		cJSON_Delete(out);
-		return rc;
-	}
-	o = cJSON_CreateObject();
-	if (!o || !cJSON_AddItemToObject(o, "publicKey", out)) {
-		cJSON_Delete(out);
-		cJSON_Delete(o);
-		return con_error(c, 500, "internal", NULL, "Out of memory.");
-	}
-	return con_json(c, 200, o, NULL);
+	return options_reply(c, rc, out, "unknown_user", 404, "unknown_user", "/username");
 }
 
 int con_login_verify(struct con *c)
