@@ -51,6 +51,7 @@ fi
 . "$ISIM_ROOT/tests/integration/lib-wg.sh"
 wg_mesh 1 2
 wg_signer console >/dev/null || wg_bail "a signing key for the console"
+SIGNPUB=$WG/console.pub
 wg_trust console
 
 # A template for appliances: an empty qcow2 image is enough for isim-vm
@@ -148,6 +149,9 @@ while IFS= read -r line; do
 		;;
 	comment) printf '# %s\n' "$(printf '%s' "$line" | jq -r .comment)" ;;
 	screenshot) printf '# screenshot: %s\n' "$(printf '%s' "$line" | jq -r .screenshot)" ;;
+	archive)
+		printf '%s' "$line" | jq -r '"\(.archive) \(.sha256)"' >>"$T/archives"
+		;;
 	config)
 		# Its file, which download, and the peer's key as the page showed it.
 		printf '%s' "$line" | jq -r '"\(.config) \(.which) \(.public_key)"' >>"$T/configs"
@@ -173,6 +177,17 @@ while read -r config which key; do
 	same "... whose private key is the peer's, as the page showed it" "$key" \
 		"$(printf '%s\n' "$priv" | wg pubkey 2>&1)"
 done <"$configs"
+
+# The appliance's archive, as the browser saved it.
+if [ -s "$T/archives" ]; then
+	read -r archive sha <"$T/archives"
+	same "the downloaded archive's SHA-256 is the one the page shows" "$sha" \
+		"$(sha256sum "$archive" | cut -d' ' -f1)"
+	expect 0 "isim-verify appliance accepts the downloaded archive, signed by the console" \
+		isim-verify appliance --pub "$SIGNPUB" "$archive"
+else
+	not_ok "the appliance's archive is downloaded" "$(tail -n 30 "$T/driver.err")"
+fi
 
 # The last config on a device: node 2's wireguard-go takes it (its key, the
 # gateway as its peer), with the address and route it names, and pings the
