@@ -141,7 +141,9 @@ void con_session_hex(const struct con *c, char out[static 2 * ISIM_SHA256_BYTES 
 
 /* Work after the response: 1 in the request's process (go on and return),
  * 0 in a detached worker with the state opened anew (do the work, then
- * _exit), -1 when it cannot start (said). */
+ * _exit), -1 when it cannot start (said). The request's connections are
+ * closed first, whatever it returns: the caller's work with the state is
+ * done. */
 int con_detach(struct con *c);
 
 /* argv with stdin in (may be NULL); stdout into out. 0 when it exited 0,

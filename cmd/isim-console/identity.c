@@ -453,7 +453,6 @@ int con_identity_provision(struct con *c)
 	cJSON_AddItemToObject(o, "provisioning", cJSON_DetachItemFromObject(id, "provisioning"));
 	cJSON_Delete(id);
 	rc = con_json(c, 202, o, NULL);
-	fflush(stdout);
 	if (!n)
 		goto out;
 	if (n && con_detach(c) == 0) {

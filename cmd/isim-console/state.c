@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -346,10 +347,28 @@ int con_tool(struct con *c, const char *const *argv, const struct isim_buf *in, 
 int con_detach(struct con *c)
 {
 	struct isim_error err;
+	sigset_t term, old;
 	pid_t pid;
 	int fd;
 
+	/* The server ends the request's process with SIGTERM once it has the
+	 * whole response (lighttpd does, the moment Content-Length bytes
+	 * came), which may be before the fork: held off until the worker is
+	 * on its own. A signal pending here is not the worker's (fork(2)). */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGHUP);
+	sigprocmask(SIG_BLOCK, &term, &old);
 	fflush(stdout);
+	/* No connection may cross the fork (SQLite's "How To Corrupt", 2.6),
+	 * not even one left unused: SQLite keeps a process's locks and its
+	 * mapping of the -shm file per file, not per connection, so a new
+	 * connection in the child would share the parent's, and the locks
+	 * the parent releases as it ends would leave the child writing a WAL
+	 * that the next request's connection resets (its writes lost). The
+	 * request is answered; the connections are closed here, and opened
+	 * anew in the worker. */
+	con_state_close(c);
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, CON_PROG ": cannot start the work after the response: %m\n");
@@ -364,6 +383,7 @@ int con_detach(struct con *c)
 	setsid();
 	if (fork() != 0)
 		_exit(0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
@@ -371,10 +391,6 @@ int con_detach(struct con *c)
 		if (fd > STDOUT_FILENO)
 			close(fd);
 	}
-	/* A connection is not to be used across fork (SQLite's "How To
-	 * Corrupt", 2.6): new ones, the old left alone. */
-	c->db = NULL;
-	c->pk = NULL;
 	isim_error_clear(&err);
 	if (con_state_open(c, &err) < 0) {
 		isim_print_error(CON_PROG, &err);
