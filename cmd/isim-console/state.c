@@ -236,6 +236,15 @@ int con_session_revoke(struct con *c, struct isim_error *err)
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
 		return isim_db_error(c->pk, "cannot end the session", err);
+	/* The console's note of it too (user_verified), which would else
+	 * stay until it expires. */
+	if (isim_db_prepare(c->db, "DELETE FROM sessions WHERE token_sha256 = ?1", &q, err) < 0)
+		return -1;
+	sqlite3_bind_blob(q, 1, c->s.token_sha256, ISIM_SHA256_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return isim_db_error(c->db, "cannot end the session", err);
 	return 0;
 }
 
