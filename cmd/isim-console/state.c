@@ -129,6 +129,14 @@ static int pk_db(struct con *c, struct isim_error *err)
 		return 0;
 	}
 	sqlite3_busy_timeout(c->pk, 10000);
+	/* As isim-passkey keeps it: the -wal file left for the next request,
+	 * not removed as the last connection closes and made again by the
+	 * next (which, a request a process, was every request's cost). */
+	{
+		int one = 1;
+
+		sqlite3_file_control(c->pk, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+	}
 	if (sqlite3_prepare_v2(c->pk, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_step(q) == SQLITE_ROW)
 		v = sqlite3_column_int(q, 0);
