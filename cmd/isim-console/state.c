@@ -177,7 +177,7 @@ static int cookie_token(const char *cookie, uint8_t h[static ISIM_SHA256_BYTES])
 			memcpy(val, p + nl + 1, vl);
 			val[vl] = '\0';
 			ok = isim_wa_b64url_decode(val, CON_TOKEN_BYTES, &tok, &n) && n == CON_TOKEN_BYTES &&
-			     isim_sha256(tok, n, h) == 0;
+			     crypto_hash_sha256(h, tok, n) == 0;
 			sodium_memzero(val, sizeof(val));
 			if (tok)
 				sodium_memzero(tok, n);
