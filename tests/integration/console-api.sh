@@ -403,8 +403,8 @@ same "... GET /me is not limited" "401 session" "$S $(reason)"
 U=$MAIN_U STATE=$MAIN_STATE ORIGIN=$MAIN_ORIGIN
 
 # ---- provisioning -----------------------------------------------------------
-cat >"$HOOKS/10-ok" <<'EOF'
-#!/bin/sh
+printf '#!/bin/sh\nenv >"%s"\n' "$T/hookenv" >"$HOOKS/10-ok"
+cat >>"$HOOKS/10-ok" <<'EOF'
 in=$(cat)
 h=$(printf '%s' "$in" | jq -r .handle)
 [ "$h" = alice ] || { echo "the handle is '$h', not alice" >&2; exit 1; }
@@ -442,6 +442,8 @@ same "the provisioning ends failed" failed "$(provisioned)"
 same "... ok done with its result, fail failed with its message" \
 	'ok done {"record":"alice.localhost"} null|fail failed null bucket isim-alice: 403 Forbidden' \
 	"$(jq -r '[.identity.provisioning.steps[] | "\(.name) \(.state) \(.result | tojson) \(.message)"] | join("|")' "$T/b")"
+same "... the hooks' environment has no session token (no HTTP_COOKIE)" "0 0" \
+	"$(grep -cFf "$T/tokens" "$T/hookenv") $(grep -c '^HTTP_COOKIE=' "$T/hookenv")"
 same "... with its times" "true" "$(jq '.identity.provisioning | .ended_at >= .started_at and .ended_at != null' "$T/b")"
 
 rm "$HOOKS/20-fail"
