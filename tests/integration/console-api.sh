@@ -463,6 +463,14 @@ same "... the running one kept" "running $started" \
 same "... it ends done" "done" "$(provisioned)"
 same "... one step, done" 'ok done {"slept":3}' \
 	"$(jq -r '[.identity.provisioning.steps[] | "\(.name) \(.state) \(.result | tojson)"] | join("|")' "$T/b")"
+# A run whose worker died (the machine restarted) stays "running" in
+# console.db; once its hooks' time is up it is over.
+sqlite3 "$STATE/console.db" "UPDATE provisions SET state = 'running', started_at = strftime('%s', 'now') - 3600,
+	ended_at = NULL WHERE user_id = $AID"
+post /identity/provision '{}'
+same "a run left running an hour ago (its worker gone) does not refuse a new one" "202 running" \
+	"$S $(jq -r .provisioning.state "$T/b")"
+same "... which ends done" "done" "$(provisioned)"
 
 # ---- the audit log ----------------------------------------------------------
 isim-memdump log export --state-dir "$STATE" >"$T/log.jsonl"
