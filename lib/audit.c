@@ -50,6 +50,8 @@ static const struct isim_db_schema schema = {
 	.name = "audit",
 	.migrations = migrations,
 	.nmigrations = sizeof(migrations) / sizeof(migrations[0]),
+	.persist_wal = 1,
+	.durable_commits = 1,
 };
 
 #define COLUMNS "seq, at, kind, record, record_sha256, prev, hash"

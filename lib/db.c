@@ -9,6 +9,8 @@
 
 #include "isim/db.h"
 
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages);
+
 /* Two commands at once wait for each other this long before giving up. */
 #define BUSY_TIMEOUT_MS 10000
 
@@ -186,8 +188,22 @@ int isim_db_open(const char *path, const struct isim_db_schema *schema, int crea
 	 * is no database fails here. */
 	if (exec(db, "PRAGMA journal_mode = WAL", "not an SQLite database", err) < 0 ||
 	    exec(db, "PRAGMA foreign_keys = ON", "cannot enable foreign keys", err) < 0 ||
-	    exec(db, "PRAGMA synchronous = NORMAL", "cannot set synchronous", err) < 0)
+	    exec(db, schema->durable_commits ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		 "cannot set synchronous", err) < 0)
 		goto fail;
+	if (schema->durable_commits) {
+		int on = 1;
+
+		/* Recovery at the next open forgets what a checkpoint copied
+		 * back (the wal-index lives in shared memory): a WAL that is
+		 * only ever checkpointed, never emptied, grows and is copied
+		 * again and again. So it is emptied, past a size. */
+		if (sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on) != SQLITE_OK) {
+			isim_db_error(db, "cannot keep the WAL at close", err);
+			goto fail;
+		}
+		sqlite3_wal_hook(db, wal_hook, NULL);
+	}
 	if (migrate(db, schema, err) < 0)
 		goto fail;
 	*out = db;
@@ -197,6 +213,14 @@ fail:
 		err->kind = ISIM_ERR_CONFIG;
 	sqlite3_close(db);
 	return -1;
+}
+
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+	(void)ctx;
+	if (pages >= ISIM_DB_WAL_PAGES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	return SQLITE_OK;
 }
 
 void isim_db_close(sqlite3 *db)

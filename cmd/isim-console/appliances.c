@@ -203,9 +203,20 @@ static void set_state(struct con *c, int64_t id, const char *state, const char *
 static void build(struct con *c, int64_t id, const char *vm, const char *image, const struct profile *p)
 {
 	char out[4096], msg[512];
-	const char *create[] = { "isim-vm", "create", vm,	  "--image",	 image,		      "--memory",
-				 p->memory, "--cpus", p->cpus, "--net", "none", "--state-dir", c->cfg.state_dir, NULL };
-	const char *archive[] = { "isim-vm", "appliance", vm, "-o", out, "--force", "--state-dir", c->cfg.state_dir,
+	const char *create[] = { "isim-vm", "create", vm,      "--image", image,	 "--memory",	   p->memory,
+				 "--cpus",  p->cpus,  "--net", "none",	  "--state-dir", c->cfg.state_dir, NULL };
+	/* Signed by the control plane, when it has a key: isim-verify
+	 * appliance then names the console as the signer. */
+	const char *archive[] = { "isim-vm",
+				  "appliance",
+				  vm,
+				  "-o",
+				  out,
+				  "--force",
+				  "--state-dir",
+				  c->cfg.state_dir,
+				  c->cfg.sign_key ? "--sign-key" : NULL,
+				  c->cfg.sign_key,
 				  NULL };
 	struct isim_buf b = { 0 };
 	struct isim_error err;
@@ -300,6 +311,7 @@ int con_appliances_create(struct con *c)
 		cJSON_AddStringToObject(d, "template", tmpl);
 		cJSON_AddStringToObject(d, "profile", prof);
 		con_audit(c, "appliance.create", true, d);
+		con_hold_term();
 		rc = con_json(c, 202, o, NULL);
 	}
 	if (con_detach(c) == 0) {
@@ -321,9 +333,10 @@ int con_appliance_archive(struct con *c)
 	int fd;
 
 	isim_error_clear(&err);
-	if (isim_db_prepare(c->db,
-			    "SELECT lower(vm), state, archive_sha256, name FROM appliances WHERE id = ?1 AND user_id = ?2",
-			    &q, &err) < 0)
+	if (isim_db_prepare(
+		    c->db,
+		    "SELECT lower(vm), state, archive_sha256, name FROM appliances WHERE id = ?1 AND user_id = ?2", &q,
+		    &err) < 0)
 		return con_fail(c, &err);
 	sqlite3_bind_int64(q, 1, c->req.id);
 	sqlite3_bind_int64(q, 2, c->s.user_id);
@@ -338,8 +351,8 @@ int con_appliance_archive(struct con *c)
 	snprintf(path, sizeof(path), "%s/" ARCHIVES "/%s.tar.gz", c->cfg.state_dir,
 		 (const char *)sqlite3_column_text(q, 0));
 	hl = strlen((const char *)sqlite3_column_text(q, 2));
-	if (hl != 64 || sodium_hex2bin(sha, sizeof(sha), (const char *)sqlite3_column_text(q, 2), 64, NULL, NULL,
-				       NULL) < 0) {
+	if (hl != 64 ||
+	    sodium_hex2bin(sha, sizeof(sha), (const char *)sqlite3_column_text(q, 2), 64, NULL, NULL, NULL) < 0) {
 		sqlite3_finalize(q);
 		return con_error(c, 500, "internal", NULL, "The archive's digest is not on record.");
 	}

@@ -88,6 +88,30 @@ static const char *message_of(const cJSON *o)
 	return cJSON_IsString(r) ? r->valuestring : "The ceremony was refused.";
 }
 
+/* An options ceremony's answer: {"publicKey": out}, or the refusal, the
+ * reason taken mapped to status and console reason. out is taken. */
+static int options_reply(struct con *c, int rc, cJSON *out, const char *taken, int status, const char *reason,
+			 const char *field)
+{
+	cJSON *o;
+
+	if (rc == 1) {
+		if (!strcmp(reason_of(out), taken))
+			rc = con_error(c, status, reason, field, "%s", message_of(out));
+		else
+			rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
+		cJSON_Delete(out);
+		return rc;
+	}
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddItemToObject(o, "publicKey", out)) {
+		cJSON_Delete(out);
+		cJSON_Delete(o);
+		return con_error(c, 500, "internal", NULL, "Out of memory.");
+	}
+	return con_json(c, 200, o, NULL);
+}
+
 static bool rate_ok(struct con *c)
 {
 	if (con_rate_take(c, "auth"))
@@ -105,8 +129,9 @@ static struct isim_buf body_buf(const struct con *c)
 }
 
 /* A session token from out (removed from it): the cookie, and the console's
- * note of whether the login verified the user. 0 or -1 after a response. */
-static int open_session(struct con *c, cJSON *out, char *hdr, size_t size)
+ * note of whether a login (an assertion, not a registration) verified the
+ * user. 0 or -1 after a response. */
+static int open_session(struct con *c, cJSON *out, bool login, char *hdr, size_t size)
 {
 	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(out, "session");
 	const cJSON *uv = cJSON_GetObjectItemCaseSensitive(out, "user_verified");
@@ -129,11 +154,13 @@ static int open_session(struct con *c, cJSON *out, char *hdr, size_t size)
 	snprintf(hdr, size, "Set-Cookie: " CON_COOKIE "=%s; Max-Age=86400" COOKIE_ATTRS "\r\n", tok->valuestring);
 	sodium_memzero(tok->valuestring, strlen(tok->valuestring));
 	cJSON_DeleteItemFromObjectCaseSensitive(out, "session");
-	if (isim_db_prepare(c->db, "INSERT OR REPLACE INTO sessions (token_sha256, user_verified, expires_at)"
-				   " VALUES (?1, ?2, ?3)", &q, &err) < 0)
+	if (isim_db_prepare(c->db,
+			    "INSERT OR REPLACE INTO sessions (token_sha256, user_verified, expires_at)"
+			    " VALUES (?1, ?2, ?3)",
+			    &q, &err) < 0)
 		return con_fail(c, &err);
 	sqlite3_bind_blob(q, 1, h, sizeof(h), SQLITE_STATIC);
-	sqlite3_bind_int(q, 2, cJSON_IsTrue(uv));
+	sqlite3_bind_int(q, 2, login && cJSON_IsTrue(uv));
 	sqlite3_bind_int64(q, 3, c->now + 86400);
 	rc = sqlite3_step(q);
 	sqlite3_finalize(q);
@@ -163,7 +190,7 @@ int con_register_options(struct con *c)
 	const char *user, *display;
 	const char *more[8];
 	size_t n = 0;
-	cJSON *out, *o;
+	cJSON *out;
 	int rc;
 
 	if (!rate_ok(c) || !con_body_object(c) || !con_members_only(c, members) ||
@@ -196,21 +223,7 @@ int con_register_options(struct con *c)
 	rc = passkey(c, "register-options", more, NULL, &out);
 	if (rc < 0)
 		return rc;
-	if (rc == 1) {
-		if (!strcmp(reason_of(out), "user_exists"))
-			rc = con_error(c, 409, "username_taken", "/username", "The name %.64s is taken.", user);
-		else
-			rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
-		cJSON_Delete(out);
-		return rc;
-	}
-	o = cJSON_CreateObject();
-	if (!o || !cJSON_AddItemToObject(o, "publicKey", out)) {
-		cJSON_Delete(out);
-		cJSON_Delete(o);
-		return con_error(c, 500, "internal", NULL, "Out of memory.");
-	}
-	return con_json(c, 200, o, NULL);
+	return options_reply(c, rc, out, "user_exists", 409, "username_taken", "/username");
 }
 
 int con_register_verify(struct con *c)
@@ -227,17 +240,17 @@ int con_register_verify(struct con *c)
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
-		con_audit(c, "passkey.register", false,
-			  cJSON_CreateString(reason_of(out)));
+		con_audit(c, "passkey.register", false, cJSON_CreateString(reason_of(out)));
 		rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
 		cJSON_Delete(out);
 		return rc;
 	}
-	if (!c->s.valid && open_session(c, out, hdr, sizeof(hdr)) < 0) {
+	if (!c->s.valid && open_session(c, out, false, hdr, sizeof(hdr)) < 0) {
 		cJSON_Delete(out);
 		return -1;
 	}
-	con_audit(c, "passkey.register", true, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "credential_id"), 1));
+	con_audit(c, "passkey.register", true,
+		  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(out, "credential_id"), 1));
 	rc = con_json(c, 200, out, hdr);
 	sodium_memzero(hdr, sizeof(hdr));
 	return rc;
@@ -249,7 +262,7 @@ int con_login_options(struct con *c)
 	const char *user, *uv;
 	const char *more[8];
 	size_t n = 0;
-	cJSON *out, *o;
+	cJSON *out;
 	int rc;
 
 	if (!rate_ok(c) || !con_body_object(c) || !con_members_only(c, members) ||
@@ -274,21 +287,7 @@ int con_login_options(struct con *c)
 	rc = passkey(c, "login-options", more, NULL, &out);
 	if (rc < 0)
 		return rc;
-	if (rc == 1) {
-		if (!strcmp(reason_of(out), "unknown_user"))
-			rc = con_error(c, 404, "unknown_user", "/username", "There is no user %.64s.", user);
-		else
-			rc = con_error(c, 400, reason_of(out), NULL, "%s", message_of(out));
-		cJSON_Delete(out);
-		return rc;
-	}
-	o = cJSON_CreateObject();
-	if (!o || !cJSON_AddItemToObject(o, "publicKey", out)) {
-		cJSON_Delete(out);
-		cJSON_Delete(o);
-		return con_error(c, 500, "internal", NULL, "Out of memory.");
-	}
-	return con_json(c, 200, o, NULL);
+	return options_reply(c, rc, out, "unknown_user", 404, "unknown_user", "/username");
 }
 
 int con_login_verify(struct con *c)
@@ -311,7 +310,7 @@ int con_login_verify(struct con *c)
 		return rc;
 	}
 	user = cJSON_GetObjectItemCaseSensitive(out, "user");
-	if (open_session(c, out, hdr, sizeof(hdr)) < 0) {
+	if (open_session(c, out, true, hdr, sizeof(hdr)) < 0) {
 		cJSON_Delete(out);
 		return -1;
 	}

@@ -89,8 +89,7 @@ typedef int (*con_handler)(struct con *c);
 /* ---- responses (http.c) ---- */
 
 /* Status line and headers (security headers always), the body as is. */
-void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body,
-		 size_t len);
+void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body, size_t len);
 /* Only the status line and headers, for a body the caller writes. */
 void con_respond_head(struct con *c, int status, const char *type, size_t len, const char *extra_headers);
 /* A JSON document (freed). */
@@ -139,11 +138,13 @@ void con_session_hex(const struct con *c, char out[static 2 * ISIM_SHA256_BYTES 
 
 /* ---- running the other tools ---- */
 
+/* Before a response that work follows: lighttpd sends SIGTERM to a CGI as
+ * soon as its response is complete, so the signal is held off from then on
+ * (the worker gets the old mask back). */
+void con_hold_term(void);
 /* Work after the response: 1 in the request's process (go on and return),
  * 0 in a detached worker with the state opened anew (do the work, then
- * _exit), -1 when it cannot start (said). The request's connections are
- * closed first, whatever it returns: the caller's work with the state is
- * done. */
+ * _exit), -1 when it cannot start (said). */
 int con_detach(struct con *c);
 
 /* argv with stdin in (may be NULL); stdout into out. 0 when it exited 0,

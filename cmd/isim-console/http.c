@@ -6,18 +6,19 @@
 
 #include "common/cli.h"
 #include "console.h"
+#include "isim/http.h"
 #include "isim/json.h"
 
 /* What every response carries: no script but the page's own files, never
  * framed, never sniffed, never cached, no referrer. */
-#define SECURITY_HEADERS \
+#define SECURITY_HEADERS                                                                              \
 	"Content-Security-Policy: default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; " \
-	"base-uri 'none'; form-action 'self'\r\n" \
-	"X-Content-Type-Options: nosniff\r\n" \
-	"X-Frame-Options: DENY\r\n" \
-	"Referrer-Policy: no-referrer\r\n" \
-	"Cross-Origin-Opener-Policy: same-origin\r\n" \
-	"Cross-Origin-Resource-Policy: same-origin\r\n" \
+	"base-uri 'none'; form-action 'self'\r\n"                                                     \
+	"X-Content-Type-Options: nosniff\r\n"                                                         \
+	"X-Frame-Options: DENY\r\n"                                                                   \
+	"Referrer-Policy: no-referrer\r\n"                                                            \
+	"Cross-Origin-Opener-Policy: same-origin\r\n"                                                 \
+	"Cross-Origin-Resource-Policy: same-origin\r\n"                                               \
 	"Cache-Control: no-store\r\n"
 
 const char *con_status_text(int status)
@@ -65,8 +66,7 @@ void con_respond_head(struct con *c, int status, const char *type, size_t len, c
 	       con_status_text(status), type, len, extra_headers ? extra_headers : "");
 }
 
-void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body,
-		 size_t len)
+void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body, size_t len)
 {
 	if (c->responded)
 		return;
@@ -198,42 +198,7 @@ int con_member_string(struct con *c, const char *name, size_t max, bool required
 	return 1;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 const char *con_query(const struct con *c, const char *name, char *buf, size_t size)
 {
-	const char *p = c->req.query;
-	size_t nl = strlen(name);
-
-	while (p && *p) {
-		const char *end = p + strcspn(p, "&");
-
-		if ((size_t)(end - p) > nl && !strncmp(p, name, nl) && p[nl] == '=') {
-			const char *s = p + nl + 1;
-			size_t o = 0;
-
-			while (s < end && o + 1 < size) {
-				if (*s == '%' && end - s >= 3 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-					buf[o++] = (char)(hexval(s[1]) * 16 + hexval(s[2]));
-					s += 3;
-				} else {
-					buf[o++] = *s == '+' ? ' ' : *s;
-					s++;
-				}
-			}
-			buf[o] = '\0';
-			return buf;
-		}
-		p = *end ? end + 1 : end;
-	}
-	return NULL;
+	return isim_http_query(c->req.query, name, buf, size);
 }

@@ -21,9 +21,9 @@
 /* Names a handle may not take: they are the service's own, or every
  * mail system's (RFC 2142). */
 static const char *const reserved[] = {
-	"abuse",   "admin", "api",    "auth",	    "console", "dns",  "ftp",  "hostmaster", "imap",
-	"info",	   "mail",  "matrix", "mx",	    "noc",     "ns",   "ns1",  "ns2",	     "pop",
-	"postmaster", "root", "security", "smtp", "support", "vpn", "webmaster", "wg", "www",
+	"abuse",      "admin", "api",	   "auth", "console", "dns", "ftp",	  "hostmaster", "imap",
+	"info",	      "mail",  "matrix",   "mx",   "noc",     "ns",  "ns1",	  "ns2",	"pop",
+	"postmaster", "root",  "security", "smtp", "support", "vpn", "webmaster", "wg",		"www",
 };
 
 /* 3-32 characters of a-z and 0-9, with hyphens inside (a DNS label that
@@ -431,9 +431,10 @@ int con_identity_provision(struct con *c)
 	sqlite3_finalize(q);
 	q = NULL;
 	for (i = 0; i < n; i++) {
-		if (isim_db_prepare(c->db,
-				    "INSERT INTO provision_steps (user_id, seq, name, state) VALUES (?1, ?2, ?3, 'pending')",
-				    &q, &err) < 0)
+		if (isim_db_prepare(
+			    c->db,
+			    "INSERT INTO provision_steps (user_id, seq, name, state) VALUES (?1, ?2, ?3, 'pending')",
+			    &q, &err) < 0)
 			goto fail;
 		sqlite3_bind_int64(q, 1, c->s.user_id);
 		sqlite3_bind_int(q, 2, i);
@@ -457,7 +458,9 @@ int con_identity_provision(struct con *c)
 	}
 	cJSON_AddItemToObject(o, "provisioning", cJSON_DetachItemFromObject(id, "provisioning"));
 	cJSON_Delete(id);
+	con_hold_term();
 	rc = con_json(c, 202, o, NULL);
+	fflush(stdout);
 	if (!n)
 		goto out;
 	if (n && con_detach(c) == 0) {

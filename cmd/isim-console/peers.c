@@ -130,12 +130,12 @@ static void rfc3339(int64_t t, char buf[static 32])
 /* The peer's descriptor, signed with the control plane's key (isim-sign),
  * then admitted (isim-wgadmit). 0 admitted, 1 refused (why in *why), -1
  * after a response. */
-static int admit(struct con *c, const char *node_id, const char *key, const char *address, int64_t issued,
-		 char *why, size_t why_size)
+static int admit(struct con *c, const char *node_id, const char *key, const char *address, int64_t issued, char *why,
+		 size_t why_size)
 {
-	const char *sign[] = { "isim-sign", "descriptor", "-k", c->cfg.sign_key, NULL };
-	const char *adm[] = { "isim-wgadmit", "admit",	   "--dev",	c->cfg.wg_dev, "--network", c->cfg.mesh_cidr,
-			      "--state-dir",  c->cfg.state_dir, NULL };
+	const char *sign[] = { "isim-sign", "descriptor", "--stream", "-k", c->cfg.sign_key, NULL };
+	const char *adm[] = { "isim-wgadmit",	"admit",       "--dev",		 c->cfg.wg_dev, "--network",
+			      c->cfg.mesh_cidr, "--state-dir", c->cfg.state_dir, NULL };
 	struct isim_buf in = { 0 }, signed_doc = { 0 }, verdict = { 0 };
 	struct isim_error err;
 	char t1[32], t2[32], host[64], *text = NULL;
@@ -176,8 +176,8 @@ static int admit(struct con *c, const char *node_id, const char *key, const char
 		rc = con_fail(c, &err);
 		goto out;
 	}
-	if (verdict.oom || isim_json_parse(verdict.s ? verdict.s : "", verdict.len, "isim-wgadmit's verdict", &v,
-					   &err) < 0) {
+	if (verdict.oom ||
+	    isim_json_parse(verdict.s ? verdict.s : "", verdict.len, "isim-wgadmit's verdict", &v, &err) < 0) {
 		rc = con_fail(c, &err);
 		goto out;
 	}
@@ -224,8 +224,9 @@ static cJSON *peer_json(sqlite3_stmt *q)
 	return p;
 }
 
-#define PEER_COLUMNS "id, name, address, node_id, public_key, private_key IS NOT NULL AND 1 OR NULL, state," \
-		     " created_at, rotated_at"
+#define PEER_COLUMNS                                                                            \
+	"id, name, address, node_id, public_key, private_key IS NOT NULL AND 1 OR NULL, state," \
+	" created_at, rotated_at"
 
 /* The user's peer :id: 1 and *q on its row (PEER_COLUMNS, then
  * private_key, issued_at), 0 after a 404 (another user's is no more found
@@ -455,9 +456,13 @@ int con_peer_rotate(struct con *c)
 		return 0;
 	snprintf(addr, sizeof(addr), "%s", (const char *)sqlite3_column_text(q, 2));
 	snprintf(node_id, sizeof(node_id), "%s", (const char *)sqlite3_column_text(q, 3));
-	/* A later issued_at than the last: isim-wgadmit takes a rotation only
-	 * from a newer descriptor. */
-	issued = sqlite3_column_int64(q, 10) >= c->now ? sqlite3_column_int64(q, 10) + 1 : c->now;
+	/* isim-wgadmit takes a rotation only from a newer descriptor, and
+	 * none issued in the future: one a second at most. */
+	issued = c->now;
+	if (sqlite3_column_int64(q, 10) >= issued) {
+		sqlite3_finalize(q);
+		return con_error(c, 409, "too_soon", NULL, "The peer's key changed this second; try again.");
+	}
 	sqlite3_finalize(q);
 	q = NULL;
 	if (!mesh_ready(c) || key_from_body(c, pub, &priv) < 0)
@@ -521,7 +526,7 @@ int con_peer_delete(struct con *c)
 	if (!mesh_ready(c))
 		return 0;
 	{
-		const char *argv[] = { "isim-wgadmit", "remove",	  "--dev", c->cfg.wg_dev,
+		const char *argv[] = { "isim-wgadmit", "remove",	 "--dev", c->cfg.wg_dev,
 				       "--state-dir",  c->cfg.state_dir, node_id, NULL };
 		struct isim_buf out = { 0 };
 
@@ -592,11 +597,12 @@ static char *qr_svg(const char *text, size_t *len)
 		QRcode_free(qr);
 		return NULL;
 	}
-	n = (size_t)snprintf(b, cap,
-			     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
-			     "viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\"><title>WireGuard configuration</title>"
-			     "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
-			     w + 8, w + 8, w + 8, w + 8);
+	n = (size_t)snprintf(
+		b, cap,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+		"viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\"><title>WireGuard configuration</title>"
+		"<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+		w + 8, w + 8, w + 8, w + 8);
 	for (y = 0; y < w; y++)
 		for (x = 0; x < w; x++)
 			if (qr->data[y * w + x] & 1)
@@ -659,6 +665,9 @@ int con_peer_config(struct con *c)
 	n += (size_t)snprintf(conf + n, CONF_MAX - n, "PersistentKeepalive = %d\n", KEEPALIVE);
 	snprintf(name, sizeof(name), "%s", (const char *)sqlite3_column_text(q, 3));
 	sqlite3_finalize(q);
+	/* Recorded before the answer: the server may end a CGI once it has
+	 * the whole response. */
+	con_audit(c, "peer.config", true, cJSON_CreateString(name));
 	if (f && !strcmp(f, "svg")) {
 		svg = qr_svg(conf, &svg_len);
 		if (!svg) {
@@ -672,8 +681,6 @@ int con_peer_config(struct con *c)
 		con_respond(c, 200, "text/plain; charset=utf-8", hdr, conf, n);
 		rc = 0;
 	}
-	fflush(stdout);
-	con_audit(c, "peer.config", true, cJSON_CreateString(name));
 	sodium_free(conf);
 	if (svg)
 		sodium_memzero(svg, svg_len);

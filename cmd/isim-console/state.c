@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "isim/audit.h"
 #include "isim/db.h"
 #include "isim/file.h"
+#include "isim/http.h"
 #include "isim/run.h"
 #include "isim/webauthn.h"
 
@@ -157,36 +159,20 @@ static int pk_db(struct con *c, struct isim_error *err)
 /* The cookie's token: 1 and its SHA-256, 0 when there is none. */
 static int cookie_token(const char *cookie, uint8_t h[static ISIM_SHA256_BYTES])
 {
-	const char *p = cookie;
-	size_t nl = strlen(CON_COOKIE);
+	char val[64];
+	uint8_t *tok = NULL;
+	size_t n = 0;
+	int ok;
 
-	while (p && *p) {
-		const char *end;
-		char val[64];
-		uint8_t *tok = NULL;
-		size_t n = 0, vl;
-		int ok;
-
-		while (*p == ' ')
-			p++;
-		end = p + strcspn(p, ";");
-		if ((size_t)(end - p) > nl && !strncmp(p, CON_COOKIE, nl) && p[nl] == '=') {
-			vl = (size_t)(end - p) - nl - 1;
-			if (vl >= sizeof(val))
-				return 0;
-			memcpy(val, p + nl + 1, vl);
-			val[vl] = '\0';
-			ok = isim_wa_b64url_decode(val, CON_TOKEN_BYTES, &tok, &n) && n == CON_TOKEN_BYTES &&
-			     crypto_hash_sha256(h, tok, n) == 0;
-			sodium_memzero(val, sizeof(val));
-			if (tok)
-				sodium_memzero(tok, n);
-			free(tok);
-			return ok;
-		}
-		p = *end ? end + 1 : end;
-	}
-	return 0;
+	if (!cookie || !isim_http_cookie(cookie, CON_COOKIE, val, sizeof(val)))
+		return 0;
+	ok = isim_wa_b64url_decode(val, CON_TOKEN_BYTES, &tok, &n) && n == CON_TOKEN_BYTES &&
+	     crypto_hash_sha256(h, tok, n) == 0;
+	sodium_memzero(val, sizeof(val));
+	if (tok)
+		sodium_memzero(tok, n);
+	free(tok);
+	return ok;
 }
 
 int con_session_load(struct con *c, struct isim_error *err)
@@ -361,30 +347,34 @@ int con_tool(struct con *c, const char *const *argv, const struct isim_buf *in, 
 	return -1;
 }
 
+/* The signal mask before con_hold_term. */
+static sigset_t term_old;
+static bool term_held;
+
+void con_hold_term(void)
+{
+	sigset_t term;
+
+	if (term_held)
+		return;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &term_old);
+	term_held = true;
+}
+
 int con_detach(struct con *c)
 {
 	struct isim_error err;
-	sigset_t term, old;
 	pid_t pid;
 	int fd;
 
-	/* The server ends the request's process with SIGTERM once it has the
-	 * whole response (lighttpd does, the moment Content-Length bytes
-	 * came), which may be before the fork: held off until the worker is
-	 * on its own. A signal pending here is not the worker's (fork(2)). */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGHUP);
-	sigprocmask(SIG_BLOCK, &term, &old);
 	fflush(stdout);
-	/* No connection may cross the fork (SQLite's "How To Corrupt", 2.6),
-	 * not even one left unused: SQLite keeps a process's locks and its
-	 * mapping of the -shm file per file, not per connection, so a new
-	 * connection in the child would share the parent's, and the locks
-	 * the parent releases as it ends would leave the child writing a WAL
-	 * that the next request's connection resets (its writes lost). The
-	 * request is answered; the connections are closed here, and opened
-	 * anew in the worker. */
+	con_hold_term();
+	/* A connection is not to be carried across fork (SQLite's "How To
+	 * Corrupt", 2.6): even left alone, the child's new connection shares
+	 * its inherited file descriptors and lock state, and its writes are
+	 * lost. Closed before, reopened in the worker. */
 	con_state_close(c);
 	pid = fork();
 	if (pid < 0) {
@@ -400,7 +390,11 @@ int con_detach(struct con *c)
 	setsid();
 	if (fork() != 0)
 		_exit(0);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_SETMASK, &term_old, NULL);
+	term_held = false;
+	/* The server may close our stderr once the response is complete: a
+	 * message then fails, it does not end the work. */
+	signal(SIGPIPE, SIG_IGN);
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);

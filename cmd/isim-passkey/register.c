@@ -38,7 +38,8 @@ void pk_register_options_usage(FILE *f)
 		   "      --resident-key       default preferred (a discoverable credential)\n"
 		   "      --attestation        default none\n"
 		   "      --new-user           refuse (reason user_exists) a NAME that has a\n"
-		   "                           credential or a registration under way\n" PK_USAGE_RP "  -h, --help               this text\n"
+		   "                           credential or a registration under way\n" PK_USAGE_RP
+		   "  -h, --help               this text\n"
 		   "  -V, --version            print the version\n"
 		   "\n"
 		   "Exit status: 0, 1 refused (--new-user), 64 usage, 73/74 the state cannot be\n"

@@ -72,6 +72,7 @@ static const struct isim_db_schema schema = {
 	.migrations = migrations,
 	.nmigrations = sizeof(migrations) / sizeof(migrations[0]),
 	.persist_wal = 1,
+	.durable_commits = 1,
 };
 
 int pk_rp_option(const char *prog, void *opts, int c, const char *arg)

@@ -24,7 +24,17 @@ struct isim_db_schema {
 	 * a CGI request each, where making and removing it is most of the
 	 * command's time. */
 	int persist_wal;
+	/* Every commit durable (synchronous FULL), and no checkpoint when the
+	 * connection closes: for a state that one short process after another
+	 * opens, commits once and closes, where the checkpoint at close (two
+	 * fdatasync more, and a new WAL file the next time) was most of its
+	 * time. A commit that leaves the WAL at ISIM_DB_WAL_PAGES pages or
+	 * more checkpoints it and truncates it to nothing, so that the next
+	 * open's recovery reads little. */
+	int durable_commits;
 };
+
+#define ISIM_DB_WAL_PAGES 64
 
 /* Open (creating it, mode 0600, when create) path, and bring it to the
  * schema's version. ISIM_ERR_NOINPUT when it does not exist and !create,

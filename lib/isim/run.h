@@ -15,16 +15,16 @@
  * passed through. The child runs in its own process group, so that
  * isim_run_interrupt() can stop it and everything it started. */
 struct isim_run {
-	const char *const *argv; /* argv[0] is looked up in PATH */
-	const char *const *env;	 /* extra NAME=VALUE strings, NULL-terminated, or NULL */
-	const char *cwd;	 /* or NULL */
-	const char *in_path;	 /* stdin; NULL: /dev/null */
+	const char *const *argv;   /* argv[0] is looked up in PATH */
+	const char *const *env;	   /* extra NAME=VALUE strings, NULL-terminated, or NULL */
+	const char *cwd;	   /* or NULL */
+	const char *in_path;	   /* stdin; NULL: /dev/null */
 	const struct isim_buf *in; /* else stdin is these bytes (kept in a memfd) */
-	const char *out_path;	 /* stdout into this file (created 0644, truncated) */
-	struct isim_buf *out;	 /* else stdout captured here, when not NULL */
-	bool out_to_stderr;	 /* else stdout goes to our stderr (or /dev/null) */
-	bool show_stderr;	 /* pass the child's stderr through instead of keeping it */
-	bool err_to_out;	 /* stderr goes where stdout goes (isim_run_start) */
+	const char *out_path;	   /* stdout into this file (created 0644, truncated) */
+	struct isim_buf *out;	   /* else stdout captured here, when not NULL */
+	bool out_to_stderr;	   /* else stdout goes to our stderr (or /dev/null) */
+	bool show_stderr;	   /* pass the child's stderr through instead of keeping it */
+	bool err_to_out;	   /* stderr goes where stdout goes (isim_run_start) */
 	/* isim_run_start: the program in a session of its own, not our child
 	 * (a daemon that outlives us; nobody reaps it but init), the leader
 	 * of its own process group. */
