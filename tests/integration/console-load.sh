@@ -28,7 +28,10 @@ echo "# $(r .load_requests) requests in $(r .seconds) s by $CLIENTS clients: $(r
 same "logins and GET /me were answered" 0 "$?"
 same "no response but 2xx" 0 "$(r .non2xx)"
 same "no connection error" 0 "$(r .conn_errors)"
-[ -z "$failures" ] || echo "$failures" | head -20 | sed 's/^/# /'
+if [ -n "$failures" ]; then
+	echo "$failures" | head -10 | sed 's/^/# /'
+	errlog "$T/a" | sort | uniq -c | sort -rn | head -10 | sed 's/^/# log: /'
+fi
 same "every session a login opened is accepted by GET /me afterwards" 0 "$(r .lost_sessions)"
 same "... and names its user" 0 "$(r .wrong_user)"
 r '.logins_by_credential | to_entries[] | "\(.key) \(.value + 1)"' | sort >"$T/want"

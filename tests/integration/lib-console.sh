@@ -50,7 +50,7 @@ up() {
 	mkdir -p "$u_dir" || exit 73
 	PORT=$(free_port)
 	env "$@" "$ISIM_ROOT/scripts/console-up" --listen "127.0.0.1:$PORT" --state-dir "$u_dir/state" \
-		--www "$WWW" >"$u_dir/url" 2>"$u_dir/log" &
+		--www "$WWW" --error-log "$u_dir/error.log" >"$u_dir/url" 2>"$u_dir/log" &
 	UP_PID=$!
 	up_pids="$up_pids $UP_PID"
 	u_i=0
@@ -85,4 +85,10 @@ cookie() {
 token_hex() {
 	$PY -c 'import base64, hashlib, sys; t = sys.argv[1]
 print(hashlib.sha256(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))).hexdigest().upper())' "$1"
+}
+
+# errlog DIR: what the console (the CGI and its tools) wrote to the error
+# log of the console-up in DIR.
+errlog() {
+	grep -v '(server.c\|(configfile.c' "$1/error.log"
 }
