@@ -87,8 +87,8 @@ token_hex() {
 print(hashlib.sha256(base64.urlsafe_b64decode(t + "=" * (-len(t) % 4))).hexdigest().upper())' "$1"
 }
 
-# errlog DIR: what the console (the CGI and its tools) wrote to the error
-# log of the console-up in DIR.
+# errlog DIR: what the console (the CGI and its tools, on lighttpd's
+# stderr, which is console-up's) and lighttpd said, of the console-up in DIR.
 errlog() {
-	grep -v '(server.c\|(configfile.c' "$1/error.log"
+	cat "$1/log" "$1/error.log" 2>/dev/null | grep -v '^console-up: serving\|(server.c\|(configfile.c'
 }
