@@ -257,7 +257,8 @@ int isim_console_main(int argc, char *argv[])
 		if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
 			return isim_print_version(CON_PROG);
 		if (argv[1][0] == '-')
-			return isim_usage_error(CON_PROG, "bad option '%.64s' (unknown, or missing its value)", argv[1]);
+			return isim_usage_error(CON_PROG, "bad option '%.64s' (unknown, or missing its value)",
+						argv[1]);
 		return isim_usage_error(CON_PROG, "unexpected argument '%.64s' (a web server runs this)", argv[1]);
 	}
 	if (!getenv("GATEWAY_INTERFACE")) {

@@ -5,6 +5,10 @@ Chromium with a virtual WebAuthn authenticator, over the DevTools protocol
 (Debian's python3-websocket), as a person would: typing, Enter, buttons.
 
   console-browser.py CDP_PORT URL SCREENS DOWNLOADS
+  console-browser.py CDP_PORT URL SCREENS DOWNLOADS --bench N
+      (tests/bench/console-page.sh) a user registered, then N times: signed
+      out, the page loaded anew, signed in; prints {"bench": [ms...]}, the
+      page's own "dashboard-ready" mark of each, from navigation start.
 
 Prints one JSON line per finding, for console-browser.sh to turn into TAP:
   {"check": "what", "ok": true|false, "detail": "..."}
@@ -465,9 +469,31 @@ def other_user(tab):
     shot(tab, "identity-failed")
 
 
+def bench(tab, url, n):
+    tab.call("Page.navigate", url=url)
+    tab.wait(LOGIN, what="the login view")
+    tab.type_into("#login-username", "bench")
+    tab.click("#create-passkey")
+    tab.wait(DASHBOARD, timeout=30, what="the dashboard after registering")
+    times = []
+    for _ in range(n):
+        sign_out(tab)
+        tab.call("Page.navigate", url=url)
+        tab.wait(LOGIN, what="the login view after reload")
+        tab.type_into("#login-username", "")
+        tab.enter()
+        tab.wait(DASHBOARD, timeout=30, what="the dashboard after login")
+        mark = tab.js("(performance.getEntriesByName('dashboard-ready')[0] || {}).startTime")
+        if not mark:
+            raise RuntimeError("the page set no dashboard-ready mark")
+        times.append(round(mark, 1))
+    emit({"bench": times})
+
+
 def main(argv):
     global SCREENS, DOWNLOADS
     port, url, SCREENS, DOWNLOADS = argv[1:5]
+    runs = int(argv[6]) if len(argv) > 6 and argv[5] == "--bench" else 0
     os.makedirs(SCREENS, exist_ok=True)
     os.makedirs(DOWNLOADS, exist_ok=True)
     tab = Tab(port)
@@ -483,6 +509,9 @@ def main(argv):
         tab.call("Browser.setDownloadBehavior", behavior="allow", eventsEnabled=True,
                  downloadPath=os.path.abspath(DOWNLOADS))
         viewport(tab, 1024)
+        if runs:
+            bench(tab, url, runs)
+            return 0
         try:
             scenario(tab, url)
         except (Timeout, RuntimeError) as e:

@@ -185,4 +185,14 @@ same "the audit log has alice's changes with her name and session" "appliance.cr
 	"$(jq -r 'select(.kind == "console") | .record | select(.user == "alice" and .ok and (.session_sha256 | length) == 64) | .action' "$T/log.jsonl" | grep -E '^(peer|appliance)[.]' | sort -u | paste -sd' ')"
 check "isim-memdump log verify passes" isim-memdump log verify --state-dir "$S"
 [ "$t_failed" -eq 0 ] || sed 's/^/# /' "$T/error.log" "$T/console-up.err" "$T/show.json"
+
+# console-up stops cleanly on SIGTERM: it exits 0, lighttpd with it, the
+# port is free again and its temporary folder is gone.
+lt=$(pgrep -P "$CUP" lighttpd)
+check "console-up's lighttpd is its child, running" kill -0 "${lt:-none}"
+kill -TERM "$CUP"
+wait "$CUP"
+same "console-up exits 0 on SIGTERM" 0 "$?"
+same "... its lighttpd is gone and the port is free" "gone free" \
+	"$(kill -0 "$lt" 2>/dev/null && echo running || echo gone) $(curl -s -o /dev/null --max-time 2 "$U/me" && echo taken || echo free)"
 finish

@@ -584,8 +584,17 @@ static void test_compiled(void **state)
 static void test_shipped_schemas(void **state)
 {
 	const char *root = getenv("ISIM_ROOT");
-	static const char *const names[] = { "manifest.schema.json", "feature.schema.json", "profile.schema.json",
-					     "node-descriptor.schema.json" };
+	static const char *const names[] = { "manifest.schema.json",
+					     "feature.schema.json",
+					     "profile.schema.json",
+					     "node-descriptor.schema.json",
+					     "passkey-authentication-response.schema.json",
+					     "passkey-creation-options.schema.json",
+					     "passkey-credentials.schema.json",
+					     "passkey-expect.schema.json",
+					     "passkey-registration-response.schema.json",
+					     "passkey-request-options.schema.json",
+					     "passkey-verdict.schema.json" };
 	struct isim_schema *s;
 	struct isim_error err;
 	char path[1024];

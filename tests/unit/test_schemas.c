@@ -21,6 +21,13 @@ static void test_builtin_is_schemas_folder(void **state)
 					     "manifest.schema.json",
 					     "memdump-record.schema.json",
 					     "node-descriptor.schema.json",
+					     "passkey-authentication-response.schema.json",
+					     "passkey-creation-options.schema.json",
+					     "passkey-credentials.schema.json",
+					     "passkey-expect.schema.json",
+					     "passkey-registration-response.schema.json",
+					     "passkey-request-options.schema.json",
+					     "passkey-verdict.schema.json",
 					     "profile.schema.json" };
 	const char *root = getenv("ISIM_ROOT");
 	char path[4096];
