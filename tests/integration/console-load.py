@@ -6,7 +6,8 @@ imported) and its own keep-alive connection, for SECONDS: GET /me with the
 user's session, then a login ceremony (login/options, the assertion,
 login/verify) without a cookie, again and again. Then each session a login
 opened is shown to GET /me once more. Prints one JSON object: counts, the
-first failures, and each credential's logins.
+first failures, and each credential's logins and the highest counter one
+of them signed.
 
   console-load.py HOST PORT ORIGIN KEYDIR CLIENTS SECONDS
 """
@@ -33,6 +34,7 @@ stats = {"requests": 0, "non2xx": 0, "conn_errors": 0, "logins": 0, "me": 0, "lo
          "wrong_user": 0, "failures": [], "in_flight_max": 0}
 in_flight = [0]
 logins = {}  # credential id: logins that got 200
+counters = {}  # credential id: the highest counter a login that got 200 signed
 
 
 def note_failure(what):
@@ -131,9 +133,11 @@ class Client:
             note_failure("login-verify 200 without a cookie")
             return
         self.tokens.append(tok)
+        signed = int.from_bytes(authn.b64d(assertion["response"]["authenticatorData"])[33:37], "big")
         with lock:
             stats["logins"] += 1
             logins[assertion["id"]] = logins.get(assertion["id"], 0) + 1
+            counters[assertion["id"]] = max(counters.get(assertion["id"], 0), signed)
 
     def me(self, cookie):
         res = self.request("GET", "/me", cookie=cookie)
@@ -181,6 +185,7 @@ def main():
     out = dict(stats)
     out.update({"registered": registered, "clients": clients, "seconds": round(elapsed, 2),
                 "load_requests": loaded, "rps": round(loaded / elapsed, 1), "logins_by_credential": logins,
+                "counter_by_credential": counters,
                 "setup_requests": base["requests"]})
     json.dump(out, sys.stdout)
     print()
