@@ -135,6 +135,7 @@ static int open_session(struct con *c, cJSON *out, bool login, char *hdr, size_t
 {
 	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(out, "session");
 	const cJSON *uv = cJSON_GetObjectItemCaseSensitive(out, "user_verified");
+	const cJSON *user = cJSON_GetObjectItemCaseSensitive(out, "user");
 	struct isim_error err;
 	uint8_t *raw = NULL, h[ISIM_SHA256_BYTES];
 	sqlite3_stmt *q = NULL;
@@ -175,6 +176,11 @@ static int open_session(struct con *c, cJSON *out, bool login, char *hdr, size_t
 		sqlite3_step(q);
 		sqlite3_finalize(q);
 	}
+	/* The rest of the request is the new session's: its audit entry
+	 * names the user and the session, as those of later requests do. */
+	memcpy(c->s.token_sha256, h, sizeof(h));
+	snprintf(c->s.user, sizeof(c->s.user), "%s", cJSON_IsString(user) ? user->valuestring : "");
+	c->s.valid = true;
 	return 0;
 }
 

@@ -394,10 +394,15 @@ int con_identity_provision(struct con *c)
 		goto oom;
 	if (isim_db_begin(c->db, &err) < 0)
 		goto fail;
-	if (isim_db_prepare(c->db, "SELECT state FROM provisions WHERE user_id = ?1", &q, &err) < 0)
+	if (isim_db_prepare(c->db, "SELECT state, started_at FROM provisions WHERE user_id = ?1", &q, &err) < 0)
 		goto fail;
 	sqlite3_bind_int64(q, 1, c->s.user_id);
-	if (sqlite3_step(q) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), "running")) {
+	/* A run is over once its hooks' time is up (each is killed at
+	 * CONSOLE_HOOK_TIMEOUT, and 5 s later): a worker that died (the
+	 * machine restarted, the process was killed) leaves "running" behind,
+	 * which must not refuse every later run. */
+	if (sqlite3_step(q) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), "running") &&
+	    c->now - sqlite3_column_int64(q, 1) <= (int64_t)n * (c->cfg.hook_timeout + 5) + 60) {
 		sqlite3_finalize(q);
 		isim_db_rollback(c->db);
 		rc = con_error(c, 409, "provisioning", NULL, "Provisioning is running already.");

@@ -131,6 +131,19 @@ static int pk_db(struct con *c, struct isim_error *err)
 		return 0;
 	}
 	sqlite3_busy_timeout(c->pk, 10000);
+	/* As isim-passkey keeps it: the -wal file left for the next request,
+	 * not removed as the last connection closes and made again by the
+	 * next (which, a request a process, was every request's cost). */
+	{
+		int one = 1, on = 0;
+
+		sqlite3_file_control(c->pk, "main", SQLITE_FCNTL_PERSIST_WAL, &one);
+		/* Nor checkpointed at close: isim-passkey's commits are
+		 * durable in the WAL, which it empties past a size (lib/db.c,
+		 * durable_commits); a checkpoint here would be a GET's two
+		 * fsyncs. */
+		sqlite3_db_config(c->pk, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, &on);
+	}
 	if (sqlite3_prepare_v2(c->pk, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_step(q) == SQLITE_ROW)
 		v = sqlite3_column_int(q, 0);
@@ -159,7 +172,7 @@ static int cookie_token(const char *cookie, uint8_t h[static ISIM_SHA256_BYTES])
 	if (!cookie || !isim_http_cookie(cookie, CON_COOKIE, val, sizeof(val)))
 		return 0;
 	ok = isim_wa_b64url_decode(val, CON_TOKEN_BYTES, &tok, &n) && n == CON_TOKEN_BYTES &&
-	     isim_sha256(tok, n, h) == 0;
+	     crypto_hash_sha256(h, tok, n) == 0;
 	sodium_memzero(val, sizeof(val));
 	if (tok)
 		sodium_memzero(tok, n);
@@ -222,6 +235,15 @@ int con_session_revoke(struct con *c, struct isim_error *err)
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
 		return isim_db_error(c->pk, "cannot end the session", err);
+	/* The console's note of it too (user_verified), which would else
+	 * stay until it expires. */
+	if (isim_db_prepare(c->db, "DELETE FROM sessions WHERE token_sha256 = ?1", &q, err) < 0)
+		return -1;
+	sqlite3_bind_blob(q, 1, c->s.token_sha256, ISIM_SHA256_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return isim_db_error(c->db, "cannot end the session", err);
 	return 0;
 }
 

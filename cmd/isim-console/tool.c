@@ -168,6 +168,9 @@ static int check_origin(struct con *c)
 	return 0;
 }
 
+/* The Cookie header, out of the environment (serve). */
+static char *cookie;
+
 static int serve(struct con *c)
 {
 	const struct route *r = NULL;
@@ -185,7 +188,15 @@ static int serve(struct con *c)
 	c->req.origin = env_or("HTTP_ORIGIN", NULL);
 	c->req.remote = env_or("REMOTE_ADDR", "-");
 	c->req.content_type = env_or("CONTENT_TYPE", NULL);
-	c->req.cookie = env_or("HTTP_COOKIE", NULL);
+	/* The session's token is the user's alone: the tools and hooks the
+	 * request runs inherit the environment, so it is taken out of it. */
+	if (getenv("HTTP_COOKIE")) {
+		cookie = strdup(getenv("HTTP_COOKIE"));
+		if (!cookie)
+			return con_error(c, 500, "internal", NULL, "Out of memory.");
+		c->req.cookie = cookie;
+		unsetenv("HTTP_COOKIE");
+	}
 	if (!c->cfg.rp_id || !c->cfg.origin) {
 		fprintf(stderr, CON_PROG ": WEBAUTHN_RP_ID and WEBAUTHN_RP_ORIGIN must be set\n");
 		return con_error(c, 500, "configuration", NULL, "The console is not configured.");
@@ -264,6 +275,9 @@ int isim_console_main(int argc, char *argv[])
 	con_state_close(&c);
 	cJSON_Delete(c.req.json);
 	free(c.req.body);
+	if (cookie)
+		sodium_memzero(cookie, strlen(cookie));
+	free(cookie);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		rc = ISIM_EXIT_IOERR;
 	return rc;
