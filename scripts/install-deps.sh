@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config clang llvm libclang-rt-14-dev
 libcjson-dev libyaml-dev libsodium-dev libssl-dev libsqlite3-dev
-libmnl-dev libarchive-dev libcbor-dev libcmocka-dev libpcre2-dev libqrencode-dev
+libmnl-dev libarchive-dev libcbor-dev libcmocka-dev libpcre2-dev libqrencode-dev libfcgi-dev
 jq nftables iproute2 wireguard-go wireguard-tools iputils-ping sqlite3 mandoc shellcheck cppcheck clang-format hyperfine
 python3 python3-yaml python3-jsonschema python3-cryptography python3-cbor2 python3-websocket chromium lighttpd knot knot-dnsutils bind9-dnsutils minisign busybox openssl socat
 mmdebstrap debian-archive-keyring ca-certificates qemu-system-x86 qemu-utils

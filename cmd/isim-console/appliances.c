@@ -380,7 +380,7 @@ int con_appliance_archive(struct con *c)
 			continue;
 		if (n <= 0)
 			break;
-		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+		if (con_write(c, buf, (size_t)n) < 0)
 			break;
 	}
 	close(fd);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <cjson/cJSON.h>
 
@@ -71,8 +72,10 @@ struct con_session {
 };
 
 struct sqlite3;
+struct FCGX_Request;
 
 struct con {
+	struct FCGX_Request *fcgi; /* the request under FastCGI, NULL as a CGI */
 	struct con_cfg cfg;
 	struct con_req req;
 	struct con_session s;
@@ -87,6 +90,12 @@ struct con {
 typedef int (*con_handler)(struct con *c);
 
 /* ---- responses (http.c) ---- */
+
+/* The response's and the request's bytes: stdout and stdin as a CGI
+ * program, the request's streams under FastCGI. */
+int con_write(struct con *c, const void *p, size_t n);
+ssize_t con_read(struct con *c, void *p, size_t n);
+void con_flush(struct con *c);
 
 /* Status line and headers (security headers always), the body as is. */
 void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body, size_t len);
@@ -146,6 +155,8 @@ void con_hold_term(void);
  * 0 in a detached worker with the state opened anew (do the work, then
  * _exit), -1 when it cannot start (said). */
 int con_detach(struct con *c);
+/* The end of a request: SIGTERM as it was before con_hold_term. */
+void con_release_term(void);
 
 /* argv with stdin in (may be NULL); stdout into out. 0 when it exited 0,
  * else its exit status (>0), or -1 with err when it could not run. */

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcgiapp.h>
+#include <sodium.h>
+#include <unistd.h>
+
 #include "common/cli.h"
 #include "console.h"
 #include "isim/http.h"
@@ -57,13 +61,42 @@ const char *con_status_text(int status)
 	}
 }
 
+int con_write(struct con *c, const void *p, size_t n)
+{
+	if (c->fcgi)
+		return FCGX_PutStr(p, (int)n, c->fcgi->out) == (int)n ? 0 : -1;
+	return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+}
+
+ssize_t con_read(struct con *c, void *p, size_t n)
+{
+	if (c->fcgi)
+		return FCGX_GetStr(p, (int)n, c->fcgi->in);
+	return read(STDIN_FILENO, p, n);
+}
+
+void con_flush(struct con *c)
+{
+	if (c->fcgi)
+		FCGX_FFlush(c->fcgi->out);
+	else
+		fflush(stdout);
+}
+
 void con_respond_head(struct con *c, int status, const char *type, size_t len, const char *extra_headers)
 {
+	char h[2048];
+	int n;
+
 	if (c->responded)
 		return;
 	c->responded = true;
-	printf("Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n" SECURITY_HEADERS "%s\r\n", status,
-	       con_status_text(status), type, len, extra_headers ? extra_headers : "");
+	n = snprintf(h, sizeof(h),
+		     "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n" SECURITY_HEADERS "%s\r\n", status,
+		     con_status_text(status), type, len, extra_headers ? extra_headers : "");
+	if (n > 0 && (size_t)n < sizeof(h))
+		con_write(c, h, (size_t)n);
+	sodium_memzero(h, sizeof(h));
 }
 
 void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body, size_t len)
@@ -72,7 +105,7 @@ void con_respond(struct con *c, int status, const char *type, const char *extra_
 		return;
 	con_respond_head(c, status, type, len, extra_headers);
 	if (len)
-		fwrite(body, 1, len, stdout);
+		con_write(c, body, len);
 }
 
 int con_json(struct con *c, int status, cJSON *doc, const char *extra_headers)

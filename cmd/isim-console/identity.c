@@ -460,7 +460,7 @@ int con_identity_provision(struct con *c)
 	cJSON_Delete(id);
 	con_hold_term();
 	rc = con_json(c, 202, o, NULL);
-	fflush(stdout);
+	con_flush(c);
 	if (!n)
 		goto out;
 	if (n && con_detach(c) == 0) {

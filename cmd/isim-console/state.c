@@ -368,13 +368,21 @@ void con_hold_term(void)
 	term_held = true;
 }
 
+void con_release_term(void)
+{
+	if (!term_held)
+		return;
+	sigprocmask(SIG_SETMASK, &term_old, NULL);
+	term_held = false;
+}
+
 int con_detach(struct con *c)
 {
 	struct isim_error err;
 	pid_t pid;
 	int fd;
 
-	fflush(stdout);
+	con_flush(c);
 	con_hold_term();
 	/* A connection is not to be carried across fork (SQLite's "How To
 	 * Corrupt", 2.6): even left alone, the child's new connection shares
@@ -407,6 +415,11 @@ int con_detach(struct con *c)
 		if (fd > STDOUT_FILENO)
 			close(fd);
 	}
+	/* Nothing of the server's: under FastCGI its connection (and the
+	 * listening socket, now replaced on 0) stay with the parent. */
+	c->fcgi = NULL;
+	for (fd = STDERR_FILENO + 1; fd < 1024; fd++)
+		close(fd);
 	isim_error_clear(&err);
 	if (con_state_open(c, &err) < 0) {
 		isim_print_error(CON_PROG, &err);

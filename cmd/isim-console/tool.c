@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fcgiapp.h>
 #include <sodium.h>
 
 #include "common/cli.h"
@@ -132,7 +133,7 @@ static int read_body(struct con *c)
 	if (!c->req.body)
 		return con_error(c, 500, "internal", NULL, "Out of memory."), -1;
 	while (off < (size_t)n) {
-		ssize_t r = read(STDIN_FILENO, c->req.body + off, (size_t)n - off);
+		ssize_t r = con_read(c, c->req.body + off, (size_t)n - off);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -244,6 +245,64 @@ static int serve(struct con *c)
 	return r->fn(c);
 }
 
+/* One request, then everything it held given back. */
+static void serve_one(struct con *c)
+{
+	serve(c);
+	if (!c->responded)
+		con_error(c, 500, "internal", NULL, "No response was made.");
+	con_state_close(c);
+	cJSON_Delete(c->req.json);
+	free(c->req.body);
+	if (cookie)
+		sodium_memzero(cookie, strlen(cookie));
+	free(cookie);
+	cookie = NULL;
+}
+
+extern char **environ;
+
+/* Under FastCGI (lighttpd's mod_fastcgi starts the program with a
+ * listening socket on its stdin): one process answers request after
+ * request, sparing each the program's start. The request's parameters
+ * are its environment, ahead of the process's own (the configuration
+ * the server gave it). */
+static int fastcgi(void)
+{
+	char **base = environ, **env = NULL;
+	FCGX_Request req;
+	size_t nb = 0;
+
+	for (nb = 0; base[nb]; nb++)
+		;
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, 0, 0) != 0) {
+		fprintf(stderr, CON_PROG ": FastCGI cannot start\n");
+		return ISIM_EXIT_SOFTWARE;
+	}
+	while (FCGX_Accept_r(&req) >= 0) {
+		struct con c = { 0 };
+		size_t nr, i;
+
+		for (nr = 0; req.envp[nr]; nr++)
+			;
+		env = calloc(nr + nb + 1, sizeof(*env));
+		if (env) {
+			for (i = 0; i < nr; i++)
+				env[i] = req.envp[i];
+			for (i = 0; i < nb; i++)
+				env[nr + i] = base[i];
+			environ = env;
+			c.fcgi = &req;
+			serve_one(&c);
+		}
+		environ = base;
+		free(env);
+		con_release_term();
+		FCGX_Finish_r(&req);
+	}
+	return 0;
+}
+
 int isim_console_main(int argc, char *argv[])
 {
 	struct con c = { 0 };
@@ -261,23 +320,17 @@ int isim_console_main(int argc, char *argv[])
 						argv[1]);
 		return isim_usage_error(CON_PROG, "unexpected argument '%.64s' (a web server runs this)", argv[1]);
 	}
-	if (!getenv("GATEWAY_INTERFACE")) {
-		fprintf(stderr, CON_PROG ": not run by a web server (no GATEWAY_INTERFACE); see --help\n");
-		return ISIM_EXIT_USAGE;
-	}
 	if (sodium_init() < 0) {
 		fprintf(stderr, CON_PROG ": libsodium cannot start\n");
 		return ISIM_EXIT_SOFTWARE;
 	}
-	serve(&c);
-	if (!c.responded)
-		con_error(&c, 500, "internal", NULL, "No response was made.");
-	con_state_close(&c);
-	cJSON_Delete(c.req.json);
-	free(c.req.body);
-	if (cookie)
-		sodium_memzero(cookie, strlen(cookie));
-	free(cookie);
+	if (!FCGX_IsCGI())
+		return fastcgi();
+	if (!getenv("GATEWAY_INTERFACE")) {
+		fprintf(stderr, CON_PROG ": not run by a web server (no GATEWAY_INTERFACE); see --help\n");
+		return ISIM_EXIT_USAGE;
+	}
+	serve_one(&c);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		rc = ISIM_EXIT_IOERR;
 	return rc;
