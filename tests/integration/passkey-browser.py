@@ -11,41 +11,18 @@ function of the page) awaited in turn. Prints one JSON line a step: the
 value it returned, or {"error": "..."} when it threw.
 """
 import json
+import os
 import sys
-import urllib.request
 
-import websocket
-
-
-class Tab:
-    def __init__(self, port, url):
-        req = urllib.request.Request("http://127.0.0.1:%s/json/new?about:blank" % port, method="PUT")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            info = json.load(r)
-        self.port, self.id = port, info["id"]
-        self.ws = websocket.create_connection(info["webSocketDebuggerUrl"], timeout=30)
-        self.n = 0
-
-    def call(self, method, **params):
-        self.n += 1
-        self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            m = json.loads(self.ws.recv())
-            if m.get("id") == self.n:
-                if "error" in m:
-                    raise RuntimeError("%s: %s" % (method, m["error"]))
-                return m.get("result", {})
-
-    def close(self):
-        self.ws.close()
-        urllib.request.urlopen("http://127.0.0.1:%s/json/close/%s" % (self.port, self.id), timeout=10).read()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cdp import Tab  # noqa: E402 (beside this file)
 
 
 def main(argv):
     port, url, path = argv[1:4]
     with open(path) as f:
         sc = json.load(f)
-    tab = Tab(port, url)
+    tab = Tab(port)
     try:
         tab.call("Page.enable")
         tab.call("Runtime.enable")
