@@ -34,9 +34,6 @@ int isim_wg_peer_add_allowed(struct isim_wg_peer *p, const struct isim_prefix *p
  * a prefix with host bits or a bad length, an endpoint that is neither
  * IPv4 nor IPv6. 0 or -1 with ISIM_ERR_USAGE. */
 int isim_wg_check_changes(const struct isim_wg_peer *changes, size_t n, struct isim_error *err) ISIM_MUST_CHECK;
-/* A key as base64 (44 characters and the NUL), for messages. */
-#define ISIM_WG_KEY_B64LEN 45
-void isim_wg_key_b64(const uint8_t key[static ISIM_WG_KEY_LEN], char out[static ISIM_WG_KEY_B64LEN]);
 
 /* UAPI backend (lib/wguapi.c). open: the socket path exists and is a
  * socket (ISIM_ERR_NOINPUT when it does not exist: the caller then tries

@@ -77,6 +77,21 @@ void isim_wg_key_b64(const uint8_t key[static ISIM_WG_KEY_LEN], char out[static 
 	sodium_bin2base64(out, ISIM_WG_KEY_B64LEN, key, ISIM_WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
 }
 
+bool isim_wg_key_parse(const char *s, uint8_t out[static ISIM_WG_KEY_LEN])
+{
+	char back[ISIM_WG_KEY_B64LEN];
+	const char *end;
+	size_t n = 0;
+
+	if (!s || strlen(s) != ISIM_WG_KEY_B64LEN - 1 ||
+	    sodium_base642bin(out, ISIM_WG_KEY_LEN, s, ISIM_WG_KEY_B64LEN - 1, NULL, &n, &end,
+			      sodium_base64_VARIANT_ORIGINAL) < 0 ||
+	    *end || n != ISIM_WG_KEY_LEN)
+		return false;
+	isim_wg_key_b64(out, back);
+	return !strcmp(back, s);
+}
+
 static int key_cmp(const void *a, const void *b)
 {
 	return memcmp(a, b, ISIM_WG_KEY_LEN);

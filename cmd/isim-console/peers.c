@@ -15,6 +15,7 @@
 #include "isim/db.h"
 #include "isim/json.h"
 #include "isim/prefix.h"
+#include "isim/wg.h"
 
 /* A peer is one of the user's devices: a WireGuard key, an address of the
  * mesh's network, and a node descriptor the console signs for it, which
@@ -38,20 +39,11 @@ static bool peer_name_ok(const char *s)
 	return s[0] != ' ' && s[n - 1] != ' ';
 }
 
-/* A WireGuard public key: the base64 of 32 bytes, in its one spelling. */
 static bool wg_key_ok(const char *s)
 {
-	uint8_t k[32];
-	char back[45];
-	size_t n = 0;
-	const char *end;
+	uint8_t k[ISIM_WG_KEY_LEN];
 
-	if (strlen(s) != 44 ||
-	    sodium_base642bin(k, sizeof(k), s, 44, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) < 0 || *end ||
-	    n != 32)
-		return false;
-	sodium_bin2base64(back, sizeof(back), k, 32, sodium_base64_VARIANT_ORIGINAL);
-	return !strcmp(back, s);
+	return isim_wg_key_parse(s, k);
 }
 
 /* A key pair made here (the browser asked for one): Curve25519, the
@@ -70,8 +62,8 @@ static int wg_keypair(char pub[static 45], char *priv)
 		sodium_free(sk);
 		return -1;
 	}
-	sodium_bin2base64(priv, 45, sk, 32, sodium_base64_VARIANT_ORIGINAL);
-	sodium_bin2base64(pub, 45, pk, 32, sodium_base64_VARIANT_ORIGINAL);
+	isim_wg_key_b64(sk, priv);
+	isim_wg_key_b64(pk, pub);
 	sodium_free(sk);
 	return 0;
 }

@@ -317,17 +317,8 @@ static int read_cand(const struct run *r, struct cand *k, struct isim_error *err
 	uint8_t hash[ISIM_SHA256_BYTES];
 
 	snprintf(k->node_id, sizeof(k->node_id), "%s", text_at(k->doc, "node_id"));
-	s = text_at(id, "wg_public_key");
-	{
-		size_t n;
-		const char *end;
-
-		if (!s ||
-		    sodium_base642bin(k->key, sizeof(k->key), s, strlen(s), NULL, &n, &end,
-				      sodium_base64_VARIANT_ORIGINAL) < 0 ||
-		    *end || n != sizeof(k->key))
-			return refuse(k, "malformed: /identity/wg_public_key: expected the base64 text of 32 bytes");
-	}
+	if (!isim_wg_key_parse(text_at(id, "wg_public_key"), k->key))
+		return refuse(k, "malformed: /identity/wg_public_key: expected the base64 text of 32 bytes");
 	k->nranges = (size_t)cJSON_GetArraySize(ips);
 	k->ranges = calloc(k->nranges + 1, sizeof(*k->ranges));
 	k->narrow = calloc(k->nranges + 1, sizeof(*k->narrow));
@@ -486,7 +477,7 @@ static int print_verdict(const struct cand *k)
 	else
 		cJSON_AddNullToObject(o, "node_id");
 	if (k->jcs || k->kind != K_REFUSED || sodium_is_zero(k->key, sizeof(k->key)) == 0) {
-		wa_key_b64(k->key, key);
+		isim_wg_key_b64(k->key, key);
 		cJSON_AddStringToObject(o, "wg_public_key", key);
 	} else {
 		cJSON_AddNullToObject(o, "wg_public_key");

@@ -34,7 +34,7 @@ static int print_line(const char *node_id, const struct wa_node *n, const char *
 		return wa_print_line(PROG, NULL);
 	cJSON_AddStringToObject(o, "node_id", node_id);
 	if (n) {
-		wa_key_b64(n->key, key);
+		isim_wg_key_b64(n->key, key);
 		cJSON_AddStringToObject(o, "wg_public_key", key);
 		cJSON_AddTrueToObject(o, "removed");
 		cJSON_AddNullToObject(o, "reason");

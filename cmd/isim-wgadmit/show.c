@@ -58,7 +58,7 @@ static cJSON *peer_json(const struct wa_ctx *c, const struct isim_wg_peer *p)
 
 	if (!o)
 		return NULL;
-	wa_key_b64(p->public_key, key);
+	isim_wg_key_b64(p->public_key, key);
 	cJSON_AddStringToObject(o, "public_key", key);
 	cJSON_AddItemToObject(o, "node_id", string_or_null(n ? n->node_id : NULL));
 	cJSON_AddStringToObject(o, "state", !n ? "unknown" : n->state == WA_ADMITTED ? "admitted" : "narrow");
@@ -113,7 +113,7 @@ int wa_show_main(int argc, char *argv[])
 	cJSON_AddStringToObject(doc, "device", c.dev);
 	cJSON_AddStringToObject(doc, "backend", isim_wg_backend_name(isim_wg_backend_of(c.wg)));
 	if (c.device->has_public_key) {
-		wa_key_b64(c.device->public_key, key);
+		isim_wg_key_b64(c.device->public_key, key);
 		cJSON_AddStringToObject(doc, "public_key", key);
 	} else {
 		cJSON_AddNullToObject(doc, "public_key");

@@ -93,11 +93,6 @@ int wa_options_finish(const char *prog, const struct wa_opts *o)
 	return 0;
 }
 
-void wa_key_b64(const uint8_t key[static ISIM_WG_KEY_LEN], char out[static 45])
-{
-	sodium_bin2base64(out, 45, key, ISIM_WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL);
-}
-
 static bool key_from_b64(const char *s, uint8_t key[static ISIM_WG_KEY_LEN])
 {
 	size_t n;
@@ -423,7 +418,7 @@ int wa_db_put(struct wa_ctx *c, const struct wa_node *n, const char *descriptor,
 	char key[45], *allowed = NULL;
 	int ret = -1;
 
-	wa_key_b64(n->key, key);
+	isim_wg_key_b64(n->key, key);
 	if (prefixes_text(n->allowed, n->nallowed, &allowed) < 0)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
 	if (stmt(c, WA_STMT_PUT, sql, &st, err) < 0)
@@ -492,7 +487,7 @@ int wa_db_pending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], c
 	char k[45];
 	int ret = -1;
 
-	wa_key_b64(key, k);
+	isim_wg_key_b64(key, k);
 	if (stmt(c, WA_STMT_PENDING, sql, &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, c->dev, -1, SQLITE_STATIC);
@@ -524,7 +519,7 @@ int wa_db_decide(struct wa_ctx *c, const char *node_id, const uint8_t *key, cons
 	if (node_id)
 		sqlite3_bind_text(st, 3, node_id, -1, SQLITE_STATIC);
 	if (key) {
-		wa_key_b64(key, k);
+		isim_wg_key_b64(key, k);
 		sqlite3_bind_text(st, 4, k, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_text(st, 5, decision, -1, SQLITE_STATIC);

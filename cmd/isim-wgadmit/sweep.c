@@ -86,7 +86,7 @@ static int print_removed(const struct wa_node *n, const char *reason)
 
 	if (!o)
 		return wa_print_line(PROG, NULL);
-	wa_key_b64(n->key, key);
+	isim_wg_key_b64(n->key, key);
 	cJSON_AddStringToObject(o, "node_id", n->node_id);
 	cJSON_AddStringToObject(o, "wg_public_key", key);
 	cJSON_AddBoolToObject(o, "removed", true);

@@ -134,8 +134,6 @@ int wa_db_pending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], c
 int wa_db_descriptor(struct wa_ctx *c, const char *node_id, char **out, struct isim_error *err);
 int wa_db_clear_pending(struct wa_ctx *c, struct isim_error *err);
 
-/* A WireGuard key as base64 (45 bytes with the NUL). */
-void wa_key_b64(const uint8_t key[static ISIM_WG_KEY_LEN], char out[static 45]);
 /* Prefixes as JSON strings into an array. */
 struct cJSON;
 struct cJSON *wa_prefixes_json(const struct isim_prefix *p, size_t n);

@@ -26,6 +26,8 @@
  */
 
 #define ISIM_WG_KEY_LEN 32
+/* A key as base64, WireGuard's spelling: 44 characters and the NUL. */
+#define ISIM_WG_KEY_B64LEN 45
 #define ISIM_WG_IFNAMSIZ 16
 #define ISIM_WG_UAPI_DIR "/var/run/wireguard"
 
@@ -142,5 +144,11 @@ int isim_wg_nl_build_get(uint16_t family, const char *ifname, uint32_t seq, stru
  * peer. NLMSG_DONE is 1, a message added 0, anything malformed -1 with
  * ISIM_ERR_DATA, an NLMSG_ERROR -1 with ISIM_ERR_IO and its errno. */
 int isim_wg_nl_parse_get(const void *msg, size_t len, struct isim_wg_device *d, struct isim_error *err) ISIM_MUST_CHECK;
+
+/* key as base64. */
+void isim_wg_key_b64(const uint8_t key[static ISIM_WG_KEY_LEN], char out[static ISIM_WG_KEY_B64LEN]);
+/* The key s is the base64 of, in its one canonical spelling (what `wg
+ * genkey | wg pubkey` prints): true and out, or false. */
+bool isim_wg_key_parse(const char *s, uint8_t out[static ISIM_WG_KEY_LEN]);
 
 #endif

@@ -549,11 +549,44 @@ static void test_socket(void **state)
 	free(text);
 }
 
+/* Keys as wg(8) prints them, and what is refused: another length, padding
+ * missing, a character outside base64, a non-canonical last character
+ * (its unused bits set). */
+static void test_key_parse(void **state)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+	} cases[] = {
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", true },
+		{ "/McIl0E0DHd0HMjTrgIbnrYcof+4CS28svOe++WM4mM=", true },
+		{ "/McIl0E0DHd0HMjTrgIbnrYcof+4CS28svOe++WM4mN=", false },
+		{ "/McIl0E0DHd0HMjTrgIbnrYcof+4CS28svOe++WM4mM", false },
+		{ "/McIl0E0DHd0HMjTrgIbnrYcof+4CS28svOe++WM4m=", false },
+		{ "_McIl0E0DHd0HMjTrgIbnrYcof-4CS28svOe--WM4mM=", false },
+		{ "", false },
+	};
+	uint8_t k[ISIM_WG_KEY_LEN];
+	char back[ISIM_WG_KEY_B64LEN];
+	size_t i;
+
+	(void)state;
+	assert_false(isim_wg_key_parse(NULL, k));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(isim_wg_key_parse(cases[i].text, k), cases[i].ok);
+		if (cases[i].ok) {
+			isim_wg_key_b64(k, back);
+			assert_string_equal(back, cases[i].text);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_set),
 		cmocka_unit_test(test_check_changes),
+		cmocka_unit_test(test_key_parse),
 		cmocka_unit_test(test_parse_get),
 		cmocka_unit_test(test_parse_get_errno),
 		cmocka_unit_test(test_parse_get_malformed),
