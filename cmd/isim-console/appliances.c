@@ -54,32 +54,12 @@ static const char *templates_dir(const struct con *c, char *buf, size_t size)
 /* A template is NAME.qcow2 in the templates folder, NAME plain. */
 static bool template_name_ok(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (!n || n > 64 || s[0] == '.')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-		      strchr("._-", s[i])))
-			return false;
-	return true;
+	return con_name_ok(s, 1, 64, true, "._-") && s[0] != '.';
 }
 
 static bool appliance_name_ok(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (!n || n > NAME_MAX_LEN || s[0] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return con_name_ok(s, 1, NAME_MAX_LEN, false, "-") && s[0] != '-';
 }
 
 static cJSON *templates_json(const struct con *c)
@@ -105,7 +85,7 @@ static cJSON *templates_json(const struct con *c)
 		}
 	}
 	closedir(d);
-	qsort(names, n, sizeof(names[0]), str_cmp);
+	qsort(names, n, sizeof(names[0]), con_strcmp_ptr);
 	for (i = 0; i < n; i++) {
 		cJSON_AddItemToArray(a, cJSON_CreateString(names[i]));
 		free(names[i]);

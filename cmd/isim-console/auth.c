@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +21,7 @@
 /* Console user names: what a person types and a URL or log keeps plain. */
 static bool username_ok(const char *s)
 {
-	size_t n = strlen(s), i;
-
-	if (n < 1 || n > 64)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._@+-", s[i]))
-			return false;
-	return true;
+	return con_name_ok(s, 1, 64, true, "._@+-");
 }
 
 /* isim-passkey SUB with the relying party's options and more; stdin in;

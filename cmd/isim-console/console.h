@@ -120,6 +120,11 @@ int con_body_object(struct con *c);
 int con_member_string(struct con *c, const char *name, size_t max, bool required, const char **out);
 /* Refuse members other than those named (NULL-terminated): 0 after a 400. */
 int con_members_only(struct con *c, const char *const *names);
+/* s is min to max bytes of a-z, 0-9, A-Z when upper, and the characters
+ * of extra: the console's names (users, handles, peers, templates). */
+bool con_name_ok(const char *s, size_t min, size_t max, bool upper, const char *extra);
+/* qsort's comparison of two char *. */
+int con_strcmp_ptr(const void *a, const void *b);
 /* The value of name in the query string (URL-decoded into buf), or NULL. */
 const char *con_query(const struct con *c, const char *name, char *buf, size_t size);
 

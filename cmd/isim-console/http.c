@@ -187,6 +187,27 @@ int con_body_object(struct con *c)
 	return 1;
 }
 
+bool con_name_ok(const char *s, size_t min, size_t max, bool upper, const char *extra)
+{
+	size_t n = strlen(s), i;
+
+	if (n < min || n > max)
+		return false;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (upper && ch >= 'A' && ch <= 'Z') ||
+		      strchr(extra, ch)))
+			return false;
+	}
+	return true;
+}
+
+int con_strcmp_ptr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 int con_members_only(struct con *c, const char *const *names)
 {
 	const cJSON *it;

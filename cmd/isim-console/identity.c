@@ -15,6 +15,7 @@
 #include "isim/db.h"
 #include "isim/json.h"
 #include "isim/run.h"
+#include "isim/sde.h"
 
 #define MAX_HOOKS 32
 
@@ -34,9 +35,8 @@ static const char *handle_refusal(const char *h)
 
 	if (n < 3 || n > 32)
 		return "A handle is 3 to 32 characters.";
-	for (i = 0; i < n; i++)
-		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= '0' && h[i] <= '9') || h[i] == '-'))
-			return "A handle has only a-z, 0-9 and hyphens.";
+	if (!con_name_ok(h, n, n, false, "-"))
+		return "A handle has only a-z, 0-9 and hyphens.";
 	if (h[0] == '-' || h[n - 1] == '-')
 		return "A handle does not start or end with a hyphen.";
 	if (strstr(h, "--"))
@@ -68,25 +68,15 @@ static cJSON *identity_doc(const struct con *c, const char *handle)
 	return o;
 }
 
-static void add_time(cJSON *o, const char *name, sqlite3_stmt *q, int col)
-{
-	char buf[32];
-	time_t t;
-	struct tm tm;
-
-	if (sqlite3_column_type(q, col) == SQLITE_NULL) {
-		cJSON_AddNullToObject(o, name);
-		return;
-	}
-	t = (time_t)sqlite3_column_int64(q, col);
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	cJSON_AddStringToObject(o, name, buf);
-}
-
 void con_add_time(cJSON *o, const char *name, sqlite3_stmt *q, int col)
 {
-	add_time(o, name, q, col);
+	char buf[32];
+
+	if (sqlite3_column_type(q, col) == SQLITE_NULL ||
+	    isim_rfc3339((time_t)sqlite3_column_int64(q, col), buf, sizeof(buf)) < 0)
+		cJSON_AddNullToObject(o, name);
+	else
+		cJSON_AddStringToObject(o, name, buf);
 }
 
 static void add_text(cJSON *o, const char *name, sqlite3_stmt *q, int col)
@@ -119,7 +109,7 @@ cJSON *con_identity_json(struct con *c)
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "user");
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "base_domain");
 	cJSON_DeleteItemFromObjectCaseSensitive(o, "matrix_domain");
-	add_time(o, "created_at", q, 1);
+	con_add_time(o, "created_at", q, 1);
 	sqlite3_finalize(q);
 	q = NULL;
 	p = cJSON_AddObjectToObject(o, "provisioning");
@@ -129,8 +119,8 @@ cJSON *con_identity_json(struct con *c)
 	sqlite3_bind_int64(q, 1, c->s.user_id);
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		add_text(p, "state", q, 0);
-		add_time(p, "started_at", q, 1);
-		add_time(p, "ended_at", q, 2);
+		con_add_time(p, "started_at", q, 1);
+		con_add_time(p, "ended_at", q, 2);
 	} else {
 		cJSON_AddStringToObject(p, "state", "none");
 	}
@@ -154,8 +144,8 @@ cJSON *con_identity_json(struct con *c)
 		if (sqlite3_column_type(q, 3) != SQLITE_NULL)
 			res = cJSON_Parse((const char *)sqlite3_column_text(q, 3));
 		cJSON_AddItemToObject(s, "result", res ? res : cJSON_CreateNull());
-		add_time(s, "started_at", q, 4);
-		add_time(s, "ended_at", q, 5);
+		con_add_time(s, "started_at", q, 4);
+		con_add_time(s, "ended_at", q, 5);
 	}
 	sqlite3_finalize(q);
 	return o;
@@ -219,11 +209,6 @@ int con_identity_create(struct con *c)
 	return con_json(c, 201, o, NULL);
 }
 
-static int hook_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The hooks: executable files of the folder, in name order, without
  * dotfiles and the package manager's leftovers. The count, or -1. */
 static int hooks_list(const char *dir, char *names[static MAX_HOOKS])
@@ -246,7 +231,7 @@ static int hooks_list(const char *dir, char *names[static MAX_HOOKS])
 			n++;
 	}
 	closedir(d);
-	qsort(names, (size_t)n, sizeof(names[0]), hook_cmp);
+	qsort(names, (size_t)n, sizeof(names[0]), con_strcmp_ptr);
 	return n;
 }
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "isim/db.h"
 #include "isim/json.h"
 #include "isim/prefix.h"
+#include "isim/sde.h"
 #include "isim/wg.h"
 
 /* A peer is one of the user's devices: a WireGuard key, an address of the
@@ -29,14 +29,7 @@
 
 static bool peer_name_ok(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (!n || n > PEER_NAME_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr(" ._-", s[i]))
-			return false;
-	return s[0] != ' ' && s[n - 1] != ' ';
+	return con_name_ok(s, 1, PEER_NAME_MAX, true, " ._-") && s[0] != ' ' && s[strlen(s) - 1] != ' ';
 }
 
 static bool wg_key_ok(const char *s)
@@ -110,15 +103,6 @@ static int free_address(struct con *c, char *buf, size_t size, struct isim_error
 	return found;
 }
 
-static void rfc3339(int64_t t, char buf[static 32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The peer's descriptor, signed with the control plane's key (isim-sign),
  * then admitted (isim-wgadmit). 0 admitted, 1 refused (why in *why), -1
  * after a response. */
@@ -136,10 +120,9 @@ static int admit(struct con *c, const char *node_id, const char *key, const char
 	int rc = -1, st;
 
 	isim_error_clear(&err);
-	rfc3339(issued, t1);
-	rfc3339(issued + DESCRIPTOR_DAYS * 86400LL, t2);
 	snprintf(host, sizeof(host), "%s/32", address);
-	if (!d)
+	if (!d || isim_rfc3339((time_t)issued, t1, sizeof(t1)) < 0 ||
+	    isim_rfc3339((time_t)(issued + DESCRIPTOR_DAYS * 86400LL), t2, sizeof(t2)) < 0)
 		goto oom;
 	cJSON_AddStringToObject(d, "node_id", node_id);
 	id = cJSON_AddObjectToObject(d, "identity");
