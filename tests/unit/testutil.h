@@ -169,6 +169,23 @@ static inline int tu_capture_into(int target, const char *path)
 	return saved;
 }
 
+/* stdin from the file path until tu_restore_stdin(the value returned). */
+static inline int tu_capture_stdin(const char *path)
+{
+	int saved = dup(STDIN_FILENO), fd = open(path, O_RDONLY);
+
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	return saved;
+}
+
+static inline void tu_restore_stdin(int saved)
+{
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+}
+
 static inline struct tu_run tu_call(int (*fn)(int, char **), int argc, char **argv)
 {
 	struct tu_run r;
