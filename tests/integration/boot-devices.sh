@@ -50,16 +50,6 @@ truncate -s 2M "$T/seed.img"
 mformat -i "$T/seed.img" -v CIDATA ::
 mcopy -i "$T/seed.img" "$T/user-data" "$T/meta-data" ::/
 
-# free_port: a TCP port of 127.0.0.1 nobody listens on.
-free_port() {
-	for port in $(shuf -i 20000-60000 -n 20); do
-		socat -u OPEN:/dev/null "TCP:127.0.0.1:$port" 2>/dev/null || {
-			echo "$port"
-			return 0
-		}
-	done
-	return 1
-}
 
 # boot NAME NIC-OPTIONS...: start the image in the background, console in
 # $T/NAME.log, QMP on $T/NAME.qmp, QEMU's pid in $qpid; wait for the

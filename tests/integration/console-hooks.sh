@@ -31,9 +31,6 @@ trap cleanup EXIT
 # started PID: remember a process to stop at exit.
 started() { pids="$pids $1"; }
 
-free_port() {
-	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # wait_for DESCRIPTION COMMAND...: until COMMAND succeeds, 10 s at most.
 wait_for() {

@@ -16,7 +16,7 @@ wg_mesh 1 2
 
 PY=/usr/bin/python3
 AUTH=$ISIM_ROOT/tests/integration/passkey-authenticator.py
-PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 ORIGIN=http://localhost:$PORT
 U=http://127.0.0.1:$PORT/api/meshnet
 S=$T/state

@@ -37,9 +37,6 @@ console_cleanup() {
 }
 trap console_cleanup EXIT
 
-free_port() {
-	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # up DIR [VAR=VALUE...]: console-up on a free port with that environment,
 # its state in DIR/state; sets PORT, ORIGIN, U (the API's URL), STATE and

@@ -79,6 +79,12 @@ contains() {
 
 need_root() { [ "$(id -u)" -eq 0 ]; }
 
+# free_port: a TCP port of 127.0.0.1 that the kernel just gave out and
+# nobody listens on.
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # image_tests: the start of a test that builds images. Without root it
 # reports one skip and ends; else the tests share the base cache
 # (build/cache, made once) and one SOURCE_DATE_EPOCH, from the source tree.
