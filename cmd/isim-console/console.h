@@ -83,6 +83,7 @@ struct con {
 	struct sqlite3 *pk; /* passkey.db, opened when needed */
 	int64_t now;
 	bool responded;
+	char sign_pub[48]; /* the control plane's Ed25519 key, base64 (mesh_ready) */
 };
 
 /* A route's handler: it responds (con_json, con_error...) and returns 0, or

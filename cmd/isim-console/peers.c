@@ -13,6 +13,7 @@
 #include "console.h"
 #include "isim/db.h"
 #include "isim/json.h"
+#include "isim/minisign.h"
 #include "isim/prefix.h"
 #include "isim/sde.h"
 #include "isim/wg.h"
@@ -129,7 +130,7 @@ static int admit(struct con *c, const char *node_id, const char *key, const char
 	cJSON_AddStringToObject(id, "wg_public_key", key);
 	/* A device has no Ed25519 key of its own here; the schema wants one,
 	 * and the console that vouches for it is the honest value. */
-	cJSON_AddStringToObject(id, "ed25519_public_key", getenv("CONSOLE_SIGN_PUB") ? getenv("CONSOLE_SIGN_PUB") : "");
+	cJSON_AddStringToObject(id, "ed25519_public_key", c->sign_pub);
 	cJSON_AddObjectToObject(d, "endpoints");
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(d, "allowed_ips"), cJSON_CreateString(host));
 	cJSON_AddStringToObject(d, "issued_at", t1);
@@ -172,11 +173,43 @@ out:
 	return rc;
 }
 
+/* The control plane's Ed25519 public key, base64, into sign_pub: from
+ * the minisign public key beside CONSOLE_SIGN_KEY (KEY.pub, as isim-sign
+ * keygen -o KEY writes it), unless CONSOLE_SIGN_PUB gives it. */
 static bool mesh_ready(struct con *c)
 {
-	if (c->cfg.wg_dev && c->cfg.sign_key)
+	const char *env = getenv("CONSOLE_SIGN_PUB");
+	struct isim_ms_pubkey pk;
+	struct isim_error err;
+	char path[4096];
+
+	isim_error_clear(&err);
+	if (!c->cfg.wg_dev || !c->cfg.sign_key) {
+		fprintf(stderr, CON_PROG ": CONSOLE_WG_DEV and CONSOLE_SIGN_KEY must be set for the mesh\n");
+		goto unavailable;
+	}
+	if (env && *env) {
+		uint8_t k[ISIM_WG_KEY_LEN];
+
+		/* Any 32 bytes in WireGuard's base64 spelling: the same as
+		 * the descriptors' key32. */
+		if (!isim_wg_key_parse(env, k)) {
+			fprintf(stderr, CON_PROG ": CONSOLE_SIGN_PUB is not the base64 of 32 bytes\n");
+			goto unavailable;
+		}
+		snprintf(c->sign_pub, sizeof(c->sign_pub), "%s", env);
 		return true;
-	fprintf(stderr, CON_PROG ": CONSOLE_WG_DEV and CONSOLE_SIGN_KEY must be set for the mesh\n");
+	}
+	snprintf(path, sizeof(path), "%s.pub", c->cfg.sign_key);
+	if (isim_ms_pubkey_load(path, &pk, &err) < 0) {
+		isim_print_error(CON_PROG, &err);
+		fprintf(stderr, CON_PROG ": the control plane's public key is KEY.pub beside CONSOLE_SIGN_KEY, or "
+					 "CONSOLE_SIGN_PUB\n");
+		goto unavailable;
+	}
+	sodium_bin2base64(c->sign_pub, sizeof(c->sign_pub), pk.pk, sizeof(pk.pk), sodium_base64_VARIANT_ORIGINAL);
+	return true;
+unavailable:
 	con_error(c, 503, "unavailable", NULL, "The mesh is not set up on this console.");
 	return false;
 }
