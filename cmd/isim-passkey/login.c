@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -260,116 +261,92 @@ static void mark_cloned(struct pk_ctx *c, const uint8_t *id, size_t n)
 	sqlite3_finalize(q);
 }
 
-int pk_login_verify_main(int argc, char *argv[])
+int pk_login_verify(struct pk_ctx *c, const cJSON *doc, cJSON **out, struct isim_wa_status *st)
 {
-	static const struct option opts[] = {
-		PK_LONGOPTS_RP,
-		ISIM_LONGOPT_HELP,
-		{ NULL, 0, NULL, 0 },
-	};
-	struct isim_getopt g = {
-		.prog = PROG_VER, .shortopts = "hV", .longopts = opts, .usage = pk_login_verify_usage
-	};
-	struct pk_rp rp = { 0 };
-	struct pk_ctx c = { 0 };
 	struct pk_challenge ch;
 	struct isim_wa_assertion a = { 0 };
 	struct isim_wa_auth_result ar = { 0 };
-	struct isim_wa_status st = { 0 };
 	struct isim_wa_expect e = { 0 };
 	struct isim_wa_key key = { 0 };
 	struct stored s = { 0 };
 	uint8_t token[PK_TOKEN_BYTES];
 	struct isim_error err;
-	cJSON *doc = NULL, *o = NULL;
-	int opt, rc;
+	cJSON *o = NULL;
+	int rc;
 
-	while ((opt = isim_getopt_shared(&g, pk_rp_option, &rp, argc, argv)) != -1) {
-		if (opt == ISIM_GETOPT_EXIT)
-			return g.rc;
-		return ISIM_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return isim_usage_error(PROG_VER, "unexpected argument '%.64s'", argv[optind]);
-	rc = pk_open(&c, PROG_VER, &rp, true);
-	if (rc)
-		return rc;
-	rc = pk_read_stdin(PROG_VER, &doc);
-	if (rc)
-		goto out;
+	*out = NULL;
+	memset(st, 0, sizeof(*st));
+	c->now = (int64_t)time(NULL);
 	/* One transaction for the whole ceremony, committed refused or not:
 	 * the challenge is used up, the record kept, and a crash leaves all
 	 * of it undone rather than half. */
 	isim_error_clear(&err);
-	if (isim_db_begin(c.db, &err) < 0) {
-		rc = pk_db_fail(&c, &err);
-		goto out;
-	}
-	rc = pk_sweep(&c);
+	if (isim_db_begin(c->db, &err) < 0)
+		return pk_db_fail(c, &err);
+	rc = pk_sweep(c);
 	if (rc)
 		goto out;
-	if (!isim_wa_assertion_from_json(doc, &a, &st)) {
+	if (!isim_wa_assertion_from_json(doc, &a, st)) {
 		rc = 1;
 		goto refused;
 	}
-	rc = pk_challenge_take(&c, "login", a.client_data, a.client_data_len, &ch, &st);
+	rc = pk_challenge_take(c, "login", a.client_data, a.client_data_len, &ch, st);
 	if (rc)
 		goto refused;
-	rc = stored_get(&c, a.raw_id, a.raw_id_len, &s, &st);
+	rc = stored_get(c, a.raw_id, a.raw_id_len, &s, st);
 	if (rc)
 		goto refused;
 	/* Section 7.2 step 6: a login for one user takes only that user's
 	 * credentials; a discoverable one's user handle must be its user's. */
 	if (ch.user_id && ch.user_id != s.user_id) {
-		isim_wa_fail(&st, ISIM_WA_UNKNOWN_CREDENTIAL, "The credential is not the user's.");
+		isim_wa_fail(st, ISIM_WA_UNKNOWN_CREDENTIAL, "The credential is not the user's.");
 		rc = 1;
 		goto refused;
 	}
 	if (!ch.user_id && !a.user_handle) {
-		isim_wa_fail(&st, ISIM_WA_USER_HANDLE,
+		isim_wa_fail(st, ISIM_WA_USER_HANDLE,
 			     "A login without a user names it by the user handle, which is missing.");
 		rc = 1;
 		goto refused;
 	}
 	if (s.cloned) {
-		isim_wa_fail(&st, ISIM_WA_COUNTER,
+		isim_wa_fail(st, ISIM_WA_COUNTER,
 			     "The credential is marked as possibly cloned and is refused until it is removed.");
 		rc = 1;
 		goto refused;
 	}
-	if (!isim_wa_cose_key_parse(s.key, s.key_len, &key, &st)) {
+	if (!isim_wa_cose_key_parse(s.key, s.key_len, &key, st)) {
 		rc = 1;
 		goto refused;
 	}
 	e.challenge = ch.value;
 	e.challenge_len = sizeof(ch.value);
-	e.origins = rp.origins;
-	e.norigins = rp.norigins;
-	e.rp_id = rp.rp_id;
+	e.origins = c->rp->origins;
+	e.norigins = c->rp->norigins;
+	e.rp_id = c->rp->rp_id;
 	e.require_uv = ch.uv_required;
 	e.key = &key;
 	e.sign_count = s.sign_count;
 	e.user_handle = s.handle;
 	e.user_handle_len = sizeof(s.handle);
-	if (!isim_wa_verify_assertion(&a, &e, &ar, &st)) {
-		if (st.reason == ISIM_WA_COUNTER)
-			mark_cloned(&c, a.raw_id, a.raw_id_len);
+	if (!isim_wa_verify_assertion(&a, &e, &ar, st)) {
+		if (st->reason == ISIM_WA_COUNTER)
+			mark_cloned(c, a.raw_id, a.raw_id_len);
 		rc = 1;
 		goto refused;
 	}
 	/* Section 6.1.3: BE never changes for a credential; this relying party
 	 * lets 0 become 1, which synced passkeys do, and nothing else. */
 	if (s.be && !(ar.flags & ISIM_WA_FLAG_BE)) {
-		isim_wa_fail(&st, ISIM_WA_BACKUP_ELIGIBILITY,
-			     "The credential was backup eligible and now says it is not.");
+		isim_wa_fail(st, ISIM_WA_BACKUP_ELIGIBILITY, "The credential was backup eligible and now says it is not.");
 		rc = 1;
 		goto refused;
 	}
-	rc = store_login(&c, a.raw_id, a.raw_id_len, &s, &ar, token, &st);
+	rc = store_login(c, a.raw_id, a.raw_id_len, &s, &ar, token, st);
 	if (rc)
 		goto refused;
-	pk_record(&c, "login", s.user_id, a.raw_id, a.raw_id_len, &st);
-	rc = pk_commit(&c);
+	pk_record(c, "login", s.user_id, a.raw_id, a.raw_id_len, st);
+	rc = pk_commit(c);
 	if (rc)
 		goto out;
 	o = cJSON_CreateObject();
@@ -386,29 +363,66 @@ int pk_login_verify_main(int argc, char *argv[])
 	pk_add_flags(o, ar.flags);
 	if (!pk_add_b64(o, "session", token, sizeof(token)))
 		goto oom;
-	sodium_memzero(token, sizeof(token));
-	pk_add_time(o, "expires_at", c.now + PK_SESSION_TTL);
-	rc = pk_print(PROG_VER, o);
+	pk_add_time(o, "expires_at", c->now + PK_SESSION_TTL);
+	*out = o;
 	o = NULL;
 	goto out;
 refused:
 	if (rc == 1) {
-		pk_record(&c, "login", s.user_id, a.raw_id, a.raw_id_len, &st);
-		rc = pk_commit(&c);
+		pk_record(c, "login", s.user_id, a.raw_id, a.raw_id_len, st);
+		rc = pk_commit(c);
 		if (!rc)
-			rc = pk_print_refusal(PROG_VER, &st);
+			rc = 1;
+	} else {
+		isim_db_rollback(c->db);
 	}
 	goto out;
 oom:
-	fprintf(stderr, PROG_VER ": out of memory\n");
+	fprintf(stderr, "%s: out of memory\n", c->prog);
 	rc = ISIM_EXIT_SOFTWARE;
 out:
 	sodium_memzero(token, sizeof(token));
 	cJSON_Delete(o);
-	cJSON_Delete(doc);
 	isim_wa_assertion_free(&a);
 	isim_wa_key_free(&key);
 	free(s.key);
+	return rc;
+}
+
+int pk_login_verify_main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		PK_LONGOPTS_RP,
+		ISIM_LONGOPT_HELP,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct isim_getopt g = {
+		.prog = PROG_VER, .shortopts = "hV", .longopts = opts, .usage = pk_login_verify_usage
+	};
+	struct pk_rp rp = { 0 };
+	struct pk_ctx c = { 0 };
+	struct isim_wa_status st = { 0 };
+	cJSON *doc = NULL, *o = NULL;
+	int opt, rc;
+
+	while ((opt = isim_getopt_shared(&g, pk_rp_option, &rp, argc, argv)) != -1) {
+		if (opt == ISIM_GETOPT_EXIT)
+			return g.rc;
+		return ISIM_EXIT_USAGE;
+	}
+	if (optind < argc)
+		return isim_usage_error(PROG_VER, "unexpected argument '%.64s'", argv[optind]);
+	rc = pk_open(&c, PROG_VER, &rp, true);
+	if (rc)
+		return rc;
+	rc = pk_read_stdin(PROG_VER, &doc);
+	if (!rc)
+		rc = pk_login_verify(&c, doc, &o, &st);
+	if (rc == 0)
+		rc = pk_print(PROG_VER, o);
+	else if (rc == 1)
+		rc = pk_print_refusal(PROG_VER, &st);
+	cJSON_Delete(doc);
 	pk_close(&c);
 	return rc;
 }

@@ -201,13 +201,19 @@ struct pk_ctx {
 	struct sqlite3 *db;
 	struct pk_rp *rp;
 	int64_t now;
-	cJSON *audit_rec; /* the ceremony, for the audit log once committed */
+	cJSON *audit_rec;	    /* the ceremony, for the audit log once committed */
+	struct isim_audit *audit; /* opened by the first pk_commit, kept till pk_close */
 };
 
 /* The environment's defaults for rp (need_origin: an origin is required),
  * then the state opened (created). 0 or an exit code, said on stderr. */
 int pk_open(struct pk_ctx *c, const char *prog, struct pk_rp *rp, bool need_origin);
 void pk_close(struct pk_ctx *c);
+/* login-verify on an open state, which a process may keep for many: the
+ * AuthenticationResponseJSON doc verified, taken and recorded. 0 and *out
+ * the result (the session token in it), 1 refused (st says why), or an
+ * exit code, said on stderr. */
+int pk_login_verify(struct pk_ctx *c, const cJSON *doc, cJSON **out, struct isim_wa_status *st);
 /* Inside a transaction: expired challenges, and sessions a day past their
  * end, deleted. 0 or an exit code. */
 int pk_sweep(struct pk_ctx *c);

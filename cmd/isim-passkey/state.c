@@ -108,13 +108,14 @@ void pk_close(struct pk_ctx *c)
 	if (c->db)
 		isim_db_close(c->db);
 	c->db = NULL;
+	isim_audit_close(c->audit);
+	c->audit = NULL;
 	cJSON_Delete(c->audit_rec);
 	c->audit_rec = NULL;
 }
 
 int pk_commit(struct pk_ctx *c)
 {
-	struct isim_audit *a = NULL;
 	struct isim_error err;
 	char path[4200];
 
@@ -123,15 +124,14 @@ int pk_commit(struct pk_ctx *c)
 		return pk_db_fail(c, &err);
 	if (!c->audit_rec)
 		return 0;
-	if (isim_audit_path(c->rp->state_dir, path, sizeof(path), &err) < 0 ||
-	    isim_audit_open(path, true, &a, &err) < 0 ||
-	    isim_audit_append(a, "passkey", c->audit_rec, NULL, &err) < 0) {
+	if ((!c->audit && (isim_audit_path(c->rp->state_dir, path, sizeof(path), &err) < 0 ||
+			   isim_audit_open(path, true, &c->audit, &err) < 0)) ||
+	    isim_audit_append(c->audit, "passkey", c->audit_rec, NULL, &err) < 0) {
 		char msg[2400];
 
 		isim_error_format(&err, msg, sizeof(msg));
 		fprintf(stderr, "%s: warning: the audit log does not have this ceremony: %s\n", c->prog, msg);
 	}
-	isim_audit_close(a);
 	cJSON_Delete(c->audit_rec);
 	c->audit_rec = NULL;
 	return 0;

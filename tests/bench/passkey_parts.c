@@ -6,8 +6,11 @@
  *       clientDataJSON, one OpenSSL ECDSA verify of the signature, one
  *       SQLite read and one write (a transaction) on DB
  *   passkey_parts login FILE...
- *       isim-passkey login-verify called in-process on each FILE (each an
- *       answer to a fresh challenge), as the CLI does it
+ *       the relying party's login-verify (pk_login_verify) on each FILE
+ *       (each an answer to a fresh challenge), on one open state, as a
+ *       server that keeps its databases open runs it: the text parsed,
+ *       the ceremony verified, taken, recorded in passkey.db and appended
+ *       to the audit log (durably), and the reply formatted
  *
  * Each prints the median microseconds of one iteration on stdout. */
 #include <fcntl.h>
@@ -112,30 +115,59 @@ static int parts(long n, const char *db_path, const char *file, const char *key_
 	return 0;
 }
 
+/* A whole file in memory: the text a server would have been sent. */
+static char *slurp(const char *path)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		text = malloc(1 << 16);
+		if (text) {
+			n = fread(text, 1, (1 << 16) - 1, f);
+			text[n] = '\0';
+		}
+		fclose(f);
+	}
+	return text;
+}
+
 static int login(int nfiles, char *files[])
 {
-	char *args[] = { "isim-passkey", "login-verify", NULL };
+	struct pk_rp rp = { 0 };
+	struct pk_ctx c;
+	struct isim_wa_status st;
 	double *t = calloc((size_t)nfiles, sizeof(double));
-	int i, fd, out = open("/dev/null", O_WRONLY), keep = dup(STDOUT_FILENO);
+	char **text = calloc((size_t)nfiles, sizeof(char *));
+	int i, rc;
 
-	if (!t || out < 0 || keep < 0)
+	if (!t || !text)
 		return 1;
 	for (i = 0; i < nfiles; i++) {
-		double t0;
-		int rc;
-
-		fd = open(files[i], O_RDONLY);
-		if (fd < 0 || dup2(fd, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0)
-			return 1;
-		close(fd);
-		t0 = now_us();
-		rc = isim_passkey_main(2, args);
-		fflush(stdout);
-		t[i] = now_us() - t0;
-		if (rc)
-			return fprintf(stderr, "passkey_parts: login-verify of %s: exit %d\n", files[i], rc), 1;
+		text[i] = slurp(files[i]);
+		if (!text[i])
+			return fprintf(stderr, "passkey_parts: cannot read %s\n", files[i]), 1;
 	}
-	dup2(keep, STDOUT_FILENO);
+	rc = pk_open(&c, "passkey_parts", &rp, true);
+	if (rc)
+		return rc;
+	for (i = 0; i < nfiles; i++) {
+		double t0 = now_us();
+		cJSON *doc = cJSON_Parse(text[i]), *out = NULL;
+		char *reply;
+
+		rc = doc ? pk_login_verify(&c, doc, &out, &st) : 65;
+		reply = out ? cJSON_PrintUnformatted(out) : NULL;
+		t[i] = now_us() - t0;
+		if (rc || !reply)
+			return fprintf(stderr, "passkey_parts: login-verify of %s: %d %s\n", files[i], rc, st.msg), 1;
+		free(reply);
+		cJSON_Delete(out);
+		cJSON_Delete(doc);
+		free(text[i]);
+	}
+	pk_close(&c);
 	printf("%.1f\n", median(t, (size_t)nfiles));
 	return 0;
 }

@@ -15,7 +15,11 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include <sqlite3.h>
+
 #include "isim-passkey/passkey.h"
+#include "isim/audit.h"
+#include "isim/json.h"
 #include "testutil.h"
 
 static int setup(void **state)
@@ -219,12 +223,58 @@ static void test_state(void **state)
 	unsetenv("WEBAUTHN_RP_ORIGIN");
 }
 
+/* login-verify on one state kept open, as a server runs it: each ceremony
+ * is its own transaction, ends it, and is appended to the audit log the
+ * context keeps open, refused or not. */
+static void test_login_kept_open(void **state)
+{
+	const char *dir = ((struct tu_where *)*state)->dir;
+	struct pk_rp rp = { .state_dir = dir, .rp_id = "localhost" };
+	struct pk_ctx c;
+	struct isim_wa_status st;
+	struct isim_audit *a = NULL;
+	struct isim_error err;
+	char vec[PATH_MAX + 64], path[PATH_MAX + 64];
+	const char *reasons[] = { "challenge", "malformed", "challenge" };
+	int64_t seq = 0;
+	char head[65];
+	cJSON *docs[3], *out = (cJSON *)1;
+	size_t i;
+
+	rp.origins[rp.norigins++] = "http://localhost:8080";
+	snprintf(vec, sizeof(vec), "%s/webauthn/chromium/assertion-es256.json", tu_vectors());
+	isim_error_clear(&err);
+	assert_int_equal(isim_json_load_file(vec, &docs[0], &err), 0);
+	docs[1] = cJSON_Parse("{\"id\": 1}");
+	docs[2] = docs[0];
+	assert_int_equal(pk_open(&c, "test", &rp, true), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(pk_login_verify(&c, docs[i], &out, &st), 1);
+		assert_null(out);
+		assert_string_equal(isim_wa_reason_name(st.reason), reasons[i]);
+		/* No transaction is left open for the next ceremony. */
+		assert_true(sqlite3_get_autocommit(c.db));
+	}
+	assert_non_null(c.audit);
+	pk_close(&c);
+	assert_null(c.db);
+	assert_null(c.audit);
+	cJSON_Delete(docs[0]);
+	cJSON_Delete(docs[1]);
+	snprintf(path, sizeof(path), "%s/audit.db", dir);
+	assert_int_equal(isim_audit_open(path, false, &a, &err), 0);
+	assert_int_equal(isim_audit_head(a, &seq, head, &err), 0);
+	assert_int_equal(seq, 3);
+	isim_audit_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_command_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vectors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_kept_open, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
