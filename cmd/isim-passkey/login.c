@@ -338,7 +338,8 @@ int pk_login_verify(struct pk_ctx *c, const cJSON *doc, cJSON **out, struct isim
 	/* Section 6.1.3: BE never changes for a credential; this relying party
 	 * lets 0 become 1, which synced passkeys do, and nothing else. */
 	if (s.be && !(ar.flags & ISIM_WA_FLAG_BE)) {
-		isim_wa_fail(st, ISIM_WA_BACKUP_ELIGIBILITY, "The credential was backup eligible and now says it is not.");
+		isim_wa_fail(st, ISIM_WA_BACKUP_ELIGIBILITY,
+			     "The credential was backup eligible and now says it is not.");
 		rc = 1;
 		goto refused;
 	}

@@ -201,7 +201,7 @@ struct pk_ctx {
 	struct sqlite3 *db;
 	struct pk_rp *rp;
 	int64_t now;
-	cJSON *audit_rec;	    /* the ceremony, for the audit log once committed */
+	cJSON *audit_rec;	  /* the ceremony, for the audit log once committed */
 	struct isim_audit *audit; /* opened by the first pk_commit, kept till pk_close */
 };
 
