@@ -256,6 +256,43 @@ else
 	skip "a disk that fills up" "needs root (a tmpfs)"
 fi
 
+# Where the file system takes O_DIRECT (ext4), the dump is written from the
+# buffers straight to the disk, the last part block buffered; a tmpfs does
+# not take it, and the dump is written through the page cache. Both give
+# the bytes QEMU sent, and a full ext4 fails as a full tmpfs does.
+if need_root && command -v mkfs.ext4 >/dev/null 2>&1; then
+	mkdir -p "$T/ram" "$T/ext4"
+	if mount -t tmpfs -o size=768m tmpfs "$T/ram"; then
+		mounted=$T/ram
+		expect 0 "a dump into a tmpfs (no O_DIRECT there)" md --qmp "$T/g1.sock" -o "$T/ram/g1.elf" -k "$T/op.key"
+		same "... the record's SHA-256 is sha256sum's" "$(sha256sum <"$T/ram/g1.elf" | cut -d' ' -f1)" \
+			"$(jq -r .dump.sha256 "$T/ram/g1.elf.record.json")"
+		sz=$(stat -c %s "$T/ram/g1.elf")
+		same "... as long as the dump written with O_DIRECT" "$(stat -c %s "$T/d/g1.elf")" "$sz"
+		check "... both valid ELF with the same layout" \
+			test "$(readelf -l -W "$T/ram/g1.elf" | grep LOAD)" = "$(readelf -l -W "$T/d/g1.elf" | grep LOAD)"
+		check "... which ends in a part block (so the tail went buffered)" test $((sz % 4096)) -ne 0
+		umount "$T/ram" && mounted=""
+	else
+		skip "a dump into a tmpfs" "cannot mount a tmpfs"
+	fi
+	truncate -s 64m "$T/ext4.img" && mkfs.ext4 -q -F "$T/ext4.img" >/dev/null 2>&1
+	if mount -o loop "$T/ext4.img" "$T/ext4" 2>/dev/null; then
+		mounted=$T/ext4
+		rmdir "$T/ext4/lost+found"
+		expect 74 "an ext4 that fills up (O_DIRECT writes)" md --qmp "$T/g1.sock" -o "$T/ext4/big.elf" -k "$T/op.key"
+		contains "... saying so" "$T/err" "No space left on device"
+		check "... no partial dump" nothing_in "$T/ext4"
+		same "... the guest runs again" "running" "$(qmp_status g1)"
+		umount "$T/ext4" && mounted=""
+	else
+		skip "an ext4 that fills up" "cannot mount a loop device"
+	fi
+	rm -f "$T/ext4.img"
+else
+	skip "O_DIRECT and buffered dumps" "needs root and mkfs.ext4"
+fi
+
 # Formats QEMU does not offer, or that fail on this guest.
 expect 69 "--format kdump-lzo: not offered by this QEMU" md --qmp "$T/g1.sock" -o "$T/f/l" -k "$T/op.key" --format kdump-lzo
 contains "... saying what it offers" "$T/err" "does not offer 'kdump-lzo' (it offers: elf, kdump-zlib"
