@@ -23,10 +23,28 @@ void isim_wg_device_free(struct isim_wg_device *d)
 	free(d);
 }
 
+static int peer_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct isim_wg_peer *)a)->public_key, ((const struct isim_wg_peer *)b)->public_key,
+		      ISIM_WG_KEY_LEN);
+}
+
+void isim_wg_device_sort(struct isim_wg_device *d)
+{
+	if (d->npeers > 1)
+		qsort(d->peers, d->npeers, sizeof(*d->peers), peer_cmp);
+	d->sorted = true;
+}
+
 struct isim_wg_peer *isim_wg_device_peer(const struct isim_wg_device *d, const uint8_t key[static ISIM_WG_KEY_LEN])
 {
+	struct isim_wg_peer want;
 	size_t i;
 
+	if (d->sorted && d->npeers) {
+		memcpy(want.public_key, key, ISIM_WG_KEY_LEN);
+		return bsearch(&want, d->peers, d->npeers, sizeof(*d->peers), peer_cmp);
+	}
 	for (i = 0; i < d->npeers; i++)
 		if (memcmp(d->peers[i].public_key, key, ISIM_WG_KEY_LEN) == 0)
 			return &d->peers[i];
@@ -57,6 +75,7 @@ struct isim_wg_peer *isim_wg_device_add_peer(struct isim_wg_device *d)
 	if (!peers)
 		return NULL;
 	d->peers = peers;
+	d->sorted = false;
 	memset(&peers[d->npeers], 0, sizeof(*peers));
 	return &peers[d->npeers++];
 }

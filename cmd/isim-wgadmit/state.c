@@ -801,6 +801,7 @@ int wa_open(struct wa_ctx *c, const char *prog, const struct wa_opts *o, bool cr
 	}
 	if (isim_wg_get(c->wg, &c->device, &err) < 0)
 		return isim_fail(prog, &err);
+	isim_wg_device_sort(c->device);
 	if (isim_pathf(path, sizeof(path), &err, "%s/%s", dir, WA_DB_NAME) < 0 ||
 	    isim_db_open(path, &schema, create, &c->db, &err) < 0) {
 		/* A state not made yet is an empty one to read. */
@@ -820,7 +821,7 @@ int wa_db_descriptor(struct wa_ctx *c, const char *node_id, char **out, struct i
 	int rc, ret = -1;
 
 	*out = NULL;
-	if (isim_db_prepare(c->db, "SELECT descriptor FROM nodes WHERE dev = ?1 AND node_id = ?2", &st, err) < 0)
+	if (stmt(c, WA_STMT_DESCRIPTOR, "SELECT descriptor FROM nodes WHERE dev = ?1 AND node_id = ?2", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, c->dev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, node_id, -1, SQLITE_STATIC);
@@ -837,7 +838,7 @@ int wa_db_descriptor(struct wa_ctx *c, const char *node_id, char **out, struct i
 	} else {
 		isim_db_error(c->db, "cannot read the state", err);
 	}
-	sqlite3_finalize(st);
+	done(st);
 	return ret;
 }
 

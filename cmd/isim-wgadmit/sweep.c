@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,31 +39,35 @@ void wa_sweep_usage(FILE *f)
 		   "78 the trusted signers or the state are not usable.\n");
 }
 
-/* Why n must go at t, into reason; "" when it stays. 0, or -1 with err
- * when it could not be checked. */
-static int judge(struct wa_ctx *c, const struct wa_node *n, time_t at, struct isim_trust *trust, char *reason,
-		 size_t size, struct isim_error *err)
+#define WHY_MAX (ISIM_VERDICT_REASON_MAX + 32)
+
+/* Why n must go at t without looking at its descriptor, into reason ("" when
+ * nothing yet says so); true when its descriptor is still to be verified. */
+static bool judge_times(const struct wa_node *n, time_t at, char *reason, size_t size)
 {
-	struct isim_verdict v;
-	char *text = NULL, when[32];
-	cJSON *doc;
-	int ret = -1;
+	char when[32];
 
 	reason[0] = '\0';
 	if (n->expires_at <= (int64_t)at) {
 		if (isim_rfc3339((time_t)n->expires_at, when, sizeof(when)) < 0)
 			snprintf(when, sizeof(when), "@%lld", (long long)n->expires_at);
 		snprintf(reason, size, "expired: /expires_at: the descriptor expired at %s", when);
-		return 0;
+		return false;
 	}
-	if (n->state != WA_ADMITTED)
-		return 0;
-	if (wa_db_descriptor(c, n->node_id, &text, err) < 0)
-		return -1;
-	doc = text ? cJSON_Parse(text) : NULL;
+	return n->state == WA_ADMITTED;
+}
+
+/* n's recorded descriptor verified anew at t: why it must go into reason,
+ * "" when it stays. 0, or -1 with err when it could not be checked. */
+static int judge_descriptor(const struct wa_node *n, const char *text, time_t at, struct isim_trust *trust,
+			    char *reason, size_t size, struct isim_error *err)
+{
+	struct isim_verdict v;
+	cJSON *doc = text ? cJSON_Parse(text) : NULL;
+	int ret = -1;
+
 	if (!doc) {
 		snprintf(reason, size, "refused: the recorded descriptor of node '%s' cannot be read", n->node_id);
-		free(text);
 		return 0;
 	}
 	isim_verdict_init(&v);
@@ -75,7 +80,94 @@ static int judge(struct wa_ctx *c, const struct wa_node *n, time_t at, struct is
 	ret = 0;
 out:
 	cJSON_Delete(doc);
+	return ret;
+}
+
+/* Verifying is most of a sweep's work, as of an admission's: the
+ * descriptors, read first, are verified on two threads, one taking the
+ * even nodes and one the odd, each into its own. */
+struct sweep_job {
+	const struct wa_ctx *c;
+	char *const *text; /* a node's recorded descriptor; NULL: none to verify */
+	const bool *check; /* a node whose descriptor is to be verified */
+	char (*why)[WHY_MAX];
+	struct isim_trust *trust;
+	time_t at;
+	size_t from, step;
+	struct isim_error err;
+	int rc;
+};
+
+static void *verify_some(void *arg)
+{
+	struct sweep_job *j = arg;
+	size_t i;
+
+	for (i = j->from; i < j->c->nnodes && !j->rc; i += j->step) {
+		if (j->check[i] && judge_descriptor(&j->c->nodes[i], j->text[i], j->at, j->trust, j->why[i],
+						    sizeof(j->why[i]), &j->err) < 0)
+			j->rc = -1;
+	}
+	return NULL;
+}
+
+/* Every node of c judged at t into why[] (one entry a node). 0, or -1
+ * with err. */
+static int judge_all(struct wa_ctx *c, time_t at, struct isim_trust *trust, char (*why)[WHY_MAX],
+		     struct isim_error *err)
+{
+	char **text = calloc(c->nnodes + 1, sizeof(*text));
+	bool *check = calloc(c->nnodes + 1, sizeof(*check));
+	struct sweep_job a = { .c = c, .why = why, .trust = trust, .at = at, .from = 0, .step = 2 };
+	struct sweep_job b;
+	pthread_t t;
+	bool two = false;
+	size_t i;
+	int ret = -1;
+
+	if (!text || !check) {
+		isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	/* The database is read here, in one transaction, before any thread
+	 * starts. */
+	if (isim_db_begin(c->db, err) < 0)
+		goto out;
+	for (i = 0; i < c->nnodes; i++) {
+		if (c->nodes[i].gone || !judge_times(&c->nodes[i], at, why[i], sizeof(why[i])))
+			continue;
+		check[i] = true;
+		if (wa_db_descriptor(c, c->nodes[i].node_id, &text[i], err) < 0) {
+			isim_db_rollback(c->db);
+			goto out;
+		}
+	}
+	if (isim_db_commit(c->db, err) < 0)
+		goto out;
+	a.text = text;
+	a.check = check;
+	b = a;
+	b.from = 1;
+	isim_error_clear(&a.err);
+	isim_error_clear(&b.err);
+	two = c->nnodes >= 8 && pthread_create(&t, NULL, verify_some, &b) == 0;
+	if (!two)
+		a.step = 1;
+	verify_some(&a);
+	if (two)
+		pthread_join(t, NULL);
+	if (a.rc || (two && b.rc)) {
+		*err = a.rc ? a.err : b.err;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (text) {
+		for (i = 0; i < c->nnodes; i++)
+			free(text[i]);
+	}
 	free(text);
+	free(check);
 	return ret;
 }
 
@@ -109,7 +201,7 @@ int wa_sweep_main(int argc, char *argv[])
 	struct isim_trust *trust = NULL;
 	struct isim_error err;
 	struct isim_wg_peer *ch = NULL;
-	char(*why)[ISIM_VERDICT_REASON_MAX + 32] = NULL;
+	char(*why)[WHY_MAX] = NULL;
 	size_t *which = NULL, i, nch = 0;
 	const char *at_text = NULL;
 	time_t at;
@@ -142,12 +234,10 @@ int wa_sweep_main(int argc, char *argv[])
 		isim_error_set(&err, ISIM_ERR_INTERNAL, "out of memory");
 		goto fail;
 	}
+	if (judge_all(&c, at, trust, why, &err) < 0)
+		goto fail;
 	for (i = 0; i < c.nnodes; i++) {
-		if (c.nodes[i].gone)
-			continue;
-		if (judge(&c, &c.nodes[i], at, trust, why[nch], sizeof(why[nch]), &err) < 0)
-			goto fail;
-		if (!why[nch][0])
+		if (c.nodes[i].gone || !why[i][0])
 			continue;
 		memcpy(ch[nch].public_key, c.nodes[i].key, ISIM_WG_KEY_LEN);
 		ch[nch].flags = ISIM_WG_PEER_REMOVE;
@@ -164,7 +254,7 @@ int wa_sweep_main(int argc, char *argv[])
 		const struct wa_node *n = &c.nodes[which[i]];
 
 		if (wa_db_delete(&c, n->node_id, &err) < 0 ||
-		    wa_db_decide(&c, n->node_id, n->key, "swept", why[i], n->digest, &err) < 0) {
+		    wa_db_decide(&c, n->node_id, n->key, "swept", why[which[i]], n->digest, &err) < 0) {
 			isim_db_rollback(c.db);
 			goto fail;
 		}
@@ -174,7 +264,7 @@ int wa_sweep_main(int argc, char *argv[])
 		goto fail;
 	}
 	for (i = 0; i < nch && !ret; i++)
-		ret = print_removed(&c.nodes[which[i]], why[i]);
+		ret = print_removed(&c.nodes[which[i]], why[which[i]]);
 	goto out;
 fail:
 	ret = isim_fail(PROG, &err);

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "isim/wg.h"
+#include "wg-int.h"
 #include "testutil.h"
 
 /* RFC 7748 section 6.1: Alice's X25519 private key and its public key. */
@@ -386,6 +387,31 @@ static void test_parse_get_many(void **state)
 	assert_int_equal(d->npeers, 10000);
 	assert_int_equal(d->peers[9999].rx_bytes, 9999);
 	assert_int_equal(d->peers[9999].nallowed, 1);
+	/* Sorted by key, every peer is still found, with what it had, and a
+	 * key that is not there is not. */
+	isim_wg_device_sort(d);
+	assert_true(d->sorted);
+	for (i = 0; i < 10000; i += 7) {
+		const struct isim_wg_peer *p;
+
+		memcpy(key, &i, sizeof(i));
+		p = isim_wg_device_peer(d, key);
+		assert_non_null(p);
+		assert_memory_equal(p->public_key, key, ISIM_WG_KEY_LEN);
+		assert_int_equal(p->rx_bytes, i);
+	}
+	for (i = 1; i < d->npeers; i++)
+		assert_true(memcmp(d->peers[i - 1].public_key, d->peers[i].public_key, ISIM_WG_KEY_LEN) < 0);
+	i = 10000;
+	memcpy(key, &i, sizeof(i));
+	assert_null(isim_wg_device_peer(d, key));
+	memset(key, 0xff, sizeof(key));
+	assert_null(isim_wg_device_peer(d, key));
+	/* Adding a peer undoes the order, and it is found too. */
+	assert_non_null(isim_wg_device_add_peer(d));
+	assert_false(d->sorted);
+	memcpy(d->peers[d->npeers - 1].public_key, key, ISIM_WG_KEY_LEN);
+	assert_ptr_equal(isim_wg_device_peer(d, key), &d->peers[d->npeers - 1]);
 	isim_wg_device_free(d);
 	isim_buf_free(&b);
 }
