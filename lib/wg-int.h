@@ -2,9 +2,10 @@
 #ifndef ISIM_WG_INT_H
 #define ISIM_WG_INT_H
 
-/* Inside lib/: what lib/wg.c (the interface and the device type),
- * lib/wguapi.c (the UAPI socket) and lib/wgnl.c (the kernel's generic
- * netlink family) share. Nothing outside lib/ includes this. */
+/* Inside lib/: what lib/wg.c (the interface), lib/wgpeer.c (the device
+ * type and the checks), lib/wguapi.c (the UAPI socket) and lib/wgnl.c (the
+ * kernel's generic netlink family) share. Nothing outside lib/ includes
+ * this, but the unit tests. */
 
 #include <stdint.h>
 
