@@ -97,6 +97,12 @@ typedef int (*con_handler)(struct con *c);
 int con_write(struct con *c, const void *p, size_t n);
 ssize_t con_read(struct con *c, void *p, size_t n);
 void con_flush(struct con *c);
+/* Under CGI, stdout buffered in memory of ours (before any output). */
+void con_use_stdout_buffer(void);
+/* After the response: flushed, and the buffer it went through wiped (it
+ * may have held a private key or a session's token); libfcgi's and
+ * stdio's buffers are otherwise freed, or kept, as they were. */
+void con_wipe_output(struct con *c);
 
 /* Status line and headers (security headers always), the body as is. */
 void con_respond(struct con *c, int status, const char *type, const char *extra_headers, const void *body, size_t len);

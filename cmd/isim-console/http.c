@@ -75,12 +75,38 @@ ssize_t con_read(struct con *c, void *p, size_t n)
 	return read(STDIN_FILENO, p, n);
 }
 
+/* stdout's buffer under CGI (con_use_stdout_buffer): ours, so that it can
+ * be wiped. */
+static char stdout_buf[1 << 16];
+
+void con_use_stdout_buffer(void)
+{
+	fflush(stdout);
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+}
+
 void con_flush(struct con *c)
 {
 	if (c->fcgi)
 		FCGX_FFlush(c->fcgi->out);
 	else
 		fflush(stdout);
+}
+
+void con_wipe_output(struct con *c)
+{
+	FCGX_Stream *out;
+
+	con_flush(c);
+	if (!c->fcgi) {
+		sodium_memzero(stdout_buf, sizeof(stdout_buf));
+		return;
+	}
+	/* Flushed, the stream's buffer is empty: from wrNext to stop is all
+	 * of it past the record header, which is where the response was. */
+	out = c->fcgi->out;
+	if (out && out->wrNext && out->stop > out->wrNext)
+		sodium_memzero(out->wrNext, (size_t)(out->stop - out->wrNext));
 }
 
 void con_respond_head(struct con *c, int status, const char *type, size_t len, const char *extra_headers)

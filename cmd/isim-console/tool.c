@@ -11,6 +11,7 @@
 
 #include "common/cli.h"
 #include "common/options.h"
+#include "common/secret.h"
 #include "console.h"
 #include "isim/file.h"
 
@@ -251,6 +252,7 @@ static void serve_one(struct con *c)
 	serve(c);
 	if (!c->responded)
 		con_error(c, 500, "internal", NULL, "No response was made.");
+	con_wipe_output(c);
 	con_state_close(c);
 	cJSON_Delete(c->req.json);
 	free(c->req.body);
@@ -297,6 +299,12 @@ static int fastcgi(void)
 		}
 		environ = base;
 		free(env);
+		/* The request's parameters are libfcgi's strings, freed by
+		 * it unwiped: the cookie (the session's token) is wiped here. */
+		for (i = 0; i < nr; i++) {
+			if (!strncmp(req.envp[i], "HTTP_COOKIE=", 12))
+				sodium_memzero(req.envp[i], strlen(req.envp[i]));
+		}
 		con_release_term();
 		FCGX_Finish_r(&req);
 	}
@@ -306,6 +314,7 @@ static int fastcgi(void)
 int isim_console_main(int argc, char *argv[])
 {
 	struct con c = { 0 };
+	struct isim_error err;
 	int rc = 0;
 
 	if (argc > 1) {
@@ -324,12 +333,18 @@ int isim_console_main(int argc, char *argv[])
 		fprintf(stderr, CON_PROG ": libsodium cannot start\n");
 		return ISIM_EXIT_SOFTWARE;
 	}
+	/* Sessions' tokens and peers' private keys pass through: no core
+	 * file, and no other process of the server's user reads them. */
+	isim_error_clear(&err);
+	if (isim_secret_protect(&err) < 0)
+		return isim_fail(CON_PROG, &err);
 	if (!FCGX_IsCGI())
 		return fastcgi();
 	if (!getenv("GATEWAY_INTERFACE")) {
 		fprintf(stderr, CON_PROG ": not run by a web server (no GATEWAY_INTERFACE); see --help\n");
 		return ISIM_EXIT_USAGE;
 	}
+	con_use_stdout_buffer();
 	serve_one(&c);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		rc = ISIM_EXIT_IOERR;

@@ -9,6 +9,7 @@
 
 #include "common/cli.h"
 #include "common/paths.h"
+#include "common/secret.h"
 #include "isim/audit.h"
 #include "isim/db.h"
 #include "isim/file.h"
@@ -173,6 +174,10 @@ int pk_open(struct pk_ctx *c, const char *prog, struct pk_rp *rp, bool need_orig
 		fprintf(stderr, "%s: libsodium cannot be initialised\n", prog);
 		return ISIM_EXIT_SOFTWARE;
 	}
+	/* Sessions' tokens are made, printed and read here: no core file,
+	 * and no other process of the same user reads them. */
+	if (isim_secret_protect(&err) < 0)
+		return isim_fail(prog, &err);
 	dir = isim_path_resolve(rp->state_dir, "ISIM_STATE_DIR", PK_STATE_DIR_DEFAULT);
 	if (isim_path_need_dir(dir, "state", "--state-dir", "ISIM_STATE_DIR", &err) < 0 ||
 	    isim_pathf(path, sizeof(path), &err, "%s/%s", dir, PK_DB_NAME) < 0 ||

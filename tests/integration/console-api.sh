@@ -138,6 +138,15 @@ same "bob registers with another authenticator" "200 true bob" "$S $(jq -r '"\(.
 B=$TOKEN
 CK=$A
 same "GET /me: alice, one passkey" "alice 1" "$(me)"
+# The program holds sessions' tokens and private keys: it makes no core
+# file (each FastCGI process of this console, found by its state folder).
+cores=""
+for p in $(pgrep -f isim-console.cgi); do
+	if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "ISIM_STATE_DIR=$T/a/state"; then
+		cores="$cores$(awk '/^Max core file size/ { print $5 }' "/proc/$p/limits")"
+	fi
+done
+check "the console's FastCGI processes make no core file ($cores)" test -n "$cores" -a -z "$(echo "$cores" | tr -d 0)"
 same "... no identity yet, a session of 24 hours" "null true" \
 	"$(jq -r '"\(.identity) \((.session.expires_at | fromdate) - (.session.created_at | fromdate) == 86400)"' "$T/b")"
 CK=$B

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -239,6 +241,7 @@ static void test_login_kept_open(void **state)
 	int64_t seq = 0;
 	char head[65];
 	cJSON *docs[3], *out = (cJSON *)1;
+	struct rlimit rl;
 	size_t i;
 
 	rp.origins[rp.norigins++] = "http://localhost:8080";
@@ -248,6 +251,10 @@ static void test_login_kept_open(void **state)
 	docs[1] = cJSON_Parse("{\"id\": 1}");
 	docs[2] = docs[0];
 	assert_int_equal(pk_open(&c, "test", &rp, true), 0);
+	/* The state holds sessions' tokens: no core file, not dumpable. */
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(pk_login_verify(&c, docs[i], &out, &st), 1);
 		assert_null(out);
