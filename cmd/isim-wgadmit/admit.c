@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -505,52 +504,28 @@ static bool replaces_narrow(const struct cand *k)
 	       memcmp(k->old_key, k->key, sizeof(k->key));
 }
 
-/* Verifying is most of an admission's work (an Ed25519 signature over
- * the RFC 8785 form): a batch is verified on two threads, one taking the
- * even candidates and one the odd, each into its own. */
+/* Candidate i of a batch verified (the batch's fields run and ks), on one
+ * of wa_parallel's threads, each writing only its own candidates. */
 struct verify_job {
 	const struct run *r;
 	struct cand *ks;
-	size_t from, n, step;
-	struct isim_error err;
-	int rc;
 };
 
-static void *verify_some(void *arg)
+static int verify_one(void *arg, size_t i, struct isim_error *err)
 {
 	struct verify_job *j = arg;
-	size_t i;
+	struct cand *k = &j->ks[i];
 
-	for (i = j->from; i < j->n && !j->rc; i += j->step) {
-		struct cand *k = &j->ks[i];
-
-		if (k->kind != K_NEW && k->kind != K_ROTATE && k->kind != K_REGRANT)
-			continue;
-		if (isim_descriptor_verify(NULL, k->doc, j->r->at, isim_trust_lookup, j->r->trust, &k->v, &j->err) < 0)
-			j->rc = -1;
-	}
-	return NULL;
+	if (k->kind != K_NEW && k->kind != K_ROTATE && k->kind != K_REGRANT)
+		return 0;
+	return isim_descriptor_verify(NULL, k->doc, j->r->at, isim_trust_lookup, j->r->trust, &k->v, err) < 0 ? -1 : 0;
 }
 
 static int verify_batch(const struct run *r, struct cand *ks, size_t n, struct isim_error *err)
 {
-	struct verify_job a = { .r = r, .ks = ks, .from = 0, .n = n, .step = 2 };
-	struct verify_job b = { .r = r, .ks = ks, .from = 1, .n = n, .step = 2 };
-	pthread_t t;
-	bool two = n >= 8 && pthread_create(&t, NULL, verify_some, &b) == 0;
+	struct verify_job j = { .r = r, .ks = ks };
 
-	isim_error_clear(&a.err);
-	isim_error_clear(&b.err);
-	if (!two)
-		a.step = 1;
-	verify_some(&a);
-	if (two)
-		pthread_join(t, NULL);
-	if (a.rc || (two && b.rc)) {
-		*err = a.rc ? a.err : b.err;
-		return -1;
-	}
-	return 0;
+	return wa_parallel(n, verify_one, &j, err);
 }
 
 /* What a verdict adds to the exit status: 0 admitted (or narrow), 65 for

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <cjson/cJSON.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,9 +82,8 @@ out:
 	return ret;
 }
 
-/* Verifying is most of a sweep's work, as of an admission's: the
- * descriptors, read first, are verified on two threads, one taking the
- * even nodes and one the odd, each into its own. */
+/* Node i's recorded descriptor verified, on one of wa_parallel's
+ * threads, each writing only its own nodes' why. */
 struct sweep_job {
 	const struct wa_ctx *c;
 	char *const *text; /* a node's recorded descriptor; NULL: none to verify */
@@ -93,22 +91,15 @@ struct sweep_job {
 	char (*why)[WHY_MAX];
 	struct isim_trust *trust;
 	time_t at;
-	size_t from, step;
-	struct isim_error err;
-	int rc;
 };
 
-static void *verify_some(void *arg)
+static int verify_one(void *arg, size_t i, struct isim_error *err)
 {
 	struct sweep_job *j = arg;
-	size_t i;
 
-	for (i = j->from; i < j->c->nnodes && !j->rc; i += j->step) {
-		if (j->check[i] && judge_descriptor(&j->c->nodes[i], j->text[i], j->at, j->trust, j->why[i],
-						    sizeof(j->why[i]), &j->err) < 0)
-			j->rc = -1;
-	}
-	return NULL;
+	if (!j->check[i])
+		return 0;
+	return judge_descriptor(&j->c->nodes[i], j->text[i], j->at, j->trust, j->why[i], sizeof(j->why[i]), err);
 }
 
 /* Every node of c judged at t into why[] (one entry a node). 0, or -1
@@ -118,10 +109,7 @@ static int judge_all(struct wa_ctx *c, time_t at, struct isim_trust *trust, char
 {
 	char **text = calloc(c->nnodes + 1, sizeof(*text));
 	bool *check = calloc(c->nnodes + 1, sizeof(*check));
-	struct sweep_job a = { .c = c, .why = why, .trust = trust, .at = at, .from = 0, .step = 2 };
-	struct sweep_job b;
-	pthread_t t;
-	bool two = false;
+	struct sweep_job j = { .c = c, .why = why, .trust = trust, .at = at };
 	size_t i;
 	int ret = -1;
 
@@ -144,22 +132,10 @@ static int judge_all(struct wa_ctx *c, time_t at, struct isim_trust *trust, char
 	}
 	if (isim_db_commit(c->db, err) < 0)
 		goto out;
-	a.text = text;
-	a.check = check;
-	b = a;
-	b.from = 1;
-	isim_error_clear(&a.err);
-	isim_error_clear(&b.err);
-	two = c->nnodes >= 8 && pthread_create(&t, NULL, verify_some, &b) == 0;
-	if (!two)
-		a.step = 1;
-	verify_some(&a);
-	if (two)
-		pthread_join(t, NULL);
-	if (a.rc || (two && b.rc)) {
-		*err = a.rc ? a.err : b.err;
+	j.text = text;
+	j.check = check;
+	if (wa_parallel(c->nnodes, verify_one, &j, err) < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	if (text) {

@@ -133,6 +133,12 @@ int wa_db_pending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], c
 /* The descriptor (RFC 8785 text) that admitted node_id: *out, NULL when
  * there is no such row. */
 int wa_db_descriptor(struct wa_ctx *c, const char *node_id, char **out, struct isim_error *err);
+/* Verifying is most of the work of admit and sweep (an Ed25519 signature
+ * over the RFC 8785 form): fn(arg, i, err) for every i below n, on two
+ * threads, one taking the even i and one the odd, when n is 8 or more.
+ * fn returns 0, or -1 with err, which ends its thread's share. 0, or -1
+ * with the first failure's err. */
+int wa_parallel(size_t n, int (*fn)(void *arg, size_t i, struct isim_error *err), void *arg, struct isim_error *err);
 int wa_db_clear_pending(struct wa_ctx *c, struct isim_error *err);
 
 /* Prefixes as JSON strings into an array. */
