@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/ioctl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -603,15 +602,17 @@ static void ring_push(struct ring *r, size_t n)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* No more buffers: wait for the two stages to finish what they have. */
-static void ring_end(struct ring *r, pthread_t t[2])
+/* No more buffers: wait for the n stages started to finish what they have. */
+static void ring_end(struct ring *r, pthread_t *t, size_t n)
 {
+	size_t i;
+
 	pthread_mutex_lock(&r->mu);
 	r->done = true;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
-	pthread_join(t[0], NULL);
-	pthread_join(t[1], NULL);
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
 }
 
 /* Into a pipe, hashed as the bytes come and written to the staged file. */
@@ -710,7 +711,7 @@ static int dump_stream(struct md *m)
 			shown = now_s();
 		}
 	}
-	ring_end(&ring, t);
+	ring_end(&ring, t, nthreads);
 	nthreads = 0;
 	if (ring.error) {
 		fail(m, ISIM_EXIT_IOERR, "%s: cannot write the dump: %s", m->out, strerror(ring.error));
@@ -739,15 +740,8 @@ static int dump_stream(struct md *m)
 	isim_hex(md, sizeof(md), m->sha256);
 	ret = 0;
 out:
-	if (nthreads == 2) {
-		ring_end(&ring, t);
-	} else if (nthreads == 1) {
-		pthread_mutex_lock(&ring.mu);
-		ring.done = true;
-		pthread_cond_broadcast(&ring.cv);
-		pthread_mutex_unlock(&ring.mu);
-		pthread_join(t[0], NULL);
-	}
+	if (nthreads)
+		ring_end(&ring, t, nthreads);
 	if (tty && ret && m->size)
 		fputc('\n', stderr);
 	isim_sha256_abort(&ring.h);

@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "isim-passkey/passkey.h"
+#include "isim/file.h"
 #include "isim/hash.h"
 #include "isim/json.h"
 #include "isim/webauthn.h"
@@ -87,7 +88,8 @@ static int parts(long n, const char *db_path, const char *file, const char *key_
 	msg = malloc(adn + 32);
 	if (!msg || sqlite3_open(db_path, &db) != SQLITE_OK || sqlite3_busy_timeout(db, 10000) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "SELECT sign_count FROM credentials WHERE id = ?1", -1, &rd, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "UPDATE credentials SET last_used_at = ?2 WHERE id = ?1", -1, &wr, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(db, "UPDATE credentials SET last_used_at = ?2 WHERE id = ?1", -1, &wr, NULL) !=
+		    SQLITE_OK)
 		return 1;
 	memcpy(msg, ad, adn);
 	for (i = 0; i < n; i++) {
@@ -115,24 +117,6 @@ static int parts(long n, const char *db_path, const char *file, const char *key_
 	return 0;
 }
 
-/* A whole file in memory: the text a server would have been sent. */
-static char *slurp(const char *path)
-{
-	char *text = NULL;
-	size_t n = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		text = malloc(1 << 16);
-		if (text) {
-			n = fread(text, 1, (1 << 16) - 1, f);
-			text[n] = '\0';
-		}
-		fclose(f);
-	}
-	return text;
-}
-
 static int login(int nfiles, char *files[])
 {
 	struct pk_rp rp = { 0 };
@@ -144,10 +128,14 @@ static int login(int nfiles, char *files[])
 
 	if (!t || !text)
 		return 1;
+	/* Each file in memory first: the text a server would have been sent. */
 	for (i = 0; i < nfiles; i++) {
-		text[i] = slurp(files[i]);
-		if (!text[i])
-			return fprintf(stderr, "passkey_parts: cannot read %s\n", files[i]), 1;
+		struct isim_error err;
+		size_t len;
+
+		isim_error_clear(&err);
+		if (isim_file_read(files[i], 1 << 16, &text[i], &len, &err) < 0)
+			return fprintf(stderr, "passkey_parts: cannot read %s: %s\n", files[i], err.msg), 1;
 	}
 	rc = pk_open(&c, "passkey_parts", &rp, true);
 	if (rc)
