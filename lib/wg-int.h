@@ -19,8 +19,10 @@ struct isim_wg {
 	/* UAPI: the socket's path; connected afresh for each request, as
 	 * wg(8) does. */
 	char sock_path[108];
-	int pending_fd;	  /* a set's connection awaiting its answer, or -1 */
-	size_t pending_n; /* the number of changes it holds */
+	/* by ticket: a set's connection awaiting its answer, or -1, and
+	 * the number of changes it holds */
+	int pending_fd[ISIM_WG_SETS_MAX];
+	size_t pending_n[ISIM_WG_SETS_MAX];
 	/* netlink */
 	struct mnl_socket *nl;
 	uint16_t family;
@@ -41,11 +43,11 @@ int isim_wg_check_changes(const struct isim_wg_peer *changes, size_t n, struct i
  * netlink). */
 int isim_wg_uapi_open(struct isim_wg *wg, const char *uapi_dir, struct isim_error *err) ISIM_MUST_CHECK;
 int isim_wg_uapi_get(struct isim_wg *wg, struct isim_wg_device **out, struct isim_error *err) ISIM_MUST_CHECK;
-/* The set request sent, its connection kept in wg->pending_fd; then its
- * answer read. */
-int isim_wg_uapi_set_send(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n,
+/* The set request sent, its connection kept in wg->pending_fd[ticket] (a
+ * free one, which the caller found); then that ticket's answer read. */
+int isim_wg_uapi_set_send(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, int ticket,
 			  struct isim_error *err) ISIM_MUST_CHECK;
-int isim_wg_uapi_set_wait(struct isim_wg *wg, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_wg_uapi_set_wait(struct isim_wg *wg, int ticket, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* Netlink backend (lib/wgnl.c). open: the "wireguard" generic netlink
  * family and a device of that name that is a WireGuard device

@@ -29,7 +29,7 @@ int isim_wg_open(const char *dev, const char *uapi_dir, struct isim_wg **out, st
 {
 	struct isim_error uerr;
 	struct isim_wg *wg = NULL;
-	int ret = -1;
+	int ret = -1, i;
 
 	*out = NULL;
 	if (!isim_wg_ifname_valid(dev))
@@ -38,7 +38,8 @@ int isim_wg_open(const char *dev, const char *uapi_dir, struct isim_wg **out, st
 	if (!wg)
 		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory opening %s", dev);
 	memcpy(wg->name, dev, strlen(dev) + 1);
-	wg->pending_fd = -1;
+	for (i = 0; i < ISIM_WG_SETS_MAX; i++)
+		wg->pending_fd[i] = -1;
 	wg->backend = ISIM_WG_UAPI;
 	isim_error_clear(&uerr);
 	if (isim_wg_uapi_open(wg, uapi_dir ? uapi_dir : ISIM_WG_UAPI_DIR, &uerr) == 0)
@@ -62,12 +63,16 @@ out:
 
 void isim_wg_close(struct isim_wg *wg)
 {
+	int i;
+
 	if (!wg)
 		return;
 	if (wg->backend == ISIM_WG_NETLINK)
 		isim_wg_nl_close(wg);
-	if (wg->pending_fd >= 0)
-		close(wg->pending_fd);
+	for (i = 0; i < ISIM_WG_SETS_MAX; i++) {
+		if (wg->pending_fd[i] >= 0)
+			close(wg->pending_fd[i]);
+	}
 	free(wg);
 }
 
@@ -79,8 +84,12 @@ int isim_wg_get(struct isim_wg *wg, struct isim_wg_device **out, struct isim_err
 	return isim_wg_uapi_get(wg, out, err);
 }
 
-int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
+int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, int *ticket,
+		      struct isim_error *err)
 {
+	int t;
+
+	*ticket = -1;
 	if (n == 0)
 		return 0;
 	if (isim_wg_check_changes(changes, n, err) < 0)
@@ -88,19 +97,29 @@ int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, si
 	/* Netlink's messages are acknowledged one by one: all of it now. */
 	if (wg->backend == ISIM_WG_NETLINK)
 		return isim_wg_nl_set(wg, changes, n, err);
-	return isim_wg_uapi_set_send(wg, changes, n, err);
+	for (t = 0; t < ISIM_WG_SETS_MAX && wg->pending_fd[t] >= 0; t++)
+		;
+	if (t == ISIM_WG_SETS_MAX)
+		return isim_error_set(err, ISIM_ERR_INTERNAL, "%d changes of %s are outstanding already",
+				      ISIM_WG_SETS_MAX, wg->name);
+	if (isim_wg_uapi_set_send(wg, changes, n, t, err) < 0)
+		return -1;
+	*ticket = t;
+	return 0;
 }
 
-int isim_wg_set_end(struct isim_wg *wg, struct isim_error *err)
+int isim_wg_set_end(struct isim_wg *wg, int ticket, struct isim_error *err)
 {
-	if (wg->pending_fd < 0)
+	if (ticket < 0 || ticket >= ISIM_WG_SETS_MAX || wg->pending_fd[ticket] < 0)
 		return 0;
-	return isim_wg_uapi_set_wait(wg, err);
+	return isim_wg_uapi_set_wait(wg, ticket, err);
 }
 
 int isim_wg_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
 {
-	if (isim_wg_set_begin(wg, changes, n, err) < 0)
+	int ticket;
+
+	if (isim_wg_set_begin(wg, changes, n, &ticket, err) < 0)
 		return -1;
-	return isim_wg_set_end(wg, err);
+	return isim_wg_set_end(wg, ticket, err);
 }

@@ -179,7 +179,8 @@ out:
 	return ret;
 }
 
-int isim_wg_uapi_set_send(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, struct isim_error *err)
+int isim_wg_uapi_set_send(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, int ticket,
+			  struct isim_error *err)
 {
 	struct isim_buf req = { 0 };
 	int fd = -1;
@@ -189,17 +190,17 @@ int isim_wg_uapi_set_send(struct isim_wg *wg, const struct isim_wg_peer *changes
 	isim_buf_free(&req);
 	if (fd < 0)
 		return -1;
-	wg->pending_fd = fd;
-	wg->pending_n = n;
+	wg->pending_fd[ticket] = fd;
+	wg->pending_n[ticket] = n;
 	return 0;
 }
 
-int isim_wg_uapi_set_wait(struct isim_wg *wg, struct isim_error *err)
+int isim_wg_uapi_set_wait(struct isim_wg *wg, int ticket, struct isim_error *err)
 {
 	struct isim_secbuf reply = { 0 };
-	int ret = -1, e, fd = wg->pending_fd;
+	int ret = -1, e, fd = wg->pending_fd[ticket];
 
-	wg->pending_fd = -1;
+	wg->pending_fd[ticket] = -1;
 	if (uapi_recv(wg, fd, &reply, err) < 0)
 		goto out;
 	if (isim_wg_uapi_parse_errno((const char *)reply.p, reply.len, &e) < 0) {
@@ -208,7 +209,8 @@ int isim_wg_uapi_set_wait(struct isim_wg *wg, struct isim_error *err)
 		goto out;
 	}
 	if (e) {
-		isim_error_errno(err, ISIM_ERR_IO, e, "%s refused the change of %zu peers", wg->name, wg->pending_n);
+		isim_error_errno(err, ISIM_ERR_IO, e, "%s refused the change of %zu peers", wg->name,
+				 wg->pending_n[ticket]);
 		goto out;
 	}
 	ret = 0;

@@ -63,32 +63,6 @@ void wa_admit_usage(FILE *f)
 		   "see isim-wgadmit(1).\n");
 }
 
-struct run {
-	struct wa_ctx *c;
-	const struct isim_schema *schema;
-	struct isim_trust *trust;
-	struct isim_prefix nets[NETWORKS_MAX];
-	size_t nnets;
-	time_t at;
-	uint16_t keepalive;
-	bool narrow, narrow_only;
-	size_t batch;
-	int worst;
-	const char *input; /* the input's name, for messages */
-	FILE *in;
-	struct isim_jsonl rd; /* of in */
-	struct ahead {
-		struct cand *q; /* a ring of batch entries */
-		size_t head, n;
-		bool end; /* what follows the queue: the end (got 0), or */
-		int got;  /* a read error (got -1, err) */
-		struct isim_error err;
-	} ahead;
-	/* Every AllowedIP on the device, by owner, sorted. */
-	struct owner *owners;
-	size_t nowners, capowners;
-};
-
 struct owner {
 	struct isim_prefix p;
 	uint8_t key[ISIM_WG_KEY_LEN];
@@ -116,10 +90,41 @@ struct cand {
 	char digest[ISIM_SHA256_HEX];
 	uint8_t old_key[ISIM_WG_KEY_LEN];
 	struct isim_verdict v;
+	bool pending; /* its key recorded as pending by start */
 	bool admitted;
 	enum wa_state state;
 	const struct isim_prefix *now; /* what it has on the device at the end */
 	size_t nnow;
+};
+
+struct run {
+	struct wa_ctx *c;
+	const struct isim_schema *schema;
+	struct isim_trust *trust;
+	struct isim_prefix nets[NETWORKS_MAX];
+	size_t nnets;
+	time_t at;
+	uint16_t keepalive;
+	bool narrow, narrow_only;
+	size_t batch;
+	int worst;
+	const char *input; /* the input's name, for messages */
+	FILE *in;
+	struct isim_jsonl rd; /* of in */
+	struct ahead {
+		struct cand *q; /* a ring of batch entries */
+		size_t head, n;
+		bool end; /* what follows the queue: the end (got 0), or */
+		int got;  /* a read error (got -1, err) */
+		struct isim_error err;
+	} ahead;
+	/* The descriptor read after the last batch: it waits for the next
+	 * one (carry) when it conflicts with one of the batch. */
+	struct cand next;
+	bool carry, eof;
+	/* Every AllowedIP on the device, by owner, sorted. */
+	struct owner *owners;
+	size_t nowners, capowners;
 };
 
 static void cand_free(struct cand *k)
@@ -667,15 +672,206 @@ static int next_cand(struct run *r, struct cand *k, struct isim_error *err)
 	return read_one(r, k, err);
 }
 
-/* One batch: record the new keys as pending, add them narrow, verify,
- * widen the verified and remove the others in one change, record. */
-static int decide(struct run *r, struct cand *ks, size_t n)
+/* Descriptors decided together: one change of the device, one transaction
+ * of the state. */
+struct batch {
+	struct cand *ks;
+	size_t n;
+	bool started; /* its new keys recorded as pending, added narrow */
+	int ticket;   /* of that change while the device takes it, or -1 */
+};
+
+static bool is_new(const struct cand *k)
+{
+	return k->kind == K_NEW || k->kind == K_ROTATE;
+}
+
+/* Whether k conflicts with a candidate of b that changes the device. */
+static bool touches(const struct batch *b, const struct cand *k)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		const struct cand *o = &b->ks[i];
+
+		if ((o->pending || (o->admitted && o->kind != K_SAME)) && conflicts(o, k))
+			return true;
+	}
+	return false;
+}
+
+/* Fill b with the next descriptors, each read and classified against the
+ * state as the batches before it leave it, until the batch is full, one
+ * conflicts with one of the batch (it waits for the next), or no more is
+ * there without waiting. The first is waited for, unless prev: then
+ * only what read_ahead queued is taken, while prev (decided, not yet
+ * applied) is at the device, and nothing that conflicts with what prev
+ * changes. 0, or an exit code. */
+static int collect(struct run *r, struct batch *b, const struct batch *prev)
+{
+	struct isim_error err;
+	size_t i;
+	int got;
+
+	b->n = 0;
+	b->started = false;
+	b->ticket = -1;
+	isim_error_clear(&err);
+	if (r->carry) {
+		/* Decided against the state as it is now. */
+		cJSON *d = r->next.doc;
+		int line = r->next.line;
+
+		r->next.doc = NULL;
+		cand_free(&r->next);
+		r->next.doc = d;
+		r->next.line = line;
+		r->carry = false;
+		if (examine(r, &r->next, &err) < 0) {
+			cand_free(&r->next);
+			return isim_fail(PROG, &err);
+		}
+		if (prev && r->next.kind != K_REFUSED && touches(prev, &r->next)) {
+			r->carry = true;
+			return 0;
+		}
+		b->ks[b->n++] = r->next;
+		memset(&r->next, 0, sizeof(r->next));
+	}
+	while (!r->eof && b->n < r->batch) {
+		if (prev ? !r->ahead.n : b->n && !r->ahead.n && !r->ahead.end && !input_ready(r->in))
+			break;
+		got = next_cand(r, &r->next, &err);
+		if (got == 0) {
+			r->eof = true;
+			break;
+		}
+		if (got < 0)
+			return isim_fail(PROG, &err);
+		if (!r->next.v.reason[0])
+			classify(r, &r->next);
+		for (i = 0; i < b->n; i++) {
+			if (r->next.kind != K_REFUSED && b->ks[i].kind != K_REFUSED && conflicts(&b->ks[i], &r->next))
+				break;
+		}
+		if (i < b->n || (prev && r->next.kind != K_REFUSED && touches(prev, &r->next))) {
+			r->carry = true;
+			break;
+		}
+		b->ks[b->n++] = r->next;
+		memset(&r->next, 0, sizeof(r->next));
+	}
+	return 0;
+}
+
+/* A batch's first steps: its new keys recorded as pending (committed
+ * before the device has them, so that a run killed later leaves a trace
+ * the next one reconciles), then added narrow. 0, or an exit code. */
+static int start(struct run *r, struct batch *b)
 {
 	struct wa_ctx *c = r->c;
 	struct isim_wg_peer *ch = NULL;
 	struct isim_error err;
-	struct wa_node *row;
 	size_t i, nch = 0, nnew = 0;
+	int rc;
+
+	isim_error_clear(&err);
+	b->started = true;
+	for (i = 0; i < b->n; i++)
+		nnew += is_new(&b->ks[i]);
+	if (!nnew)
+		return 0;
+	if (isim_db_begin(c->db, &err) < 0)
+		return isim_fail(PROG, &err);
+	for (i = 0; i < b->n; i++) {
+		if (!is_new(&b->ks[i]))
+			continue;
+		if (wa_db_pending(c, b->ks[i].key, b->ks[i].node_id, &err) < 0) {
+			isim_db_rollback(c->db);
+			return isim_fail(PROG, &err);
+		}
+		b->ks[i].pending = true;
+	}
+	if (isim_db_commit(c->db, &err) < 0)
+		return isim_fail(PROG, &err);
+	if (!r->narrow && !r->narrow_only)
+		return 0;
+	ch = calloc(nnew, sizeof(*ch));
+	if (!ch) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return ISIM_EXIT_SOFTWARE;
+	}
+	for (i = 0; i < b->n; i++) {
+		if (is_new(&b->ks[i]))
+			peer_of(r, &b->ks[i], &ch[nch++], false);
+	}
+	/* The device adds them while the descriptors are verified. */
+	rc = wa_apply_begin(c, ch, nch, &b->ticket);
+	free(ch);
+	return rc;
+}
+
+/* The run's picture of the device and the state after a batch's
+ * verdicts, which the next batch is classified against. 0, or -1 when out
+ * of memory. */
+static int picture(struct run *r, const struct batch *b)
+{
+	struct wa_ctx *c = r->c;
+	struct wa_node *row;
+	size_t i, j;
+
+	for (i = 0; i < b->n; i++) {
+		const struct cand *k = &b->ks[i];
+
+		if (k->kind == K_SAME)
+			continue;
+		if (!k->admitted && k->state != WA_NARROW)
+			continue;
+		row = wa_node_by_id(c, k->node_id);
+		if (row) {
+			owners_drop_key(r, row->key);
+			wa_node_clear(row);
+		} else {
+			row = wa_node_add(c);
+			if (!row)
+				return -1;
+		}
+		snprintf(row->node_id, sizeof(row->node_id), "%s", k->node_id);
+		memcpy(row->key, k->key, sizeof(row->key));
+		row->state = k->state;
+		row->allowed = calloc(k->nnow + 1, sizeof(*row->allowed));
+		if (!row->allowed)
+			return -1;
+		memcpy(row->allowed, k->now, k->nnow * sizeof(*row->allowed));
+		row->nallowed = k->nnow;
+		memcpy(row->digest, k->digest, sizeof(row->digest));
+		snprintf(row->key_id, sizeof(row->key_id), "%s", k->admitted ? k->v.key_id : "");
+		row->issued_at = k->issued;
+		row->expires_at = k->expires;
+		if (wa_node_index(c, row) < 0)
+			return -1;
+		for (j = 0; j < row->nallowed; j++) {
+			if (owners_add(r, &row->allowed[j], row->key) < 0)
+				return -1;
+		}
+	}
+	owners_sort(r);
+	return 0;
+}
+
+/* A started batch decided: verified (while the device adds its new keys
+ * narrow), the verified widened and the others removed in one change,
+ * recorded. The next batch, when its descriptors are there already, is
+ * collected against this one's verdicts and started while this one's are
+ * recorded, so that the device always has a change to work on. */
+static int decide(struct run *r, struct batch *b, struct batch *next)
+{
+	struct wa_ctx *c = r->c;
+	struct cand *ks = b->ks;
+	struct isim_wg_peer *ch = NULL;
+	struct isim_error err;
+	struct wa_node *row;
+	size_t i, n = b->n, nch = 0;
 	int ret = ISIM_EXIT_SOFTWARE, rc;
 	bool begun = false;
 
@@ -685,36 +881,8 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 		fprintf(stderr, PROG ": out of memory\n");
 		return ISIM_EXIT_SOFTWARE;
 	}
-	for (i = 0; i < n; i++)
-		nnew += ks[i].kind == K_NEW || ks[i].kind == K_ROTATE;
-	if (nnew) {
-		if (isim_db_begin(c->db, &err) < 0)
-			goto fail;
-		begun = true;
-		for (i = 0; i < n; i++) {
-			if ((ks[i].kind == K_NEW || ks[i].kind == K_ROTATE) &&
-			    wa_db_pending(c, ks[i].key, ks[i].node_id, &err) < 0)
-				goto fail;
-		}
-		if (isim_db_commit(c->db, &err) < 0)
-			goto fail;
-		begun = false;
-	}
-	if (r->narrow || r->narrow_only) {
-		for (i = 0; i < n; i++) {
-			if (ks[i].kind == K_NEW || ks[i].kind == K_ROTATE)
-				peer_of(r, &ks[i], &ch[nch++], false);
-		}
-		/* The device adds them while the descriptors are verified. */
-		rc = wa_apply_begin(c, ch, nch);
-		if (rc) {
-			ret = rc;
-			goto out;
-		}
-	}
 	if (!r->narrow_only && verify_batch(r, ks, n, &err) < 0)
 		goto fail;
-	nch = 0;
 	for (i = 0; i < n; i++) {
 		struct cand *k = &ks[i];
 
@@ -751,7 +919,7 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 				remove_of(k->old_key, &ch[nch++]);
 			/* A node that declares host routes only has its
 			 * whole grant already: nothing to widen. */
-			if (!(r->narrow && (k->kind == K_NEW || k->kind == K_ROTATE) && k->nnarrow == k->nranges))
+			if (!(r->narrow && is_new(k) && k->nnarrow == k->nranges))
 				peer_of(r, k, &ch[nch++], true);
 			k->admitted = true;
 			k->state = WA_ADMITTED;
@@ -762,7 +930,7 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 		wa_reason_word(k->v.reason, sizeof(k->v.reason));
 		/* A failed new peer goes; an admitted node keeps what it
 		 * was admitted with, so that a forgery cannot evict it. */
-		if (k->kind == K_NEW || k->kind == K_ROTATE)
+		if (is_new(k))
 			remove_of(k->key, &ch[nch++]);
 		if (k->kind == K_REGRANT) {
 			row = wa_node_by_id(c, k->node_id);
@@ -770,6 +938,23 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 			k->nnow = row->nallowed;
 		}
 		k->kind = K_REFUSED;
+	}
+	if (picture(r, b) < 0) {
+		fprintf(stderr, PROG ": out of memory\n");
+		goto out;
+	}
+	/* The next batch goes to the device behind this one: its grants
+	 * were checked against this one's, and the two changes touch no
+	 * common peer or address, so their order at the device is free. */
+	read_ahead(r);
+	if (next) {
+		rc = collect(r, next, b);
+		if (!rc && next->n)
+			rc = start(r, next);
+		if (rc) {
+			ret = rc;
+			goto out;
+		}
 	}
 	/* What the state will say is written while the device works; it is
 	 * committed once the device has taken the change, and rolled back if
@@ -808,10 +993,14 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 			goto fail;
 		}
 	}
-	if (nnew && wa_db_clear_pending(c, &err) < 0)
-		goto fail;
+	/* This batch's keys only: the next batch's are in flight. */
+	for (i = 0; i < n; i++) {
+		if (ks[i].pending && wa_db_unpending(c, ks[i].key, &err) < 0)
+			goto fail;
+	}
 	read_ahead(r);
-	rc = wa_apply_end(c);
+	rc = wa_apply_end(c, b->ticket);
+	b->ticket = -1;
 	if (!rc)
 		rc = wa_apply(c, ch, nch);
 	if (rc) {
@@ -823,53 +1012,6 @@ static int decide(struct run *r, struct cand *ks, size_t n)
 	if (isim_db_commit(c->db, &err) < 0)
 		goto fail;
 	begun = false;
-
-	/* The run's picture of the device and the state, for the next batch. */
-	for (i = 0; i < n; i++) {
-		struct cand *k = &ks[i];
-		size_t j;
-
-		if (k->kind == K_SAME)
-			continue;
-		if (!k->admitted && k->state != WA_NARROW)
-			continue;
-		row = wa_node_by_id(c, k->node_id);
-		if (row) {
-			owners_drop_key(r, row->key);
-			wa_node_clear(row);
-		} else {
-			row = wa_node_add(c);
-			if (!row) {
-				fprintf(stderr, PROG ": out of memory\n");
-				goto out;
-			}
-		}
-		snprintf(row->node_id, sizeof(row->node_id), "%s", k->node_id);
-		memcpy(row->key, k->key, sizeof(row->key));
-		row->state = k->state;
-		row->allowed = calloc(k->nnow + 1, sizeof(*row->allowed));
-		if (!row->allowed) {
-			fprintf(stderr, PROG ": out of memory\n");
-			goto out;
-		}
-		memcpy(row->allowed, k->now, k->nnow * sizeof(*row->allowed));
-		row->nallowed = k->nnow;
-		memcpy(row->digest, k->digest, sizeof(row->digest));
-		snprintf(row->key_id, sizeof(row->key_id), "%s", k->admitted ? k->v.key_id : "");
-		row->issued_at = k->issued;
-		row->expires_at = k->expires;
-		if (wa_node_index(c, row) < 0) {
-			fprintf(stderr, PROG ": out of memory\n");
-			goto out;
-		}
-		for (j = 0; j < row->nallowed; j++) {
-			if (owners_add(r, &row->allowed[j], row->key) < 0) {
-				fprintf(stderr, PROG ": out of memory\n");
-				goto out;
-			}
-		}
-	}
-	owners_sort(r);
 	for (i = 0; i < n; i++) {
 		rc = print_verdict(&ks[i]);
 		if (rc) {
@@ -893,94 +1035,57 @@ out:
 	return ret;
 }
 
+static void batch_free(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		cand_free(&b->ks[i]);
+	b->n = 0;
+}
+
 static int run_input(struct run *r, FILE *in, const char *name)
 {
-	struct isim_error err;
-	struct cand *ks;
-	size_t n = 0, i;
-	int got, rc = 0;
-	bool eof = false, carry = false;
-	struct cand next = { 0 };
+	struct batch bs[2] = { { 0 } }, *cur = &bs[0], *next = &bs[1], *t;
+	size_t i;
+	int rc = ISIM_EXIT_SOFTWARE;
 
-	ks = calloc(r->batch + 1, sizeof(*ks));
 	memset(&r->ahead, 0, sizeof(r->ahead));
+	memset(&r->next, 0, sizeof(r->next));
+	r->carry = r->eof = false;
+	bs[0].ks = calloc(r->batch + 1, sizeof(*bs[0].ks));
+	bs[1].ks = calloc(r->batch + 1, sizeof(*bs[1].ks));
 	r->ahead.q = calloc(r->batch, sizeof(*r->ahead.q));
-	if (!ks || !r->ahead.q) {
-		free(ks);
-		free(r->ahead.q);
-		r->ahead.q = NULL;
+	if (!bs[0].ks || !bs[1].ks || !r->ahead.q) {
 		fprintf(stderr, PROG ": out of memory\n");
-		return ISIM_EXIT_SOFTWARE;
+		goto out;
 	}
 	r->input = name;
 	r->in = in;
 	isim_jsonl_init(&r->rd, in, name);
-	while (!eof || carry) {
-		n = 0;
-		if (carry) {
-			ks[n++] = next;
-			memset(&next, 0, sizeof(next));
-			carry = false;
-		}
-		while (!eof && n < r->batch) {
-			if (n && !r->ahead.n && !r->ahead.end && !input_ready(in))
-				break;
-			got = next_cand(r, &next, &err);
-			if (got == 0) {
-				eof = true;
-				break;
-			}
-			if (got < 0) {
-				rc = isim_fail(PROG, &err);
-				goto out;
-			}
-			if (!next.v.reason[0])
-				classify(r, &next);
-			for (i = 0; i < n; i++) {
-				if (next.kind != K_REFUSED && ks[i].kind != K_REFUSED && conflicts(&ks[i], &next))
-					break;
-			}
-			if (i < n) {
-				carry = true;
-				break;
-			}
-			ks[n++] = next;
-			memset(&next, 0, sizeof(next));
-		}
-		if (n) {
-			rc = decide(r, ks, n);
-			for (i = 0; i < n; i++)
-				cand_free(&ks[i]);
-			if (rc)
-				goto out;
-		}
-		if (carry) {
-			/* Decided against the state as it is now. */
-			struct isim_error e2;
-			cJSON *d = next.doc;
-			int line = next.line;
-
-			next.doc = NULL;
-			cand_free(&next);
-			next.doc = d;
-			next.line = line;
-			isim_error_clear(&e2);
-			if (examine(r, &next, &e2) < 0) {
-				cand_free(&next);
-				rc = isim_fail(PROG, &e2);
-				goto out;
-			}
-		}
+	rc = collect(r, cur, NULL);
+	while (!rc && cur->n) {
+		if (!cur->started)
+			rc = start(r, cur);
+		if (!rc)
+			rc = decide(r, cur, next);
+		batch_free(cur);
+		t = cur;
+		cur = next;
+		next = t;
+		if (!rc && !cur->n)
+			rc = collect(r, cur, NULL);
 	}
 out:
-	cand_free(&next);
-	for (i = 0; i < n && rc; i++)
-		cand_free(&ks[i]);
-	for (i = 0; i < r->ahead.n; i++)
+	cand_free(&r->next);
+	batch_free(&bs[0]);
+	batch_free(&bs[1]);
+	free(bs[0].ks);
+	free(bs[1].ks);
+	for (i = 0; r->ahead.q && i < r->ahead.n; i++)
 		cand_free(&r->ahead.q[(r->ahead.head + i) % r->batch]);
 	free(r->ahead.q);
 	memset(&r->ahead, 0, sizeof(r->ahead));
-	free(ks);
 	isim_jsonl_free(&r->rd);
 	r->in = NULL;
 	return rc;

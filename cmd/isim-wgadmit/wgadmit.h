@@ -89,6 +89,7 @@ struct wa_node {
 enum {
 	WA_STMT_PUT,
 	WA_STMT_PENDING,
+	WA_STMT_UNPENDING,
 	WA_STMT_DECIDE,
 	WA_STMT_DESCRIPTOR,
 	WA_NSTMTS
@@ -140,6 +141,8 @@ int wa_db_descriptor(struct wa_ctx *c, const char *node_id, char **out, struct i
  * with the first failure's err. */
 int wa_parallel(size_t n, int (*fn)(void *arg, size_t i, struct isim_error *err), void *arg, struct isim_error *err);
 int wa_db_clear_pending(struct wa_ctx *c, struct isim_error *err);
+/* One key off the pending list (recorded now, or no longer in flight). */
+int wa_db_unpending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], struct isim_error *err);
 
 /* Prefixes as JSON strings into an array. */
 struct cJSON;
@@ -151,9 +154,9 @@ int wa_parse_at(const char *s, time_t *out);
 /* Apply changes to the device, saying what failed. 0 or an exit code. */
 int wa_apply(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n);
 /* The same in two halves (isim_wg_set_begin, _end): work between them
- * overlaps the device's. */
-int wa_apply_begin(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n);
-int wa_apply_end(struct wa_ctx *c);
+ * overlaps the device's, and another change may be queued behind. */
+int wa_apply_begin(struct wa_ctx *c, const struct isim_wg_peer *changes, size_t n, int *ticket);
+int wa_apply_end(struct wa_ctx *c, int ticket);
 /* Put the word a script matches before a verifier's reason ("signature",
  * "untrusted", "revoked", "expired", "not yet valid", "unsigned", else
  * "refused"): "WORD: reason". */

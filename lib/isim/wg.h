@@ -111,13 +111,17 @@ int isim_wg_set(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n
 		struct isim_error *err) ISIM_MUST_CHECK;
 
 /* The same in two halves, so that the caller can work while the device
- * applies the change: begin sends it (after the same checks), end waits
- * for the device's answer. One change is outstanding at a time; every
- * begin that returned 0 needs its end, and nothing else may use wg in
- * between. */
-int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n,
+ * applies the change: begin sends it (after the same checks) and gives it
+ * a ticket, end waits for the answer to that ticket's change. Up to
+ * ISIM_WG_SETS_MAX changes may be outstanding, so that the next is queued
+ * at the device while it applies one: the device takes them one at a
+ * time, in no promised order. A ticket of -1 (nothing was sent: no
+ * changes, or netlink, which is answered at once) ends at once. Every
+ * ticket needs its end; isim_wg_get and isim_wg_set wait for none. */
+#define ISIM_WG_SETS_MAX 4
+int isim_wg_set_begin(struct isim_wg *wg, const struct isim_wg_peer *changes, size_t n, int *ticket,
 		      struct isim_error *err) ISIM_MUST_CHECK;
-int isim_wg_set_end(struct isim_wg *wg, struct isim_error *err) ISIM_MUST_CHECK;
+int isim_wg_set_end(struct isim_wg *wg, int ticket, struct isim_error *err) ISIM_MUST_CHECK;
 
 /* ---- the two wire formats, for tests and fuzzers ---------------------- */
 

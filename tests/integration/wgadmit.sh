@@ -262,6 +262,45 @@ expect 0 "... and then admitted under a new key" wgadmit 1 admit -d "$WG/trust" 
 same "... which has its ranges, while the narrow key is gone" "10.100.0.43/32 10.100.43.0/24 yes" \
 	"$(wg_allowed 1 "$(jq -r .identity.wg_public_key "$D/n43b.json")") $(absent 1 "$(jq -r .identity.wg_public_key "$D/n43a.json")" && echo yes)"
 
+# ---- batches back to back ------------------------------------------------------
+# While the device takes one batch, the next is already classified and
+# sent behind it: one that touches a key or an address the batch before
+# changes waits for it. --batch 1 makes each descriptor a batch of its own.
+fresh 50 | wg_sign other >"$D/b50.json"
+k50=$(jq -r .identity.wg_public_key "$D/b50.json")
+# node-51 declares host routes only: its narrow change is its whole grant,
+# so nothing after it would put its key back had node-50's removal come
+# after it.
+fresh 51 ".identity.wg_public_key = \"$k50\" | .allowed_ips = [\"10.100.0.51/32\"]" | wg_sign signer >"$D/b51.json"
+fresh 52 | wg_sign other >"$D/b52.json"
+fresh 53 '.allowed_ips = ["10.100.0.52/32", "10.100.53.0/24"]' | wg_sign signer >"$D/b53.json"
+n=100
+while [ "$n" -lt 130 ]; do
+	fresh "$n" | wg_sign signer
+	n=$((n + 1))
+done >"$D/b60.jsonl"
+cat "$D/b50.json" "$D/b51.json" "$D/b52.json" "$D/b53.json" "$D/b60.jsonl" >"$D/back.jsonl"
+wgadmit 1 admit -d "$WG/trust" --batch 1 "$D/back.jsonl" >"$T/out" 2>"$T/err"
+same "34 descriptors, a batch each: exit 1 (the two forged refused)" 1 "$?"
+same "... verdicts in input order" "$(seq 1 34 | tr '\n' ' ')" "$(jq -r .line "$T/out" | tr '\n' ' ')"
+same "... of which two refused" 2 "$(jq -r 'select(.admitted == false) | .line' "$T/out" | wc -l | tr -d ' ')"
+same "... the forged node-50 refused, then node-51 admitted under the same key" "false true" \
+	"$(at 1 .admitted) $(at 2 .admitted)"
+same "... which has node-51's host route on the device" "10.100.0.51/32" "$(wg_allowed 1 "$k50")"
+same "... the forged node-52 is off the device, node-53 has the host route it declared" "yes 10.100.0.52/32 10.100.53.0/24" \
+	"$(absent 1 "$(jq -r .identity.wg_public_key "$D/b52.json")" && echo yes) $(wg_allowed 1 "$(jq -r .identity.wg_public_key "$D/b53.json")")"
+n_ok=0
+while read -r k; do
+	[ -n "$(wg_allowed 1 "$k")" ] && n_ok=$((n_ok + 1))
+done <<EOF2
+$(jq -r .identity.wg_public_key "$D/b60.jsonl")
+EOF2
+same "... the 30 after them all on the device" 30 "$n_ok"
+same "... admitted in the state, with nothing left pending" "32 0" \
+	"$(sqlite3 "$db" "select count(*) from nodes where node_id in ('node-51', 'node-53') or node_id between 'node-100' and 'node-129'") $(sqlite3 "$db" "select count(*) from pending")"
+same "... and the history says so, in order" "refused admitted refused admitted" \
+	"$(sqlite3 "$db" "select decision from decisions where node_id in ('node-50', 'node-51', 'node-52', 'node-53') order by seq" | tr '\n' ' ' | sed 's/ $//')"
+
 # ---- vpn-wireguard's apply-peers.sh: isim-wgadmit with the node's config ------
 mkdir -p "$WG/ap/lib"
 cp "$ISIM_ROOT/features/base-minimal/files/infrasim-config.sh" "$WG/ap/lib/config.sh"
