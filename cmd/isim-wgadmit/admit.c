@@ -85,6 +85,13 @@ struct cand {
 	uint8_t key[ISIM_WG_KEY_LEN];
 	struct isim_prefix *ranges, *narrow;
 	size_t nranges, nnarrow;
+	/* The first and last addresses its ranges span, IPv4 ([0]) and IPv6
+	 * ([1]), big-endian: two descriptors whose spans are apart cannot
+	 * overlap. */
+	struct span {
+		uint8_t lo[16], hi[16];
+		bool any;
+	} span[2];
 	union isim_wg_endpoint ep;
 	int64_t issued, expires;
 	char digest[ISIM_SHA256_HEX];
@@ -122,6 +129,7 @@ struct run {
 	 * one (carry) when it conflicts with one of the batch. */
 	struct cand next;
 	bool carry, eof;
+	bool pended; /* keys were recorded as pending */
 	/* Every AllowedIP on the device, by owner, sorted. */
 	struct owner *owners;
 	size_t nowners, capowners;
@@ -304,6 +312,40 @@ static bool inside_network(const struct run *r, const struct isim_prefix *p)
 	return false;
 }
 
+static void span_add(struct cand *k, const struct isim_prefix *p)
+{
+	struct span *s = &k->span[p->family == AF_INET6];
+	uint8_t lo[16] = { 0 }, hi[16] = { 0 };
+	unsigned i, n = p->family == AF_INET6 ? 16 : 4;
+
+	for (i = 0; i < n; i++) {
+		unsigned bits = p->len > 8 * i ? p->len - 8 * i : 0;
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
+
+		lo[i] = p->addr[i] & mask;
+		hi[i] = (uint8_t)(lo[i] | (uint8_t)~mask);
+	}
+	if (!s->any || memcmp(lo, s->lo, n) < 0)
+		memcpy(s->lo, lo, n);
+	if (!s->any || memcmp(hi, s->hi, n) > 0)
+		memcpy(s->hi, hi, n);
+	s->any = true;
+}
+
+static bool spans_meet(const struct cand *a, const struct cand *b)
+{
+	unsigned f;
+
+	for (f = 0; f < 2; f++) {
+		const struct span *x = &a->span[f], *y = &b->span[f];
+		size_t n = f ? 16 : 4;
+
+		if (x->any && y->any && memcmp(x->lo, y->hi, n) <= 0 && memcmp(y->lo, x->hi, n) <= 0)
+			return true;
+	}
+	return false;
+}
+
 /* Read what the device change needs from a descriptor that passed the
  * schema: what needs neither the device nor the state, so that it can be
  * done ahead, while the device takes the batch before. Refusals here come
@@ -337,6 +379,7 @@ static int read_cand(const struct run *r, struct cand *k, struct isim_error *err
 				      it->valuestring);
 		if (isim_prefix_is_host(&k->ranges[i]))
 			k->narrow[k->nnarrow++] = k->ranges[i];
+		span_add(k, &k->ranges[i]);
 		i++;
 	}
 	s = text_at(eps, "wireguard");
@@ -437,10 +480,18 @@ static int examine(struct run *r, struct cand *k, struct isim_error *err)
  * are not decided together: the later one waits for the next batch. */
 static bool conflicts(const struct cand *a, const struct cand *b)
 {
+	uint64_t x, y;
 	size_t i, j;
 
-	if (!strcmp(a->node_id, b->node_id) || !memcmp(a->key, b->key, sizeof(a->key)))
+	/* The first word tells most keys apart, without a call. */
+	memcpy(&x, a->key, sizeof(x));
+	memcpy(&y, b->key, sizeof(y));
+	if (x == y && !memcmp(a->key, b->key, sizeof(a->key)))
 		return true;
+	if (a->node_id[0] == b->node_id[0] && !strcmp(a->node_id, b->node_id))
+		return true;
+	if (!spans_meet(a, b))
+		return false;
 	for (i = 0; i < a->nranges; i++) {
 		for (j = 0; j < b->nranges; j++) {
 			if (isim_prefix_overlaps(&a->ranges[i], &b->ranges[j]))
@@ -792,6 +843,7 @@ static int start(struct run *r, struct batch *b)
 		}
 		b->ks[i].pending = true;
 	}
+	r->pended = true;
 	if (isim_db_commit(c->db, &err) < 0)
 		return isim_fail(PROG, &err);
 	if (!r->narrow && !r->narrow_only)
@@ -993,11 +1045,6 @@ static int decide(struct run *r, struct batch *b, struct batch *next)
 			goto fail;
 		}
 	}
-	/* This batch's keys only: the next batch's are in flight. */
-	for (i = 0; i < n; i++) {
-		if (ks[i].pending && wa_db_unpending(c, ks[i].key, &err) < 0)
-			goto fail;
-	}
 	read_ahead(r);
 	rc = wa_apply_end(c, b->ticket);
 	b->ticket = -1;
@@ -1033,6 +1080,21 @@ fail:
 out:
 	free(ch);
 	return ret;
+}
+
+static int clear_pending(struct run *r)
+{
+	struct isim_error err;
+
+	isim_error_clear(&err);
+	if (isim_db_begin(r->c->db, &err) < 0)
+		return isim_fail(PROG, &err);
+	if (wa_db_clear_pending(r->c, &err) < 0 || isim_db_commit(r->c->db, &err) < 0) {
+		isim_db_rollback(r->c->db);
+		return isim_fail(PROG, &err);
+	}
+	r->pended = false;
+	return 0;
 }
 
 static void batch_free(struct batch *b)
@@ -1076,6 +1138,11 @@ static int run_input(struct run *r, FILE *in, const char *name)
 		if (!rc && !cur->n)
 			rc = collect(r, cur, NULL);
 	}
+	/* The pending keys stay listed until every batch is recorded: one
+	 * that is recorded is not taken for a stray by a later run, and
+	 * each batch's would be deleted while the next's are in flight. */
+	if (!rc && r->pended)
+		rc = clear_pending(r);
 out:
 	cand_free(&r->next);
 	batch_free(&bs[0]);

@@ -478,26 +478,6 @@ int wa_db_clear_pending(struct wa_ctx *c, struct isim_error *err)
 	return exec_dev(c, "DELETE FROM pending WHERE dev = ?1", NULL, "cannot clear pending keys", err);
 }
 
-int wa_db_unpending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], struct isim_error *err)
-{
-	static const char sql[] = "DELETE FROM pending WHERE dev = ?1 AND wg_key = ?2";
-	sqlite3_stmt *st = NULL;
-	char k[45];
-	int ret = -1;
-
-	isim_wg_key_b64(key, k);
-	if (stmt(c, WA_STMT_UNPENDING, sql, &st, err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, c->dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		isim_db_error(c->db, "cannot clear a pending key", err);
-	else
-		ret = 0;
-	done(st);
-	return ret;
-}
-
 int wa_db_pending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], const char *node_id,
 		  struct isim_error *err)
 {

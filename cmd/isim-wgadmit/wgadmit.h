@@ -89,7 +89,6 @@ struct wa_node {
 enum {
 	WA_STMT_PUT,
 	WA_STMT_PENDING,
-	WA_STMT_UNPENDING,
 	WA_STMT_DECIDE,
 	WA_STMT_DESCRIPTOR,
 	WA_NSTMTS
@@ -141,8 +140,6 @@ int wa_db_descriptor(struct wa_ctx *c, const char *node_id, char **out, struct i
  * with the first failure's err. */
 int wa_parallel(size_t n, int (*fn)(void *arg, size_t i, struct isim_error *err), void *arg, struct isim_error *err);
 int wa_db_clear_pending(struct wa_ctx *c, struct isim_error *err);
-/* One key off the pending list (recorded now, or no longer in flight). */
-int wa_db_unpending(struct wa_ctx *c, const uint8_t key[static ISIM_WG_KEY_LEN], struct isim_error *err);
 
 /* Prefixes as JSON strings into an array. */
 struct cJSON;

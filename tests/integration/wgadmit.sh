@@ -301,6 +301,21 @@ same "... admitted in the state, with nothing left pending" "32 0" \
 same "... and the history says so, in order" "refused admitted refused admitted" \
 	"$(sqlite3 "$db" "select decision from decisions where node_id in ('node-50', 'node-51', 'node-52', 'node-53') order by seq" | tr '\n' ' ' | sed 's/ $//')"
 
+# In one batch: the later of two descriptors whose ranges overlap waits
+# for the earlier's verdict, and is refused once that is admitted.
+{
+	fresh 54 '.allowed_ips = ["10.100.0.54/32", "10.100.54.0/24"]' | wg_sign signer
+	fresh 55 '.allowed_ips = ["10.100.0.55/32", "10.100.54.128/25"]' | wg_sign signer
+	fresh 56 '.allowed_ips = ["10.100.0.56/32", "fd10:100::5600/120"]' | wg_sign signer
+	fresh 57 '.allowed_ips = ["10.100.0.57/32", "fd10:100::56ab/128"]' | wg_sign signer
+	fresh 58 '.allowed_ips = ["10.100.0.58/32", "fd10:100::5700/120"]' | wg_sign signer
+} >"$D/overlap.jsonl"
+wgadmit 1 admit -d "$WG/trust" "$D/overlap.jsonl" >"$T/out" 2>"$T/err"
+same "overlapping ranges in one batch: exit 1" 1 "$?"
+same "... node-54, node-56 and node-58 admitted; node-55 and node-57 refused as overlap" \
+	"true overlap true overlap true" \
+	"$(jq -r 'if .admitted then "true" else (.reason | split(":")[0]) end' "$T/out" | tr '\n' ' ' | sed 's/ $//')"
+
 # ---- vpn-wireguard's apply-peers.sh: isim-wgadmit with the node's config ------
 mkdir -p "$WG/ap/lib"
 cp "$ISIM_ROOT/features/base-minimal/files/infrasim-config.sh" "$WG/ap/lib/config.sh"
