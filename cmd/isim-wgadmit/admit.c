@@ -82,6 +82,7 @@ struct cand {
 	cJSON *doc;
 	char *jcs;
 	char node_id[64];
+	uint32_t id_hash; /* of node_id (FNV-1a), set by read_cand */
 	uint8_t key[ISIM_WG_KEY_LEN];
 	struct isim_prefix *ranges, *narrow;
 	size_t nranges, nnarrow;
@@ -133,6 +134,7 @@ struct run {
 	/* Every AllowedIP on the device, by owner, sorted. */
 	struct owner *owners;
 	size_t nowners, capowners;
+	size_t nsorted; /* owners[0, nsorted) are in order; the rest new */
 };
 
 static void cand_free(struct cand *k)
@@ -174,16 +176,41 @@ static void owners_drop_key(struct run *r, const uint8_t key[static ISIM_WG_KEY_
 {
 	size_t i, j = 0;
 
+	size_t sorted = 0;
+
 	for (i = 0; i < r->nowners; i++) {
-		if (memcmp(r->owners[i].key, key, ISIM_WG_KEY_LEN))
+		if (memcmp(r->owners[i].key, key, ISIM_WG_KEY_LEN)) {
+			sorted += i < r->nsorted;
 			r->owners[j++] = r->owners[i];
+		}
 	}
 	r->nowners = j;
+	r->nsorted = sorted;
 }
 
-static void owners_sort(struct run *r)
+/* The new owners sorted and merged into the sorted ones: a batch adds
+ * few to many. -1 when out of memory (the owners are as they were). */
+static int owners_sort(struct run *r)
 {
-	qsort(r->owners, r->nowners, sizeof(*r->owners), owner_cmp);
+	struct owner *o = r->owners, *m;
+	size_t a = 0, b = r->nsorted, i = 0, n = r->nowners;
+
+	qsort(o + r->nsorted, n - r->nsorted, sizeof(*o), owner_cmp);
+	if (r->nsorted && r->nsorted < n && owner_cmp(&o[r->nsorted - 1], &o[r->nsorted]) > 0) {
+		m = malloc(n * sizeof(*m));
+		if (!m)
+			return -1;
+		while (a < r->nsorted && b < n)
+			m[i++] = owner_cmp(&o[a], &o[b]) <= 0 ? o[a++] : o[b++];
+		while (a < r->nsorted)
+			m[i++] = o[a++];
+		while (b < n)
+			m[i++] = o[b++];
+		memcpy(o, m, n * sizeof(*m));
+		free(m);
+	}
+	r->nsorted = n;
+	return 0;
 }
 
 static bool owned_by(const struct owner *o, const uint8_t *k1, const uint8_t *k2)
@@ -363,6 +390,9 @@ static int read_cand(const struct run *r, struct cand *k, struct isim_error *err
 	uint8_t hash[ISIM_SHA256_BYTES];
 
 	snprintf(k->node_id, sizeof(k->node_id), "%s", text_at(k->doc, "node_id"));
+	k->id_hash = 2166136261u;
+	for (s = k->node_id; *s; s++)
+		k->id_hash = (k->id_hash ^ (uint8_t)*s) * 16777619u;
 	if (!isim_wg_key_parse(text_at(id, "wg_public_key"), k->key))
 		return refuse(k, "malformed: /identity/wg_public_key: expected the base64 text of 32 bytes");
 	k->nranges = (size_t)cJSON_GetArraySize(ips);
@@ -488,7 +518,7 @@ static bool conflicts(const struct cand *a, const struct cand *b)
 	memcpy(&y, b->key, sizeof(y));
 	if (x == y && !memcmp(a->key, b->key, sizeof(a->key)))
 		return true;
-	if (a->node_id[0] == b->node_id[0] && !strcmp(a->node_id, b->node_id))
+	if (a->id_hash == b->id_hash && !strcmp(a->node_id, b->node_id))
 		return true;
 	if (!spans_meet(a, b))
 		return false;
@@ -907,8 +937,7 @@ static int picture(struct run *r, const struct batch *b)
 				return -1;
 		}
 	}
-	owners_sort(r);
-	return 0;
+	return owners_sort(r);
 }
 
 /* A started batch decided: verified (while the device adds its new keys
@@ -1169,8 +1198,7 @@ static int load_owners(struct run *r)
 				return -1;
 		}
 	}
-	owners_sort(r);
-	return 0;
+	return owners_sort(r);
 }
 
 int wa_admit_main(int argc, char *argv[])
