@@ -80,20 +80,11 @@ int isim_parse_rfc3339(const char *s, time_t *out)
 
 int isim_descriptor_payload(const cJSON *desc, struct isim_buf *out, struct isim_error *err)
 {
-	cJSON *copy;
-	int ret;
-
 	if (!cJSON_IsObject(desc)) {
 		isim_error_pointer(err, "");
 		return isim_error_set(err, ISIM_ERR_DATA, "a descriptor is a JSON object");
 	}
-	copy = cJSON_Duplicate(desc, 1);
-	if (!copy)
-		return isim_error_set(err, ISIM_ERR_INTERNAL, "out of memory");
-	cJSON_DeleteItemFromObjectCaseSensitive(copy, "attestation");
-	ret = isim_jcs_from_cjson(copy, out, err);
-	cJSON_Delete(copy);
-	return ret;
+	return isim_jcs_from_cjson_without(desc, "attestation", out, err);
 }
 
 int isim_descriptor_sign(cJSON *desc, const uint8_t sk[static 64], const uint8_t keyid[static ISIM_MS_KEYID_BYTES],

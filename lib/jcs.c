@@ -198,6 +198,7 @@ int isim_jcs_canonicalize(const char *in, size_t len, const char *name, struct i
 struct conv {
 	const cJSON *stack[ISIM_JCS_MAX_DEPTH + 2];
 	struct isim_error *err;
+	const cJSON *skip; /* a member of the root left out, or NULL */
 };
 
 static int conv_value(struct conv *c, const cJSON *item, struct isim_jv *v, int depth);
@@ -262,7 +263,7 @@ static int conv_object(struct conv *c, const cJSON *item, struct isim_jv *v, int
 
 	v->type = ISIM_JV_OBJECT;
 	for (ch = item->child; ch; ch = ch->next)
-		n++;
+		n += ch != c->skip;
 	if (!n)
 		return 0;
 	v->u.obj.m = calloc(n, sizeof(*v->u.obj.m));
@@ -270,6 +271,8 @@ static int conv_object(struct conv *c, const cJSON *item, struct isim_jv *v, int
 		return nomem(c->err);
 	v->u.obj.cap = n;
 	for (ch = item->child; ch; ch = ch->next) {
+		if (ch == c->skip)
+			continue;
 		c->stack[depth + 1] = ch;
 		m = &v->u.obj.m[v->u.obj.n++];
 		if (conv_string(c, depth + 1, ch->string, "member name", &m->name, &m->len) < 0 ||
@@ -281,8 +284,13 @@ static int conv_object(struct conv *c, const cJSON *item, struct isim_jv *v, int
 		return nomem(c->err);
 	if (!dup)
 		return 0;
-	for (ch = item->child; dup != v->u.obj.m; dup--)
+	for (ch = item->child; ch == c->skip; ch = ch->next)
+		;
+	for (; dup != v->u.obj.m; dup--) {
 		ch = ch->next;
+		if (ch == c->skip)
+			ch = ch->next;
+	}
 	c->stack[depth + 1] = ch;
 	isim_json_quote_message(q, sizeof(q), ch->string, strlen(ch->string), 64);
 	return conv_fail(c, depth + 1, "duplicate member name %s", q);
@@ -355,7 +363,7 @@ static int conv_value(struct conv *c, const cJSON *item, struct isim_jv *v, int 
 	}
 }
 
-int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error *err)
+static int from_cjson(const cJSON *v, const char *without, struct isim_buf *out, struct isim_error *err)
 {
 	struct conv *c;
 	struct isim_jv root;
@@ -369,9 +377,21 @@ int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error 
 	if (!c)
 		return nomem(err);
 	c->err = err;
+	if (without && cJSON_IsObject(v))
+		c->skip = cJSON_GetObjectItemCaseSensitive(v, without);
 	if (conv_value(c, v, &root, 0) == 0)
 		ret = emit(&root, out, err);
 	isim_jv_free(&root);
 	free(c);
 	return ret;
+}
+
+int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error *err)
+{
+	return from_cjson(v, NULL, out, err);
+}
+
+int isim_jcs_from_cjson_without(const cJSON *v, const char *name, struct isim_buf *out, struct isim_error *err)
+{
+	return from_cjson(v, name, out, err);
 }

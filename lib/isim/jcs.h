@@ -35,5 +35,9 @@ int isim_jcs_canonicalize(const char *in, size_t len, const char *name, struct i
  * names that are not UTF-8, duplicate member names, raw or invalid items,
  * nesting beyond ISIM_JCS_MAX_DEPTH. On error out is left as it was. */
 int isim_jcs_from_cjson(const cJSON *v, struct isim_buf *out, struct isim_error *err) ISIM_MUST_CHECK;
+/* The same of an object without its first member called name (a signed
+ * document without its signature), as if that member were deleted. */
+int isim_jcs_from_cjson_without(const cJSON *v, const char *name, struct isim_buf *out,
+				struct isim_error *err) ISIM_MUST_CHECK;
 
 #endif

@@ -694,6 +694,75 @@ static void test_from_cjson_refusals(void **state)
 	assert_int_equal(err.kind, ISIM_ERR_INTERNAL);
 }
 
+static char *without(const cJSON *d, const char *name, struct isim_error *err)
+{
+	struct isim_buf b = { 0 };
+
+	if (isim_jcs_from_cjson_without(d, name, &b, err) < 0) {
+		isim_buf_free(&b);
+		return NULL;
+	}
+	return isim_buf_take(&b);
+}
+
+/* Left out, a member is as if deleted: its first occurrence only, a
+ * name it does not have leaves the whole, and the members after it are
+ * still checked (a duplicate is named by its own pointer). */
+static void test_from_cjson_without(void **state)
+{
+	struct isim_error err;
+	cJSON *d, *att;
+	char *got, *want;
+
+	(void)state;
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "node_id", "n1");
+	att = cJSON_AddObjectToObject(d, "attestation");
+	cJSON_AddStringToObject(att, "signature", "c2ln");
+	cJSON_AddNumberToObject(d, "issued", 1);
+	got = without(d, "attestation", &err);
+	assert_non_null(got);
+	assert_string_equal(got, "{\"issued\":1,\"node_id\":\"n1\"}");
+	free(got);
+	got = without(d, "absent", &err);
+	want = from_tree(d, &err);
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	/* The same tree with the member deleted gives the same text. */
+	got = without(d, "node_id", &err);
+	cJSON_DeleteItemFromObjectCaseSensitive(d, "node_id");
+	want = from_tree(d, &err);
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	cJSON_AddNumberToObject(d, "issued", 2);
+	assert_null(without(d, "attestation", &err));
+	assert_string_equal(err.msg, "duplicate member name \"issued\"");
+	assert_string_equal(err.pointer, "/issued");
+	/* Two of the left-out name: the second stays. */
+	cJSON_DeleteItemFromObjectCaseSensitive(d, "issued");
+	cJSON_DeleteItemFromObjectCaseSensitive(d, "issued");
+	cJSON_AddNumberToObject(d, "attestation", 3);
+	got = without(d, "attestation", &err);
+	assert_non_null(got);
+	assert_string_equal(got, "{\"attestation\":3}");
+	free(got);
+	cJSON_Delete(d);
+	/* Not an object: the whole. */
+	d = cJSON_CreateArray();
+	cJSON_AddItemToArray(d, cJSON_CreateNumber(1));
+	got = without(d, "attestation", &err);
+	assert_non_null(got);
+	assert_string_equal(got, "[1]");
+	free(got);
+	cJSON_Delete(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_sort_order),   cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_appends),	     cmocka_unit_test(test_parse_tree),
 		cmocka_unit_test(test_from_cjson),   cmocka_unit_test(test_from_cjson_refusals),
+		cmocka_unit_test(test_from_cjson_without),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
