@@ -554,6 +554,7 @@ static int print_verdict(const struct cand *k)
 	char key[45];
 	cJSON *o = cJSON_CreateObject();
 	const char *state = k->admitted ? "admitted" : k->state == WA_NARROW ? "narrow" : "refused";
+	int rc;
 
 	if (!o)
 		return wa_print_line(PROG, NULL);
@@ -579,7 +580,10 @@ static int print_verdict(const struct cand *k)
 	else
 		cJSON_AddStringToObject(o, "reason", k->v.reason);
 	cJSON_AddNumberToObject(o, "line", k->line);
-	return wa_print_line(PROG, o);
+	/* Flushed by the batch (decide). */
+	rc = isim_json_write_line(stdout, o) < 0 ? isim_stdout_error(PROG) : 0;
+	cJSON_Delete(o);
+	return rc;
 }
 
 /* A narrow node, not yet verified, whose new descriptor has another key:
@@ -1099,6 +1103,10 @@ static int decide(struct run *r, struct batch *b, struct batch *next)
 			say_malformed(r, &ks[i]);
 		if (rc > r->worst)
 			r->worst = rc;
+	}
+	if (fflush(stdout) == EOF) {
+		ret = isim_stdout_error(PROG);
+		goto out;
 	}
 	ret = 0;
 	goto out;
