@@ -766,12 +766,18 @@ static void test_from_cjson_without(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),	     cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_number_bits),  cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_error_format), cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_sort_order),   cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_appends),	     cmocka_unit_test(test_parse_tree),
-		cmocka_unit_test(test_from_cjson),   cmocka_unit_test(test_from_cjson_refusals),
+		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_number_bits),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_error_format),
+		cmocka_unit_test(test_depth),
+		cmocka_unit_test(test_sort_order),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_appends),
+		cmocka_unit_test(test_parse_tree),
+		cmocka_unit_test(test_from_cjson),
+		cmocka_unit_test(test_from_cjson_refusals),
 		cmocka_unit_test(test_from_cjson_without),
 	};
 
