@@ -119,6 +119,26 @@ while [ "$r" -lt "$RUNS" ]; do
 	[ "$(npeers)" = $((PEERS - 100)) ] || { echo "bench: sweep left $(npeers) of $((PEERS - 100)) peers" >&2; exit 1; }
 	reset && setconf_all && b="$b $(ms dump_remove)" || exit 1
 done
+# The CPU one run of each takes, ours and the daemon's: on two cores a run
+# lasts at least half their sum. times(1) tells what the shell that runs
+# it has waited for: cpu_of runs it before and after, in one shell.
+children_ms() { sed -n 2p "$1" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); t += p[1] * 60 + p[2] } printf "%d\n", t * 1000 }'; }
+daemon_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$(wg_pid 1)/stat"; }
+cpu_of() { # NAME COMMAND...: "NAME: its children's CPU ms, the daemon's ms"
+	c_name=$1
+	shift
+	reset || exit 1
+	times >"$X/times"
+	c_o0=$(children_ms "$X/times")
+	c_d0=$(daemon_ms)
+	"$@" >/dev/null 2>&1 || exit 1
+	times >"$X/times"
+	c_o1=$(children_ms "$X/times")
+	c_d1=$(daemon_ms)
+	echo "$c_name $((c_o1 - c_o0)) ms, wireguard-go $((c_d1 - c_d0)) ms"
+}
+C1=$(cpu_of "isim-wgadmit admit" admit_all)
+C2=$(cpu_of "wg setconf" setconf_all)
 reset
 A=$(echo "$a" | median)
 S=$(echo "$s" | median)
@@ -136,3 +156,4 @@ printf '%-44s %10.0f %8s\n' "wg set once a peer (1,000 timed, x$((PEERS / 1000))
 printf '%-44s %10.0f %8s\n' "isim-wgadmit sweep, 100 of $PEERS expired" "$W" 1.00
 printf '%-44s %10.0f %8s\n' "wg show dump + one wg set removing 100" "$B" "$(ratio "$W" "$B")"
 echo "(ratio: isim-wgadmit's time over the baseline's)"
+echo "CPU of one run (two cores): $C1; $C2"
