@@ -705,6 +705,15 @@ static char *without(const cJSON *d, const char *name, struct isim_error *err)
 	return isim_buf_take(&b);
 }
 
+static void same_text(char *got, char *want)
+{
+	assert_non_null(got);
+	assert_non_null(want);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+}
+
 /* Left out, a member is as if deleted: its first occurrence only, a
  * name it does not have leaves the whole, and the members after it are
  * still checked (a duplicate is named by its own pointer). */
@@ -712,7 +721,7 @@ static void test_from_cjson_without(void **state)
 {
 	struct isim_error err;
 	cJSON *d, *att;
-	char *got, *want;
+	char *got;
 
 	(void)state;
 	d = cJSON_CreateObject();
@@ -725,21 +734,11 @@ static void test_from_cjson_without(void **state)
 	assert_string_equal(got, "{\"issued\":1,\"node_id\":\"n1\"}");
 	free(got);
 	got = without(d, "absent", &err);
-	want = from_tree(d, &err);
-	assert_non_null(got);
-	assert_non_null(want);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	same_text(got, from_tree(d, &err));
 	/* The same tree with the member deleted gives the same text. */
 	got = without(d, "node_id", &err);
 	cJSON_DeleteItemFromObjectCaseSensitive(d, "node_id");
-	want = from_tree(d, &err);
-	assert_non_null(got);
-	assert_non_null(want);
-	assert_string_equal(got, want);
-	free(got);
-	free(want);
+	same_text(got, from_tree(d, &err));
 	cJSON_AddNumberToObject(d, "issued", 2);
 	assert_null(without(d, "attestation", &err));
 	assert_string_equal(err.msg, "duplicate member name \"issued\"");
