@@ -6,6 +6,8 @@
 # snapshot does a peer whose key is not a verified-good one have more than
 # a host route, or an address outside 10.100.0.0/16, nor do two peers'
 # allowed ips overlap; at the end the refused are absent, the good present.
+# Then the same stream killed with SIGKILL mid-run, four times: the device
+# keeps the invariant, and the next run makes the device and the state agree.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/lib-wg.sh
@@ -179,4 +181,54 @@ wg_on 1 show wg1 allowed-ips | while IFS="$(printf '\t')" read -r k ips; do
 	printf '%s\t%s\n' "$k" "$(printf '%s\n' "$ips" | tr ' ' '\n' | sort | paste -sd, -)"
 done | sort >"$I/have.ips"
 same "... each with its declared ranges" "" "$(diff "$I/want.ips" "$I/have.ips" | grep '^[<>]' | head -5)"
+
+# ---- kill -9 ------------------------------------------------------------------------
+# The same stream into an empty device and state, killed at a few moments
+# while batches are at the device and not yet recorded (two at a time: the
+# next is queued behind the one the device takes). Right after each kill
+# the device still keeps the invariant; the next run, given nothing, makes
+# the device and the state agree: the same keys, each with the AllowedIPs
+# recorded, and nothing left pending. Then the whole stream is admitted.
+printf '[Interface]\nPrivateKey = %s\n' "$(cat "$WG/n1/private")" >"$I/empty.conf"
+db=$WG/n1/state/wgadmit.db
+recorded() { # the keys and AllowedIPs the state records, one line a peer
+	sqlite3 -separator ' ' "$db" "select wg_key, allowed_ips from nodes where dev = 'wg1'" | while read -r k ips; do
+		printf '%s\t%s\n' "$k" "$(echo "$ips" | tr ' ' '\n' | sort | paste -sd, -)"
+	done | sort
+}
+configured() { # the same of the device
+	wg_on 1 show wg1 allowed-ips | while IFS="$(printf '\t')" read -r k ips; do
+		printf '%s\t%s\n' "$k" "$(printf '%s\n' "$ips" | tr ' ' '\n' | grep -v '^(none)$' | sort | paste -sd, -)"
+	done | sort
+}
+landed=0
+for delay in 0.04 0.08 0.12 0.16; do
+	wg_on 1 setconf wg1 "$I/empty.conf" || exit 1
+	rm -rf "$WG/n1/state"
+	ip netns exec "$(wg_ns 1)" isim-wgadmit admit --dev wg1 --uapi-dir "$(wg_uapi 1)" --state-dir "$WG/n1/state" \
+		-n 10.100.0.0/16 -n fd10:100::/64 -d "$WG/trust" -k 0 -b "$BATCH" "$I/stream.jsonl" >"$I/killed.out" 2>&1 &
+	kpid=$!
+	sleep "$delay"
+	if kill -KILL "$kpid" 2>/dev/null; then
+		wait "$kpid" 2>/dev/null
+		n=$(grep -c '"line"' "$I/killed.out")
+		[ "$n" -lt "$COUNT" ] && landed=$((landed + 1))
+		wg_on 1 show wg1 dump >"$I/snap.killed"
+		same "killed after ${delay}s ($n verdicts out): the device keeps the invariant" "" \
+			"$(check_snap "$I/snap.killed" | sort -u | head -5)"
+	else
+		wait "$kpid"
+	fi
+	expect 0 "... the next run, given nothing" wgadmit 1 admit -d "$WG/trust" -k 0 /dev/null
+	same "... leaves the device with the keys and AllowedIPs the state records" "" \
+		"$(recorded >"$I/rec"; configured >"$I/conf"; diff "$I/rec" "$I/conf" | grep '^[<>]' | head -5)"
+	same "... and nothing pending" 0 "$(sqlite3 "$db" "select count(*) from pending")"
+	echo "# ... $(sqlite3 "$db" "select count(*) from decisions where decision = 'reconciled'") peers reconciled"
+done
+echo "# $landed of 4 kills landed while admit was running"
+check "at least one kill landed while admit was running" test "$landed" -gt 0
+wgadmit 1 admit -d "$WG/trust" -k 0 -b "$BATCH" "$I/stream.jsonl" >"$T/out" 2>"$T/err"
+wg_peers 1 >"$I/final.keys"
+same "the whole stream after the kills: the device's peers are the good ones exactly" "" \
+	"$(diff "$I/good.keys" "$I/final.keys" | grep '^[<>]' | head -5)"
 finish
