@@ -771,7 +771,8 @@ static bool is_new(const struct cand *k)
 	return k->kind == K_NEW || k->kind == K_ROTATE;
 }
 
-/* Whether k conflicts with a candidate of b that changes the device. */
+/* Whether k conflicts with a candidate of b that changes the device, or
+ * has a key b's change removes. */
 static bool touches(const struct batch *b, const struct cand *k)
 {
 	size_t i;
@@ -780,6 +781,10 @@ static bool touches(const struct batch *b, const struct cand *k)
 		const struct cand *o = &b->ks[i];
 
 		if ((o->pending || (o->admitted && o->kind != K_SAME)) && conflicts(o, k))
+			return true;
+		/* A key it rotates away, or whose narrow peer it replaces,
+		 * is removed by its change. */
+		if (!sodium_is_zero(o->old_key, sizeof(o->old_key)) && !memcmp(o->old_key, k->key, sizeof(k->key)))
 			return true;
 	}
 	return false;

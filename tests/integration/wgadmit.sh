@@ -301,6 +301,17 @@ same "... admitted in the state, with nothing left pending" "32 0" \
 same "... and the history says so, in order" "refused admitted refused admitted" \
 	"$(sqlite3 "$db" "select decision from decisions where node_id in ('node-50', 'node-51', 'node-52', 'node-53') order by seq" | tr '\n' ' ' | sed 's/ $//')"
 
+# A key that a batch rotates away, taken by another node in the batch after.
+fresh 70 ".issued_at = \"$(wg_time '-50 minutes')\"" | wg_sign signer >"$D/r70a.json"
+fresh 70 ".issued_at = \"$(wg_time '-40 minutes')\"" | wg_sign signer >"$D/r70b.json"
+k70=$(jq -r .identity.wg_public_key "$D/r70a.json")
+fresh 71 ".identity.wg_public_key = \"$k70\" | .allowed_ips = [\"10.100.0.71/32\"]" | wg_sign signer >"$D/r71.json"
+cat "$D/r70a.json" "$D/r70b.json" "$D/r71.json" >"$D/rotate.jsonl"
+expect 0 "node-70 admitted, rotated to a new key, and its old key taken by node-71, a batch each" \
+	wgadmit 1 admit -d "$WG/trust" --batch 1 "$D/rotate.jsonl"
+same "... the old key has node-71's host route, the new one node-70's ranges" "10.100.0.71/32|10.100.0.70/32 10.100.70.0/24" \
+	"$(wg_allowed 1 "$k70")|$(wg_allowed 1 "$(jq -r .identity.wg_public_key "$D/r70b.json")")"
+
 # In one batch: the later of two descriptors whose ranges overlap waits
 # for the earlier's verdict, and is refused once that is admitted.
 {
