@@ -89,12 +89,8 @@ stop() {
 	for p in $CH $UPPID; do kill "$p" 2>/dev/null; done
 	for p in $CH $UPPID; do wait "$p" 2>/dev/null; done
 	wg_stop
-	# Chromium's helpers may still be writing its profile for a moment.
-	i=0
-	until rm -rf "$T" 2>/dev/null || [ "$i" -gt 20 ]; do
-		i=$((i + 1))
-		sleep 0.1
-	done
+	chromium_gone "$T/chromium"
+	rm -rf "$T"
 }
 trap stop EXIT
 
@@ -107,7 +103,7 @@ WEBAUTHN_RP_ID=localhost WEBAUTHN_RP_ORIGIN=http://localhost:$PORT CONSOLE_PROVI
 	CONSOLE_SIGN_KEY=$WG/console ISIM_TRUST_DIR=$WG/trust CONSOLE_TEMPLATES_DIR=$T/templates TMPDIR=$T "$UP" --listen "localhost:$PORT" --state-dir "$T/state" \
 	>"$T/log/console-up.out" 2>&1 &
 UPPID=$!
-HOME=$T/home XDG_CONFIG_HOME=$T/home XDG_CACHE_HOME=$T/home chromium --headless --no-sandbox \
+HOME=$T/home XDG_CONFIG_HOME=$T/home XDG_CACHE_HOME=$T/home TMPDIR=$T/home chromium --headless --no-sandbox \
 	--remote-debugging-port=$CDP --remote-debugging-address=127.0.0.1 --user-data-dir="$T/chromium" \
 	--no-first-run about:blank >"$T/log/chromium.out" 2>&1 &
 CH=$!

@@ -85,6 +85,18 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# chromium_gone DIR: no process left of the Chromium whose profile is DIR.
+# Its helpers (network service, renderers) outlive the browser a moment,
+# writing the profile; each names it in its --user-data-dir.
+chromium_gone() {
+	cg_i=0
+	while pgrep -f -- "--user-data-dir=$1" >/dev/null && [ "$cg_i" -lt 50 ]; do
+		pkill -KILL -f -- "--user-data-dir=$1"
+		cg_i=$((cg_i + 1))
+		sleep 0.1
+	done
+}
+
 # image_tests: the start of a test that builds images. Without root it
 # reports one skip and ends; else the tests share the base cache
 # (build/cache, made once) and one SOURCE_DATE_EPOCH, from the source tree.

@@ -62,11 +62,11 @@ if ! lighttpd -tt -f "$T/lighttpd.conf" >"$T/lt.out" 2>&1; then
 fi
 lighttpd -D -f "$T/lighttpd.conf" >"$T/log/lighttpd.out" 2>&1 &
 LT=$!
-HOME=$T/home XDG_CONFIG_HOME=$T/home XDG_CACHE_HOME=$T/home chromium --headless --no-sandbox \
+HOME=$T/home XDG_CONFIG_HOME=$T/home XDG_CACHE_HOME=$T/home TMPDIR=$T/home chromium --headless --no-sandbox \
 	--remote-debugging-port=$CDP --remote-debugging-address=127.0.0.1 --user-data-dir="$T/chromium" \
 	--no-first-run about:blank >"$T/log/chromium.out" 2>&1 &
 CH=$!
-trap 'kill "$LT" "$CH" 2>/dev/null; wait "$LT" "$CH" 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill "$LT" "$CH" 2>/dev/null; wait "$LT" "$CH" 2>/dev/null; chromium_gone "$T/chromium"; rm -rf "$T"' EXIT
 i=0
 until curl -sf "http://127.0.0.1:$CDP/json/version" >/dev/null && curl -sf "http://localhost:$PORT/" >/dev/null; do
 	i=$((i + 1))
