@@ -82,7 +82,6 @@ struct cand {
 	cJSON *doc;
 	char *jcs;
 	char node_id[64];
-	uint32_t id_hash; /* of node_id (FNV-1a), set by read_cand */
 	uint8_t key[ISIM_WG_KEY_LEN];
 	struct isim_prefix *ranges, *narrow;
 	size_t nranges, nnarrow;
@@ -174,9 +173,7 @@ static int owners_add(struct run *r, const struct isim_prefix *p, const uint8_t 
 
 static void owners_drop_key(struct run *r, const uint8_t key[static ISIM_WG_KEY_LEN])
 {
-	size_t i, j = 0;
-
-	size_t sorted = 0;
+	size_t i, j = 0, sorted = 0;
 
 	for (i = 0; i < r->nowners; i++) {
 		if (memcmp(r->owners[i].key, key, ISIM_WG_KEY_LEN)) {
@@ -342,20 +339,17 @@ static bool inside_network(const struct run *r, const struct isim_prefix *p)
 static void span_add(struct cand *k, const struct isim_prefix *p)
 {
 	struct span *s = &k->span[p->family == AF_INET6];
-	uint8_t lo[16] = { 0 }, hi[16] = { 0 };
+	struct isim_prefix lo = *p, hi;
 	unsigned i, n = p->family == AF_INET6 ? 16 : 4;
 
-	for (i = 0; i < n; i++) {
-		unsigned bits = p->len > 8 * i ? p->len - 8 * i : 0;
-		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff00u >> bits);
-
-		lo[i] = p->addr[i] & mask;
-		hi[i] = (uint8_t)(lo[i] | (uint8_t)~mask);
-	}
-	if (!s->any || memcmp(lo, s->lo, n) < 0)
-		memcpy(s->lo, lo, n);
-	if (!s->any || memcmp(hi, s->hi, n) > 0)
-		memcpy(s->hi, hi, n);
+	mask(&lo, p->len);
+	hi = lo;
+	for (i = p->len; i < 8 * n; i++)
+		hi.addr[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	if (!s->any || memcmp(lo.addr, s->lo, n) < 0)
+		memcpy(s->lo, lo.addr, n);
+	if (!s->any || memcmp(hi.addr, s->hi, n) > 0)
+		memcpy(s->hi, hi.addr, n);
 	s->any = true;
 }
 
@@ -390,9 +384,6 @@ static int read_cand(const struct run *r, struct cand *k, struct isim_error *err
 	uint8_t hash[ISIM_SHA256_BYTES];
 
 	snprintf(k->node_id, sizeof(k->node_id), "%s", text_at(k->doc, "node_id"));
-	k->id_hash = 2166136261u;
-	for (s = k->node_id; *s; s++)
-		k->id_hash = (k->id_hash ^ (uint8_t)*s) * 16777619u;
 	if (!isim_wg_key_parse(text_at(id, "wg_public_key"), k->key))
 		return refuse(k, "malformed: /identity/wg_public_key: expected the base64 text of 32 bytes");
 	k->nranges = (size_t)cJSON_GetArraySize(ips);
@@ -510,15 +501,9 @@ static int examine(struct run *r, struct cand *k, struct isim_error *err)
  * are not decided together: the later one waits for the next batch. */
 static bool conflicts(const struct cand *a, const struct cand *b)
 {
-	uint64_t x, y;
 	size_t i, j;
 
-	/* The first word tells most keys apart, without a call. */
-	memcpy(&x, a->key, sizeof(x));
-	memcpy(&y, b->key, sizeof(y));
-	if (x == y && !memcmp(a->key, b->key, sizeof(a->key)))
-		return true;
-	if (a->id_hash == b->id_hash && !strcmp(a->node_id, b->node_id))
+	if (!strcmp(a->node_id, b->node_id) || !memcmp(a->key, b->key, sizeof(a->key)))
 		return true;
 	if (!spans_meet(a, b))
 		return false;
